@@ -1,0 +1,155 @@
+"""What every route shares: the route decorator (auth, error shape, JSON), body and query
+parsing, and the middleware that logs one JSON line per request and gives Chalice's own
+errors (405, 415) the API's error shape."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint, CORSConfig, Response
+from chalice.app import Request
+
+from chalicelib import auth
+from chalicelib.errors import AppError, Internal, ValidationError
+
+log = logging.getLogger("coldcall")
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MAX_JSON_BYTES = 256 * 1024
+
+
+def cors_config() -> CORSConfig | None:
+    """CORS for exactly the dashboard's origin (DASHBOARD_ORIGIN), read when routes register."""
+    origin = os.environ.get("DASHBOARD_ORIGIN", "").strip()
+    if not origin:
+        return None
+    return CORSConfig(
+        allow_origin=origin,
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Content-Disposition"],
+        max_age=600,
+    )
+
+
+def error_response(err: AppError) -> Response:
+    return Response(body=err.to_body(), status_code=err.status, headers={"Content-Type": JSON})
+
+
+def route(
+    bp: Blueprint,
+    path: str,
+    methods: list[str],
+    *,
+    public: bool = False,
+    content_types: list[str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view that receives the request first. Auth is on unless `public`; every
+    AppError becomes the error shape and anything else a 500 without a stack trace."""
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def view(**kwargs: Any) -> Response:
+            request = bp.current_request
+            try:
+                if not public:
+                    auth.check_bearer(request.headers)
+                result = fn(request, **kwargs)
+            except AppError as err:
+                return error_response(err)
+            except Exception:
+                log.exception("unhandled error")
+                return error_response(Internal("internal error"))
+            if isinstance(result, Response):
+                return result
+            return Response(body=result, status_code=200, headers={"Content-Type": JSON})
+
+        bp.route(
+            path,
+            methods=methods,
+            content_types=content_types or [JSON],
+            cors=cors_config(),
+        )(view)
+        return fn
+
+    return decorator
+
+
+def json_body(request: Request) -> Any:
+    raw = request.raw_body or b""
+    if len(raw) > MAX_JSON_BYTES:
+        raise ValidationError(f"request body is larger than {MAX_JSON_BYTES} bytes")
+    if not raw.strip():
+        raise ValidationError("request body is empty; send a JSON object")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("request body is not valid JSON") from None
+
+
+def created(body: dict[str, Any]) -> Response:
+    return Response(body=body, status_code=201, headers={"Content-Type": JSON})
+
+
+def query(request: Request) -> dict[str, str]:
+    return dict(request.query_params or {})
+
+
+def limit_param(params: dict[str, str], default: int = 25, maximum: int = 100) -> int:
+    raw = params.get("limit")
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError("limit must be a whole number", {"field": "limit"}) from None
+    if not 1 <= value <= maximum:
+        raise ValidationError(f"limit must be between 1 and {maximum}", {"field": "limit"})
+    return value
+
+
+def page_body(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "nextCursor": next_cursor}
+
+
+_CHALICE_CODES = {
+    405: ("method_not_allowed", "this route does not accept that method"),
+    415: ("unsupported_media_type", "unsupported Content-Type for this route"),
+    400: ("validation_error", "bad request"),
+    500: ("internal", "internal error"),
+}
+
+
+def request_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """One structured log line per request; Chalice's own error bodies in our shape."""
+    started = time.perf_counter()
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code, default_message = _CHALICE_CODES.get(
+            response.status_code, ("validation_error", "bad request")
+        )
+        message = str(body.get("Message") or default_message)
+        response.body = {"error": {"code": code, "message": message}}
+        response.headers["Content-Type"] = JSON
+    context = getattr(event, "context", None) or {}
+    log.info(
+        json.dumps(
+            {
+                "msg": "request",
+                "method": getattr(event, "method", None),
+                "route": context.get("resourcePath"),
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "requestId": context.get("requestId"),
+            },
+            separators=(",", ":"),
+        )
+    )
+    return response

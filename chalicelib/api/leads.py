@@ -1,0 +1,79 @@
+"""Leads: /leads, CSV import and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from chalicelib import providers
+from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.clock import now
+from chalicelib.errors import ValidationError
+from chalicelib.schemas import LEAD_STATUSES, LeadCreate, LeadUpdate, lead_out, parse
+from chalicelib.services import lead_csv, leads
+
+bp = Blueprint(__name__)
+
+CSV_TYPES = ["text/csv", "text/plain", "application/csv", "application/vnd.ms-excel"]
+
+
+@route(bp, "/leads", ["GET"])
+def list_leads(request: Request) -> dict[str, Any]:
+    params = query(request)
+    status = params.get("status") or None
+    if status is not None and status not in LEAD_STATUSES:
+        raise ValidationError(
+            f"status must be one of {', '.join(LEAD_STATUSES)}", {"field": "status"}
+        )
+    assigned = params.get("assignedToId") or None
+    if assigned is not None and len(assigned) > 64:
+        raise ValidationError("assignedToId is too long", {"field": "assignedToId"})
+    page = leads.list_leads(status, assigned, limit_param(params), params.get("cursor"))
+    return page_body([lead_out(lead) for lead in page.items], page.next_cursor)
+
+
+@route(bp, "/leads", ["POST"])
+def create_lead(request: Request) -> Any:
+    lead = leads.create(parse(LeadCreate, json_body(request)))
+    return created(lead_out(lead))
+
+
+@route(bp, "/leads/import", ["POST"], content_types=CSV_TYPES)
+def import_leads(request: Request) -> dict[str, Any]:
+    raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
+    result = lead_csv.import_csv(raw, providers.settings().max_import_bytes)
+    return result.to_body()
+
+
+@route(bp, "/leads/export", ["GET"])
+def export_leads(request: Request) -> Response:
+    text = "".join(lead_csv.export_rows(leads.iter_all()))
+    filename = f"leads-{now().strftime('%Y%m%d-%H%M%S')}.csv"
+    return Response(
+        body=text,
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+@route(bp, "/leads/{lead_id}", ["GET"])
+def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
+    return lead_out(leads.get(lead_id))
+
+
+@route(bp, "/leads/{lead_id}", ["PATCH"])
+def update_lead(request: Request, lead_id: str) -> dict[str, Any]:
+    body = parse(LeadUpdate, json_body(request))
+    return lead_out(leads.update(lead_id, body))
+
+
+@route(bp, "/leads/{lead_id}", ["DELETE"])
+def archive_lead(request: Request, lead_id: str) -> dict[str, Any]:
+    return lead_out(leads.archive(lead_id))

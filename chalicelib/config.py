@@ -1,0 +1,139 @@
+"""Settings, read from the environment once and lazily; the secrets resolver.
+
+Nothing here talks to AWS at import time. Secrets (the API token, the Twilio auth token) are
+either given literally (local development) or by reference (`*_SECRET`, production), in which
+case they are fetched once per container from SSM Parameter Store or Secrets Manager.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib.errors import Internal
+
+SIMULATOR_ACCOUNT_SID = "AC00000000000000000000000000000000"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _parse_hours(spec: str) -> tuple[time, time]:
+    try:
+        start_s, end_s = spec.split("-")
+        start, end = time.fromisoformat(start_s.strip()), time.fromisoformat(end_s.strip())
+    except ValueError as exc:
+        raise ValueError(f"CALLING_HOURS must look like 08:00-21:00, got {spec!r}") from exc
+    if start >= end:
+        raise ValueError(f"CALLING_HOURS must start before it ends, got {spec!r}")
+    return start, end
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_name: str = "coldcall"
+    stage: str = "dev"
+    region: str = "us-east-1"
+    dynamodb_endpoint: str | None = None
+    api_token: str | None = None
+    api_token_secret: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_auth_token_secret: str | None = None
+    twilio_api_base: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    calling_hours: tuple[time, time] = field(default=(time(8, 0), time(21, 0)))
+    stats_timezone: str = "UTC"
+    dashboard_origin: str | None = None
+    max_import_bytes: int = 6 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        stats_tz = _env("STATS_TIMEZONE", "UTC") or "UTC"
+        try:
+            ZoneInfo(stats_tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"STATS_TIMEZONE is not a known time zone: {stats_tz!r}") from exc
+        return cls(
+            app_name=_env("APP_NAME", "coldcall") or "coldcall",
+            stage=_env("STAGE", "dev") or "dev",
+            region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")) or "us-east-1",
+            dynamodb_endpoint=_env("DYNAMODB_ENDPOINT"),
+            api_token=_env("API_TOKEN"),
+            api_token_secret=_env("API_TOKEN_SECRET"),
+            twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
+            twilio_auth_token_secret=_env("TWILIO_AUTH_TOKEN_SECRET"),
+            twilio_api_base=_env("TWILIO_API_BASE"),
+            twilio_messaging_service_sid=_env(
+                "TWILIO_MESSAGING_SERVICE_SID", _env("TWILIO_SERVICE_ID")
+            ),
+            public_base_url=(_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            calling_hours=_parse_hours(_env("CALLING_HOURS", "08:00-21:00") or "08:00-21:00"),
+            stats_timezone=stats_tz,
+            dashboard_origin=_env("DASHBOARD_ORIGIN"),
+            max_import_bytes=int(_env("MAX_IMPORT_BYTES", str(6 * 1024 * 1024)) or 0),
+        )
+
+    def table_name(self, entity: str) -> str:
+        return f"{self.app_name}-{self.stage}-{entity}"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    """Forget cached settings and secrets (tests change the environment between cases)."""
+    get_settings.cache_clear()
+    resolve_secret.cache_clear()
+
+
+@functools.cache
+def resolve_secret(reference: str, region: str) -> str:
+    """Fetch a secret named by reference, once per container.
+
+    `ssm:<parameter name>` reads an SSM SecureString (decrypted); `secretsmanager:<id or arn>`
+    reads a Secrets Manager secret string. boto3 is imported here, not at module import.
+    """
+    import boto3
+
+    kind, _, name = reference.partition(":")
+    if not name:
+        raise Internal("secret reference must be ssm:<name> or secretsmanager:<id>")
+    if kind == "ssm":
+        ssm = boto3.client("ssm", region_name=region)
+        value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    elif kind == "secretsmanager":
+        sm = boto3.client("secretsmanager", region_name=region)
+        value = sm.get_secret_value(SecretId=name)["SecretString"]
+    else:
+        raise Internal("secret reference must be ssm:<name> or secretsmanager:<id>")
+    return str(value)
+
+
+def api_token() -> str | None:
+    s = get_settings()
+    if s.api_token:
+        return s.api_token
+    if s.api_token_secret:
+        return resolve_secret(s.api_token_secret, s.region)
+    return None
+
+
+def twilio_auth_token() -> str | None:
+    s = get_settings()
+    if s.twilio_auth_token:
+        return s.twilio_auth_token
+    if s.twilio_auth_token_secret:
+        return resolve_secret(s.twilio_auth_token_secret, s.region)
+    return None

@@ -1,0 +1,1 @@
+"""DynamoDB: PynamoDB models and indexes, table naming, cursors, table creation."""

@@ -1,0 +1,41 @@
+"""Opaque pagination cursors: the query's LastEvaluatedKey, as compact base64url JSON.
+
+Decoding checks that the cursor names exactly the key attributes of the index it is used with
+and that every value is a short string, so a forged cursor is a 400, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from chalicelib.errors import ValidationError
+
+_MAX_CURSOR_LEN = 2048
+
+
+def encode(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    flat = {k: v["S"] for k, v in sorted(last_evaluated_key.items())}
+    raw = json.dumps(flat, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str | None, key_names: set[str]) -> dict[str, Any] | None:
+    if cursor is None or cursor == "":
+        return None
+    bad = ValidationError("cursor is not valid", {"field": "cursor"})
+    if len(cursor) > _MAX_CURSOR_LEN:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        flat = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(flat, dict) or set(flat) != key_names:
+        raise bad
+    if not all(isinstance(v, str) and 0 < len(v) <= 256 for v in flat.values()):
+        raise bad
+    return {k: {"S": v} for k, v in flat.items()}

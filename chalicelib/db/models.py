@@ -1,0 +1,256 @@
+"""PynamoDB models, one table per entity (DESIGN.md, "Data model").
+
+Table names carry the app and stage and are bound at run time by `bind()`: nothing here reads
+settings or opens a connection at import time. GSI key attributes of leads are *sparse*: they
+are set only while a lead is not archived, so archived leads drop out of every list index
+without a filter expression.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+
+LEAD_LIST_KEY = "lead"
+
+
+class _Meta:
+    table_name = "unbound"
+    billing_mode = "PAY_PER_REQUEST"
+    region = "us-east-1"
+    host: str | None = None
+    max_retry_attempts = 3
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+
+
+def _gsi_meta(name: str, projection: Any = None) -> type:
+    return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
+
+
+# ---------------------------------------------------------------- team members
+
+
+class TeamMember(Model):
+    class Meta(_Meta):
+        entity = "team-members"
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(default="caller")
+    active = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+# ---------------------------------------------------------------- leads
+
+
+class LeadsByStatus(GlobalSecondaryIndex["Lead"]):
+    Meta = _gsi_meta("by-status")
+    gsi_status = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class LeadsByAssignee(GlobalSecondaryIndex["Lead"]):
+    Meta = _gsi_meta("by-assignee")
+    gsi_assignee = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class LeadsAll(GlobalSecondaryIndex["Lead"]):
+    Meta = _gsi_meta("all")
+    gsi_all = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class Lead(Model):
+    class Meta(_Meta):
+        entity = "leads"
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    company = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="new")
+    assigned_to_id = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(default="manual")
+    sms_opt_out = BooleanAttribute(default=False)
+    do_not_call = BooleanAttribute(default=False)
+    timezone = UnicodeAttribute(null=True)
+    last_contacted_at = UTCDateTimeAttribute(null=True)
+    archived_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+    # Sparse GSI keys, maintained by `sync_index_keys`.
+    gsi_status = UnicodeAttribute(null=True)
+    gsi_assignee = UnicodeAttribute(null=True)
+    gsi_all = UnicodeAttribute(null=True)
+
+    by_status = LeadsByStatus()
+    by_assignee = LeadsByAssignee()
+    all_leads = LeadsAll()
+
+    def sync_index_keys(self) -> None:
+        live = self.archived_at is None
+        self.gsi_status = self.status if live else None
+        self.gsi_assignee = self.assigned_to_id if live and self.assigned_to_id else None
+        self.gsi_all = LEAD_LIST_KEY if live else None
+
+
+class LeadPhone(Model):
+    """Guard item: one per phone number, written in the same transaction as its lead."""
+
+    class Meta(_Meta):
+        entity = "lead-phones"
+
+    phone = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute()
+
+
+# ---------------------------------------------------------------- calls
+
+
+class CallsByLead(GlobalSecondaryIndex["Call"]):
+    Meta = _gsi_meta("by-lead")
+    lead_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class CallsByMember(GlobalSecondaryIndex["Call"]):
+    Meta = _gsi_meta("by-member")
+    team_member_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class CallsByDay(GlobalSecondaryIndex["Call"]):
+    Meta = _gsi_meta("by-day")
+    day = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class CallsBySid(GlobalSecondaryIndex["Call"]):
+    Meta = _gsi_meta("by-sid", KeysOnlyProjection())
+    twilio_sid = UnicodeAttribute(hash_key=True)
+
+
+class Call(Model):
+    class Meta(_Meta):
+        entity = "calls"
+
+    id = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute()
+    team_member_id = UnicodeAttribute()
+    caller_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="queued")
+    lead_leg_status = UnicodeAttribute(null=True)
+    twilio_sid = UnicodeAttribute(null=True)
+    lead_leg_sid = UnicodeAttribute(null=True)
+    duration_seconds = NumberAttribute(null=True)
+    talk_seconds = NumberAttribute(null=True)
+    answered_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    disposition = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    day = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_lead = CallsByLead()
+    by_member = CallsByMember()
+    by_day = CallsByDay()
+    by_sid = CallsBySid()
+
+
+# ---------------------------------------------------------------- messages
+
+
+class MessagesByLead(GlobalSecondaryIndex["Message"]):
+    Meta = _gsi_meta("by-lead")
+    lead_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class MessagesByDay(GlobalSecondaryIndex["Message"]):
+    Meta = _gsi_meta("by-day")
+    day = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class MessagesBySid(GlobalSecondaryIndex["Message"]):
+    Meta = _gsi_meta("by-sid", KeysOnlyProjection())
+    twilio_sid = UnicodeAttribute(hash_key=True)
+
+
+class Message(Model):
+    class Meta(_Meta):
+        entity = "messages"
+
+    id = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute()
+    team_member_id = UnicodeAttribute(null=True)
+    direction = UnicodeAttribute()
+    from_number = UnicodeAttribute()
+    to_number = UnicodeAttribute()
+    body = UnicodeAttribute()
+    status = UnicodeAttribute()
+    twilio_sid = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    day = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_lead = MessagesByLead()
+    by_day = MessagesByDay()
+    by_sid = MessagesBySid()
+
+
+# ---------------------------------------------------------------- stats
+
+
+class Stats(Model):
+    """Counters. Scope "all" holds one item per business day; scope "funnel", day "current"
+    holds the live lead funnel. Counter attributes are added with ADD and are not declared
+    here (their names carry statuses and member ids); read them with `counters()`."""
+
+    class Meta(_Meta):
+        entity = "stats"
+
+    scope = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (TeamMember, Lead, LeadPhone, Call, Message, Stats)
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at the stage's tables and the configured endpoint.
+
+    Clears cached connections, so tests can move from moto to DynamoDB Local in one process.
+    """
+    for model in ALL_MODELS:
+        meta: Any = model.Meta
+        meta.table_name = settings.table_name(meta.entity)
+        meta.region = settings.region
+        meta.host = settings.dynamodb_endpoint
+        model._connection = None

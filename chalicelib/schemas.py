@@ -1,0 +1,155 @@
+"""Request bodies (pydantic, strict, camelCase on the wire, unknown fields refused) and the
+serialisers that turn stored records into the API's JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.alias_generators import to_camel
+
+from chalicelib.clock import iso
+from chalicelib.db.models import Lead, TeamMember
+from chalicelib.errors import ValidationError
+
+LEAD_STATUSES = ("new", "contacted", "qualified", "not_interested", "converted")
+LeadStatus = Literal["new", "contacted", "qualified", "not_interested", "converted"]
+Role = Literal["admin", "caller"]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=5000)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        str_max_length=10000,
+    )
+
+
+class TeamMemberCreate(Body):
+    name: Name
+    phone: PhoneText
+    email: Email | None = None
+    role: Role = "caller"
+    active: bool = True
+
+
+class TeamMemberUpdate(Body):
+    name: Name | None = None
+    phone: PhoneText | None = None
+    email: Email | None = None
+    role: Role | None = None
+    active: bool | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class LeadCreate(Body):
+    name: Name
+    phone: PhoneText
+    email: Email | None = None
+    company: ShortText | None = None
+    notes: LongText | None = None
+    status: LeadStatus = "new"
+    assigned_to_id: Id | None = None
+    source: ShortText | None = None
+    do_not_call: bool = False
+    sms_opt_out: bool = False
+
+
+class LeadUpdate(Body):
+    name: Name | None = None
+    phone: PhoneText | None = None
+    email: Email | None = None
+    company: ShortText | None = None
+    notes: LongText | None = None
+    status: LeadStatus | None = None
+    assigned_to_id: Id | None = None
+    do_not_call: bool | None = None
+    sms_opt_out: bool | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+# Fields that may be cleared with an explicit null in a PATCH.
+NULLABLE_LEAD_FIELDS = {"email", "company", "notes", "assigned_to_id"}
+NULLABLE_MEMBER_FIELDS = {"email"}
+
+_B = TypeVar("_B", bound=Body)
+
+
+def parse(model: type[_B], data: Any) -> _B:
+    """Validate a decoded JSON body; every problem becomes a 400 naming the fields."""
+    if not isinstance(data, dict):
+        raise ValidationError("request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False, include_input=False, include_context=False):
+            loc = ".".join(str(p) for p in err["loc"]) or "body"
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            problems.append({"field": loc, "message": msg})
+        first = problems[0]
+        raise ValidationError(
+            f"{first['field']}: {first['message']}", {"fields": problems}
+        ) from None
+
+
+def explicit_nulls(body: Body, allowed: set[str]) -> set[str]:
+    """Fields the client set to null on purpose (to clear them), limited to `allowed`."""
+    return {f for f in body.model_fields_set if getattr(body, f) is None and f in allowed}
+
+
+def provided(body: Body) -> dict[str, Any]:
+    """The fields the client sent with a value (not null)."""
+    return {f: getattr(body, f) for f in body.model_fields_set if getattr(body, f) is not None}
+
+
+# ---------------------------------------------------------------- serialisers
+
+
+def team_member_out(m: TeamMember) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "phone": m.phone,
+        "email": m.email,
+        "role": m.role,
+        "active": m.active,
+        "createdAt": iso(m.created_at),
+        "updatedAt": iso(m.updated_at),
+        "version": m.version,
+    }
+
+
+def lead_out(lead: Lead) -> dict[str, Any]:
+    return {
+        "id": lead.id,
+        "name": lead.name,
+        "phone": lead.phone,
+        "email": lead.email,
+        "company": lead.company,
+        "notes": lead.notes,
+        "status": lead.status,
+        "assignedToId": lead.assigned_to_id,
+        "source": lead.source,
+        "smsOptOut": bool(lead.sms_opt_out),
+        "doNotCall": bool(lead.do_not_call),
+        "timezone": lead.timezone,
+        "lastContactedAt": iso(lead.last_contacted_at),
+        "archived": lead.archived_at is not None,
+        "archivedAt": iso(lead.archived_at),
+        "createdAt": iso(lead.created_at),
+        "updatedAt": iso(lead.updated_at),
+        "version": lead.version,
+    }

@@ -1,0 +1,256 @@
+"""Leads: create with a unique phone (guard item in the same transaction), list by index
+(never a Scan), edit with optimistic locking, archive (history and phone guard kept). The lead
+funnel counters move in the same transaction as every status change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib import phone as phones
+from chalicelib import providers
+from chalicelib.clock import new_id, now
+from chalicelib.db import counters
+from chalicelib.db import cursor as cursors
+from chalicelib.db.models import LEAD_LIST_KEY, Lead, LeadPhone
+from chalicelib.db.pagination import Page, query_page
+from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
+from chalicelib.schemas import (
+    NULLABLE_LEAD_FIELDS,
+    LeadCreate,
+    LeadUpdate,
+    explicit_nulls,
+    provided,
+)
+from chalicelib.services import team
+
+_STALE = "lead was changed by someone else; reload and try again"
+
+
+def _reasons(exc: TransactWriteError) -> list[str | None]:
+    return [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+
+
+def _duplicate(phone: str) -> Conflict:
+    existing = find_by_phone(phone)
+    details: dict[str, Any] = {"field": "phone", "phone": phone}
+    if existing is not None:
+        details["existingLeadId"] = existing.id
+    return Conflict(f"a lead with phone {phone} already exists", details)
+
+
+def new_lead(
+    *,
+    name: str,
+    phone: str,
+    source: str,
+    status: str = "new",
+    email: str | None = None,
+    company: str | None = None,
+    notes: str | None = None,
+    assigned_to_id: str | None = None,
+    do_not_call: bool = False,
+    sms_opt_out: bool = False,
+) -> Lead:
+    """A lead record (not saved); `phone` must already be E.164."""
+    stamp = now()
+    lead = Lead(
+        id=new_id(),
+        name=name,
+        phone=phone,
+        email=email,
+        company=company or None,
+        notes=notes or None,
+        status=status,
+        assigned_to_id=assigned_to_id,
+        source=source,
+        sms_opt_out=sms_opt_out,
+        do_not_call=do_not_call,
+        timezone=phones.primary_timezone(phone),
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    lead.sync_index_keys()
+    return lead
+
+
+def insert(lead: Lead) -> Lead:
+    """Write a new lead, its phone guard and its funnel counts in one transaction."""
+    providers.settings()
+    try:
+        with providers.transaction() as tx:
+            tx.save(lead, condition=Lead.id.does_not_exist())
+            tx.save(
+                LeadPhone(phone=lead.phone, lead_id=lead.id),
+                condition=LeadPhone.phone.does_not_exist(),
+            )
+            tx.update(
+                counters.funnel_item(),
+                counters.add_actions(counters.lead_status_deltas(None, lead.status)),
+            )
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in _reasons(exc):
+            raise _duplicate(lead.phone) from None
+        raise
+    return lead
+
+
+def create(body: LeadCreate, source: str = "manual") -> Lead:
+    providers.settings()
+    if body.assigned_to_id:
+        team.require_active(body.assigned_to_id, "assignedToId")
+    lead = new_lead(
+        name=body.name,
+        phone=phones.normalize(body.phone),
+        source=body.source or source,
+        status=body.status,
+        email=body.email,
+        company=body.company,
+        notes=body.notes,
+        assigned_to_id=body.assigned_to_id,
+        do_not_call=body.do_not_call,
+        sms_opt_out=body.sms_opt_out,
+    )
+    return insert(lead)
+
+
+def get(lead_id: str) -> Lead:
+    providers.settings()
+    try:
+        return Lead.get(lead_id)
+    except DoesNotExist:
+        raise not_found("lead", lead_id) from None
+
+
+def find_by_phone(phone: str) -> Lead | None:
+    """The lead holding this E.164 number (archived or not), or None."""
+    providers.settings()
+    try:
+        guard = LeadPhone.get(phone)
+    except DoesNotExist:
+        return None
+    try:
+        return Lead.get(guard.lead_id)
+    except DoesNotExist:
+        return None
+
+
+def list_leads(
+    status: str | None, assigned_to_id: str | None, limit: int, cursor: str | None
+) -> Page[Lead]:
+    """Newest first, always a Query on a sparse index (archived leads are not listed)."""
+    providers.settings()
+    if assigned_to_id:
+        index: Any = Lead.by_assignee
+        hash_key: str = assigned_to_id
+        key_names = {"id", "gsi_assignee"}
+        filter_condition = (Lead.status == status) if status else None
+    elif status:
+        index, hash_key, key_names, filter_condition = (
+            Lead.by_status,
+            status,
+            {"id", "gsi_status"},
+            None,
+        )
+    else:
+        index, hash_key, key_names = Lead.all_leads, LEAD_LIST_KEY, {"id", "gsi_all"}
+        filter_condition = None
+    start = cursors.decode(cursor, key_names)
+    return query_page(index, hash_key, key_names, limit, start, filter_condition)
+
+
+def iter_all() -> Iterator[Lead]:
+    """Every live lead, newest first, page by page (export)."""
+    providers.settings()
+    yield from Lead.all_leads.query(LEAD_LIST_KEY, scan_index_forward=False, page_size=500)
+
+
+def update(lead_id: str, body: LeadUpdate) -> Lead:
+    lead = get(lead_id)
+    if lead.archived_at is not None:
+        raise Conflict("lead is archived and cannot be edited", {"id": lead_id})
+    if body.version is not None and body.version != lead.version:
+        raise Conflict(_STALE, {"currentVersion": lead.version})
+    bad_nulls = (
+        {f for f in body.model_fields_set if getattr(body, f) is None}
+        - NULLABLE_LEAD_FIELDS
+        - {"version"}
+    )
+    if bad_nulls:
+        field = sorted(bad_nulls)[0]
+        raise ValidationError(f"{field} cannot be null", {"field": field})
+    changes = provided(body)
+    changes.pop("version", None)
+    if changes.get("assigned_to_id"):
+        team.require_active(changes["assigned_to_id"], "assignedToId")
+    old_status, old_phone = lead.status, lead.phone
+    if "phone" in changes:
+        changes["phone"] = phones.normalize(changes["phone"])
+        lead.timezone = phones.primary_timezone(changes["phone"])
+    for field, value in changes.items():
+        setattr(lead, field, value)
+    for field in explicit_nulls(body, NULLABLE_LEAD_FIELDS):
+        setattr(lead, field, None)
+    lead.updated_at = now()
+    lead.sync_index_keys()
+    _save(lead, old_status=old_status, old_phone=old_phone)
+    return lead
+
+
+def archive(lead_id: str) -> Lead:
+    """Archive: out of every list and the funnel; calls, messages and the phone guard stay."""
+    lead = get(lead_id)
+    if lead.archived_at is not None:
+        return lead
+    lead.archived_at = now()
+    lead.updated_at = lead.archived_at
+    lead.sync_index_keys()
+    _save(lead, old_status=lead.status, old_phone=lead.phone, counted_after=False)
+    return lead
+
+
+def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = True) -> None:
+    """Save an edited lead with its version condition; move the phone guard and the funnel
+    counters in the same transaction when they change."""
+    deltas = counters.lead_status_deltas(old_status, lead.status if counted_after else None)
+    phone_moved = lead.phone != old_phone
+    try:
+        with providers.transaction() as tx:
+            tx.save(lead)
+            if phone_moved:
+                tx.delete(
+                    LeadPhone(phone=old_phone, lead_id=lead.id),
+                    condition=LeadPhone.lead_id == lead.id,
+                )
+                tx.save(
+                    LeadPhone(phone=lead.phone, lead_id=lead.id),
+                    condition=LeadPhone.phone.does_not_exist(),
+                )
+            if deltas:
+                tx.update(counters.funnel_item(), counters.add_actions(deltas))
+    except TransactWriteError as exc:
+        reasons = _reasons(exc)
+        if phone_moved and _guard_failed(reasons):
+            raise _duplicate(lead.phone) from None
+        if "ConditionalCheckFailed" in reasons:
+            raise Conflict(_STALE) from None
+        raise
+
+
+def _guard_failed(reasons: list[str | None]) -> bool:
+    # TransactItems order (PynamoDB): condition checks, deletes, puts, updates.
+    # Here: [delete old guard, put lead, put new guard, (update funnel)].
+    return len(reasons) >= 3 and reasons[2] == "ConditionalCheckFailed"
+
+
+def require_live(lead_id: str, field: str = "leadId") -> Lead:
+    """The lead, which must exist and not be archived (calls, messages); else a 400 on `field`."""
+    try:
+        lead = get(lead_id)
+    except NotFound:
+        raise ValidationError(f"lead {lead_id} does not exist", {"field": field}) from None
+    if lead.archived_at is not None:
+        raise ValidationError(f"lead {lead_id} is archived", {"field": field})
+    return lead

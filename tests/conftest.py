@@ -1,0 +1,188 @@
+"""Shared fixtures: a clean environment per test, moto, the tables, a Chalice test client, and a
+counter of DynamoDB requests (costs are asserted, not timed)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+TOKEN = "test-token-0123456789"
+
+BASE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "APP_NAME": "coldcall",
+    "STAGE": "test",
+    "API_TOKEN": TOKEN,
+    "PUBLIC_BASE_URL": "https://api.example.test/api",
+}
+
+# Variables a developer's shell might carry that would change what the tests see.
+SCRUB = [
+    "DYNAMODB_ENDPOINT",
+    "API_TOKEN_SECRET",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_AUTH_TOKEN_SECRET",
+    "TWILIO_API_BASE",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_SERVICE_ID",
+    "CALLING_HOURS",
+    "STATS_TIMEZONE",
+    "DASHBOARD_ORIGIN",
+    "MAX_IMPORT_BYTES",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in SCRUB:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in BASE_ENV.items():
+        monkeypatch.setenv(name, value)
+    from chalicelib.config import reset_settings
+
+    reset_settings()
+    yield
+    reset_settings()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def tables(aws: None) -> None:
+    from chalicelib import providers
+    from chalicelib.db.tables import ensure_tables
+
+    ensure_tables(providers.settings())
+
+
+class DdbCounter:
+    """Counts DynamoDB API calls made through PynamoDB and the shared botocore client."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.capacity = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.capacity = 0.0
+
+
+@pytest.fixture
+def ddb_requests(monkeypatch: pytest.MonkeyPatch) -> DdbCounter:
+    from botocore.client import BaseClient
+
+    counter = DdbCounter()
+    original = BaseClient._make_api_call
+
+    def counting(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            counter.calls[operation_name] += 1
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+    return counter
+
+
+class Api:
+    """A small wrapper over chalice.test.Client: JSON in, (status, JSON) out, token by default."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = TOKEN,
+        headers: dict[str, str] | None = None,
+        raw: bytes | str | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        hdrs = {"Content-Type": "application/json"}
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        hdrs.update(headers or {})
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        resp = self.client.http.request(method, path, headers=hdrs, body=payload)
+        text = resp.body.decode() if isinstance(resp.body, bytes) else resp.body
+        ctype = resp.headers.get("Content-Type", resp.headers.get("content-type", ""))
+        data: Any = text
+        if text and "json" in ctype:
+            data = json.loads(text)
+        return resp.status_code, data, resp.headers
+
+    def get(self, path: str, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.request("PATCH", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> tuple[int, Any, dict[str, str]]:
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture
+def api(tables: None) -> Iterator[Api]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def make_member(api: Api):
+    counter = iter(range(100, 10_000))
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        body = {"name": "Sam Caller", "phone": f"+1415555{next(counter):04d}", "role": "caller"}
+        body.update(overrides)
+        status, data, _ = api.post("/team-members", body)
+        assert status == 201, data
+        return data
+
+    return make
+
+
+@pytest.fixture
+def make_lead(api: Api):
+    counter = iter(range(1000, 10_000))
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        body = {"name": "Jane Doe", "phone": f"+1212555{next(counter):04d}"}
+        body.update(overrides)
+        status, data, _ = api.post("/leads", body)
+        assert status == 201, data
+        return data
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
