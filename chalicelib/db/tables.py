@@ -12,6 +12,11 @@ from chalicelib.config import Settings
 from chalicelib.db.models import ALL_MODELS
 
 
+def _ordered(key_schema: list[dict[str, str]]) -> list[dict[str, str]]:
+    """HASH before RANGE, as DynamoDB requires."""
+    return sorted(key_schema, key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
+
+
 def table_definition(model: type[Model], settings: Settings) -> dict[str, Any]:
     """The CreateTable request for a model, on-demand billing, GSIs with their projections."""
     schema = model._get_schema()
@@ -25,14 +30,14 @@ def table_definition(model: type[Model], settings: Settings) -> dict[str, Any]:
         gsis.append(
             {
                 "IndexName": index["index_name"],
-                "KeySchema": index["key_schema"],
+                "KeySchema": _ordered(index["key_schema"]),
                 "Projection": index["projection"],
             }
         )
     definition: dict[str, Any] = {
         "TableName": settings.table_name(model.Meta.entity),  # type: ignore[attr-defined]
         "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": schema["key_schema"],
+        "KeySchema": _ordered(schema["key_schema"]),
         "AttributeDefinitions": [
             {"AttributeName": k, "AttributeType": v} for k, v in sorted(attr_defs.items())
         ],

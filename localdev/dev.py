@@ -1,0 +1,239 @@
+"""`make dev`: the whole product on this machine, in the foreground, until Ctrl-C.
+
+DynamoDB Local (data kept in .data/dynamodb; an in-memory moto server with a warning where
+Java is missing), the tables created or updated, the API (`chalice local`) on 127.0.0.1:8000,
+the dashboard on 127.0.0.1:8080, the stats rollup every minute, and the Twilio simulator
+unless TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set. Prints `READY <api> <dashboard>` once
+everything answers. Ctrl-C or SIGTERM stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from localdev import ddb_local
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("DATA_DIR", ROOT / ".data"))
+HOST = "127.0.0.1"
+
+
+def say(message: str) -> None:
+    print(f"[dev] {message}", flush=True)
+
+
+def port(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+class Stack:
+    """Children started by the runner, each in its own process group, stopped in reverse."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen[Any]]] = []
+        self.stoppers: list[Callable[[], None]] = []
+        self.stopping = threading.Event()
+
+    def add(self, name: str, proc: subprocess.Popen[Any]) -> None:
+        self.procs.append((name, proc))
+
+    def on_stop(self, fn: Callable[[], None]) -> None:
+        self.stoppers.append(fn)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for fn in reversed(self.stoppers):
+            try:
+                fn()
+            except Exception as exc:  # a failed stopper must not keep the others from running
+                say(f"stopping: {exc}")
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        deadline = time.monotonic() + 10
+        for name, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{name} did not stop; killing it")
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def check(self) -> str | None:
+        """The name of a child that died, if any."""
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                return name
+        return None
+
+
+def api_token() -> str:
+    """API_TOKEN from the environment, else one generated once and kept in .data/."""
+    given = os.environ.get("API_TOKEN", "").strip()
+    if given:
+        return given
+    path = DATA / "api-token"
+    if path.exists():
+        return path.read_text().strip()
+    DATA.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+def wait_http(url: str, timeout: float = 60, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (local URL)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"{what or url} did not answer within {timeout:.0f}s")
+
+
+# ---------------------------------------------------------------- DynamoDB
+
+
+def start_dynamodb(stack: Stack) -> str:
+    ddb_port = port("DDB_PORT", 8001)
+    endpoint = f"http://{HOST}:{ddb_port}"
+    if ddb_local.java_available():
+        DATA.mkdir(parents=True, exist_ok=True)
+        proc = ddb_local.start(DATA / "dynamodb", ddb_port, DATA / "dynamodb-local.log")
+        stack.add("DynamoDB Local", proc)
+        say(f"DynamoDB Local on {endpoint} (data in {DATA / 'dynamodb'})")
+        return endpoint
+    from moto.server import ThreadedMotoServer
+
+    say("WARNING: Java is missing, so DynamoDB runs IN MEMORY (moto): data is lost on exit.")
+    say("         Install a Java runtime (e.g. apt-get install default-jre-headless) to keep data.")
+    server = ThreadedMotoServer(ip_address=HOST, port=ddb_port, verbose=False)
+    server.start()
+    stack.on_stop(server.stop)
+    return endpoint
+
+
+def create_tables(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    from chalicelib.config import reset_settings
+    from chalicelib.db.tables import ensure_tables
+    from chalicelib.providers import settings
+
+    reset_settings()
+    changes = ensure_tables(settings())
+    say("tables: " + ("; ".join(changes) if changes else "all present"))
+
+
+# ---------------------------------------------------------------- Twilio
+
+
+def start_twilio(stack: Stack, env: dict[str, str]) -> None:
+    """Real Twilio when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set; else the simulator
+    (the click-to-call issue adds localdev/twilio_sim.py and starts it here)."""
+    if os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"):
+        say("Twilio: using the real account from TWILIO_ACCOUNT_SID (webhooks need a public URL)")
+        return
+    say("Twilio: no credentials set and no simulator yet; calls and SMS are unavailable")
+
+
+# ---------------------------------------------------------------- API
+
+
+def start_api(stack: Stack, env: dict[str, str]) -> str:
+    api_port = port("API_PORT", 8000)
+    base = f"http://{HOST}:{api_port}"
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    proc = subprocess.Popen(
+        [chalice, "local", "--host", HOST, "--port", str(api_port), "--stage", "dev"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    stack.add("API", proc)
+    wait_http(f"{base}/health", what="the API")
+    say(f"API on {base}")
+    return base
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def start_dashboard(stack: Stack, env: dict[str, str], api_base: str, token: str) -> str:
+    """The dashboard issue builds dashboard/ and serves it here."""
+    dash_port = port("DASHBOARD_PORT", 8080)
+    return f"http://{HOST}:{dash_port}/#token={token}"
+
+
+# ---------------------------------------------------------------- rollup
+
+
+def start_rollup(stack: Stack) -> None:
+    """The stats issue runs the rollup here every minute."""
+
+
+def main() -> int:
+    stack = Stack()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        token = api_token()
+        endpoint = start_dynamodb(stack)
+        api_port = port("API_PORT", 8000)
+        dash_port = port("DASHBOARD_PORT", 8080)
+        env = {
+            "STAGE": os.environ.get("STAGE", "dev"),
+            "DYNAMODB_ENDPOINT": endpoint,
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            "API_TOKEN": token,
+            "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", f"http://{HOST}:{api_port}"),
+            "DASHBOARD_ORIGIN": os.environ.get("DASHBOARD_ORIGIN", f"http://{HOST}:{dash_port}"),
+        }
+        create_tables(env)
+        start_twilio(stack, env)
+        api_base = start_api(stack, env)
+        dashboard_url = start_dashboard(stack, env, api_base, token)
+        start_rollup(stack)
+        say(f"API token: {token}")
+        say(f"open {dashboard_url}")
+        print(f"READY {api_base} {dashboard_url}", flush=True)
+        while True:
+            time.sleep(0.5)
+            dead = stack.check()
+            if dead:
+                say(f"{dead} stopped unexpectedly; shutting down")
+                return 1
+    except KeyboardInterrupt:
+        say("stopping ...")
+        return 0
+    finally:
+        stack.stop()
+        say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
