@@ -36,7 +36,7 @@ def ensure() -> Path:
         return CACHE
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("npm is needed once to fetch DynamoDB Local (amplify-dynamodb-simulator)")
+        raise RuntimeError("npm is needed once to fetch DynamoDB Local (the npm package)")
     CACHE.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         print(f"fetching DynamoDB Local ({PACKAGE}) ...", file=sys.stderr, flush=True)
@@ -79,7 +79,9 @@ def command(data_dir: Path | None, port: int) -> list[str]:
     return cmd
 
 
-def start(data_dir: Path | None, port: int, log_path: Path | None = None) -> subprocess.Popen[bytes]:
+def start(
+    data_dir: Path | None, port: int, log_path: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start DynamoDB Local on 127.0.0.1:`port` (its own process group) and wait for it."""
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
@@ -92,7 +94,9 @@ def start(data_dir: Path | None, port: int, log_path: Path | None = None) -> sub
     return proc
 
 
-def wait_until_up(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60) -> None:
+def wait_until_up(
+    url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:

@@ -9,6 +9,7 @@ everything answers. Ctrl-C or SIGTERM stops every process it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -58,7 +59,7 @@ class Stack:
                 fn()
             except Exception as exc:  # a failed stopper must not keep the others from running
                 say(f"stopping: {exc}")
-        for name, proc in reversed(self.procs):
+        for _name, proc in reversed(self.procs):
             if proc.poll() is None:
                 try:
                     os.killpg(proc.pid, signal.SIGTERM)
@@ -70,10 +71,8 @@ class Stack:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 say(f"{name} did not stop; killing it")
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
     def check(self) -> str | None:
         """The name of a child that died, if any."""

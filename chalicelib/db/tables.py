@@ -12,7 +12,7 @@ from chalicelib.config import Settings
 from chalicelib.db.models import ALL_MODELS
 
 
-def _ordered(key_schema: list[dict[str, str]]) -> list[dict[str, str]]:
+def _ordered(key_schema: Any) -> list[dict[str, str]]:
     """HASH before RANGE, as DynamoDB requires."""
     return sorted(key_schema, key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
 
