@@ -86,6 +86,7 @@ def start(
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         command(data_dir, port),
+        cwd=data_dir or CACHE,  # it writes a metadata file into its working directory
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
