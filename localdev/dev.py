@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -178,9 +179,23 @@ def start_api(stack: Stack, env: dict[str, str]) -> str:
 
 
 def start_dashboard(stack: Stack, env: dict[str, str], api_base: str, token: str) -> str:
-    """The dashboard issue builds dashboard/ and serves it here."""
+    """Build dashboard/ (npm ci when node_modules is missing or outdated, then the build) and
+    serve the build on 127.0.0.1:DASHBOARD_PORT with a config.js naming the API base. The API's
+    CORS allows exactly this origin (DASHBOARD_ORIGIN in `env`)."""
+    from localdev.static_server import DashboardServer
+    from scripts import dashboard_build
+
     dash_port = port("DASHBOARD_PORT", 8080)
-    return f"http://{HOST}:{dash_port}/#token={token}"
+    dist = dashboard_build.build(log=say)
+    server = DashboardServer(dist, HOST, dash_port, dashboard_build.config_js(api_base)).start()
+    stack.on_stop(server.stop)
+    base = f"http://{HOST}:{dash_port}"
+    wait_http(f"{base}/index.html", timeout=10, what="the dashboard")
+    origin = env.get("DASHBOARD_ORIGIN")
+    if origin != base:
+        say(f"WARNING: DASHBOARD_ORIGIN is {origin}, so the API refuses requests from {base}")
+    say(f"dashboard on {base}")
+    return f"{base}/#token={urllib.parse.quote(token, safe='')}"
 
 
 # ---------------------------------------------------------------- rollup
