@@ -163,8 +163,12 @@ def start_api(stack: Stack, env: dict[str, str]) -> str:
     api_port = port("API_PORT", 8000)
     base = f"http://{HOST}:{api_port}"
     chalice = str(Path(sys.executable).with_name("chalice"))
+    # chalice local's autoreload restarts the API whenever ANY file under the project changes,
+    # and DynamoDB Local writes .data/ on every write: the API would drop requests after each
+    # save. Off by default; API_AUTORELOAD=1 turns it on while editing Python code.
+    reload = "--autoreload" if os.environ.get("API_AUTORELOAD") == "1" else "--no-autoreload"
     proc = subprocess.Popen(
-        [chalice, "local", "--host", HOST, "--port", str(api_port), "--stage", "dev"],
+        [chalice, "local", "--host", HOST, "--port", str(api_port), "--stage", "dev", reload],
         cwd=ROOT,
         env={**os.environ, **env},
         start_new_session=True,

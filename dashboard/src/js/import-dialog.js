@@ -95,8 +95,11 @@ export function openImportDialog({ onImported }) {
     } catch (err) {
       if (err?.name === "AbortError") return;
       progressBox.hidden = true;
-      replace(result, notice("error", h("p", { class: "font-semibold" }, "The import failed"), h("p", {}, errorMessage(err))));
-      setText(live, `The import failed: ${errorMessage(err)}`);
+      setText(live, "");
+      replace(
+        result,
+        h("div", { role: "alert" }, notice("error", h("p", { class: "font-semibold" }, "The import failed"), h("p", {}, errorMessage(err)))),
+      );
     } finally {
       upload = null;
       submit.disabled = false;

@@ -30,7 +30,7 @@ function memberOptions(list, selected) {
 export async function openLeadForm({ lead = null, onSaved }) {
   let team = [];
   try {
-    team = await members();
+    team = await members({ fresh: true });
   } catch {
     team = []; // the form still works; the assignee picker only offers "Unassigned"
   }

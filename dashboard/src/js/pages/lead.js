@@ -45,7 +45,7 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
   try {
     [lead, team] = await Promise.all([
       api.getLead(leadId, signal),
-      members().catch(() => []),
+      members({ fresh: true }).catch(() => []),
     ]);
   } catch (err) {
     if (err?.name === "AbortError") return null;

@@ -113,7 +113,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
 
   let names = new Map();
   try {
-    const team = await members();
+    const team = await members({ fresh: true });
     names = new Map(team.map((m) => [m.id, m.name]));
     for (const m of team) {
       assigneeSelect.append(h("option", { value: m.id, selected: m.id === assignee }, m.active ? m.name : `${m.name} (deactivated)`));
