@@ -13,9 +13,13 @@ from tests.browser.conftest import shot, unique_phone
 WATCH_PROGRESS = """() => {
   window.__importSteps = [];
   const box = document.querySelector('[data-import-progress]');
-  const record = () => window.__importSteps.push(
-    box.hidden ? 'hidden' : box.textContent + '|' + (box.querySelector('progress').getAttribute('value') ?? 'busy'));
-  new MutationObserver(record).observe(box, {attributes: true, subtree: true, childList: true, characterData: true});
+  const record = () => {
+    const bar = box.querySelector('progress');
+    window.__importSteps.push(
+      box.hidden ? 'hidden' : `${box.textContent}|${bar.getAttribute('value') ?? 'busy'}`);
+  };
+  new MutationObserver(record).observe(
+    box, {attributes: true, subtree: true, childList: true, characterData: true});
 }"""
 
 
@@ -110,7 +114,7 @@ def test_export_downloads_every_lead_as_csv(signed_in, stack):
     download = info.value
 
     assert re.fullmatch(r"leads-\d{8}-\d{6}\.csv", download.suggested_filename)
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8"))))
     mine = [r for r in rows if r["id"] == lead["id"]]
     assert mine and mine[0]["name"] == "Export Eve" and mine[0]["company"] == "E Co"
     expect(page.get_by_text("Exported leads-")).to_be_visible()

@@ -164,7 +164,9 @@ def test_a_duplicate_phone_points_at_the_existing_lead(signed_in, stack, watch):
 def test_filters_and_pages_follow_the_url(signed_in, stack):
     member = stack.post("/team-members", {"name": "Filter Fay", "phone": unique_phone(area="415")})
     rows = ["name,phone,status,assignedToId"]
-    rows += [f"Page Lead {i:02d},{unique_phone(area='646')},contacted,{member['id']}" for i in range(30)]
+    rows += [
+        f"Page Lead {i:02d},{unique_phone(area='646')},contacted,{member['id']}" for i in range(30)
+    ]
     result = stack.call(
         "POST", "/leads/import", data="\n".join(rows), headers={"Content-Type": "text/csv"}
     ).json()

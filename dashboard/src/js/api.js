@@ -94,7 +94,8 @@ async function readBody(resp) {
   if (type.includes("json")) {
     try {
       return await resp.json();
-    } catch {
+    } catch (err) {
+      if (err && err.name === "AbortError") throw err;
       return null;
     }
   }
@@ -124,7 +125,7 @@ export async function request(method, path, options = {}) {
     if (err && err.name === "AbortError") throw err;
     throw networkError();
   }
-  if (resp.status === 401) throw unauthorized(401, await readBody(resp), quiet401);
+  if (resp.status === 401) throw unauthorized(401, await readBody(resp).catch(() => null), quiet401);
   if (!resp.ok) throw errorFrom(resp.status, await readBody(resp));
   if (raw) return resp;
   return readBody(resp);

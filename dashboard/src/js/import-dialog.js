@@ -146,7 +146,7 @@ function report(data) {
     parts.push(
       h(
         "div",
-        { class: "max-h-72 overflow-auto rounded-md ring-1 ring-slate-200" },
+        { class: "relative max-h-72 overflow-auto rounded-md ring-1 ring-slate-200" },
         h(
           "table",
           { class: "table", "data-import-errors": "" },

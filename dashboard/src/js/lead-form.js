@@ -1,7 +1,7 @@
 // Create and edit a lead in a dialog. Edits send only what changed plus the version read, so a
 // concurrent edit answers 409 and the form offers to reload.
 import * as api from "./api.js";
-import { h } from "./dom.js";
+import { activeElement, h } from "./dom.js";
 import { LEAD_STATUSES, label } from "./format.js";
 import { members, rememberLead } from "./store.js";
 import {
@@ -28,6 +28,7 @@ function memberOptions(list, selected) {
 
 /** openLeadForm({lead?, onSaved(lead)}): `lead` edits, no lead creates. */
 export async function openLeadForm({ lead = null, onSaved }) {
+  const opener = activeElement();
   let team = [];
   try {
     team = await members({ fresh: true });
@@ -76,6 +77,7 @@ export async function openLeadForm({ lead = null, onSaved }) {
     content: form,
     footer: [cancel, submit],
     wide: true,
+    opener,
   });
   cancel.addEventListener("click", () => dlg.close());
 

@@ -187,6 +187,7 @@ async function route() {
   }
   setTitle(match.r.title);
   window.scrollTo(0, 0);
+  const focusAtStart = document.activeElement;
   let cleanup = null;
   try {
     cleanup = await match.r.page({
@@ -205,7 +206,9 @@ async function route() {
     return;
   }
   mine.cleanup = cleanup;
-  focusTitle();
+  // Move focus to the new page's heading, unless the user already moved it while it loaded.
+  if (document.activeElement === focusAtStart || document.activeElement === document.body) focusTitle();
+  else firstRender = false;
 }
 
 function focusTitle() {

@@ -127,11 +127,12 @@ export function badge(status, text) {
 // ---------------------------------------------------------------- dialogs
 
 /**
- * openDialog({title, description, content, footer, wide, onClose}) -> {dialog, body, close}
- * A modal <dialog>: Escape closes it, focus moves into it and returns to the opener.
+ * openDialog({title, description, content, footer, wide, onClose, opener}) -> {dialog, body, close}
+ * A modal <dialog>: Escape closes it, focus moves into it and returns to the opener (the
+ * element focused when it opened, unless given: callers that load data first pass it).
  */
-export function openDialog({ title, description, content, footer, wide = false, onClose }) {
-  const opener = activeElement();
+export function openDialog({ title, description, content, footer, wide = false, onClose, opener: from }) {
+  const opener = from || activeElement();
   const titleId = nextId("dlg-title");
   const descId = description ? nextId("dlg-desc") : null;
   const body = h("div", { class: "px-5 py-4" }, content);
@@ -180,11 +181,30 @@ export function openDialog({ title, description, content, footer, wide = false, 
     e.preventDefault();
     close();
   });
+  // A modal <dialog> makes the page inert, but Tab past its last control leaves for the
+  // browser's own UI; keep focus cycling inside instead.
+  dialog.addEventListener("keydown", (e) => {
+    if (e.key !== "Tab") return;
+    const focusable = [...dialog.querySelectorAll(FOCUSABLE)].filter((el) => el.getClientRects().length);
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  });
   document.body.append(dialog);
   dialog.showModal();
   focusFirst(dialog, body);
   return { dialog, body, footer: foot, close, isOpen: () => !closed };
 }
+
+const FOCUSABLE =
+  "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
 
 function focusFirst(dialog, body) {
   const preferred =

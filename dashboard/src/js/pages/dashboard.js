@@ -172,7 +172,7 @@ export async function renderDashboard({ main, query, signal, navigate }) {
       h("summary", { class: "cursor-pointer text-slate-600" }, "Show as a table"),
       h(
         "div",
-        { class: "mt-2 max-h-60 overflow-auto" },
+        { class: "relative mt-2 max-h-60 overflow-auto" },
         h(
           "table",
           { class: "table" },
@@ -244,7 +244,7 @@ export async function renderDashboard({ main, query, signal, navigate }) {
       board.length
         ? h(
             "div",
-            { class: "overflow-x-auto" },
+            { class: "relative overflow-x-auto" },
             h(
               "table",
               { class: "table", "aria-label": "Leaderboard", "data-leaderboard": "" },
@@ -299,7 +299,7 @@ export async function renderDashboard({ main, query, signal, navigate }) {
   async function loadActivity() {
     let list;
     try {
-      const team = (await members()).filter((m) => m.active).slice(0, 20);
+      const team = (await members({ fresh: true })).filter((m) => m.active).slice(0, 20);
       const pages = await Promise.all(team.map((m) => api.recentCallsForMember(m.id, 5, signal)));
       const names = new Map(team.map((m) => [m.id, m.name]));
       list = pages

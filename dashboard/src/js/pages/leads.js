@@ -175,13 +175,14 @@ export async function renderLeads({ main, query, signal, navigate }) {
         { "data-lead-id": lead.id },
         h(
           "td",
-          { class: "max-w-[14rem]" },
+          { class: "max-w-[12rem] sm:max-w-[14rem]" },
           h("a", { href: `#/leads/${encodeURIComponent(lead.id)}`, class: "link block truncate" }, lead.name),
           h("span", { class: "block truncate text-xs text-slate-500" }, [lead.company, lead.email].filter(Boolean).join(" · ")),
           h("span", { class: "block text-xs text-slate-500 sm:hidden" }, lead.phone),
+          h("div", { class: "mt-1 flex flex-wrap gap-1 sm:hidden" }, badge(lead.status), flags),
         ),
         h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, lead.phone),
-        h("td", {}, h("div", { class: "flex flex-wrap gap-1" }, badge(lead.status), flags)),
+        h("td", { class: "hidden sm:table-cell" }, h("div", { class: "flex flex-wrap gap-1" }, badge(lead.status), flags)),
         h("td", { class: "hidden md:table-cell" }, lead.assignedToId ? names.get(lead.assignedToId) || "Unknown" : h("span", { class: "text-slate-400" }, "Unassigned")),
         h("td", { class: "hidden whitespace-nowrap lg:table-cell" }, relative(lead.lastContactedAt)),
         h(
@@ -234,7 +235,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
       tableArea,
       h(
         "div",
-        { class: "overflow-x-auto" },
+        { class: "relative overflow-x-auto" },
         h(
           "table",
           { class: "table", "aria-label": "Leads" },
@@ -246,7 +247,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
               {},
               h("th", { scope: "col" }, "Name"),
               h("th", { scope: "col", class: "hidden sm:table-cell" }, "Phone"),
-              h("th", { scope: "col" }, "Status"),
+              h("th", { scope: "col", class: "hidden sm:table-cell" }, "Status"),
               h("th", { scope: "col", class: "hidden md:table-cell" }, "Assigned to"),
               h("th", { scope: "col", class: "hidden lg:table-cell" }, "Last contact"),
               h("th", { scope: "col", class: "text-right" }, h("span", { class: "sr-only" }, "Actions")),

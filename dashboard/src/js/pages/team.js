@@ -150,7 +150,7 @@ export async function renderTeam({ main, signal }) {
       area,
       h(
         "div",
-        { class: "overflow-x-auto" },
+        { class: "relative overflow-x-auto" },
         h(
           "table",
           { class: "table", "aria-label": "Team members" },
