@@ -64,7 +64,7 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
   let stopped = false;
 
   // ------------------------------------------------------------ header and details
-  const title = h("h1", { class: "truncate text-2xl font-bold tracking-tight", tabindex: "-1", "data-page-title": "" });
+  const title = h("h1", { class: "break-words text-2xl font-bold tracking-tight", tabindex: "-1", "data-page-title": "" });
   const badges = h("div", { class: "flex flex-wrap gap-1" });
   const callBtn = h("button", { type: "button", class: "btn btn-success" }, icon("phone"), "Call");
   const editBtn = h("button", { type: "button", class: "btn btn-secondary" }, icon("pencil"), "Edit");
@@ -169,10 +169,11 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
     if (schedule) scheduleRefresh(FAST_MS);
   }
 
+  let sourcesFailed = 0;
   function renderTimelineState() {
     replace(
       timelineState,
-      items.size ? null : emptyState("No calls or messages yet", lead.smsOptOut ? "Call the lead to start." : "Call the lead or send a text to start."),
+      items.size || sourcesFailed === 2 ? null : emptyState("No calls or messages yet", lead.smsOptOut ? "Call the lead to start." : "Call the lead or send a text to start."),
     );
   }
 
@@ -413,6 +414,8 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
       rememberLead(lead);
       renderHeader();
     }
+    sourcesFailed = problems.filter(([, err]) => err?.name !== "AbortError").length;
+    renderTimelineState();
     replace(
       timelineProblems,
       problems
