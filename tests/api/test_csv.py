@@ -88,7 +88,7 @@ def test_over_the_size_limit_is_413(api, monkeypatch):
 def test_assignee_in_csv_must_exist(api, make_member):
     member = make_member()
     text = f"name,phone,assignedToId\nA,4155550101,{member['id']}\nB,4155550102,01NOBODY\n"
-    status, body = import_csv(api, text)
+    _status, body = import_csv(api, text)
     assert body["created"] == 1 and body["errors"][0]["row"] == 3
     _, mine, _ = api.get(f"/leads?assignedToId={member['id']}")
     assert [x["name"] for x in mine["items"]] == ["A"]

@@ -143,7 +143,7 @@ def test_patch_validation(api, make_lead):
         {"version": 0},
         {"doNotCall": "yes"},
     ):
-        status, err, _ = api.patch(f"/leads/{lead['id']}", body)
+        status, _err, _ = api.patch(f"/leads/{lead['id']}", body)
         assert status == 400, body
     status, cleared, _ = api.patch(f"/leads/{lead['id']}", {"company": None})
     assert status == 200 and cleared["company"] is None
