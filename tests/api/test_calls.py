@@ -248,7 +248,7 @@ def test_webhook_needs_form_encoding(api, setup):
     status, body, _ = api.request(
         "POST", f"/twilio/voice/status/{call['id']}", {"CallStatus": "ringing"}, token=None
     )
-    assert status == 415
+    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
 
 
 # ---------------------------------------------------------------- statuses
