@@ -83,3 +83,13 @@ def sms_status(status: str) -> str:
 
 def member(member_id: str, name: str) -> str:
     return f"m#{member_id}#{name}"
+
+
+REVISION = "rev"
+
+
+def day_actions(deltas: Mapping[str, int]) -> list[Action]:
+    """ADD actions for a day item: the deltas plus one to its revision, so the rollup, which
+    overwrites a day's counters, can write on the condition that no live update came between
+    its read and its write."""
+    return add_actions({**deltas, REVISION: 1})

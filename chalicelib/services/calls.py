@@ -112,7 +112,7 @@ def place(body: CallCreate) -> Call:
         tx.save(call, condition=Call.id.does_not_exist())
         tx.update(
             counters.day_item(call.day),
-            counters.add_actions(
+            counters.day_actions(
                 {counters.CALLS_PLACED: 1, counters.member(member.id, "calls"): 1}
             ),
         )
@@ -172,7 +172,7 @@ def _apply(call_id: str, decide: Callable[[Call], Change | None]) -> tuple[Call,
             with providers.transaction() as tx:
                 tx.update(Call(id=call_id), change.actions, condition=change.condition)
                 if change.day_deltas:
-                    tx.update(counters.day_item(call.day), counters.add_actions(change.day_deltas))
+                    tx.update(counters.day_item(call.day), counters.day_actions(change.day_deltas))
         except TransactWriteError as exc:
             reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":
