@@ -1566,20 +1566,27 @@ class Engine:
 
     def _sleep(self, leg: Activity, seconds: float, also: Activity | None = None) -> None:
         """Let `seconds` of simulated time pass on `leg` (and `also`, a child leg dialed on
-        the same thread). A hang-up requested meanwhile raises _Hangup; a reset, _Aborted."""
-        leg.clock += seconds
-        if also is not None:
-            also.clock += seconds
-        deadline = time.monotonic() + seconds / self.config.speed
+        the same thread). A hang-up requested meanwhile raises _Hangup, a reset _Aborted; the
+        legs' clocks then only count the part that passed."""
+        started = time.monotonic()
+        deadline = started + seconds / self.config.speed
+
+        def advance(amount: float) -> None:
+            leg.clock += amount
+            if also is not None:
+                also.clock += amount
+
         while True:
             for activity in (leg, also):
                 if activity is not None and (activity.aborted or self._closing.is_set()):
                     raise _Aborted
             for activity in (leg, also):
                 if activity is not None and activity.hangup_requested:
+                    advance(min(seconds, (time.monotonic() - started) * self.config.speed))
                     raise _Hangup(activity)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                advance(seconds)
                 return
             leg.wake.wait(remaining)
             leg.wake.clear()
@@ -2052,7 +2059,7 @@ class Simulator:
         self.engine = Engine(config)
         self._server = _Server((config.host, config.port), self.engine)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="twilio-sim", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="twilio-sim", daemon=True
         )
         self._stopped = False
 
