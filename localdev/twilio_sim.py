@@ -70,7 +70,9 @@ messages, never posted to the app).
 Webhooks are delivered as Twilio does: form-encoded POST (or GET with the parameters in the query
 when asked), signed with ``X-Twilio-Signature`` over the exact URL, ``I-Twilio-Idempotency-Token``,
 User-Agent ``TwilioProxy/1.1``; the whole delivery must answer within the webhook timeout; a
-connection failure (nothing reached the app) is retried once. Every delivery is logged.
+connection failure (nothing reached the app) is retried once. Every delivery is logged, with its
+kind: ``voice-url``, ``gather``, ``dial-action``, ``redirect``, ``call-status:<event>``,
+``sms-status:<status>``, ``sms-incoming``.
 
 Developer endpoints (no auth): ``POST /simulator/inbound-sms`` ``{"from","to","body"}``;
 ``GET /simulator/calls``, ``/simulator/messages``, ``/simulator/webhooks`` (``?sid=`` filters),
@@ -126,6 +128,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
+import urllib3
 from twilio.request_validator import RequestValidator
 
 from chalicelib.config import SIMULATOR_ACCOUNT_SID
@@ -759,7 +762,11 @@ class Engine:
 
     def webhooks(self, sid: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            return [d.to_json() for d in self._deliveries if sid is None or d.sid == sid]
+            return [
+                d.to_json()
+                for d in self._deliveries
+                if sid is None or sid in (d.sid, d.params.get("ParentCallSid"))
+            ]
 
     def requests_seen(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -1518,9 +1525,7 @@ class Engine:
                     allow_redirects=False,
                 )
             except requests.exceptions.ConnectionError as exc:
-                if isinstance(exc, requests.exceptions.ReadTimeout):  # pragma: no cover
-                    raise
-                if delivery.attempts < 2 and not self._closing.is_set():
+                if _never_connected(exc) and delivery.attempts < 2 and not self._closing.is_set():
                     continue  # nothing reached the app: Twilio tries once more
                 delivery.error, delivery.error_code = f"connection failed: {exc}", 11205
                 break
@@ -1906,6 +1911,15 @@ class Engine:
             return self._end(child, "completed" if answered else "canceled")
 
 
+def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection itself failed (refused, unreachable, connect timeout): the app
+    never saw the request, so a retry cannot repeat it. A reset after sending is not retried."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    )
+
+
 def _events(values: Iterable[str]) -> frozenset[str]:
     """StatusCallbackEvent may repeat or be space-separated (TwiML); unknown words ignored."""
     words = {word.strip().lower() for value in values for word in value.split()}
@@ -1987,7 +2001,8 @@ class _Handler(BaseHTTPRequestHandler):
                 engine._closing.wait(min(0.05, max(deadline - time.monotonic(), 0)))
             self.close_connection = True
             return
-        log.info("%s %s -> %d", method, self.path, reply.status)
+        if path != "/simulator/health":
+            log.info("%s %s -> %d", method, self.path, reply.status)
         data = json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -2121,7 +2136,8 @@ class Simulator:
         return self.engine.message(sid)
 
     def webhooks(self, sid: str | None = None) -> list[dict[str, Any]]:
-        """The delivery log, oldest first; `sid` keeps one call's or message's deliveries."""
+        """The delivery log, oldest first; `sid` keeps one call's (with its lead leg's) or one
+        message's deliveries."""
         return self.engine.webhooks(sid)
 
     def requests(self) -> list[dict[str, Any]]:
@@ -2206,7 +2222,11 @@ def start_simulator(
 
 
 def main(argv: list[str] | None = None) -> int:
-    env = SimConfig.from_env()
+    try:
+        env = SimConfig.from_env()
+    except ValueError as exc:
+        print(f"twilio simulator: {exc}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(
         prog="python -m localdev.twilio_sim", description="The local Twilio simulator."
     )
