@@ -184,3 +184,92 @@ def test_instructions_name_the_sms_webhook_on_the_api():
 def test_a_real_deploy_without_a_region_is_refused(capsys):
     assert deploy.main(["--stage", "prod"], env={}) == 1
     assert "no region" in capsys.readouterr().err
+
+
+class FakeStack:
+    """Stands in for CloudFormation where moto cannot go (the SAM transform): records what
+    the deploy asks for and answers with the outputs a real stack would have."""
+
+    API = "https://abc123.execute-api.us-east-1.amazonaws.com/api"
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, exists: bool = False) -> None:
+        self.calls: list[dict[str, str]] = []
+        self.urls: list[str] = []
+        self.stack_params: dict[str, str] = {}
+        self.exists = exists
+        monkeypatch.setattr(deploy, "deploy_stack", self.deploy_stack)
+        monkeypatch.setattr(deploy, "stack_status", self.status)
+        monkeypatch.setattr(deploy, "stack_outputs", self.outputs)
+        monkeypatch.setattr(deploy, "stack_parameters", self.parameters)
+
+    def deploy_stack(self, cfn, name, url, parameters, **kwargs) -> bool:
+        assert name == "coldcall-prod"
+        self.calls.append(dict(parameters))
+        self.stack_params = dict(parameters)
+        self.urls.append(url)
+        self.exists = True
+        return True
+
+    def status(self, cfn, name):
+        return "UPDATE_COMPLETE" if self.exists else None
+
+    def outputs(self, cfn, name):
+        return {
+            "ApiUrl": self.API,
+            "DashboardUrl": "https://d1.cloudfront.net",
+            "DashboardApiUrl": "https://d1.cloudfront.net/api",
+            "DashboardBucketName": "dash-bucket",
+            "DashboardDistributionId": "E1",
+        }
+
+    def parameters(self, cfn, name):
+        return self.stack_params
+
+
+def test_first_deploy_sets_public_base_url_on_a_second_pass(
+    session, prod_package, monkeypatch, capsys
+):
+    fake = FakeStack(monkeypatch)
+    env = {
+        "API_TOKEN": "canary-deploy-api-1",
+        "TWILIO_AUTH_TOKEN": "canary-deploy-tw-1",
+        "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+    }
+    opts = deploy.Options(
+        stage="prod", region="us-east-1", package_dir=prod_package.out, skip_dashboard=True
+    )
+    result = deploy.deploy(opts, env, session=session)
+    assert [c["PublicBaseUrl"] for c in fake.calls] == ["", FakeStack.API]
+    assert all(c["TwilioAccountSid"] == "AC" + "2" * 32 for c in fake.calls)
+    assert result.sms_incoming_url == FakeStack.API + "/twilio/sms/incoming"
+    assert stored(session, "/coldcall/prod/api-token") == "canary-deploy-api-1"
+    # The template CloudFormation gets points at the uploaded zips, and holds no secret.
+    s3 = session.client("s3")
+    key = fake.urls[0].split(".amazonaws.com/", 1)[1]
+    bucket = fake.urls[0].split("//", 1)[1].split(".", 1)[0]
+    assert bucket == "coldcall-artifacts-123456789012-us-east-1"
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert f"s3://{bucket}/coldcall-prod/layer-deployment-" in body
+    assert "canary-deploy" not in body
+    out = capsys.readouterr()
+    assert "canary-deploy" not in out.out + out.err
+
+    # The next deploy knows its URL: one pass, the same parameters.
+    fake.calls.clear()
+    deploy.deploy(opts, {"TWILIO_AUTH_TOKEN": "canary-deploy-tw-1"}, session=session)
+    assert [c["PublicBaseUrl"] for c in fake.calls] == [FakeStack.API]
+    assert fake.calls[0]["TwilioAccountSid"] == "AC" + "2" * 32  # kept from the stack
+
+
+def test_teardown_empties_the_bucket_and_deletes_the_stack(session, capsys):
+    cfg = StageConfig("coldcall", "cfn")
+    cfn = session.client("cloudformation")
+    from infra.template import data_template
+
+    cfn.create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(data_template(cfg)))
+    bucket = deploy.stack_outputs(cfn, cfg.stack_name)["DashboardBucketName"]
+    session.client("s3").put_object(Bucket=bucket, Key="index.html", Body=b"<html></html>")
+    opts = deploy.Options(stage="cfn", region="us-east-1", delay=0.1)
+    assert deploy.teardown(opts, cfg, session, confirm=False) == 0
+    assert deploy.stack_status(cfn, cfg.stack_name) is None
+    assert "deleted stack coldcall-cfn" in capsys.readouterr().out

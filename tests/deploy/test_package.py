@@ -94,6 +94,22 @@ def test_no_secret_value_in_the_template_the_zips_or_the_function_environment(pr
         assert env.get("TWILIO_AUTH_TOKEN_SECRET", "ssm:").startswith("ssm:")
 
 
+def test_deployed_function_sees_references_and_the_public_url_parameter(prod_package):
+    """SAM merges Globals into each function (local keys win); cfn-lint's implementation of
+    that merge shows the environment the function will really have."""
+    from cfnlint.template.transforms._sam_globals import merge_globals
+
+    template = merge_globals(prod_package.load_template())
+    (api,) = functions(template).values()
+    env = api["Properties"]["Environment"]["Variables"]
+    assert env["STAGE"] == "prod" and env["APP_NAME"] == "coldcall"
+    assert env["API_TOKEN_SECRET"] == "ssm:/coldcall/prod/api-token"
+    assert env["TWILIO_AUTH_TOKEN_SECRET"] == "ssm:/coldcall/prod/twilio-auth-token"
+    assert env["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    assert env["TWILIO_ACCOUNT_SID"] == {"Ref": "TwilioAccountSid"}
+    assert "DASHBOARD_ORIGIN" not in env  # same origin through CloudFront: no CORS
+
+
 def test_function_roles_are_least_privilege(prod_package):
     template = prod_package.load_template()
     roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
