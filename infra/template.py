@@ -44,6 +44,8 @@ PROTECTED_STAGES = frozenset({"prod"})
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+# The status codes CloudFront lets a distribution set error caching for.
+ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
 
 # Chalice names the API's function resource APIHandler; its log group (from
 # `log_retention_in_days`) is generated as ApiHandlerLogGroup with a `${ApiHandler}`
@@ -243,8 +245,8 @@ def dashboard_delivery(cfg: StageConfig) -> dict[str, Any]:
         },
         # The API behind CloudFront: nothing is cached (DefaultTTL 0, our responses carry no
         # Cache-Control), but Authorization must be in a *cache* policy to be forwarded at all
-        # (CloudFront refuses it in origin request policies), and with it in the key no two
-        # users could ever share a cached answer.
+        # (CloudFront refuses it in origin request policies); being in the key, a request
+        # without the right token could never be answered from a cache anyway.
         "ApiCachePolicy": {
             "Type": "AWS::CloudFront::CachePolicy",
             "Properties": {
@@ -305,6 +307,11 @@ def dashboard_delivery(cfg: StageConfig) -> dict[str, Any]:
                         "CachePolicyId": CACHING_OPTIMIZED,
                         "ResponseHeadersPolicyId": SECURITY_HEADERS,
                     },
+                    # CloudFront caches 4xx/5xx answers for 10 s by default, whatever the
+                    # cache policy says: a 404 or a transient 503 from the API would then stick.
+                    "CustomErrorResponses": [
+                        {"ErrorCode": code, "ErrorCachingMinTTL": 0} for code in ERROR_CODES
+                    ],
                     "CacheBehaviors": [
                         {
                             # The API Gateway stage is the first path segment on both sides,

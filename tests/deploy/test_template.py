@@ -155,6 +155,11 @@ def test_api_is_same_origin_under_the_dashboard_and_never_cached():
     forwarded = policy["ParametersInCacheKeyAndForwardedToOrigin"]
     assert forwarded["HeadersConfig"]["Headers"] == ["Authorization"]
     assert forwarded["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+    errors = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]}
+    assert {404, 500, 503} <= set(errors)
+    assert all(
+        e["ErrorCachingMinTTL"] == 0 and "ResponsePagePath" not in e for e in errors.values()
+    )
     api_origin = next(o for o in config["Origins"] if o["Id"] == "api")
     assert "${RestAPI}" in api_origin["DomainName"]["Fn::Sub"]
 
