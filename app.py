@@ -9,7 +9,7 @@ import os
 from chalice import Chalice
 
 from chalicelib import logs
-from chalicelib.api import health, leads, team
+from chalicelib.api import calls, health, leads, team, voice
 from chalicelib.api.http import request_middleware
 
 app = Chalice(app_name="coldcall")
@@ -21,3 +21,5 @@ app.register_middleware(request_middleware, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(team.bp)
 app.register_blueprint(leads.bp)
+app.register_blueprint(calls.bp)
+app.register_blueprint(voice.bp)

@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from chalicelib.clock import iso
-from chalicelib.db.models import Lead, TeamMember
+from chalicelib.db.models import Call, Lead, TeamMember
 from chalicelib.errors import ValidationError
 
 LEAD_STATUSES = ("new", "contacted", "qualified", "not_interested", "converted")
@@ -76,6 +76,37 @@ class LeadUpdate(Body):
     do_not_call: bool | None = None
     sms_opt_out: bool | None = None
     version: int | None = Field(default=None, ge=1)
+
+
+DISPOSITIONS = (
+    "connected",
+    "left_voicemail",
+    "no_answer",
+    "wrong_number",
+    "callback_requested",
+    "not_interested",
+    "meeting_booked",
+)
+Disposition = Literal[
+    "connected",
+    "left_voicemail",
+    "no_answer",
+    "wrong_number",
+    "callback_requested",
+    "not_interested",
+    "meeting_booked",
+]
+
+
+class CallCreate(Body):
+    lead_id: Id
+    team_member_id: Id
+    caller_id: PhoneText
+
+
+class CallUpdate(Body):
+    disposition: Disposition | None = None
+    notes: LongText | None = None
 
 
 # Fields that may be cleared with an explicit null in a PATCH.
@@ -152,4 +183,26 @@ def lead_out(lead: Lead) -> dict[str, Any]:
         "createdAt": iso(lead.created_at),
         "updatedAt": iso(lead.updated_at),
         "version": lead.version,
+    }
+
+
+def call_out(c: Call) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "leadId": c.lead_id,
+        "teamMemberId": c.team_member_id,
+        "callerId": c.caller_id,
+        "status": c.status,
+        "leadLegStatus": c.lead_leg_status,
+        "twilioSid": c.twilio_sid,
+        "durationSeconds": int(c.duration_seconds) if c.duration_seconds is not None else None,
+        "talkSeconds": int(c.talk_seconds) if c.talk_seconds is not None else None,
+        "answeredAt": iso(c.answered_at),
+        "endedAt": iso(c.ended_at),
+        "errorCode": c.error_code,
+        "errorMessage": c.error_message,
+        "disposition": c.disposition,
+        "notes": c.notes,
+        "createdAt": iso(c.created_at),
+        "updatedAt": iso(c.updated_at),
     }

@@ -5,6 +5,7 @@ funnel counters move in the same transaction as every status change."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -254,3 +255,30 @@ def require_live(lead_id: str, field: str = "leadId") -> Lead:
     if lead.archived_at is not None:
         raise ValidationError(f"lead {lead_id} is archived", {"field": field})
     return lead
+
+
+def mark_contacted(lead_id: str, at: datetime) -> None:
+    """A call connected or an SMS went out: record the contact, and move a `new` lead to
+    `contacted` (with its funnel counters, in one transaction). Never fails the caller's work:
+    the webhook that triggers it has already been recorded."""
+    providers.settings()
+    for _ in range(3):
+        try:
+            lead = Lead.get(lead_id, consistent_read=True)
+        except DoesNotExist:
+            return
+        if lead.status != "new" or lead.archived_at is not None:
+            # Only the timestamp: no version bump, so nobody's open edit turns stale.
+            Lead._get_connection().update_item(
+                lead_id, actions=[Lead.last_contacted_at.set(at)], condition=Lead.id.exists()
+            )
+            return
+        lead.status = "contacted"
+        lead.last_contacted_at = at
+        lead.updated_at = at
+        lead.sync_index_keys()
+        try:
+            _save(lead, old_status="new", old_phone=lead.phone)
+            return
+        except Conflict:
+            continue  # edited meanwhile: read again and decide again
