@@ -54,8 +54,10 @@ def new_lead(
     assigned_to_id: str | None = None,
     do_not_call: bool = False,
     sms_opt_out: bool = False,
+    timezone: str | None = None,
 ) -> Lead:
-    """A lead record (not saved); `phone` must already be E.164."""
+    """A lead record (not saved); `phone` must already be E.164 (`timezone`, when given, is
+    its primary time zone, else it is looked up)."""
     stamp = now()
     lead = Lead(
         id=new_id(),
@@ -69,7 +71,7 @@ def new_lead(
         source=source,
         sms_opt_out=sms_opt_out,
         do_not_call=do_not_call,
-        timezone=phones.primary_timezone(phone),
+        timezone=timezone if timezone is not None else phones.primary_timezone(phone),
         created_at=stamp,
         updated_at=stamp,
     )

@@ -49,9 +49,9 @@ def test_both_stages_exist_with_a_dependency_layer_and_no_generated_policy():
     assert CONFIG["autogen_policy"] is False
 
 
-def test_api_handler_answers_well_inside_twilios_15_seconds():
+def test_api_handler_ends_before_api_gateways_29_seconds():
     timeout = CONFIG["lambda_functions"]["api_handler"]["lambda_timeout"]
-    assert timeout <= 10
+    assert timeout < 29
     # 128 MB (Chalice's default) gives a sliver of a CPU: imports alone take seconds cold.
     assert CONFIG["lambda_memory_size"] >= 1024
 
