@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: dev test test-fast test-browser dashboard lint typecheck bench ddblocal clean
+.PHONY: dev test test-fast test-browser dashboard lint typecheck bench ddblocal clean package deploy teardown
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,20 @@ lint: $(STAMP)
 
 bench: setup
 	$(PY) -m bench.run
+
+# Deploy to AWS (README, "Deploy to AWS"). STAGE=dev|prod; DEPLOY_ARGS e.g. --dry-run,
+# --configure-twilio, --region eu-west-1.
+STAGE ?= dev
+DEPLOY_ARGS ?=
+
+package: $(STAMP)
+	$(PY) -m infra.build --stage $(STAGE) --out infra/build/$(STAGE)
+
+deploy: $(STAMP)
+	$(PY) -m scripts.deploy --stage $(STAGE) $(DEPLOY_ARGS)
+
+teardown: $(STAMP)
+	$(PY) -m scripts.deploy --stage $(STAGE) --teardown $(DEPLOY_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,17 @@ _UNKNOWN_TZ = "Etc/Unknown"
 
 def normalize(raw: str, field: str = "phone") -> str:
     """Return `raw` as E.164, or raise a 400 naming the field."""
+    return phonenumbers.format_number(_parse(raw, field), phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_with_zone(raw: str, field: str = "phone") -> tuple[str, str | None]:
+    """E.164 and `primary_timezone` from one parse (bulk imports parse 10,000 numbers)."""
+    number = _parse(raw, field)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, _primary(_zones(number))
+
+
+def _parse(raw: str, field: str) -> phonenumbers.PhoneNumber:
     text = (raw or "").strip()
     if not text:
         raise ValidationError(f"{field} is required", {"field": field})
@@ -25,21 +36,26 @@ def normalize(raw: str, field: str = "phone") -> str:
         raise ValidationError(f"{field} is not a valid phone number", {"field": field}) from exc
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(f"{field} is not a valid phone number", {"field": field})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
+
+
+def _zones(number: phonenumbers.PhoneNumber) -> list[str]:
+    return sorted(z for z in pn_timezone.time_zones_for_number(number) if z != _UNKNOWN_TZ)
+
+
+def _primary(zones: list[str]) -> str | None:
+    return zones[0] if len(zones) == 1 else None
 
 
 def timezones(e164: str) -> list[str]:
     """Every IANA time zone the number may be in (several for some mobile or toll-free ranges)."""
-    number = phonenumbers.parse(e164, None)
-    zones = [z for z in pn_timezone.time_zones_for_number(number) if z != _UNKNOWN_TZ]
-    return sorted(zones)
+    return _zones(phonenumbers.parse(e164, None))
 
 
 def primary_timezone(e164: str) -> str | None:
     """The number's time zone when it has exactly one; None when it spans several (toll-free,
     many mobile ranges), where calling-hours checks use every zone in `timezones`."""
-    zones = timezones(e164)
-    return zones[0] if len(zones) == 1 else None
+    return _primary(timezones(e164))
 
 
 def mask(e164: str | None) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from chalicelib.clock import iso
-from chalicelib.db.models import Lead, TeamMember
+from chalicelib.db.models import Call, Lead, TeamMember
 from chalicelib.errors import ValidationError
 
 LEAD_STATUSES = ("new", "contacted", "qualified", "not_interested", "converted")
@@ -22,7 +22,21 @@ PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=5000)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+
+
+def _check_email(value: str) -> str:
+    # email-validator is imported on first use: its regexes cost ~100 ms of cold start.
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return str(validate_email(value, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+
+
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_check_email)
+]
 
 
 class Body(BaseModel):
@@ -76,6 +90,37 @@ class LeadUpdate(Body):
     do_not_call: bool | None = None
     sms_opt_out: bool | None = None
     version: int | None = Field(default=None, ge=1)
+
+
+DISPOSITIONS = (
+    "connected",
+    "left_voicemail",
+    "no_answer",
+    "wrong_number",
+    "callback_requested",
+    "not_interested",
+    "meeting_booked",
+)
+Disposition = Literal[
+    "connected",
+    "left_voicemail",
+    "no_answer",
+    "wrong_number",
+    "callback_requested",
+    "not_interested",
+    "meeting_booked",
+]
+
+
+class CallCreate(Body):
+    lead_id: Id
+    team_member_id: Id
+    caller_id: PhoneText
+
+
+class CallUpdate(Body):
+    disposition: Disposition | None = None
+    notes: LongText | None = None
 
 
 # Fields that may be cleared with an explicit null in a PATCH.
@@ -152,4 +197,26 @@ def lead_out(lead: Lead) -> dict[str, Any]:
         "createdAt": iso(lead.created_at),
         "updatedAt": iso(lead.updated_at),
         "version": lead.version,
+    }
+
+
+def call_out(c: Call) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "leadId": c.lead_id,
+        "teamMemberId": c.team_member_id,
+        "callerId": c.caller_id,
+        "status": c.status,
+        "leadLegStatus": c.lead_leg_status,
+        "twilioSid": c.twilio_sid,
+        "durationSeconds": int(c.duration_seconds) if c.duration_seconds is not None else None,
+        "talkSeconds": int(c.talk_seconds) if c.talk_seconds is not None else None,
+        "answeredAt": iso(c.answered_at),
+        "endedAt": iso(c.ended_at),
+        "errorCode": c.error_code,
+        "errorMessage": c.error_message,
+        "disposition": c.disposition,
+        "notes": c.notes,
+        "createdAt": iso(c.created_at),
+        "updatedAt": iso(c.updated_at),
     }

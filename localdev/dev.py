@@ -149,11 +149,31 @@ def create_tables(env: dict[str, str]) -> None:
 
 def start_twilio(stack: Stack, env: dict[str, str]) -> None:
     """Real Twilio when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set; else the simulator
-    (the click-to-call issue adds localdev/twilio_sim.py and starts it here)."""
+    (localdev/twilio_sim.py) as a child, with the API pointed at it through `env`."""
     if os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"):
         say("Twilio: using the real account from TWILIO_ACCOUNT_SID (webhooks need a public URL)")
         return
-    say("Twilio: no credentials set and no simulator yet; calls and SMS are unavailable")
+    from localdev import twilio_sim
+
+    sim_port = port("SIMULATOR_PORT", twilio_sim.DEFAULT_PORT)
+    base = f"http://{HOST}:{sim_port}"
+    token = os.environ.get("SIMULATOR_AUTH_TOKEN", "").strip() or twilio_sim.DEFAULT_AUTH_TOKEN
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localdev.twilio_sim", "--host", HOST, "--port", str(sim_port)],
+        cwd=ROOT,
+        env={**os.environ, "SIMULATOR_AUTH_TOKEN": token, "SIM_APP_BASE": env["PUBLIC_BASE_URL"]},
+        start_new_session=True,
+    )
+    stack.add("Twilio simulator", proc)
+    wait_http(f"{base}/simulator/health", timeout=30, what="the Twilio simulator")
+    if proc.poll() is not None:
+        raise RuntimeError(f"the Twilio simulator exited; is port {sim_port} taken?")
+    env.update(
+        TWILIO_ACCOUNT_SID=twilio_sim.ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=token,
+        TWILIO_API_BASE=base,
+    )
+    say(f"Twilio: simulator on {base} (no TWILIO_* credentials set)")
 
 
 # ---------------------------------------------------------------- API

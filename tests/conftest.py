@@ -7,6 +7,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -151,7 +152,9 @@ def api(tables: None) -> Iterator[Api]:
 
     from app import app
 
-    with Client(app) as client:
+    # The test client applies .chalice/config.json's variables of the stage it is given on
+    # every request; a stage of its own keeps the dev stage's variables out of the tests.
+    with Client(app, stage_name="test") as client:
         yield Api(client)
 
 
@@ -186,3 +189,68 @@ def make_lead(api: Api):
 @pytest.fixture(scope="session")
 def repo_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+SIM_TOKEN = "simulated-auth-token"
+
+
+@pytest.fixture
+def telephony(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The recording fake Twilio, installed for this test; webhooks signed with SIM_TOKEN."""
+    from chalicelib import providers
+    from chalicelib.config import reset_settings
+    from chalicelib.services import numbers
+    from chalicelib.telephony.fake import FakeTelephony
+
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", SIM_TOKEN)
+    reset_settings()
+    fake = FakeTelephony()
+    providers.set_telephony(fake)
+    numbers.clear_cache()
+    yield fake
+    providers.set_telephony(None)
+    numbers.clear_cache()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Freeze the services' clock; `clock.set(dt)` moves it. Starts on a weekday at 17:00 UTC
+    (12:00 in New York, 09:00 in Los Angeles: inside calling hours for both)."""
+    from datetime import datetime
+
+    import chalicelib.clock as clock_module
+
+    class Clock:
+        now = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
+        def set(self, moment: datetime) -> None:
+            self.now = moment
+
+    c = Clock()
+    fake_now = lambda: c.now  # noqa: E731
+    monkeypatch.setattr(clock_module, "now", fake_now)
+    for module in (
+        "chalicelib.services.calls",
+        "chalicelib.services.leads",
+        "chalicelib.services.team",
+    ):
+        mod = __import__(module, fromlist=["now"])
+        if hasattr(mod, "now"):
+            monkeypatch.setattr(mod, "now", fake_now)
+    return c
+
+
+def post_webhook(
+    api: Api, path: str, params: dict[str, str], *, token: str = SIM_TOKEN, sign: bool = True
+) -> tuple[int, Any, dict[str, str]]:
+    """POST a form-encoded Twilio webhook signed for the public URL, as Twilio would."""
+    from urllib.parse import urlencode
+
+    from chalicelib.telephony.signature import sign as make_signature
+
+    url = BASE_ENV["PUBLIC_BASE_URL"] + path
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if sign:
+        headers["X-Twilio-Signature"] = make_signature(token, url, params)
+    return api.request("POST", path, raw=urlencode(params), token=None, headers=headers)

@@ -64,7 +64,13 @@ def route(
             except AppError as err:
                 return error_response(err)
             except Exception:
-                log.exception("unhandled error")
+                # Type and code location only (chalicelib.logs): the message may quote input.
+                log.exception(
+                    json.dumps(
+                        {"msg": "unhandled error", "route": path, **request_ids(request)},
+                        separators=(",", ":"),
+                    )
+                )
                 return error_response(Internal("internal error"))
             if isinstance(result, Response):
                 return result
@@ -138,18 +144,43 @@ def request_middleware(event: Request, get_response: Callable[[Request], Respons
         message = str(body.get("Message") or default_message)
         response.body = {"error": {"code": code, "message": message}}
         response.headers["Content-Type"] = JSON
-    context = getattr(event, "context", None) or {}
     log.info(
         json.dumps(
             {
                 "msg": "request",
                 "method": getattr(event, "method", None),
-                "route": context.get("resourcePath"),
+                "route": _route_template(event),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
-                "requestId": context.get("requestId"),
+                **request_ids(event),
             },
             separators=(",", ":"),
         )
     )
     return response
+
+
+def _route_template(event: Request) -> str | None:
+    """The route as declared (`/leads/{lead_id}`), never the concrete path: paths carry ids
+    and, for some callers, phone numbers, and the template is what one wants to group by."""
+    context = getattr(event, "context", None) or {}
+    route = context.get("resourcePath")
+    return str(route) if route else None
+
+
+def request_ids(event: Request) -> dict[str, str | None]:
+    """The ids that tie a log line to AWS's own records.
+
+    `requestId` is API Gateway's request id (the `x-amzn-RequestId` response header a user can
+    quote, and the id in API Gateway's logs); `lambdaRequestId` is the Lambda invocation id
+    (the `RequestId` of the START/END/REPORT lines around it in CloudWatch). `chalice local`
+    and the test client have no API Gateway id, so the invocation id stands in for both.
+    """
+    context = getattr(event, "context", None) or {}
+    lambda_context = getattr(event, "lambda_context", None)
+    invocation = getattr(lambda_context, "aws_request_id", None)
+    gateway = context.get("requestId")
+    return {
+        "requestId": str(gateway or invocation) if (gateway or invocation) else None,
+        "lambdaRequestId": str(invocation) if invocation else None,
+    }

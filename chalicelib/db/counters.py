@@ -56,3 +56,40 @@ def lead_status_deltas(old: str | None, new: str | None) -> dict[str, int]:
         deltas[f"status#{new}"] = deltas.get(f"status#{new}", 0) + 1
         deltas["total"] = deltas.get("total", 0) + 1
     return {k: v for k, v in deltas.items() if v}
+
+
+# ---------------------------------------------------------------- day counters (scope "all")
+# One item per business day holds every counter of that day, the per-member ones included
+# (`m#<memberId>#<name>`), so the stats endpoint reads a date range with one Query.
+
+CALLS_PLACED = "calls"
+CALLS_CONNECTED = "connected"
+TALK_SECONDS = "talk"
+SMS_SENT = "sms#sent"
+SMS_INBOUND = "sms#inbound"
+
+
+def call_status(status: str) -> str:
+    return f"call#{status}"
+
+
+def lead_leg_status(status: str) -> str:
+    return f"lead#{status}"
+
+
+def sms_status(status: str) -> str:
+    return f"sms#{status}"
+
+
+def member(member_id: str, name: str) -> str:
+    return f"m#{member_id}#{name}"
+
+
+REVISION = "rev"
+
+
+def day_actions(deltas: Mapping[str, int]) -> list[Action]:
+    """ADD actions for a day item: the deltas plus one to its revision, so the rollup, which
+    overwrites a day's counters, can write on the condition that no live update came between
+    its read and its write."""
+    return add_actions({**deltas, REVISION: 1})

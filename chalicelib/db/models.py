@@ -159,6 +159,10 @@ class Call(Model):
     lead_id = UnicodeAttribute()
     team_member_id = UnicodeAttribute()
     caller_id = UnicodeAttribute()
+    # Snapshot of the lead when the call was placed: the connect webhook answers from the call
+    # alone (one read inside Twilio's 15 s), and a later edit of the lead cannot redirect it.
+    lead_phone = UnicodeAttribute(null=True)
+    lead_name = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="queued")
     lead_leg_status = UnicodeAttribute(null=True)
     twilio_sid = UnicodeAttribute(null=True)

@@ -14,6 +14,7 @@ import io
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from chalicelib.services import leads, team
 MAX_REPORTED_ERRORS = 1000
 _BATCH_WRITE = 25
 _BATCH_GET = 100
+_WRITERS = 8
 
 # Accepted header spellings (case, spaces, dashes and underscores ignored).
 _COLUMNS = {
@@ -192,7 +194,7 @@ def _row_to_lead(
         result.add_error(row, _first_error(exc))
         return None
     try:
-        e164 = phones.normalize(body.phone)
+        e164, zone = phones.normalize_with_zone(body.phone)
     except AppError as exc:
         result.add_error(row, f"{exc.message}: {body.phone!r}")
         return None
@@ -204,6 +206,7 @@ def _row_to_lead(
     return leads.new_lead(
         name=body.name,
         phone=e164,
+        timezone=zone,
         source="csv_import",
         status=body.status,
         email=body.email,
@@ -238,25 +241,43 @@ def _existing_phones(candidates: list[str]) -> set[str]:
 
 
 def _write(fresh: list[Lead]) -> None:
+    """BatchWriteItem, 12 leads and their 12 guards per request, several requests in flight
+    (each one waits ~10 ms on DynamoDB: sequential writes would not fit a Lambda timeout)."""
     client = providers.connection().client
     lead_table, guard_table = Lead.Meta.table_name, LeadPhone.Meta.table_name
     per_batch = _BATCH_WRITE // 2  # each lead travels with its guard
     for lead in fresh:
         lead.version = 1  # a batch put bypasses PynamoDB's versioned save
+    requests: list[dict[str, list[dict[str, Any]]]] = []
     for start in range(0, len(fresh), per_batch):
         chunk = fresh[start : start + per_batch]
-        request: dict[str, list[dict[str, Any]]] = {
-            lead_table: [{"PutRequest": {"Item": lead.serialize()}} for lead in chunk],
-            guard_table: [
-                {"PutRequest": {"Item": LeadPhone(phone=lead.phone, lead_id=lead.id).serialize()}}
-                for lead in chunk
-            ],
-        }
+        requests.append(
+            {
+                lead_table: [{"PutRequest": {"Item": lead.serialize()}} for lead in chunk],
+                guard_table: [
+                    {
+                        "PutRequest": {
+                            "Item": LeadPhone(phone=lead.phone, lead_id=lead.id).serialize()
+                        }
+                    }
+                    for lead in chunk
+                ],
+            }
+        )
+
+    def send(request: dict[str, list[dict[str, Any]]]) -> None:
         attempt = 0
         while request:
             resp = client.batch_write_item(RequestItems=request)
             request = resp.get("UnprocessedItems") or {}
             attempt = _backoff(attempt) if request else 0
+
+    if len(requests) <= 1:
+        for request in requests:
+            send(request)
+        return
+    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+        list(pool.map(send, requests))
 
 
 def _backoff(attempt: int) -> int:

@@ -5,6 +5,7 @@ funnel counters move in the same transaction as every status change."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -53,8 +54,10 @@ def new_lead(
     assigned_to_id: str | None = None,
     do_not_call: bool = False,
     sms_opt_out: bool = False,
+    timezone: str | None = None,
 ) -> Lead:
-    """A lead record (not saved); `phone` must already be E.164."""
+    """A lead record (not saved); `phone` must already be E.164 (`timezone`, when given, is
+    its primary time zone, else it is looked up)."""
     stamp = now()
     lead = Lead(
         id=new_id(),
@@ -68,7 +71,7 @@ def new_lead(
         source=source,
         sms_opt_out=sms_opt_out,
         do_not_call=do_not_call,
-        timezone=phones.primary_timezone(phone),
+        timezone=timezone if timezone is not None else phones.primary_timezone(phone),
         created_at=stamp,
         updated_at=stamp,
     )
@@ -254,3 +257,30 @@ def require_live(lead_id: str, field: str = "leadId") -> Lead:
     if lead.archived_at is not None:
         raise ValidationError(f"lead {lead_id} is archived", {"field": field})
     return lead
+
+
+def mark_contacted(lead_id: str, at: datetime) -> None:
+    """A call connected or an SMS went out: record the contact, and move a `new` lead to
+    `contacted` (with its funnel counters, in one transaction). Never fails the caller's work:
+    the webhook that triggers it has already been recorded."""
+    providers.settings()
+    for _ in range(3):
+        try:
+            lead = Lead.get(lead_id, consistent_read=True)
+        except DoesNotExist:
+            return
+        if lead.status != "new" or lead.archived_at is not None:
+            # Only the timestamp: no version bump, so nobody's open edit turns stale.
+            Lead._get_connection().update_item(
+                lead_id, actions=[Lead.last_contacted_at.set(at)], condition=Lead.id.exists()
+            )
+            return
+        lead.status = "contacted"
+        lead.last_contacted_at = at
+        lead.updated_at = at
+        lead.sync_index_keys()
+        try:
+            _save(lead, old_status="new", old_phone=lead.phone)
+            return
+        except Conflict:
+            continue  # edited meanwhile: read again and decide again

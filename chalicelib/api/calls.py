@@ -1,0 +1,56 @@
+"""Calls: place, history, wrap-up; and the account's phone numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import Request
+
+from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.schemas import CallCreate, CallUpdate, call_out, parse
+from chalicelib.services import calls, numbers
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/calls", ["POST"])
+def place_call(request: Request) -> Any:
+    call = calls.place(parse(CallCreate, json_body(request)))
+    return created(call_out(call))
+
+
+@route(bp, "/calls", ["GET"])
+def list_calls(request: Request) -> dict[str, Any]:
+    params = query(request)
+    page = calls.list_calls(
+        params.get("leadId") or None,
+        params.get("teamMemberId") or None,
+        limit_param(params),
+        params.get("cursor"),
+    )
+    return page_body([call_out(c) for c in page.items], page.next_cursor)
+
+
+@route(bp, "/calls/{call_id}", ["GET"])
+def get_call(request: Request, call_id: str) -> dict[str, Any]:
+    return call_out(calls.get(call_id))
+
+
+@route(bp, "/calls/{call_id}", ["PATCH"])
+def wrap_up(request: Request, call_id: str) -> dict[str, Any]:
+    return call_out(calls.wrap_up(call_id, parse(CallUpdate, json_body(request))))
+
+
+@route(bp, "/twilio/phone-numbers", ["GET"])
+def phone_numbers(request: Request) -> dict[str, Any]:
+    items = [
+        {
+            "sid": n.sid,
+            "phoneNumber": n.phone_number,
+            "friendlyName": n.friendly_name,
+            "capabilities": {"voice": n.voice, "sms": n.sms},
+        }
+        for n in numbers.account_numbers()
+    ]
+    return {"items": items, "nextCursor": None}

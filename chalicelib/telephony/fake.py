@@ -1,0 +1,86 @@
+"""A recording fake of the `Telephony` protocol for unit and API tests: it answers like Twilio
+and remembers every request; `fail_next` makes the next request raise a TelephonyFailure."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.telephony.base import CallState, PhoneNumber, TelephonyFailure
+
+_seq = itertools.count(1)
+
+
+@dataclass
+class FakeTelephony:
+    numbers: list[PhoneNumber] = field(
+        default_factory=lambda: [
+            PhoneNumber("PN0000000000000000000000000000000a", "+15005550006", "Main line"),
+            PhoneNumber("PN0000000000000000000000000000000b", "+15005550007", "Second line"),
+        ]
+    )
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    states: dict[str, CallState] = field(default_factory=dict)
+    list_count: int = 0
+    _failures: list[tuple[str | None, TelephonyFailure]] = field(default_factory=list)
+
+    def fail_next(self, failure: TelephonyFailure, op: str | None = None) -> None:
+        """The next request (of operation `op`, e.g. "place_call"; any if None) raises."""
+        self._failures.append((op, failure))
+
+    def _maybe_fail(self, op: str) -> None:
+        for i, (wanted, failure) in enumerate(self._failures):
+            if wanted in (None, op):
+                del self._failures[i]
+                raise failure
+
+    def list_numbers(self) -> list[PhoneNumber]:
+        self.list_count += 1
+        self._maybe_fail("list_numbers")
+        return list(self.numbers)
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str, timeout_seconds: int
+    ) -> str:
+        self._maybe_fail("place_call")
+        sid = f"CA{next(_seq):032x}"
+        self.calls.append(
+            {
+                "sid": sid,
+                "to": to,
+                "from": from_,
+                "url": url,
+                "status_callback": status_callback,
+                "timeout": timeout_seconds,
+            }
+        )
+        return sid
+
+    def fetch_call(self, sid: str) -> CallState:
+        self._maybe_fail("fetch_call")
+        return self.states.get(sid, CallState(sid=sid, status="queued"))
+
+    def send_sms(
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+    ) -> str:
+        self._maybe_fail("send_sms")
+        sid = f"SM{next(_seq):032x}"
+        self.messages.append(
+            {
+                "sid": sid,
+                "to": to,
+                "body": body,
+                "from": from_,
+                "messaging_service_sid": messaging_service_sid,
+                "status_callback": status_callback,
+            }
+        )
+        return sid

@@ -1,0 +1,434 @@
+"""The CloudFormation that `chalice package --merge-template` merges into the app's template.
+
+Everything here is generated: the DynamoDB tables and their GSIs come from the PynamoDB models
+through `chalicelib.db.tables.table_definition` (the same CreateTable requests `make dev` uses,
+so local and AWS tables can never drift apart), the stage's names and secret references come
+from `.chalice/config.json`. Nothing is typed twice.
+
+What the merge adds to what Chalice generates (API Gateway, the Lambda functions, their roles):
+
+* one table per model: on-demand, point-in-time recovery, server-side encryption with the AWS
+  managed KMS key, TTL where a model has a `TTLAttribute`; in protected stages (prod) deletion
+  protection and `DeletionPolicy: Retain`, so neither a stray console click nor a stack
+  deletion loses the sales team's history;
+* the dashboard: a private S3 bucket read by CloudFront through Origin Access Control, and one
+  CloudFront distribution that also routes `/api/*` to API Gateway, which makes the dashboard
+  and its API the same origin (no CORS in production, see README "Deploy to AWS");
+* the deploy-time environment of every function (`Globals`): the stage, the secret
+  *references* (never values), and `PUBLIC_BASE_URL` / the Twilio account SID as stack
+  parameters;
+* outputs: `ApiUrl`, `DashboardUrl`, the bucket and distribution the dashboard upload needs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+from chalicelib.db.models import ALL_MODELS
+from chalicelib.db.tables import table_definition
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Stages whose data must survive mistakes: deletion protection on, tables retained when the
+# stack goes. Other stages (dev, previews) are disposable and tear down completely.
+PROTECTED_STAGES = frozenset({"prod"})
+
+# AWS managed CloudFront policies (stable, documented ids).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+# The status codes CloudFront lets a distribution set error caching for.
+ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
+
+# Chalice names the API's function resource APIHandler; its log group (from
+# `log_retention_in_days`) is generated as ApiHandlerLogGroup with a `${ApiHandler}`
+# reference that does not exist (a Chalice 1.34 bug that cfn-lint reports as E1019).
+API_FUNCTION = "APIHandler"
+API_LOG_GROUP = "ApiHandlerLogGroup"
+
+SECRET_NAMES = {"API_TOKEN_SECRET": "api-token", "TWILIO_AUTH_TOKEN_SECRET": "twilio-auth-token"}
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """What the generator needs to know about one Chalice stage."""
+
+    app_name: str
+    stage: str
+    api_gateway_stage: str = "api"
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def protected(self) -> bool:
+        return self.stage in PROTECTED_STAGES
+
+    @property
+    def stack_name(self) -> str:
+        """The CloudFormation stack. Fixed, because the IAM policy scopes the functions' log
+        groups to `/aws/lambda/{app}-{stage}-*`, and CloudFormation names functions after
+        their stack."""
+        return f"{self.app_name}-{self.stage}"
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(app_name=self.app_name, stage=self.stage)
+
+    def secret_references(self) -> dict[str, str]:
+        """`API_TOKEN_SECRET` and `TWILIO_AUTH_TOKEN_SECRET` as the functions will see them:
+        what the stage's config sets, else an SSM parameter under `/{app}/{stage}/`."""
+        return {
+            var: self.environment.get(var) or f"ssm:/{self.app_name}/{self.stage}/{name}"
+            for var, name in SECRET_NAMES.items()
+        }
+
+
+def load_stage(stage: str, project_dir: Path = ROOT) -> StageConfig:
+    """Read a stage from `.chalice/config.json` (top-level values, then the stage's own)."""
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    stages = config.get("stages", {})
+    if stage not in stages:
+        raise ValueError(f"stage {stage!r} is not in .chalice/config.json (have {sorted(stages)})")
+    stage_cfg = stages[stage]
+    environment = {**config.get("environment_variables", {})}
+    environment.update(stage_cfg.get("environment_variables", {}))
+    return StageConfig(
+        app_name=config["app_name"],
+        stage=stage,
+        api_gateway_stage=stage_cfg.get("api_gateway_stage", config.get("api_gateway_stage"))
+        or "api",
+        environment=environment,
+    )
+
+
+# ---------------------------------------------------------------- tables
+
+
+def table_logical_id(model: type[Model]) -> str:
+    """`team-members` -> `TeamMembersTable`."""
+    entity: str = model.Meta.entity  # type: ignore[attr-defined]
+    return "".join(part.capitalize() for part in entity.split("-")) + "Table"
+
+
+def ttl_attribute(model: type[Model]) -> str | None:
+    """The attribute DynamoDB should expire items by, if the model declares one."""
+    for name, attr in model.get_attributes().items():
+        if isinstance(attr, TTLAttribute):
+            return attr.attr_name or name
+    return None
+
+
+def table_resource(model: type[Model], cfg: StageConfig) -> dict[str, Any]:
+    """One AWS::DynamoDB::Table, its schema taken from the CreateTable request."""
+    definition = table_definition(model, cfg.settings)
+    props: dict[str, Any] = {
+        "TableName": definition["TableName"],
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": definition["KeySchema"],
+        "AttributeDefinitions": definition["AttributeDefinitions"],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+        "DeletionProtectionEnabled": cfg.protected,
+        "Tags": [
+            {"Key": "app", "Value": cfg.app_name},
+            {"Key": "stage", "Value": cfg.stage},
+        ],
+    }
+    if "GlobalSecondaryIndexes" in definition:
+        props["GlobalSecondaryIndexes"] = definition["GlobalSecondaryIndexes"]
+    ttl = ttl_attribute(model)
+    if ttl:
+        props["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    policy = "Retain" if cfg.protected else "Delete"
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": policy,
+        "UpdateReplacePolicy": policy,
+        "Properties": props,
+    }
+
+
+def table_resources(
+    cfg: StageConfig, models: tuple[type[Model], ...] = ALL_MODELS
+) -> dict[str, Any]:
+    return {table_logical_id(m): table_resource(m, cfg) for m in models}
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def dashboard_bucket() -> dict[str, Any]:
+    """Private, encrypted, owner-enforced; only CloudFront reads it (bucket policy below).
+    No BucketName: S3 names are global, and a generated one never collides."""
+    return {
+        "DashboardBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+            },
+        }
+    }
+
+
+def _api_domain() -> dict[str, Any]:
+    return {"Fn::Sub": "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+
+
+def dashboard_delivery(cfg: StageConfig) -> dict[str, Any]:
+    """CloudFront in front of the bucket (OAC) and, for `/{api stage}/*`, of API Gateway."""
+    api_path = f"/{cfg.api_gateway_stage}/*"
+    distribution_arn = {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
+        "${DashboardDistribution}"
+    }
+    return {
+        "DashboardOriginAccessControl": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-dashboard"},
+                    "Description": "CloudFront reads the private dashboard bucket",
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "DashboardBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "DashboardBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "ReadThroughThisDistributionOnly",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            "Action": "s3:GetObject",
+                            "Resource": {"Fn::Sub": "${DashboardBucket.Arn}/*"},
+                            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+                        },
+                        {
+                            "Sid": "HttpsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": ["DashboardBucket", "Arn"]},
+                                {"Fn::Sub": "${DashboardBucket.Arn}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                },
+            },
+        },
+        # The API behind CloudFront: nothing is cached (DefaultTTL 0, our responses carry no
+        # Cache-Control), but Authorization must be in a *cache* policy to be forwarded at all
+        # (CloudFront refuses it in origin request policies); being in the key, a request
+        # without the right token could never be answered from a cache anyway.
+        "ApiCachePolicy": {
+            "Type": "AWS::CloudFront::CachePolicy",
+            "Properties": {
+                "CachePolicyConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-api"},
+                    "Comment": "API: never cached, Authorization forwarded",
+                    "MinTTL": 0,
+                    "DefaultTTL": 0,
+                    "MaxTTL": 1,
+                    "ParametersInCacheKeyAndForwardedToOrigin": {
+                        "EnableAcceptEncodingGzip": False,
+                        "EnableAcceptEncodingBrotli": False,
+                        "HeadersConfig": {
+                            "HeaderBehavior": "whitelist",
+                            "Headers": ["Authorization"],
+                        },
+                        "CookiesConfig": {"CookieBehavior": "none"},
+                        "QueryStringsConfig": {"QueryStringBehavior": "all"},
+                    },
+                }
+            },
+        },
+        "DashboardDistribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Comment": {"Fn::Sub": "${AWS::StackName} dashboard and API"},
+                    "Enabled": True,
+                    "HttpVersion": "http2and3",
+                    "IPV6Enabled": True,
+                    "PriceClass": "PriceClass_100",
+                    "DefaultRootObject": "index.html",
+                    "Origins": [
+                        {
+                            "Id": "dashboard",
+                            "DomainName": {"Fn::GetAtt": ["DashboardBucket", "RegionalDomainName"]},
+                            "OriginAccessControlId": {
+                                "Fn::GetAtt": ["DashboardOriginAccessControl", "Id"]
+                            },
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        },
+                        {
+                            "Id": "api",
+                            "DomainName": _api_domain(),
+                            "CustomOriginConfig": {
+                                "OriginProtocolPolicy": "https-only",
+                                "HTTPSPort": 443,
+                                "OriginSSLProtocols": ["TLSv1.2"],
+                            },
+                        },
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "dashboard",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "Compress": True,
+                        "CachePolicyId": CACHING_OPTIMIZED,
+                        "ResponseHeadersPolicyId": SECURITY_HEADERS,
+                    },
+                    # CloudFront caches 4xx/5xx answers for 10 s by default, whatever the
+                    # cache policy says: a 404 or a transient 503 from the API would then stick.
+                    "CustomErrorResponses": [
+                        {"ErrorCode": code, "ErrorCachingMinTTL": 0} for code in ERROR_CODES
+                    ],
+                    "CacheBehaviors": [
+                        {
+                            # The API Gateway stage is the first path segment on both sides,
+                            # so /api/leads on CloudFront is /api/leads on API Gateway.
+                            "PathPattern": api_path,
+                            "TargetOriginId": "api",
+                            "ViewerProtocolPolicy": "https-only",
+                            "AllowedMethods": [
+                                "GET",
+                                "HEAD",
+                                "OPTIONS",
+                                "PUT",
+                                "PATCH",
+                                "POST",
+                                "DELETE",
+                            ],
+                            "CachedMethods": ["GET", "HEAD"],
+                            "Compress": False,
+                            "CachePolicyId": {"Ref": "ApiCachePolicy"},
+                            "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_HEADER,
+                        }
+                    ],
+                }
+            },
+        },
+    }
+
+
+# ---------------------------------------------------------------- the merge template
+
+PARAMETERS: dict[str, Any] = {
+    "PublicBaseUrl": {
+        "Type": "String",
+        "Default": "",
+        "Description": "The API's public base URL (the ApiUrl output). The deploy sets it on a "
+        "second pass after the first create: Twilio signs the URL it calls, and the app checks "
+        "signatures against this base.",
+    },
+    "TwilioAccountSid": {
+        "Type": "String",
+        "Default": "",
+        "Description": "Twilio account SID (not a secret; the auth token is in SSM).",
+    },
+    "TwilioMessagingServiceSid": {
+        "Type": "String",
+        "Default": "",
+        "Description": "Optional Twilio Messaging Service SID used to send SMS.",
+    },
+}
+
+
+def function_environment(cfg: StageConfig) -> dict[str, Any]:
+    """What every deployed function sees besides the stage's `environment_variables` (which
+    win where both set a name). Secrets only by reference."""
+    return {
+        "APP_NAME": cfg.app_name,
+        "STAGE": cfg.stage,
+        **cfg.secret_references(),
+        "PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"},
+        "TWILIO_ACCOUNT_SID": {"Ref": "TwilioAccountSid"},
+        "TWILIO_MESSAGING_SERVICE_SID": {"Ref": "TwilioMessagingServiceSid"},
+    }
+
+
+def outputs(cfg: StageConfig) -> dict[str, Any]:
+    api = f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{cfg.api_gateway_stage}"
+    return {
+        "ApiUrl": {
+            "Description": "API base URL (API Gateway), what PUBLIC_BASE_URL and Twilio use",
+            "Value": {"Fn::Sub": api},
+        },
+        "DashboardUrl": {
+            "Description": "The dashboard (CloudFront)",
+            "Value": {"Fn::Sub": "https://${DashboardDistribution.DomainName}"},
+        },
+        "DashboardApiUrl": {
+            "Description": "The API through CloudFront, same origin as the dashboard",
+            "Value": {
+                "Fn::Sub": "https://${DashboardDistribution.DomainName}/" + cfg.api_gateway_stage
+            },
+        },
+        "DashboardBucketName": {"Value": {"Ref": "DashboardBucket"}},
+        "DashboardDistributionId": {"Value": {"Ref": "DashboardDistribution"}},
+    }
+
+
+def merge_template(cfg: StageConfig) -> dict[str, Any]:
+    """The template given to `chalice package --merge-template` (deep-merged, ours wins)."""
+    resources: dict[str, Any] = {}
+    resources.update(table_resources(cfg))
+    resources.update(dashboard_bucket())
+    resources.update(dashboard_delivery(cfg))
+    resources[API_LOG_GROUP] = {
+        "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${" + API_FUNCTION + "}"}}
+    }
+    return {
+        "Description": f"{cfg.app_name} {cfg.stage}: API, functions, tables, dashboard",
+        "Parameters": PARAMETERS,
+        "Globals": {"Function": {"Environment": {"Variables": function_environment(cfg)}}},
+        "Resources": resources,
+        "Outputs": outputs(cfg),
+    }
+
+
+def data_template(cfg: StageConfig) -> dict[str, Any]:
+    """The tables and the dashboard bucket on their own: plain CloudFormation with no reference
+    to Chalice's resources, which is what moto can deploy in the tests."""
+    resources: dict[str, Any] = {**table_resources(cfg), **dashboard_bucket()}
+    outs: dict[str, Any] = {
+        logical_id: {"Value": {"Ref": logical_id}}
+        for logical_id, res in resources.items()
+        if res["Type"] == "AWS::DynamoDB::Table"
+    }
+    outs["DashboardBucketName"] = {"Value": {"Ref": "DashboardBucket"}}
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"{cfg.app_name} {cfg.stage}: tables and dashboard bucket",
+        "Resources": resources,
+        "Outputs": outs,
+    }

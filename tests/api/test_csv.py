@@ -1,0 +1,134 @@
+import csv
+import io
+
+from tests.api.test_leads import funnel
+
+CSV = {"Content-Type": "text/csv"}
+
+
+def import_csv(api, text, encoding="utf-8"):
+    raw = text.encode(encoding) if isinstance(text, str) else text
+    status, body, _ = api.post("/leads/import", raw=raw, headers=CSV)
+    return status, body
+
+
+def test_good_rows_kept_bad_rows_reported_by_row_number(api):
+    text = (
+        "name,phone,email,company,notes,status\n"
+        "Ann,(415) 555-0101,ann@example.com,Acme,,\n"
+        "Bob,not-a-number,,,,\n"
+        ",4155550102,,,,\n"
+        "Cid,4155550103,bad-email,,,\n"
+        "Dee,4155550104,,,,won\n"
+        "Eve,4155550105,,,,qualified\n"
+    )
+    status, body = import_csv(api, text)
+    assert status == 200
+    assert body["created"] == 2 and body["duplicates"] == 0 and body["rows"] == 6
+    assert [e["row"] for e in body["errors"]] == [3, 4, 5, 6]
+    assert "phone" in body["errors"][0]["message"]
+    _, page, _ = api.get("/leads")
+    assert sorted(x["name"] for x in page["items"]) == ["Ann", "Eve"]
+    assert {x["source"] for x in page["items"]} == {"csv_import"}
+    assert funnel() == {"status#new": 1, "status#qualified": 1, "total": 2}
+
+
+def test_duplicates_in_file_and_against_existing_are_counted_not_created(api, make_lead):
+    make_lead(phone="+14155550101")
+    text = "name,phone\nA,4155550101\nB,4155550102\nC,(415) 555-0102\nD,+1 415 555 0103\n"
+    status, body = import_csv(api, text)
+    assert status == 200 and body["created"] == 2 and body["duplicates"] == 2
+    status, again = import_csv(api, text)
+    assert again["created"] == 0 and again["duplicates"] == 4
+
+
+def test_bom_crlf_quotes_and_unicode(api):
+    text = (
+        "\ufeffName,Phone,Company,Notes\r\n"
+        '"Zoë Ünal","(415) 555-0101","Smith, Jones & Co","said ""call me"", twice"\r\n'
+        '"李雷",4155550102,,"line one\r\nline two"\r\n'
+    )
+    status, body = import_csv(api, text)
+    assert status == 200, body
+    assert body["created"] == 2 and body["errors"] == []
+    _, page, _ = api.get("/leads")
+    by_name = {x["name"]: x for x in page["items"]}
+    assert by_name["Zoë Ünal"]["company"] == "Smith, Jones & Co"
+    assert by_name["Zoë Ünal"]["notes"] == 'said "call me", twice'
+    assert by_name["李雷"]["notes"] == "line one\r\nline two"
+
+
+def test_header_is_required_and_must_name_name_and_phone(api):
+    status, body = import_csv(api, "")
+    assert status == 400
+    status, body = import_csv(api, "email,company\nx@y.z,Acme\n")
+    assert status == 400 and body["error"]["details"]["missingColumns"] == ["name", "phone"]
+
+
+def test_unknown_columns_are_ignored_and_reported(api):
+    status, body = import_csv(api, "name,phone,favourite colour\nA,4155550101,blue\n")
+    assert status == 200 and body["created"] == 1
+    assert body["ignoredColumns"] == ["favourite colour"]
+
+
+def test_not_utf8_is_a_clear_400(api):
+    status, body = import_csv(api, "name,phone\nJos\xe9,4155550101\n", encoding="latin-1")
+    assert status == 400 and "UTF-8" in body["error"]["message"]
+
+
+def test_over_the_size_limit_is_413(api, monkeypatch):
+    monkeypatch.setenv("MAX_IMPORT_BYTES", "100")
+    from chalicelib.config import reset_settings
+
+    reset_settings()
+    status, body = import_csv(api, "name,phone\n" + "A,4155550101\n" * 20)
+    assert status == 413 and body["error"]["code"] == "payload_too_large"
+
+
+def test_assignee_in_csv_must_exist(api, make_member):
+    member = make_member()
+    text = f"name,phone,assignedToId\nA,4155550101,{member['id']}\nB,4155550102,01NOBODY\n"
+    _status, body = import_csv(api, text)
+    assert body["created"] == 1 and body["errors"][0]["row"] == 3
+    _, mine, _ = api.get(f"/leads?assignedToId={member['id']}")
+    assert [x["name"] for x in mine["items"]] == ["A"]
+
+
+def test_ten_thousand_rows_in_one_request_with_batch_writes(api, ddb_requests):
+    rows = ["name,phone,company"]
+    rows += [f"Lead {i},+1415{2000000 + i:07d},Co {i % 50}" for i in range(10_000)]
+    rows.append("Lead dup,+14152000000,x")  # a duplicate inside the file
+    ddb_requests.reset()
+    status, body = import_csv(api, "\n".join(rows) + "\n")
+    assert status == 200
+    assert body["created"] == 10_000 and body["duplicates"] == 1 and body["errorCount"] == 0
+    # 100 BatchGetItem (100 keys each), 834 BatchWriteItem (12 leads + 12 guards each)
+    assert ddb_requests.calls["BatchGetItem"] == 100
+    assert ddb_requests.calls["BatchWriteItem"] == 834
+    assert "PutItem" not in ddb_requests.calls and "Scan" in ddb_requests.calls  # team scan
+    assert funnel() == {"status#new": 10_000, "total": 10_000}
+
+
+def test_errors_are_capped_but_counted(api):
+    rows = ["name,phone"] + ["X,bad"] * 1500
+    status, body = import_csv(api, "\n".join(rows))
+    assert status == 200
+    assert body["errorCount"] == 1500 and len(body["errors"]) == 1000
+    assert body["errorsTruncated"] is True
+
+
+def test_export_round_trips_and_neutralises_formulas(api, make_lead):
+    make_lead(name='=HYPERLINK("http://evil")', phone="+14155550101", company="Acme, Inc")
+    make_lead(name="Plain", phone="+14155550102", notes="-5 is fine? @home")
+    status, text, headers = api.get("/leads/export")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["phone"] for r in rows] == ["+14155550102", "+14155550101"]
+    assert rows[1]["name"].startswith("'=")
+    assert rows[1]["company"] == "Acme, Inc"
+    assert rows[0]["notes"] == "'-5 is fine? @home"
+    # what was exported can be imported again (as duplicates)
+    status, body = import_csv(api, text)
+    assert body["duplicates"] == 2 and body["created"] == 0

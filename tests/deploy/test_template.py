@@ -1,0 +1,197 @@
+"""The generated CloudFormation (no packaging needed): tables equal the models, data is
+protected where it matters, the dashboard bucket is private, secrets are references."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.db.models import ALL_MODELS
+from infra.template import (
+    StageConfig,
+    data_template,
+    load_stage,
+    merge_template,
+    table_resource,
+)
+
+
+def tables_by_name(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        res["Properties"]["TableName"]: res
+        for res in template["Resources"].values()
+        if res.get("Type") == "AWS::DynamoDB::Table"
+    }
+
+
+def model_shape(model: type[Model]) -> dict[str, Any]:
+    """Keys and GSIs read from the model classes themselves, not via tables.py, so the test
+    does not share code with what it checks."""
+    attrs = model.get_attributes()
+    keys = {"HASH": model._hash_keyname}
+    if model._range_keyname:
+        keys["RANGE"] = model._range_keyname
+    indexes = {}
+    for name, index in model._indexes.items():
+        idx_keys = {}
+        for attr_name, attr in index.Meta.attributes.items():
+            if attr.is_hash_key:
+                idx_keys["HASH"] = attr.attr_name or attr_name
+            if attr.is_range_key:
+                idx_keys["RANGE"] = attr.attr_name or attr_name
+        projection = "KEYS_ONLY" if isinstance(index.Meta.projection, KeysOnlyProjection) else "ALL"
+        indexes[name] = (idx_keys, projection)
+    types = {name: attr.attr_type for name, attr in attrs.items()}
+    return {"keys": keys, "indexes": indexes, "types": types}
+
+
+def template_shape(table: dict[str, Any]) -> dict[str, Any]:
+    props = table["Properties"]
+    keys = {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]}
+    indexes = {
+        gsi["IndexName"]: (
+            {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]},
+            gsi["Projection"]["ProjectionType"],
+        )
+        for gsi in props.get("GlobalSecondaryIndexes", [])
+    }
+    types = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
+    return {"keys": keys, "indexes": indexes, "types": types}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_model_has_a_table_with_its_keys_and_indexes(stage):
+    cfg = load_stage(stage)
+    tables = tables_by_name(merge_template(cfg))
+    assert len(tables) == len(ALL_MODELS)
+    for model in ALL_MODELS:
+        name = f"coldcall-{stage}-{model.Meta.entity}"
+        assert name in tables, name
+        expected, got = model_shape(model), template_shape(tables[name])
+        assert got["keys"] == expected["keys"], name
+        assert got["indexes"] == expected["indexes"], name
+        # Every key attribute is declared, with the model's type; nothing else is.
+        key_attrs = set(got["keys"].values()) | {
+            a for keys, _ in got["indexes"].values() for a in keys.values()
+        }
+        assert set(got["types"]) == key_attrs, name
+        for attr, attr_type in got["types"].items():
+            assert expected["types"][attr] == attr_type, (name, attr)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_tables_are_on_demand_recoverable_and_encrypted(stage):
+    for name, table in tables_by_name(merge_template(load_stage(stage))).items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert "ProvisionedThroughput" not in props
+
+
+def test_prod_tables_survive_deletion_and_dev_tables_do_not():
+    for table in tables_by_name(merge_template(load_stage("prod"))).values():
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["UpdateReplacePolicy"] == "Retain"
+    for table in tables_by_name(merge_template(load_stage("dev"))).values():
+        assert table["Properties"]["DeletionProtectionEnabled"] is False
+        assert table["DeletionPolicy"] == "Delete"
+
+
+class _Expiring(Model):
+    class Meta:
+        table_name = "unbound"
+        entity = "expiring"
+
+    id = UnicodeAttribute(hash_key=True)
+    expires = TTLAttribute(attr_name="expiresAt")
+
+
+def test_ttl_is_enabled_on_the_models_ttl_attribute_and_only_there():
+    resource = table_resource(_Expiring, StageConfig("coldcall", "dev"))
+    assert resource["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expiresAt",
+        "Enabled": True,
+    }
+    for model in ALL_MODELS:
+        has_ttl = any(isinstance(a, TTLAttribute) for a in model.get_attributes().values())
+        props = table_resource(model, StageConfig("coldcall", "dev"))["Properties"]
+        assert ("TimeToLiveSpecification" in props) == has_ttl
+
+
+def test_dashboard_bucket_is_private_and_read_only_by_its_distribution():
+    resources = merge_template(load_stage("prod"))["Resources"]
+    bucket = resources["DashboardBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert "WebsiteConfiguration" not in bucket
+    statements = resources["DashboardBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allow) == 1
+    assert allow[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow[0]["Action"] == "s3:GetObject"
+    assert "${DashboardDistribution}" in json.dumps(allow[0]["Condition"])
+    origins = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    s3_origin = next(o for o in origins if o["Id"] == "dashboard")
+    assert s3_origin["OriginAccessControlId"] == {
+        "Fn::GetAtt": ["DashboardOriginAccessControl", "Id"]
+    }
+
+
+def test_api_is_same_origin_under_the_dashboard_and_never_cached():
+    resources = merge_template(load_stage("prod"))["Resources"]
+    config = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    (behavior,) = config["CacheBehaviors"]
+    assert behavior["PathPattern"] == "/api/*"  # the API Gateway stage: paths map 1:1
+    assert behavior["TargetOriginId"] == "api"
+    assert {"POST", "PATCH", "DELETE"} <= set(behavior["AllowedMethods"])
+    policy = resources["ApiCachePolicy"]["Properties"]["CachePolicyConfig"]
+    assert policy["DefaultTTL"] == 0
+    forwarded = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert forwarded["HeadersConfig"]["Headers"] == ["Authorization"]
+    assert forwarded["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+    errors = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]}
+    assert {404, 500, 503} <= set(errors)
+    assert all(
+        e["ErrorCachingMinTTL"] == 0 and "ResponsePagePath" not in e for e in errors.values()
+    )
+    api_origin = next(o for o in config["Origins"] if o["Id"] == "api")
+    assert "${RestAPI}" in api_origin["DomainName"]["Fn::Sub"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_functions_get_secret_references_and_the_public_url_parameter(stage):
+    cfg = load_stage(stage)
+    env = merge_template(cfg)["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["STAGE"] == stage
+    assert env["API_TOKEN_SECRET"] == f"ssm:/coldcall/{stage}/api-token"
+    assert env["TWILIO_AUTH_TOKEN_SECRET"] == f"ssm:/coldcall/{stage}/twilio-auth-token"
+    assert env["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    assert "API_TOKEN" not in env and "TWILIO_AUTH_TOKEN" not in env
+
+
+def test_outputs_name_the_api_and_dashboard_urls():
+    outputs = merge_template(load_stage("prod"))["Outputs"]
+    assert outputs["ApiUrl"]["Value"]["Fn::Sub"].endswith(".${AWS::URLSuffix}/api")
+    assert "DashboardDistribution.DomainName" in outputs["DashboardUrl"]["Value"]["Fn::Sub"]
+    assert {"DashboardBucketName", "DashboardDistributionId"} <= set(outputs)
+
+
+def test_data_template_stands_alone():
+    """What moto deploys must not reference Chalice's resources (they are not in it)."""
+    template = data_template(load_stage("dev"))
+    text = json.dumps(template)
+    assert "RestAPI" not in text and "APIHandler" not in text
+    assert "Transform" not in template
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    assert kinds == {"AWS::DynamoDB::Table", "AWS::S3::Bucket"}
+
+
+def test_unknown_stage_is_refused():
+    with pytest.raises(ValueError, match=r"not in \.chalice/config\.json"):
+        load_stage("staging")

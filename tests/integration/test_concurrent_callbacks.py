@@ -1,0 +1,91 @@
+"""Twilio's callbacks for many calls, shuffled, duplicated and delivered by concurrent senders
+against DynamoDB Local: no update is lost, nothing is counted twice."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from chalicelib import providers
+from chalicelib.clock import business_day, new_id, now
+from chalicelib.db import counters
+from chalicelib.db.models import Call, Stats
+from chalicelib.services import calls
+
+pytestmark = pytest.mark.integration
+
+
+def make_calls(n: int, member_id: str) -> list[Call]:
+    moment = now()
+    made = []
+    for _ in range(n):
+        call = Call(
+            id=new_id(),
+            lead_id="L" + new_id(),
+            team_member_id=member_id,
+            caller_id="+15005550006",
+            lead_phone="+12125550142",
+            lead_name="x",
+            status="queued",
+            day=business_day(moment, "UTC"),
+            created_at=moment,
+            updated_at=moment,
+        )
+        call.save()
+        made.append(call)
+    return made
+
+
+def test_shuffled_duplicated_concurrent_callbacks_lose_nothing(ddb_local):
+    providers.settings()
+    rng = random.Random(7)
+    member = "M" + new_id()
+    made = make_calls(30, member)
+    outcomes = {}
+    events = []
+    for i, call in enumerate(made):
+        final = ["completed", "busy", "no-answer", "failed"][i % 4]
+        lead_final = "completed" if final == "completed" else ["busy", "no-answer"][i % 2]
+        talk = 10 + i
+        outcomes[call.id] = (final, lead_final, talk)
+        seq = [("m", s, None) for s in ("initiated", "ringing", "in-progress")]
+        seq += [("m", final, 60)]
+        seq += [("l", s, None) for s in ("initiated", "ringing")]
+        seq += [("l", lead_final, talk if lead_final == "completed" else 0)]
+        for leg, status, dur in seq:
+            for _ in range(rng.choice([1, 1, 2, 3])):  # Twilio repeats some callbacks
+                events.append((call.id, leg, status, dur))
+    rng.shuffle(events)
+
+    def deliver(event: tuple[str, str, str, int | None]) -> None:
+        call_id, leg, status, dur = event
+        if leg == "m":
+            calls.advance_member_leg(call_id, status, duration=dur)
+        else:
+            calls.advance_lead_leg(call_id, status, duration=dur)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(deliver, events))
+
+    connected = talk_total = 0
+    by_status: dict[str, int] = {}
+    for call in made:
+        final, lead_final, talk = outcomes[call.id]
+        got = Call.get(call.id, consistent_read=True)
+        assert got.status == final
+        assert got.lead_leg_status == lead_final
+        by_status[final] = by_status.get(final, 0) + 1
+        if lead_final == "completed":
+            connected += 1
+            talk_total += talk
+            assert got.talk_seconds == talk
+    raw = Stats._get_connection().get_item(counters.ALL_SCOPE, made[0].day, consistent_read=True)[
+        "Item"
+    ]
+    c = counters.counters_of(raw)
+    assert c["connected"] == connected and c["talk"] == talk_total
+    assert c[f"m#{member}#connected"] == connected
+    for status, n in by_status.items():
+        assert c[f"call#{status}"] == n

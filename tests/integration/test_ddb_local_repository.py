@@ -1,0 +1,79 @@
+"""The repository code against AWS's own emulator: transactions, conditions, GSIs, batches."""
+
+import pytest
+
+from chalicelib import providers
+from chalicelib.db.tables import ensure_tables
+from chalicelib.errors import Conflict
+from chalicelib.schemas import LeadCreate, LeadUpdate, TeamMemberCreate
+from chalicelib.services import lead_csv, leads, team
+from tests.api.test_leads import funnel
+
+pytestmark = pytest.mark.integration
+
+
+def test_tables_are_created_once_and_ensure_is_idempotent(ddb_local):
+    assert ensure_tables(providers.settings()) == []
+
+
+def test_missing_index_is_added_to_an_existing_table(ddb_local):
+    import boto3
+
+    s = providers.settings()
+    client = boto3.client("dynamodb", endpoint_url=ddb_local, region_name=s.region)
+    client.delete_table(TableName=s.table_name("calls"))
+    client.create_table(
+        TableName=s.table_name("calls"),
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    changes = ensure_tables(s)
+    assert len(changes) == 4 and all("added index" in c for c in changes)
+    desc = client.describe_table(TableName=s.table_name("calls"))["Table"]
+    assert {i["IndexName"] for i in desc["GlobalSecondaryIndexes"]} == {
+        "by-day",
+        "by-lead",
+        "by-member",
+        "by-sid",
+    }
+
+
+def test_lead_lifecycle_on_dynamodb_local(ddb_local):
+    member = team.create(TeamMemberCreate.model_validate({"name": "Ann", "phone": "4155550100"}))
+    lead = leads.create(
+        LeadCreate.model_validate(
+            {"name": "Jane", "phone": "(212) 555-0142", "assignedToId": member.id}
+        )
+    )
+    with pytest.raises(Conflict) as dup:
+        leads.create(LeadCreate.model_validate({"name": "Copy", "phone": "2125550142"}))
+    assert dup.value.details and dup.value.details["existingLeadId"] == lead.id
+    updated = leads.update(
+        lead.id, LeadUpdate.model_validate({"status": "qualified", "version": 1})
+    )
+    assert updated.version == 2
+    with pytest.raises(Conflict):
+        leads.update(lead.id, LeadUpdate.model_validate({"status": "converted", "version": 1}))
+    assert [x.id for x in leads.list_leads("qualified", None, 10, None).items] == [lead.id]
+    assert [x.id for x in leads.list_leads(None, member.id, 10, None).items] == [lead.id]
+    leads.archive(lead.id)
+    assert leads.list_leads(None, None, 10, None).items == []
+    assert leads.find_by_phone("+12125550142").id == lead.id
+    assert funnel() == {}
+
+
+def test_csv_import_batches_on_dynamodb_local(ddb_local):
+    rows = ["name,phone"] + [f"L{i},+1415{3000000 + i:07d}" for i in range(600)]
+    rows += ["dup,+14153000000", "bad,xyz"]
+    result = lead_csv.import_csv(("\n".join(rows)).encode(), 6 * 1024 * 1024)
+    assert (result.created, result.duplicates, result.error_count) == (600, 1, 1)
+    seen, cursor = 0, None
+    while True:
+        page = leads.list_leads(None, None, 100, cursor)
+        seen += len(page.items)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == 600
+    assert funnel() == {"status#new": 600, "total": 600}
