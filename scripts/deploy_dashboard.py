@@ -8,7 +8,7 @@ a year (immutable), index.html and config.js are `no-cache` (revalidated on ever
 deploy is visible at once and never serves a page naming assets that are not there yet:
 assets go up first, config.js next, index.html last. `--prune` then deletes objects under the
 prefix that this build does not have (left alone by default, so pages opened before the deploy
-keep their assets). Usable on its own or from the deploy flow (`deploy(...)`).
+keep their assets). Usable on its own or from the deploy flow (`upload_dashboard(...)`).
 """
 
 from __future__ import annotations
@@ -110,6 +110,24 @@ def deploy(
         removed = _prune(s3, bucket, prefix, set(keys))
         log(f"removed {len(removed)} objects this build does not have")
     return keys
+
+
+def upload_dashboard(
+    bucket: str,
+    api_base: str,
+    region: str | None = None,
+    *,
+    build: bool = True,
+    prune: bool = False,
+    log: Callable[[str], None] = print,
+) -> list[str]:
+    """The deploy flow's entry point (`scripts/deploy.py` calls it with the stack's bucket and
+    the API base the dashboard should use): build the dashboard, then upload it."""
+    import boto3
+
+    dist = dashboard_build.build(log=log) if build else dashboard_build.dist_dir()
+    s3 = boto3.client("s3", region_name=region)
+    return deploy(s3, bucket, api_base, dist, prune=prune, log=log)
 
 
 def _prune(s3: Any, bucket: str, prefix: str, keep: set[str]) -> list[str]:

@@ -138,7 +138,8 @@ class FakeBackend:
 
     def advance_call(self, call: dict[str, Any]) -> dict[str, Any]:
         steps = [*CALL_STEPS[:-1], self.call_outcome]
-        at = steps.index(call["status"]) if call["status"] in steps else len(steps) - 1
+        final = call["status"] == "completed" or call["status"] not in steps
+        at = len(steps) - 1 if final else steps.index(call["status"])
         if at < len(steps) - 1:
             call["status"] = steps[at + 1]
             call["updatedAt"] = now()
@@ -150,7 +151,13 @@ class FakeBackend:
                     leadLegStatus="completed", talkSeconds=30, durationSeconds=41, endedAt=now()
                 )
             elif call["status"] in ("busy", "no-answer", "failed"):
-                call.update(leadLegStatus=call["status"], endedAt=now(), durationSeconds=12)
+                # As Twilio reports it: the member's leg completes, the lead's leg says why.
+                call.update(
+                    status="completed",
+                    leadLegStatus=call["status"],
+                    endedAt=now(),
+                    durationSeconds=12,
+                )
         return dict(call)
 
     # ------------------------------------------------------------ messages

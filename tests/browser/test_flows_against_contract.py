@@ -43,7 +43,8 @@ def test_the_call_dialog_follows_the_call_until_it_ends_and_saves_the_outcome(si
 
     status = dialog.locator("[data-call-status]")
     expect(status).to_have_attribute("data-call-status", "completed", timeout=15_000)
-    expect(status).to_have_text("Call ended: Completed")
+    expect(status).to_have_text("Call ended: Talked for 30s")
+    expect(status).to_have_attribute("data-call-outcome", "completed")
     expect(dialog.get_by_role("status")).to_contain_text("Call ended")
     seen = page.evaluate("window.__statuses")
     assert seen[-1] == "completed" and "ringing" in seen and "in-progress" in seen, seen
@@ -54,7 +55,7 @@ def test_the_call_dialog_follows_the_call_until_it_ends_and_saves_the_outcome(si
     )
     shot(page, "call-dialog-completed")
 
-    dialog.get_by_label("Outcome").select_option("interested")
+    dialog.get_by_label("Outcome").select_option("meeting_booked")
     dialog.get_by_label("Call notes").fill("Send the pricing sheet")
     dialog.get_by_role("button", name="Save outcome").click()
     expect(page.get_by_text("Call outcome saved.")).to_be_visible()
@@ -63,7 +64,7 @@ def test_the_call_dialog_follows_the_call_until_it_ends_and_saves_the_outcome(si
         (
             "PATCH",
             patch[0][1],
-            {"disposition": "interested", "notes": "Send the pricing sheet"},
+            {"disposition": "meeting_booked", "notes": "Send the pricing sheet"},
         )
     ]
     dialog.get_by_role("button", name="Close").first.click()
@@ -73,8 +74,8 @@ def test_the_call_dialog_follows_the_call_until_it_ends_and_saves_the_outcome(si
     item = page.locator("[data-timeline] li[data-call-id]")
     expect(item).to_have_count(1)
     expect(item).to_contain_text("Call by Cal Caller")
-    expect(item).to_contain_text("talked 30s")
-    expect(item).to_contain_text("Outcome: Interested")
+    expect(item).to_contain_text("Talked for 30s")
+    expect(item).to_contain_text("Outcome: Meeting booked")
     expect(item).to_contain_text("Send the pricing sheet")
 
 
@@ -86,24 +87,34 @@ def test_a_busy_lead_ends_as_busy_and_still_asks_for_the_outcome(signed_in, stac
     page.get_by_role("button", name="Call", exact=True).click()
     dialog = page.get_by_role("dialog", name="Call Dana Lead")
     dialog.get_by_role("button", name="Start call").click()
-    expect(dialog.locator("[data-call-status]")).to_have_attribute(
-        "data-call-status", "busy", timeout=15_000
-    )
+    status = dialog.locator("[data-call-status]")
+    expect(status).to_have_attribute("data-call-outcome", "busy", timeout=15_000)
+    expect(status).to_have_text("Call ended: The lead's line was busy")
     expect(dialog.get_by_label("Outcome")).to_be_visible()
+    item = page.locator("[data-timeline] li[data-call-id] [data-call-outcome]")
+    expect(item).to_have_text("Lead busy")
     assert fake.calls
 
 
 def test_a_blocked_call_explains_why(signed_in, stack, watch):
     watch.allow_http(422)
     _member, lead = setup_lead(stack)
+    # The shape chalicelib/services/calls.py answers outside calling hours.
     message = (
-        "Outside calling hours: it is 22:14 for the lead (America/New_York); "
-        "calling opens at 08:00."
+        "It is 22:14 for this lead (America/New_York); calls are allowed 08:00-21:00 lead's "
+        "local time. Calling opens at 2026-11-24 13:00 UTC."
     )
+    details = {
+        "reason": "calling_hours",
+        "leadLocalTime": {"America/New_York": "22:14"},
+        "timezones": ["America/New_York"],
+        "allowedHours": "08:00-21:00",
+        "opensAt": "2026-11-24T13:00:00Z",
+    }
     FakeBackend(
         stack.api,
         stack.origin,
-        blocked={"message": message, "details": {"leadLocalTime": "22:14", "opensAt": "08:00"}},
+        blocked={"message": message, "details": details},
     ).install(signed_in)
     page = signed_in
     page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
@@ -113,7 +124,11 @@ def test_a_blocked_call_explains_why(signed_in, stack, watch):
 
     expect(dialog.get_by_text("This call cannot be placed")).to_be_visible()
     expect(dialog.locator("[data-blocked-message]")).to_have_text(message)
-    expect(dialog).to_contain_text("Opens at")
+    facts = dialog.locator("[data-call-blocked] dl")
+    expect(facts).to_contain_text("Lead's local time22:14 (America/New_York)")
+    expect(facts).to_contain_text("Calling hours08:00-21:00 in the lead's local time")
+    expect(facts).to_contain_text("Calling opens")
+    expect(facts).not_to_contain_text("calling_hours")
     expect(dialog.get_by_role("button", name="Close").last).to_be_focused()
     shot(page, "call-dialog-blocked")
 

@@ -124,3 +124,21 @@ def test_config_js_escapes_whatever_url_it_is_given() -> None:
     text = dashboard_build.config_js('https://x.test/api";alert(1);"')
 
     assert text == 'window.COLDCALL_CONFIG = {"apiBase": "https://x.test/api\\";alert(1);\\""};\n'
+
+
+def test_the_deploy_flow_entry_point_builds_then_uploads(s3, dist: Path, monkeypatch) -> None:
+    built: list[bool] = []
+
+    def fake_build(log=print) -> Path:
+        built.append(True)
+        return dist
+
+    monkeypatch.setattr(dashboard_build, "build", fake_build)
+    keys = deploy_dashboard.upload_dashboard(
+        BUCKET, "https://d1.example/api", "us-east-1", log=lambda _m: None
+    )
+
+    assert built == [True]
+    assert keys[-1] == "index.html"
+    body = s3.get_object(Bucket=BUCKET, Key="config.js")["Body"].read().decode()
+    assert '"apiBase": "https://d1.example/api"' in body

@@ -2,7 +2,16 @@
 // status change (polling GET /calls/{id}) until it ends; a refused call says why.
 import * as api from "./api.js";
 import { h, icon, replace, setText } from "./dom.js";
-import { clock, duration, isFinalCall, label, localTimeIn } from "./format.js";
+import {
+  callOutcome,
+  clock,
+  dateTime,
+  duration,
+  isFinalCall,
+  label,
+  leadLegPending,
+  localTimeIn,
+} from "./format.js";
 import { outcomeForm } from "./outcome-form.js";
 import { members, pref } from "./store.js";
 import {
@@ -138,7 +147,6 @@ export function openCallDialog(lead, { onChange } = {}) {
   }
 
   function renderBlocked(err) {
-    const details = err.details && typeof err.details === "object" ? Object.entries(err.details) : [];
     replace(
       body,
       h(
@@ -148,16 +156,7 @@ export function openCallDialog(lead, { onChange } = {}) {
           "warning",
           h("p", { class: "font-semibold" }, "This call cannot be placed"),
           h("p", { "data-blocked-message": "" }, errorMessage(err)),
-          details.length
-            ? h(
-                "dl",
-                { class: "mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" },
-                details.flatMap(([k, v]) => [
-                  h("dt", { class: "font-medium" }, label(k.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase())),
-                  h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v)),
-                ]),
-              )
-            : null,
+          blockedFacts(err.details),
         ),
       ),
     );
@@ -172,7 +171,9 @@ export function openCallDialog(lead, { onChange } = {}) {
     const elapsed = h("p", { class: "text-sm tabular-nums text-slate-500", "aria-hidden": "true" });
     const legLine = h("p", { class: "text-sm text-slate-600" });
     const problem = h("div", {});
-    const outcome = h("div", {});
+    const outcome_ = h("div", {});
+    let outcomeShown = false;
+    let settling = 0; // polls after the member leg ended, waiting for the lead leg's last word
     const stepsList = h("ol", { class: "flex flex-wrap gap-x-2 gap-y-1 text-xs", "aria-label": "Call progress" });
     replace(
       body,
@@ -183,7 +184,7 @@ export function openCallDialog(lead, { onChange } = {}) {
         stepsList,
         legLine,
         problem,
-        outcome,
+        outcome_,
       ),
     );
     replace(footer, closeBtn());
@@ -191,40 +192,46 @@ export function openCallDialog(lead, { onChange } = {}) {
     const ringingText = member ? `Ringing ${member.name}'s phone…` : "Ringing…";
     function show(call) {
       const final = isFinalCall(call);
-      const text = {
-        queued: "Placing the call…",
-        initiated: ringingText,
-        ringing: ringingText,
-        "in-progress": call.leadLegStatus === "in-progress" || call.answeredAt ? `Connected to ${lead.name}` : `Connecting to ${lead.name}…`,
-      }[call.status] || `Call ended: ${label(call.status)}`;
+      const outcome = callOutcome(call);
+      const text = outcome
+        ? `Call ended: ${outcome.text}`
+        : {
+            queued: "Placing the call…",
+            initiated: ringingText,
+            ringing: ringingText,
+            "in-progress": call.leadLegStatus === "in-progress" || call.answeredAt ? `Connected to ${lead.name}` : `Connecting to ${lead.name}…`,
+          }[call.status] || label(call.status);
       setText(statusText, text);
       statusText.dataset.callStatus = call.status;
+      statusText.dataset.callOutcome = outcome ? outcome.key : "";
       const idx = stepIndex(call.status);
+      const endTone = outcome?.key === "completed" ? "bg-emerald-600 text-white" : "bg-amber-500 text-white";
       replace(
         stepsList,
         STEPS.map((s, i) =>
           h(
             "li",
             {
-              class: `rounded-full px-2 py-0.5 ${i < idx ? "bg-emerald-100 text-emerald-800" : i === idx ? "bg-indigo-600 text-white" : "bg-slate-100 text-slate-500"}`,
+              class: `rounded-full px-2 py-0.5 ${i < idx ? "bg-emerald-100 text-emerald-800" : i === idx ? (final ? endTone : "bg-indigo-600 text-white") : "bg-slate-100 text-slate-500"}`,
               "aria-current": i === idx ? "step" : null,
             },
-            i === 3 && final ? label(call.status) : s.text,
+            i === 3 && outcome ? outcome.short : s.text,
           ),
         ),
       );
       replace(
         legLine,
-        call.leadLegStatus ? ["Lead: ", badge(call.leadLegStatus)] : null,
-        call.talkSeconds ? ` · talked ${duration(call.talkSeconds)}` : null,
+        call.leadLegStatus && !final ? ["Lead: ", badge(call.leadLegStatus)] : null,
+        final && call.durationSeconds ? `The call lasted ${duration(call.durationSeconds)}.` : null,
       );
       if (call.errorMessage || call.errorCode) {
         replace(problem, notice("error", h("p", {}, call.errorMessage || `Error ${call.errorCode}`)));
       }
-      if (final) {
-        setText(elapsed, call.durationSeconds ? duration(call.durationSeconds) : "");
+      if (final && !outcomeShown) {
+        outcomeShown = true;
+        setText(elapsed, "");
         replace(
-          outcome,
+          outcome_,
           h("h3", { class: "mb-2 text-sm font-semibold text-slate-800" }, "How did it go?"),
           outcomeForm(call, { onSaved: (saved) => onChange && onChange(saved) }),
         );
@@ -249,7 +256,10 @@ export function openCallDialog(lead, { onChange } = {}) {
       if (stopped) return;
       if (failures === 0 && !call.errorMessage) replace(problem);
       show(call);
-      if (!isFinalCall(call)) timer = setTimeout(() => poll(callId), POLL_MS);
+      if (leadLegPending(call)) settling += 1;
+      if (!isFinalCall(call) || (leadLegPending(call) && settling < 10)) {
+        timer = setTimeout(() => poll(callId), POLL_MS);
+      }
     }
 
     const tick = setInterval(() => {
@@ -260,9 +270,37 @@ export function openCallDialog(lead, { onChange } = {}) {
       setText(elapsed, clock((Date.now() - started) / 1000));
     }, 500);
     show(initial);
-    if (!isFinalCall(initial)) timer = setTimeout(() => poll(initial.id), POLL_MS);
+    if (!isFinalCall(initial) || leadLegPending(initial)) timer = setTimeout(() => poll(initial.id), POLL_MS);
   }
 
   setup();
   return dlg;
+}
+
+/** The refusal's details (API: reason, leadLocalTime, timezones, allowedHours, opensAt) as a
+ * short list; keys this version does not know are shown as they come. */
+function blockedFacts(details) {
+  if (!details || typeof details !== "object") return null;
+  const rows = [];
+  for (const [key, value] of Object.entries(details)) {
+    if (value === null || value === undefined || key === "reason" || key.endsWith("Id")) continue;
+    if (key === "leadLocalTime") {
+      const times = typeof value === "object" ? Object.entries(value).map(([zone, t]) => `${t} (${zone})`) : [String(value)];
+      rows.push(["Lead's local time", times.join(", ")]);
+    } else if (key === "timezones") {
+      if (!details.leadLocalTime) rows.push(["Time zones", [].concat(value).join(", ")]);
+    } else if (key === "allowedHours") {
+      rows.push(["Calling hours", `${value} in the lead's local time`]);
+    } else if (key === "opensAt") {
+      rows.push(["Calling opens", `${dateTime(value)} (your time)`]);
+    } else {
+      rows.push([label(key.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()), typeof value === "object" ? JSON.stringify(value) : String(value)]);
+    }
+  }
+  if (!rows.length) return null;
+  return h(
+    "dl",
+    { class: "mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" },
+    rows.flatMap(([term, text]) => [h("dt", { class: "font-medium" }, term), h("dd", {}, text)]),
+  );
 }

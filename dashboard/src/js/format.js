@@ -23,6 +23,7 @@ const LABELS = {
   undelivered: "Undelivered",
   received: "Received",
   answered: "Answered",
+  "not-connected": "Not connected",
 };
 
 export function label(value) {
@@ -36,6 +37,42 @@ export const MESSAGE_FINAL = new Set(["delivered", "undelivered", "failed", "rec
 
 export function isFinalCall(call) {
   return CALL_FINAL.has(call?.status);
+}
+
+const LEG_FINAL = new Set([...CALL_FINAL, "not-connected"]);
+
+/** The member leg ended but the lead leg's last callback may still be on its way. */
+export function leadLegPending(call) {
+  return isFinalCall(call) && call.status === "completed" && !LEG_FINAL.has(call.leadLegStatus);
+}
+
+/**
+ * What happened, for people: a call's `status` is the team member's leg and `leadLegStatus`
+ * the lead's (API.md), so "completed" alone does not say whether anyone talked to the lead.
+ * Returns null while the member leg is in progress; else {key, short, text}.
+ */
+export function callOutcome(call) {
+  if (!isFinalCall(call)) return null;
+  const leg = call.leadLegStatus;
+  if (leg === "completed" || Number(call.talkSeconds) > 0) {
+    return { key: "completed", short: "Talked", text: `Talked for ${duration(call.talkSeconds)}` };
+  }
+  const lead = {
+    busy: ["Lead busy", "The lead's line was busy"],
+    "no-answer": ["No answer", "The lead didn't answer"],
+    failed: ["Failed", "The call to the lead failed"],
+    canceled: ["Canceled", "Canceled before the lead answered"],
+    "not-connected": ["Not connected", "Not connected: 1 was not pressed, so the lead was not dialled"],
+  }[leg];
+  if (lead) return { key: leg, short: lead[0], text: lead[1] };
+  const member = {
+    completed: ["Not connected", "Ended before the lead was dialled"],
+    busy: ["Caller busy", "The team member's line was busy"],
+    "no-answer": ["Caller missed", "The team member didn't answer"],
+    failed: ["Failed", "The call failed"],
+    canceled: ["Canceled", "The call was canceled"],
+  }[call.status];
+  return { key: call.status === "completed" ? "not-connected" : call.status, short: member[0], text: member[1] };
 }
 
 export function isFinalMessage(message) {

@@ -3,17 +3,17 @@ import * as api from "./api.js";
 import { h } from "./dom.js";
 import { busy, field, formBanner, nextId, showErrors, toast } from "./ui.js";
 
+// The API's dispositions (CallUpdate in chalicelib/schemas.py).
 export const DISPOSITIONS = [
   ["", "Choose an outcome…"],
-  ["interested", "Interested"],
-  ["callback", "Call back later"],
+  ["meeting_booked", "Meeting booked"],
+  ["connected", "Talked (no next step yet)"],
+  ["callback_requested", "Call back later"],
   ["not_interested", "Not interested"],
-  ["voicemail", "Left voicemail"],
+  ["left_voicemail", "Left voicemail"],
   ["no_answer", "No answer"],
   ["wrong_number", "Wrong number"],
-  ["do_not_call", "Asked not to be called"],
-  ["other", "Other"],
-];
+]
 
 export function dispositionLabel(value) {
   const found = DISPOSITIONS.find(([v]) => v === value);

@@ -108,6 +108,7 @@ const BADGE = {
   busy: "bg-orange-100 text-orange-800",
   "no-answer": "bg-orange-100 text-orange-800",
   canceled: "bg-slate-200 text-slate-700",
+  "not-connected": "bg-slate-200 text-slate-700",
   failed: "bg-rose-100 text-rose-800",
   undelivered: "bg-rose-100 text-rose-800",
   active: "bg-emerald-100 text-emerald-800",

@@ -6,6 +6,7 @@ import { dailyChart } from "../charts.js";
 import {
   LEAD_STATUSES,
   addDays,
+  callOutcome,
   duration,
   isoDay,
   label,
@@ -33,6 +34,11 @@ const FUNNEL_COLORS = {
   not_interested: "bg-slate-400",
   converted: "bg-emerald-500",
 };
+
+function outcomeBadge(call) {
+  const outcome = callOutcome(call);
+  return outcome ? badge(outcome.key, outcome.short) : badge(call.status);
+}
 
 function todayIn(timezone) {
   try {
@@ -339,7 +345,7 @@ export async function renderDashboard({ main, query, signal, navigate }) {
                 : h("span", { class: "text-slate-500" }, "an archived lead"),
               call.talkSeconds ? h("span", { class: "text-slate-500" }, ` · ${duration(call.talkSeconds)}`) : null,
             ),
-            badge(call.status),
+            outcomeBadge(call),
             h("time", { class: "text-xs text-slate-500", datetime: call.createdAt || "" }, relative(call.createdAt)),
           );
         }),

@@ -4,11 +4,13 @@ import * as api from "../api.js";
 import { h, icon, isVisible, replace, setText } from "../dom.js";
 import {
   LEAD_STATUSES,
+  callOutcome,
   dateTime,
   duration,
   isFinalCall,
   isFinalMessage,
   label,
+  leadLegPending,
   localTimeIn,
   relative,
   smsSegments,
@@ -200,24 +202,27 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
     const call = entry.data;
     const who = names.get(call.teamMemberId) || "A team member";
     const final = isFinalCall(call);
+    const outcome = callOutcome(call);
     replace(
       entry.head,
       h(
         "div",
         { class: "flex flex-wrap items-center gap-x-2 gap-y-1" },
         h("span", { class: "font-medium text-slate-900" }, `Call by ${who}`),
-        h("span", { "data-call-status": call.status }, badge(call.status)),
-        call.leadLegStatus && call.leadLegStatus !== call.status ? h("span", { class: "text-xs text-slate-500" }, "lead: ", label(call.leadLegStatus)) : null,
+        h(
+          "span",
+          { "data-call-status": call.status, "data-call-outcome": outcome ? outcome.key : "" },
+          outcome ? badge(outcome.key, outcome.short) : badge(call.status),
+        ),
         h("time", { class: "ml-auto text-xs text-slate-500", datetime: call.createdAt || "" }, dateTime(call.createdAt)),
       ),
       h(
         "p",
         { class: "mt-1 text-sm text-slate-600" },
         [
+          outcome ? outcome.text : "in progress…",
           call.callerId ? `from ${call.callerId}` : null,
-          final && call.talkSeconds ? `talked ${duration(call.talkSeconds)}` : null,
-          final && !call.talkSeconds && call.durationSeconds ? `lasted ${duration(call.durationSeconds)}` : null,
-          !final ? "in progress…" : null,
+          final && outcome?.key !== "completed" && call.durationSeconds ? `lasted ${duration(call.durationSeconds)}` : null,
         ]
           .filter(Boolean)
           .join(" · "),
@@ -427,8 +432,11 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
       replace(timelineLoading);
       renderTimelineState();
     }
-    const inFlight = [...items.values()].some((e) => (e.kind === "call" ? !isFinalCall(e.data) : !isFinalMessage(e.data) && e.data.direction !== "inbound"));
-    scheduleRefresh(inFlight ? FAST_MS : SLOW_MS);
+    const live = [...items.values()];
+    const moving = live.some((e) => (e.kind === "call" ? !isFinalCall(e.data) : !isFinalMessage(e.data) && e.data.direction !== "inbound"));
+    // A lead leg's last callback can trail the member leg's; wait for it a little while.
+    settling = !moving && live.some((e) => e.kind === "call" && leadLegPending(e.data)) ? settling + 1 : 0;
+    scheduleRefresh(moving || (settling > 0 && settling < 8) ? FAST_MS : SLOW_MS);
   }
   function scheduleRefresh(ms) {
     clearTimeout(timer);
@@ -439,6 +447,7 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
     }, ms);
   }
   let loaded = false;
+  let settling = 0;
   const timelineLoading = h("div", {}, loading("Loading calls and messages…"));
 
   replace(
