@@ -210,7 +210,11 @@ def start_dashboard(stack: Stack, env: dict[str, str], api_base: str, token: str
     from scripts import dashboard_build
 
     dash_port = port("DASHBOARD_PORT", 8080)
-    dist = dashboard_build.build(log=say)
+    try:
+        dist = dashboard_build.build(log=say)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        say(f"the dashboard could not be built: {exc}")
+        raise SystemExit(1) from None
     server = DashboardServer(dist, HOST, dash_port, dashboard_build.config_js(api_base)).start()
     stack.on_stop(server.stop)
     base = f"http://{HOST}:{dash_port}"

@@ -11,6 +11,8 @@ export function nextId(prefix = "f") {
 
 // ---------------------------------------------------------------- toasts
 
+/** A short message, announced by a live region; it never takes clicks (the region has
+ * pointer-events: none), so it never hides a button under it. */
 export function toast(message, kind = "info") {
   const region = byId(kind === "error" ? "toasts-alert" : "toasts");
   if (!region) return;
@@ -21,7 +23,7 @@ export function toast(message, kind = "info") {
   };
   const item = h(
     "div",
-    { class: `pointer-events-auto rounded-md px-4 py-3 text-sm shadow-lg ${styles[kind] || styles.info}` },
+    { class: `rounded-md px-4 py-3 text-sm shadow-lg ${styles[kind] || styles.info}` },
     message,
   );
   region.append(item);
