@@ -57,10 +57,12 @@ OptKeyword = Literal["stop", "start", "help"]
 
 def opt_keyword(body: str) -> OptKeyword | None:
     """`stop`, `start` or `help` when the message, as a whole, is one of Twilio's keywords."""
-    word = _EDGE_PUNCT.sub("", body.strip()).upper()
-    # ASCII only: `.upper()` maps a few other letters onto ASCII ones (the long s onto S).
+    word = _EDGE_PUNCT.sub("", body.strip())
+    # ASCII only, checked before `.upper()`, which maps a few other letters onto ASCII ones
+    # (the long s onto S).
     if not word.isascii():
         return None
+    word = word.upper()
     if word in STOP_WORDS:
         return "stop"
     if word in START_WORDS:

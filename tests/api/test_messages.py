@@ -746,3 +746,49 @@ def test_send_needs_the_token(api, setup):
     _, lead = setup
     status, body, _ = api.post("/messages", {"leadId": lead["id"], "body": "x"}, token=None)
     assert status == 401 and body["error"]["code"] == "unauthorized"
+
+
+# ---------------------------------------------------------------- races
+
+
+def test_a_status_callback_that_loses_a_race_decides_again(api, setup, monkeypatch):
+    _, lead = setup
+    _, msg, _ = send(api, lead)
+    real_get = Message.get
+    raced = []
+
+    def racing_get(*args, **kwargs):
+        got = real_get(*args, **kwargs)
+        if not raced:
+            raced.append(True)
+            # `delivered` lands between this callback's read and its write
+            assert status_hook(api, msg["id"], "delivered")[0] == 200
+        return got
+
+    monkeypatch.setattr(Message, "get", staticmethod(racing_get))
+    assert status_hook(api, msg["id"], "sent")[0] == 200
+    monkeypatch.setattr(Message, "get", real_get)
+    assert get_message(msg["id"]).status == "delivered"
+    assert day_counters() == {"sms#sent": 1, "sms#delivered": 1}
+
+
+def test_two_first_texts_from_one_unknown_number_make_one_lead(api, telephony, clock, monkeypatch):
+    from chalicelib.services import messages
+
+    real_lookup = messages._lead_id_by_phone
+    raced = []
+
+    def racing_lookup(phone):
+        found = real_lookup(phone)
+        if not raced:
+            raced.append(True)
+            # the other text creates the lead after this one looked and found nothing
+            assert inbound(api, "second", sender=phone)[0] == 200
+        return found
+
+    monkeypatch.setattr(messages, "_lead_id_by_phone", racing_lookup)
+    assert inbound(api, "first", sender="+14155550125")[0] == 200
+    (lead,) = api.get("/leads")[1]["items"]
+    assert sorted(m["body"] for m in thread(api, lead)) == ["first", "second"]
+    assert funnel() == {"status#new": 1, "total": 1}
+    assert day_counters() == {"sms#inbound": 2}
