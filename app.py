@@ -9,7 +9,7 @@ import os
 from chalice import Chalice
 
 from chalicelib import logs
-from chalicelib.api import calls, health, leads, team, voice
+from chalicelib.api import calls, health, leads, messages, sms, team, voice
 from chalicelib.api.http import request_middleware
 
 app = Chalice(app_name="coldcall")
@@ -23,3 +23,5 @@ app.register_blueprint(team.bp)
 app.register_blueprint(leads.bp)
 app.register_blueprint(calls.bp)
 app.register_blueprint(voice.bp)
+app.register_blueprint(messages.bp)
+app.register_blueprint(sms.bp)
