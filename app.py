@@ -27,7 +27,7 @@ app.register_blueprint(voice.bp)
 app.register_blueprint(stats.bp)
 
 
-@app.schedule(Rate(5, unit=Rate.MINUTES), name="stats-rollup")
+@app.schedule(Rate(5, unit=Rate.MINUTES))
 def stats_rollup(event: CloudWatchEvent) -> dict[str, Any]:
     """Every 5 minutes: settle stale calls, repair today's and yesterday's counters."""
     report = stats_service.rollup()

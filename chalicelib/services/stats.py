@@ -397,7 +397,7 @@ def _overwrite(day: str, item: Mapping[str, Any] | None, derived: Mapping[str, i
 
 def rollup_day(
     day: str,
-    settle_seconds: float = SETTLE_SECONDS,
+    settle_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DayReport:
     """Recompute one day's derived counters and overwrite them if they drifted.
@@ -405,14 +405,15 @@ def rollup_day(
     1. Read the day item (consistent), remembering its `rev`.
     2. Derive the counters from the records (Query on the by-day indexes).
     3. Equal: done, nothing written (so a second run changes nothing).
-    4. Different: wait `settle_seconds`, derive again, and Put the item back on the condition
-       `rev` is unchanged. Indexes are eventually consistent: a transition committed just
-       before step 1 may not be visible yet in step 2, and overwriting with that view would
-       lose it. Every transition counted in the `rev` read committed before step 1, so after
-       the wait the second derivation sees it; any later one has moved `rev`, and the write
-       fails.
+    4. Different: wait `settle_seconds` (default SETTLE_SECONDS), derive again, and Put the
+       item back on the condition `rev` is unchanged. Indexes are eventually consistent: a
+       transition committed just before step 1 may not be visible yet in step 2, and
+       overwriting with that view would lose it. Every transition counted in the `rev` read
+       committed before step 1, so after the wait the second derivation sees it; any later
+       one has moved `rev`, and the write fails.
     5. A failed condition means a live update landed in between: start again from 1.
     """
+    settle = SETTLE_SECONDS if settle_seconds is None else settle_seconds
     report = DayReport(day)
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         report.attempts = attempt
@@ -421,8 +422,8 @@ def rollup_day(
         derived = derive_day(day)
         if derived == stored:
             return report
-        if settle_seconds > 0:
-            sleep(settle_seconds)
+        if settle > 0:
+            sleep(settle)
         derived = derive_day(day)
         if derived == stored:
             return report
@@ -439,7 +440,7 @@ def rollup_day(
 
 def rollup(
     moment: datetime | None = None,
-    settle_seconds: float = SETTLE_SECONDS,
+    settle_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RollupReport:
     """The scheduled job: settle stale calls, then recompute today's and yesterday's counters
