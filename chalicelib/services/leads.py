@@ -14,7 +14,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import phone as phones
 from chalicelib import providers
-from chalicelib.clock import new_id, now
+from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db import cursor as cursors
 from chalicelib.db.models import LEAD_LIST_KEY, Lead, LeadPhone
@@ -223,9 +223,10 @@ def archive(lead_id: str) -> Lead:
 
 
 def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = True) -> None:
-    """Save an edited lead with its version condition; move the phone guard and the funnel
-    counters in the same transaction when they change."""
+    """Save an edited lead with its version condition; move the phone guard, the funnel
+    counters and the day's conversion counters in the same transaction when they change."""
     deltas = counters.lead_status_deltas(old_status, lead.status if counted_after else None)
+    conversion = conversion_deltas(lead, old_status) if counted_after else {}
     phone_moved = lead.phone != old_phone
     try:
         with providers.transaction() as tx:
@@ -241,6 +242,9 @@ def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = 
                 )
             if deltas:
                 tx.update(counters.funnel_item(), counters.add_actions(deltas))
+            if conversion:
+                day = business_day(lead.updated_at, providers.settings().stats_timezone)
+                tx.update(counters.day_item(day), counters.day_actions(conversion))
     except TransactWriteError as exc:
         reasons = _reasons(exc)
         if phone_moved and _guard_failed(reasons):
@@ -252,8 +256,22 @@ def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = 
 
 def _guard_failed(reasons: list[str | None]) -> bool:
     # TransactItems order (PynamoDB): condition checks, deletes, puts, updates.
-    # Here: [delete old guard, put lead, put new guard, (update funnel)].
+    # Here: [delete old guard, put lead, put new guard, (update funnel), (update day item)]:
+    # the counter updates carry no condition and always come after the puts.
     return len(reasons) >= 3 and reasons[2] == "ConditionalCheckFailed"
+
+
+def conversion_deltas(lead: Lead, old_status: str) -> dict[str, int]:
+    """Day counters for a lead whose status changes to `converted`: the day's total and, when
+    the lead is assigned, its assignee's. A conversion is an event of the day it happens: moving
+    the lead back out of `converted` takes nothing away (the funnel shows where leads are now;
+    these counters say what the team did), and converting it again counts again."""
+    if lead.status != "converted" or old_status == "converted":
+        return {}
+    deltas = {counters.CONVERTED: 1}
+    if lead.assigned_to_id:
+        deltas[counters.member(lead.assigned_to_id, "converted")] = 1
+    return deltas
 
 
 def require_live(lead_id: str, field: str = "leadId") -> Lead:
