@@ -239,5 +239,8 @@ def live_stack(
     """One live stack for the session (DynamoDB Local + `chalice local` + the simulator). Tests
     share it: use `new_phone()` for leads, and do not reset the simulator's state under others.
     """
-    with live_stack_running(ddb_local_endpoint, tmp_path_factory.mktemp("live")) as stack:
+    # Calls are made whenever CI runs: open the calling window to (almost) the whole day.
+    with live_stack_running(
+        ddb_local_endpoint, tmp_path_factory.mktemp("live"), CALLING_HOURS="00:00-23:59"
+    ) as stack:
         yield stack
