@@ -1,16 +1,19 @@
-"""The Chalice app: registers the blueprints, the middleware and (later) the schedule. Thin by
-design; everything else lives in chalicelib/."""
+"""The Chalice app: registers the blueprints, the middleware and the schedule. Thin by design;
+everything else lives in chalicelib/."""
 
 from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
-from chalice import Chalice
+from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent
 
 from chalicelib import logs
-from chalicelib.api import calls, health, leads, team, voice
+from chalicelib.api import calls, health, leads, messages, sms, stats, team, voice
 from chalicelib.api.http import request_middleware
+from chalicelib.services import stats as stats_service
 
 app = Chalice(app_name="coldcall")
 app.log.setLevel(logging.INFO)
@@ -23,3 +26,14 @@ app.register_blueprint(team.bp)
 app.register_blueprint(leads.bp)
 app.register_blueprint(calls.bp)
 app.register_blueprint(voice.bp)
+app.register_blueprint(messages.bp)
+app.register_blueprint(sms.bp)
+app.register_blueprint(stats.bp)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def stats_rollup(event: CloudWatchEvent) -> dict[str, Any]:
+    """Every 5 minutes: settle stale calls, repair today's and yesterday's counters."""
+    report = stats_service.rollup()
+    app.log.info(stats_service.log_line(report))
+    return report.to_dict()

@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from chalicelib.clock import iso
-from chalicelib.db.models import Call, Lead, TeamMember
+from chalicelib.db.models import Call, Lead, Message, TeamMember
 from chalicelib.errors import ValidationError
 
 LEAD_STATUSES = ("new", "contacted", "qualified", "not_interested", "converted")
@@ -123,6 +123,34 @@ class CallUpdate(Body):
     notes: LongText | None = None
 
 
+SMS_MAX_CHARS = 1600
+
+
+def _sms_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("body must contain more than whitespace")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("body is not valid Unicode text") from None
+    return value
+
+
+# Counted in characters (code points), not bytes: an emoji is one. Kept as written (no strip).
+SmsText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=SMS_MAX_CHARS),
+    AfterValidator(_sms_text),
+]
+
+
+class MessageCreate(Body):
+    lead_id: Id
+    body: SmsText
+    team_member_id: Id | None = None
+    from_: PhoneText | None = Field(default=None, alias="from")
+
+
 # Fields that may be cleared with an explicit null in a PATCH.
 NULLABLE_LEAD_FIELDS = {"email", "company", "notes", "assigned_to_id"}
 NULLABLE_MEMBER_FIELDS = {"email"}
@@ -143,6 +171,8 @@ def parse(model: type[_B], data: Any) -> _B:
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
                 msg = "unknown field"
+            elif err["type"] == "value_error":
+                msg = msg.removeprefix("Value error, ")
             problems.append({"field": loc, "message": msg})
         first = problems[0]
         raise ValidationError(
@@ -219,4 +249,22 @@ def call_out(c: Call) -> dict[str, Any]:
         "notes": c.notes,
         "createdAt": iso(c.created_at),
         "updatedAt": iso(c.updated_at),
+    }
+
+
+def message_out(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "leadId": m.lead_id,
+        "teamMemberId": m.team_member_id,
+        "direction": m.direction,
+        "from": m.from_number,
+        "to": m.to_number,
+        "body": m.body,
+        "status": m.status,
+        "twilioSid": m.twilio_sid,
+        "errorCode": m.error_code,
+        "errorMessage": m.error_message,
+        "createdAt": iso(m.created_at),
+        "updatedAt": iso(m.updated_at),
     }

@@ -229,8 +229,34 @@ def start_dashboard(stack: Stack, env: dict[str, str], api_base: str, token: str
 # ---------------------------------------------------------------- rollup
 
 
-def start_rollup(stack: Stack) -> None:
-    """The stats issue runs the rollup here every minute."""
+def start_rollup(stack: Stack, env: dict[str, str]) -> None:
+    """The stats rollup every minute (ROLLUP_SECONDS), as EventBridge runs it every 5 minutes in
+    production: a daemon thread in this process, pointed at the same DynamoDB and Twilio as the
+    API. One line per run, only when it changed something or failed; stopped with the rest."""
+    os.environ.update(env)
+    from chalicelib.config import reset_settings
+    from chalicelib.services import stats
+
+    reset_settings()
+    every = float(os.environ.get("ROLLUP_SECONDS") or 60)
+
+    def pause(seconds: float) -> None:
+        stack.stopping.wait(seconds)  # the rollup's settle wait ends early on Ctrl-C
+
+    def loop() -> None:
+        while not stack.stopping.is_set():
+            try:
+                report = stats.rollup(sleep=pause)
+                if report.changed or report.errors:
+                    say(stats.log_line(report))
+            except Exception as exc:  # keep the timer alive; the next run may succeed
+                say(f"rollup failed: {type(exc).__name__}: {exc}")
+            stack.stopping.wait(every)
+
+    thread = threading.Thread(target=loop, name="rollup", daemon=True)
+    thread.start()
+    stack.on_stop(lambda: thread.join(timeout=15))
+    say(f"rollup every {every:g}s")
 
 
 def main() -> int:
@@ -259,7 +285,7 @@ def main() -> int:
         start_twilio(stack, env)
         api_base = start_api(stack, env)
         dashboard_url = start_dashboard(stack, env, api_base, token)
-        start_rollup(stack)
+        start_rollup(stack, env)
         say(f"API token: {token}")
         say(f"open {dashboard_url}")
         print(f"READY {api_base} {dashboard_url}", flush=True)

@@ -233,6 +233,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
     for module in (
         "chalicelib.services.calls",
         "chalicelib.services.leads",
+        "chalicelib.services.messages",
         "chalicelib.services.team",
     ):
         mod = __import__(module, fromlist=["now"])

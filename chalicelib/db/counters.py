@@ -67,6 +67,9 @@ CALLS_CONNECTED = "connected"
 TALK_SECONDS = "talk"
 SMS_SENT = "sms#sent"
 SMS_INBOUND = "sms#inbound"
+# Leads moved to `converted` that day (an event; see leads.conversion_deltas). Not derivable
+# from calls or messages, so the rollup keeps it as it finds it.
+CONVERTED = "converted"
 
 
 def call_status(status: str) -> str:

@@ -213,7 +213,9 @@ class Message(Model):
     lead_id = UnicodeAttribute()
     team_member_id = UnicodeAttribute(null=True)
     direction = UnicodeAttribute()
-    from_number = UnicodeAttribute()
+    # Unknown until Twilio picks a sender when a send goes through a Messaging Service: filled
+    # in from the first status callback that names it.
+    from_number = UnicodeAttribute(null=True)
     to_number = UnicodeAttribute()
     body = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -227,6 +229,17 @@ class Message(Model):
     by_lead = MessagesByLead()
     by_day = MessagesByDay()
     by_sid = MessagesBySid()
+
+
+class MessageSid(Model):
+    """Guard item: one per inbound message's Twilio SID, written in the same transaction as the
+    message, so a webhook Twilio delivers twice stores the message once."""
+
+    class Meta(_Meta):
+        entity = "message-sids"
+
+    sid = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute()
 
 
 # ---------------------------------------------------------------- stats
@@ -244,7 +257,15 @@ class Stats(Model):
     day = UnicodeAttribute(range_key=True)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (TeamMember, Lead, LeadPhone, Call, Message, Stats)
+ALL_MODELS: tuple[type[Model], ...] = (
+    TeamMember,
+    Lead,
+    LeadPhone,
+    Call,
+    Message,
+    MessageSid,
+    Stats,
+)
 
 
 def bind(settings: Settings) -> None:

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.constants import KEY
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import phone as phones
 from chalicelib import providers
-from chalicelib.clock import new_id, now
+from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db import cursor as cursors
 from chalicelib.db.models import LEAD_LIST_KEY, Lead, LeadPhone
@@ -79,20 +81,26 @@ def new_lead(
     return lead
 
 
+def insert_in(tx: TransactWrite, lead: Lead) -> None:
+    """Add a new lead, its phone guard and its funnel counts to `tx` (puts: the lead, then the
+    guard, which fails its condition when the phone is taken; one update: the funnel)."""
+    tx.save(lead, condition=Lead.id.does_not_exist())
+    tx.save(
+        LeadPhone(phone=lead.phone, lead_id=lead.id),
+        condition=LeadPhone.phone.does_not_exist(),
+    )
+    tx.update(
+        counters.funnel_item(),
+        counters.add_actions(counters.lead_status_deltas(None, lead.status)),
+    )
+
+
 def insert(lead: Lead) -> Lead:
     """Write a new lead, its phone guard and its funnel counts in one transaction."""
     providers.settings()
     try:
         with providers.transaction() as tx:
-            tx.save(lead, condition=Lead.id.does_not_exist())
-            tx.save(
-                LeadPhone(phone=lead.phone, lead_id=lead.id),
-                condition=LeadPhone.phone.does_not_exist(),
-            )
-            tx.update(
-                counters.funnel_item(),
-                counters.add_actions(counters.lead_status_deltas(None, lead.status)),
-            )
+            insert_in(tx, lead)
     except TransactWriteError as exc:
         if "ConditionalCheckFailed" in _reasons(exc):
             raise _duplicate(lead.phone) from None
@@ -215,9 +223,10 @@ def archive(lead_id: str) -> Lead:
 
 
 def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = True) -> None:
-    """Save an edited lead with its version condition; move the phone guard and the funnel
-    counters in the same transaction when they change."""
+    """Save an edited lead with its version condition; move the phone guard, the funnel
+    counters and the day's conversion counters in the same transaction when they change."""
     deltas = counters.lead_status_deltas(old_status, lead.status if counted_after else None)
+    conversion = conversion_deltas(lead, old_status) if counted_after else {}
     phone_moved = lead.phone != old_phone
     try:
         with providers.transaction() as tx:
@@ -233,6 +242,9 @@ def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = 
                 )
             if deltas:
                 tx.update(counters.funnel_item(), counters.add_actions(deltas))
+            if conversion:
+                day = business_day(lead.updated_at, providers.settings().stats_timezone)
+                tx.update(counters.day_item(day), counters.day_actions(conversion))
     except TransactWriteError as exc:
         reasons = _reasons(exc)
         if phone_moved and _guard_failed(reasons):
@@ -244,8 +256,22 @@ def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = 
 
 def _guard_failed(reasons: list[str | None]) -> bool:
     # TransactItems order (PynamoDB): condition checks, deletes, puts, updates.
-    # Here: [delete old guard, put lead, put new guard, (update funnel)].
+    # Here: [delete old guard, put lead, put new guard, (update funnel), (update day item)]:
+    # the counter updates carry no condition and always come after the puts.
     return len(reasons) >= 3 and reasons[2] == "ConditionalCheckFailed"
+
+
+def conversion_deltas(lead: Lead, old_status: str) -> dict[str, int]:
+    """Day counters for a lead whose status changes to `converted`: the day's total and, when
+    the lead is assigned, its assignee's. A conversion is an event of the day it happens: moving
+    the lead back out of `converted` takes nothing away (the funnel shows where leads are now;
+    these counters say what the team did), and converting it again counts again."""
+    if lead.status != "converted" or old_status == "converted":
+        return {}
+    deltas = {counters.CONVERTED: 1}
+    if lead.assigned_to_id:
+        deltas[counters.member(lead.assigned_to_id, "converted")] = 1
+    return deltas
 
 
 def require_live(lead_id: str, field: str = "leadId") -> Lead:
@@ -284,3 +310,53 @@ def mark_contacted(lead_id: str, at: datetime) -> None:
             return
         except Conflict:
             continue  # edited meanwhile: read again and decide again
+
+
+def contact_in(tx: TransactWrite, lead: Lead, at: datetime) -> None:
+    """Add to `tx` what an outbound contact does to `lead` as it was read: a live `new` lead
+    moves to `contacted` (on the condition that its version is still the one read, with its
+    funnel counters); any other lead only gets `lastContactedAt` (no version bump, so nobody's
+    open edit turns stale). If the lead changed since it was read, the transaction fails and
+    the caller falls back on `mark_contacted`, which reads again."""
+    if lead.status == "new" and lead.archived_at is None:
+        tx.update(
+            Lead(id=lead.id, version=lead.version),  # version condition and increment
+            [
+                Lead.status.set("contacted"),
+                Lead.gsi_status.set("contacted"),
+                Lead.last_contacted_at.set(at),
+                Lead.updated_at.set(at),
+            ],
+        )
+        tx.update(
+            counters.funnel_item(),
+            counters.add_actions(counters.lead_status_deltas("new", "contacted")),
+        )
+        return
+    # TransactWrite.update always versions a versioned model; this one update must not.
+    operation = Lead._get_connection().get_operation_kwargs(
+        lead.id, key=KEY, actions=[Lead.last_contacted_at.set(at)], condition=Lead.id.exists()
+    )
+    tx._update_items.append(operation)
+
+
+def set_sms_opt_out(lead_id: str, opted_out: bool, at: datetime) -> bool:
+    """Set or clear the lead's SMS opt-out without reading it: one conditional UpdateItem that
+    changes (and bumps the version of) the lead only when the flag really changes, so a repeated
+    STOP is free and an edit racing with it gets its 409. True if the flag changed."""
+    providers.settings()
+    actions = [
+        Lead.sms_opt_out.set(opted_out),
+        Lead.updated_at.set(at),
+        Lead.version.add(1),
+    ]
+    differs = Lead.sms_opt_out.does_not_exist() | (Lead.sms_opt_out != opted_out)
+    try:
+        Lead._get_connection().update_item(
+            lead_id, actions=actions, condition=Lead.id.exists() & differs
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False  # already so (or no such lead)
+        raise
+    return True

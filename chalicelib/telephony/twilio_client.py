@@ -157,7 +157,8 @@ class TwilioTelephony:
         kwargs: dict[str, Any] = {"to": to, "body": body, "status_callback": status_callback}
         if messaging_service_sid:
             kwargs["messaging_service_sid"] = messaging_service_sid
-        else:
+        if from_:
+            # With a service too, Twilio sends from this number of the service's pool.
             kwargs["from_"] = from_
         message = self._call(lambda: self.client.messages.create(**kwargs), creates=True)
         return str(message.sid)

@@ -91,7 +91,10 @@ def world(api, telephony, clock, make_member, make_lead):
     _, call, _ = api.post(
         "/calls", {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": "+15005550006"}
     )
-    return {"member": member, "lead": lead, "call": call}
+    _, message, _ = api.post(
+        "/messages", {"leadId": lead["id"], "body": "hi", "from": "+15005550006"}
+    )
+    return {"member": member, "lead": lead, "call": call, "message": message}
 
 
 JSON_ROUTES = [
@@ -101,12 +104,16 @@ JSON_ROUTES = [
     ("PATCH", "/leads/{lead}"),
     ("POST", "/calls"),
     ("PATCH", "/calls/{call}"),
+    ("POST", "/messages"),
 ]
 
 
 def path_for(template: str, world: dict[str, Any]) -> str:
     return template.format(
-        member=world["member"]["id"], lead=world["lead"]["id"], call=world["call"]["id"]
+        member=world["member"]["id"],
+        lead=world["lead"]["id"],
+        call=world["call"]["id"],
+        message=world["message"]["id"],
     )
 
 
@@ -141,7 +148,8 @@ def test_raw_garbage_bodies(api, world, method, template):
 
 
 @pytest.mark.parametrize(
-    "template", ["/leads", "/team-members", "/calls", "/leads/{lead}", "/calls/{call}"]
+    "template",
+    ["/leads", "/team-members", "/calls", "/leads/{lead}", "/calls/{call}", "/messages"],
 )
 def test_random_query_strings_and_ids(api, world, template):
     path = path_for(template, world)
@@ -176,6 +184,8 @@ WEBHOOKS = [
     "/twilio/voice/connect/{call}",
     "/twilio/voice/status/{call}",
     "/twilio/voice/lead-status/{call}",
+    "/twilio/sms/status/{message}",
+    "/twilio/sms/incoming",
 ]
 form_values = st.dictionaries(
     st.sampled_from(

@@ -1,0 +1,29 @@
+"""Messages: send an SMS to a lead, and the lead's conversation (both directions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import Request
+
+from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.schemas import MessageCreate, message_out, parse
+from chalicelib.services import messages
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/messages", ["POST"])
+def send_message(request: Request) -> Any:
+    message = messages.send(parse(MessageCreate, json_body(request)))
+    return created(message_out(message))
+
+
+@route(bp, "/messages", ["GET"])
+def conversation(request: Request) -> dict[str, Any]:
+    params = query(request)
+    page = messages.conversation(
+        params.get("leadId") or None, limit_param(params), params.get("cursor")
+    )
+    return page_body([message_out(m) for m in page.items], page.next_cursor)

@@ -1,0 +1,475 @@
+"""Dashboard stats from counters, and the rollup that keeps the counters honest.
+
+Reading never grows with history: one Query on the day items of the range (scope "all"), one
+GetItem for the live funnel and one Scan of the small team table (names for the leaderboard),
+whatever the number of calls and messages ever made.
+
+The counters are moved in the same transaction as the transitions that move them, so they are
+exact as long as every writer does its job. The rollup (every 5 minutes) recomputes today's and
+yesterday's counters from the records (Query on the by-day indexes, never a Scan) and
+overwrites them only if they differ, on the condition that the day item's revision (`rev`,
+bumped by every live update) is still the one it read: a live increment landing in between
+makes the write fail, and the rollup starts the day again. Running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib import clock, providers
+from chalicelib.db import counters
+from chalicelib.db.models import Call, Message, Stats, TeamMember
+from chalicelib.errors import ValidationError
+from chalicelib.schemas import LEAD_STATUSES
+from chalicelib.services import calls, team
+
+log = logging.getLogger("coldcall")
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+CALL_FINAL = ("completed", "busy", "no-answer", "failed", "canceled")
+LEAD_LEG_FINAL = (*CALL_FINAL, calls.NOT_CONNECTED)
+SMS_FINAL = ("delivered", "undelivered", "failed")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# ---------------------------------------------------------------- the date range
+
+
+def parse_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
+    """`from`/`to` as given (YYYY-MM-DD, both days included), else the last 7 days to today."""
+    end = _parse_day(raw_to, "to") if raw_to else today
+    start = _parse_day(raw_from, "from") if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ValidationError("from must not be after to", {"field": "from"})
+    days = (end - start).days + 1
+    if days > MAX_DAYS:
+        raise ValidationError(
+            f"the range is {days} days; at most {MAX_DAYS} are allowed",
+            {"field": "from", "maxDays": MAX_DAYS},
+        )
+    return start, end
+
+
+def _parse_day(raw: str, name: str) -> date:
+    # fromisoformat alone would also take "20261123" or "2026-W47-1".
+    if _DATE.fullmatch(raw.strip()):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise ValidationError(f"{name} must be a date as YYYY-MM-DD, got {raw!r}", {"field": name})
+
+
+def _days(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+# ---------------------------------------------------------------- reads
+
+
+def day_items(start: str, end: str) -> dict[str, dict[str, int]]:
+    """The counters of every day item in [start, end]: one Query (a page holds 1 MB, about a
+    year of days for a team of dozens, so a longer range or a much larger team reads a page
+    more; never more because of how many calls or messages there were)."""
+    client = providers.connection().client
+    out: dict[str, dict[str, int]] = {}
+    request: dict[str, Any] = {
+        "TableName": Stats.Meta.table_name,
+        "KeyConditionExpression": "#s = :s AND #d BETWEEN :a AND :b",
+        "ExpressionAttributeNames": {"#s": "scope", "#d": "day"},
+        "ExpressionAttributeValues": {
+            ":s": {"S": counters.ALL_SCOPE},
+            ":a": {"S": start},
+            ":b": {"S": end},
+        },
+    }
+    while True:
+        resp = client.query(**request)
+        for item in resp.get("Items", []):
+            out[item["day"]["S"]] = counters.counters_of(item)
+        if "LastEvaluatedKey" not in resp:
+            return out
+        request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def funnel() -> dict[str, int]:
+    client = providers.connection().client
+    resp = client.get_item(
+        TableName=Stats.Meta.table_name,
+        Key={"scope": {"S": counters.FUNNEL_SCOPE}, "day": {"S": counters.FUNNEL_DAY}},
+    )
+    return counters.counters_of(resp.get("Item"))
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+def _rate(part: int, whole: int, digits: int = 4) -> float:
+    return round(part / whole, digits) if whole else 0.0
+
+
+def _by_prefix(totals: Mapping[str, int], prefix: str, known: Iterable[str]) -> dict[str, int]:
+    out = dict.fromkeys(known, 0)
+    for name, value in totals.items():
+        if name.startswith(prefix) and not name.startswith("m#"):
+            out[name[len(prefix) :]] = value
+    return out
+
+
+_MEMBER_COUNTERS = {
+    "calls": "calls",
+    "connected": "connected",
+    "talk": "talkSeconds",
+    "sms": "messagesSent",
+    "converted": "converted",
+}
+
+
+def dashboard(raw_from: str | None, raw_to: str | None) -> dict[str, Any]:
+    """The body of GET /dashboard/stats (API.md)."""
+    s = providers.settings()
+    today = date.fromisoformat(clock.business_day(clock.now(), s.stats_timezone))
+    start, end = parse_range(raw_from, raw_to, today)
+    days = _days(start, end)
+    items = day_items(days[0], days[-1])
+    live = funnel()
+    members = team.all_members()
+
+    totals: Counter[str] = Counter()
+    per_member: dict[str, Counter[str]] = {}
+    for values in items.values():
+        for name, value in values.items():
+            if name.startswith("m#"):
+                _, member_id, what = name.split("#", 2)
+                per_member.setdefault(member_id, Counter())[what] += value
+            elif name != counters.REVISION:
+                totals[name] += value
+
+    placed, connected, talk = (
+        totals[counters.CALLS_PLACED],
+        totals[counters.CALLS_CONNECTED],
+        totals[counters.TALK_SECONDS],
+    )
+    sent, delivered = totals[counters.SMS_SENT], totals[counters.sms_status("delivered")]
+    daily = []
+    for day in days:
+        c = items.get(day, {})
+        daily.append(
+            {
+                "date": day,
+                "calls": c.get(counters.CALLS_PLACED, 0),
+                "connected": c.get(counters.CALLS_CONNECTED, 0),
+                "talkSeconds": c.get(counters.TALK_SECONDS, 0),
+                "messagesSent": c.get(counters.SMS_SENT, 0),
+                "messagesInbound": c.get(counters.SMS_INBOUND, 0),
+                "converted": c.get(counters.CONVERTED, 0),
+            }
+        )
+    return {
+        "from": days[0],
+        "to": days[-1],
+        "timezone": s.stats_timezone,
+        "leads": {
+            "total": live.get("total", 0),
+            "byStatus": {st: live.get(f"status#{st}", 0) for st in LEAD_STATUSES},
+        },
+        "calls": {
+            "placed": placed,
+            "byStatus": _by_prefix(totals, "call#", CALL_FINAL),
+            "byLeadLegStatus": _by_prefix(totals, "lead#", LEAD_LEG_FINAL),
+            "connected": connected,
+            "connectRate": _rate(connected, placed),
+            "talkSeconds": talk,
+            "avgTalkSeconds": _rate(talk, connected, 1),
+        },
+        "messages": {
+            "sent": sent,
+            "delivered": delivered,
+            "failed": totals[counters.sms_status("failed")]
+            + totals[counters.sms_status("undelivered")],
+            "inbound": totals[counters.SMS_INBOUND],
+            "deliveryRate": _rate(delivered, sent),
+        },
+        "converted": totals[counters.CONVERTED],
+        "daily": daily,
+        "leaderboard": _leaderboard(members, per_member),
+    }
+
+
+def _leaderboard(
+    members: list[TeamMember], per_member: dict[str, Counter[str]]
+) -> list[dict[str, Any]]:
+    """Every active member, and any other with activity in the range; best first."""
+    names = {m.id: m for m in members}
+    wanted = {m.id for m in members if m.active} | {
+        mid for mid, c in per_member.items() if any(c.values())
+    }
+    rows = []
+    for member_id in wanted:
+        c = per_member.get(member_id, Counter())
+        member = names.get(member_id)
+        row: dict[str, Any] = {
+            "teamMemberId": member_id,
+            "name": member.name if member else "unknown member",
+            "active": bool(member.active) if member else False,
+        }
+        row.update({out: c[name] for name, out in _MEMBER_COUNTERS.items()})
+        rows.append(row)
+    rows.sort(
+        key=lambda r: (-r["calls"], -r["connected"], -r["talkSeconds"], -r["converted"], r["name"])
+    )
+    return rows
+
+
+# ---------------------------------------------------------------- the rollup
+
+# Counters the rollup derives from the records; everything else on a day item (`converted`,
+# `m#<id>#converted`, `rev`, anything a later feature adds) is kept as found.
+_DERIVED_NAMES = frozenset(
+    {
+        counters.CALLS_PLACED,
+        counters.CALLS_CONNECTED,
+        counters.TALK_SECONDS,
+        counters.SMS_SENT,
+        counters.SMS_INBOUND,
+        *(counters.call_status(st) for st in CALL_FINAL),
+        *(counters.lead_leg_status(st) for st in LEAD_LEG_FINAL),
+        *(counters.sms_status(st) for st in SMS_FINAL),
+    }
+)
+_DERIVED_MEMBER = re.compile(r"m#[^#]+#(calls|connected|talk|sms)")
+SETTLE_SECONDS = 5.0
+_MAX_ATTEMPTS = 5
+
+
+def is_derived(name: str) -> bool:
+    return name in _DERIVED_NAMES or _DERIVED_MEMBER.fullmatch(name) is not None
+
+
+def derive_calls(records: Iterable[Call]) -> Counter[str]:
+    """The day counters the calls of a day should have produced (services/calls.py moves the
+    same counters one transition at a time)."""
+    out: Counter[str] = Counter()
+    for call in records:
+        member = call.team_member_id
+        out[counters.CALLS_PLACED] += 1
+        out[counters.member(member, "calls")] += 1
+        if call.status in calls.FINAL:
+            out[counters.call_status(call.status)] += 1
+        if call.lead_leg_status in calls.LEAD_FINAL:
+            out[counters.lead_leg_status(call.lead_leg_status)] += 1
+            if call.lead_leg_status == "completed":
+                talk = max(0, int(call.talk_seconds or 0))
+                out[counters.CALLS_CONNECTED] += 1
+                out[counters.member(member, "connected")] += 1
+                out[counters.TALK_SECONDS] += talk
+                out[counters.member(member, "talk")] += talk
+    return out
+
+
+def derive_messages(records: Iterable[Message]) -> Counter[str]:
+    """The day counters the messages of a day should have produced (the SMS service moves
+    them: every outbound message created is `sms#sent` and its member's `sms`; its final status
+    `sms#<status>`; every inbound message `sms#inbound`)."""
+    out: Counter[str] = Counter()
+    for message in records:
+        if message.direction == "inbound":
+            out[counters.SMS_INBOUND] += 1
+            continue
+        out[counters.SMS_SENT] += 1
+        if message.team_member_id:
+            out[counters.member(message.team_member_id, "sms")] += 1
+        if message.status in SMS_FINAL:
+            out[counters.sms_status(message.status)] += 1
+    return out
+
+
+def derive_day(day: str) -> dict[str, int]:
+    """Counters of one day from its records: two Queries on the by-day indexes (paged)."""
+    call_rows = Call.by_day.query(
+        day,
+        attributes_to_get=[
+            "id",
+            "day",
+            "team_member_id",
+            "status",
+            "lead_leg_status",
+            "talk_seconds",
+        ],
+    )
+    message_rows = Message.by_day.query(
+        day, attributes_to_get=["id", "day", "team_member_id", "direction", "status"]
+    )
+    total = derive_calls(call_rows) + derive_messages(message_rows)
+    return {k: v for k, v in total.items() if v}
+
+
+@dataclass
+class DayReport:
+    day: str
+    changed: bool = False
+    attempts: int = 0
+    fixed: dict[str, list[int]] = field(default_factory=dict)  # name: [was, now]
+
+
+@dataclass
+class RollupReport:
+    days: list[DayReport] = field(default_factory=list)
+    reconciled: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    ms: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return any(d.changed for d in self.days) or bool(self.reconciled.get("settled"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "days": [asdict(d) for d in self.days],
+            "reconciled": self.reconciled,
+            "errors": self.errors,
+            "ms": self.ms,
+        }
+
+
+class RollupRaceLost(Exception):
+    """Live updates kept landing between the rollup's read and write of one day."""
+
+
+def _read_day_item(day: str) -> dict[str, Any] | None:
+    client = providers.connection().client
+    resp = client.get_item(
+        TableName=Stats.Meta.table_name,
+        Key={"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}},
+        ConsistentRead=True,
+    )
+    item: dict[str, Any] | None = resp.get("Item")
+    return item
+
+
+def _derived_part(item: Mapping[str, Any] | None) -> dict[str, int]:
+    return {k: v for k, v in counters.counters_of(item).items() if v and is_derived(k)}
+
+
+def _overwrite(day: str, item: Mapping[str, Any] | None, derived: Mapping[str, int]) -> bool:
+    """Put the day item back with `derived` in place of its derived counters and everything else
+    as read, on the condition that its revision is still the one read. False on a lost race.
+
+    A whole-item Put, not an UpdateExpression: a day of a large team has hundreds of counters,
+    more than an update expression's 4 KB allow."""
+    kept = {k: v for k, v in (item or {}).items() if not (is_derived(k) and "N" in v)}
+    rev = counters.counters_of(item).get(counters.REVISION)
+    new_item: dict[str, Any] = {
+        **kept,
+        "scope": {"S": counters.ALL_SCOPE},
+        "day": {"S": day},
+        counters.REVISION: {"N": str((rev or 0) + 1)},
+        **{k: {"N": str(v)} for k, v in sorted(derived.items())},
+    }
+    request: dict[str, Any] = {"TableName": Stats.Meta.table_name, "Item": new_item}
+    if rev is None:
+        request["ConditionExpression"] = "attribute_not_exists(#rev)"
+        request["ExpressionAttributeNames"] = {"#rev": counters.REVISION}
+    else:
+        request["ConditionExpression"] = "#rev = :rev"
+        request["ExpressionAttributeNames"] = {"#rev": counters.REVISION}
+        request["ExpressionAttributeValues"] = {":rev": {"N": str(rev)}}
+    try:
+        providers.connection().client.put_item(**request)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def rollup_day(
+    day: str,
+    settle_seconds: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DayReport:
+    """Recompute one day's derived counters and overwrite them if they drifted.
+
+    1. Read the day item (consistent), remembering its `rev`.
+    2. Derive the counters from the records (Query on the by-day indexes).
+    3. Equal: done, nothing written (so a second run changes nothing).
+    4. Different: wait `settle_seconds` (default SETTLE_SECONDS), derive again, and Put the
+       item back on the condition `rev` is unchanged. Indexes are eventually consistent: a
+       transition committed just before step 1 may not be visible yet in step 2, and
+       overwriting with that view would lose it. Every transition counted in the `rev` read
+       committed before step 1, so after the wait the second derivation sees it; any later
+       one has moved `rev`, and the write fails.
+    5. A failed condition means a live update landed in between: start again from 1.
+    """
+    settle = SETTLE_SECONDS if settle_seconds is None else settle_seconds
+    report = DayReport(day)
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        report.attempts = attempt
+        item = _read_day_item(day)
+        stored = _derived_part(item)
+        derived = derive_day(day)
+        if derived == stored:
+            return report
+        if settle > 0:
+            sleep(settle)
+        derived = derive_day(day)
+        if derived == stored:
+            return report
+        if _overwrite(day, item, derived):
+            report.changed = True
+            report.fixed = {
+                k: [stored.get(k, 0), derived.get(k, 0)]
+                for k in sorted(set(stored) | set(derived))
+                if stored.get(k, 0) != derived.get(k, 0)
+            }
+            return report
+    raise RollupRaceLost(f"day {day}: live updates kept landing; next run will retry")
+
+
+def rollup(
+    moment: datetime | None = None,
+    settle_seconds: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RollupReport:
+    """The scheduled job: settle stale calls, then recompute today's and yesterday's counters
+    (business days in STATS_TIMEZONE). One failing part does not stop the others."""
+    started = time.perf_counter()
+    s = providers.settings()
+    at = moment or clock.now()
+    report = RollupReport()
+    try:
+        rec = calls.reconcile_stale(at)
+        report.reconciled = {"examined": rec.examined, "settled": rec.settled, "errors": rec.errors}
+    except Exception as exc:  # the counters still get their repair
+        log.exception("rollup: reconciler failed")
+        report.errors.append(f"reconcile: {type(exc).__name__}: {exc}")
+    days = sorted(
+        {
+            clock.business_day(at - timedelta(days=1), s.stats_timezone),
+            clock.business_day(at, s.stats_timezone),
+        }
+    )
+    for day in days:
+        try:
+            report.days.append(rollup_day(day, settle_seconds, sleep))
+        except Exception as exc:
+            log.exception("rollup: day %s failed", day)
+            report.errors.append(f"{day}: {type(exc).__name__}: {exc}")
+    report.ms = round((time.perf_counter() - started) * 1000, 1)
+    return report
+
+
+def log_line(report: RollupReport) -> str:
+    return json.dumps({"msg": "rollup", **report.to_dict()}, separators=(",", ":"))

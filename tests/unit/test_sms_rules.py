@@ -1,0 +1,97 @@
+"""SMS rules that need no database: opt-out keywords, Twilio's statuses, the status order."""
+
+import pytest
+
+from chalicelib.services.messages import FINAL, opt_keyword, rank, twilio_status
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP",
+        "stop",
+        "Stop",
+        "  STOP  ",
+        "STOP.",
+        "stop!!!",
+        "¡STOP!",
+        "\tSTOP\n",
+        "(stop)",
+        "_stop_",
+        "STOPALL",
+        "unsubscribe",
+        "Cancel",
+        "END",
+        "quit?",
+    ],
+)
+def test_stop_words_as_the_whole_message(text):
+    assert opt_keyword(text) == "stop"
+
+
+@pytest.mark.parametrize("text", ["START", "start!", " Yes ", "yes.", "UNSTOP", "unstop"])
+def test_start_words(text):
+    assert opt_keyword(text) == "start"
+
+
+@pytest.mark.parametrize("text", ["HELP", "help?", "Info"])
+def test_help_words_are_recognised_but_left_to_twilio(text):
+    assert opt_keyword(text) == "help"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "!!!",
+        "stop it",
+        "please stop",
+        "STOP STOP",
+        "S TOP",
+        "s.t.o.p",
+        "STOPPED",
+        "nonstop",
+        "yes please",
+        "YESS",
+        "ſtop",  # the long s upper-cases to S; Twilio would not read this as STOP
+        "ＳＴＯＰ",  # full-width letters
+        "STOP\u200bNOW",
+        "END 🙂 QUIT",
+    ],
+)
+def test_anything_else_is_a_plain_message(text):
+    assert opt_keyword(text) is None
+
+
+@pytest.mark.parametrize(
+    "raw, ours",
+    [
+        ("queued", "queued"),
+        ("accepted", "queued"),
+        ("scheduled", "queued"),
+        ("sending", "sending"),
+        ("sent", "sent"),
+        ("delivered", "delivered"),
+        ("read", "delivered"),
+        ("undelivered", "undelivered"),
+        ("failed", "failed"),
+        (" Delivered ", "delivered"),
+        ("receiving", None),
+        ("received", None),
+        ("canceled", None),
+        ("", None),
+        ("bogus", None),
+    ],
+)
+def test_twilio_statuses_map_onto_ours(raw, ours):
+    assert twilio_status(raw) == ours
+
+
+def test_statuses_only_move_forward_and_finals_are_equal():
+    order = ["queued", "sending", "sent"]
+    assert [rank(s) for s in order] == sorted(rank(s) for s in order)
+    assert len({rank(s) for s in order}) == 3
+    assert {rank(s) for s in FINAL} == {rank("sent") + 1}
+    assert rank(None) < rank("queued")
+    assert rank("received") < rank("queued")  # inbound is never "advanced"
