@@ -2,8 +2,8 @@
 local`, the built dashboard, and the Twilio simulator once it exists) on free ports with its
 data in a temporary folder, and Debian's Chromium driven by Playwright.
 
-Every page a test opens is watched: a console error or an uncaught exception fails the test,
-except failed requests to routes the API on this branch does not have yet (probed once)."""
+Every page a test opens is watched: a console error or an uncaught exception fails the test
+(a test that provokes an HTTP error names the status it expects)."""
 
 from __future__ import annotations
 
@@ -37,13 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-# Routes other engineers are building; until they exist, failed requests to them are expected.
-PENDING_ROUTES = {
-    "calls": "/calls",
-    "sms": "/messages",
-    "stats": "/dashboard/stats",
-    "numbers": "/twilio/phone-numbers",
-}
 # The stack's environment must not inherit a developer's real Twilio account or tables.
 SCRUB = (
     "TWILIO_ACCOUNT_SID",
@@ -78,14 +71,10 @@ class Stack:
     dashboard: str
     token: str
     simulator: str
-    missing: set[str] = field(default_factory=set)
 
     @property
     def origin(self) -> str:
         return self.dashboard
-
-    def has(self, feature: str) -> bool:
-        return PENDING_ROUTES[feature] not in self.missing
 
     def call(self, method: str, path: str, **kw: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
@@ -104,28 +93,6 @@ def _reader(proc: subprocess.Popen[str], lines: queue.Queue[str], log: Path) -> 
             out.write(line)
             out.flush()
             lines.put(line)
-
-
-def _probe_missing(api: str, origin: str) -> set[str]:
-    """Routes whose CORS preflight fails (not registered on this branch yet)."""
-    missing = set()
-    for path in PENDING_ROUTES.values():
-        try:
-            resp = requests.options(
-                f"{api}{path}",
-                headers={
-                    "Origin": origin,
-                    "Access-Control-Request-Method": "GET",
-                    "Access-Control-Request-Headers": "authorization",
-                },
-                timeout=5,
-            )
-            ok = resp.ok and resp.headers.get("Access-Control-Allow-Origin") == origin
-        except requests.RequestException:
-            ok = False
-        if not ok:
-            missing.add(path)
-    return missing
 
 
 @pytest.fixture(scope="session")
@@ -189,14 +156,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     dashboard = dashboard_url.split("/#", 1)[0]
     assert dashboard == f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
     assert dashboard_url.endswith(f"#token={token}")
-    result = Stack(
+    yield Stack(
         api=api,
         dashboard=dashboard,
         token=token,
         simulator=f"http://127.0.0.1:{ports['SIMULATOR_PORT']}",
     )
-    result.missing = _probe_missing(api, dashboard)
-    yield result
     _stop(proc)
 
 
@@ -243,19 +208,14 @@ class PageWatch:
         log "Failed to load resource: ... status of <n>"; nothing else is excused."""
         self.allowed_statuses.update(statuses)
 
-    def expected(self, text: str, url: str) -> bool:
-        if any(f"status of {n} (" in text for n in self.allowed_statuses):
-            return True
-        # Requests to routes this branch's API does not have yet fail (no CORS headers on a
-        # 404 from chalice local) and Chromium logs each one; the UI shows an error state.
-        where = f"{text} {url}"
-        return any(f"{self.stack.api}{path}" in where for path in self.stack.missing)
+    def expected(self, text: str) -> bool:
+        return any(f"status of {n} (" in text for n in self.allowed_statuses)
 
     def on_console(self, msg: Any) -> None:
         if msg.type != "error":
             return
         url = (msg.location or {}).get("url", "")
-        if not self.expected(msg.text, url):
+        if not self.expected(msg.text):
             self.problems.append(f"console error: {msg.text} ({url})")
 
     def on_page_error(self, err: Any) -> None:

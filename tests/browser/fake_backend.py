@@ -1,7 +1,7 @@
-"""Contract-shaped stand-ins (API.md) for the routes other branches are building: calls, SMS,
-stats and phone numbers, served to the page through Playwright's request interception. The
-dashboard's flows are tested with these whatever the real API has; tests in test_live_flows.py
-run the same flows against the real routes and the Twilio simulator."""
+"""Contract-shaped stand-ins (API.md) for calls, SMS, stats and phone numbers, served to the
+page through Playwright's request interception: they let the UI tests pick exact situations
+(a status sequence, a refusal, a thread with a hostile body, known numbers) in seconds.
+test_live_flows.py runs the same flows against the real routes and the Twilio simulator."""
 
 from __future__ import annotations
 

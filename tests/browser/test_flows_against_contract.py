@@ -1,5 +1,6 @@
-"""Calls, SMS and the dashboard's numbers in the browser, with the routes other branches are
-building answered by contract-shaped stand-ins (fake_backend.py); leads and members are real."""
+"""Calls, SMS and the dashboard's numbers in the browser, with calls, messages, stats and
+numbers answered by contract-shaped stand-ins (fake_backend.py) so each situation is exact;
+leads and members are real."""
 
 from __future__ import annotations
 
@@ -162,6 +163,7 @@ def test_a_text_is_sent_and_its_status_followed_until_delivered(signed_in, stack
     composer.get_by_label("Text message").fill("Hi Dana, this is Cal from Acme.")
     expect(composer).to_contain_text("31 characters · 1 segment")
     composer.get_by_label("Sent by").select_option(member["id"])
+    expect(composer.get_by_label("From number")).to_have_value("+15005550006")
     composer.get_by_label("Text message").press("Control+Enter")
 
     bubble = page.locator("[data-timeline] li[data-message-id]").last
@@ -179,6 +181,7 @@ def test_a_text_is_sent_and_its_status_followed_until_delivered(signed_in, stack
                 "leadId": lead["id"],
                 "body": "Hi Dana, this is Cal from Acme.",
                 "teamMemberId": member["id"],
+                "from": "+15005550006",
             },
         )
     ]

@@ -1,9 +1,7 @@
 """The day's work against the real stack and the Twilio simulator: call a lead and watch the
 call reach completed, text a lead and see it delivered, and the dashboard's numbers move.
 
-The call flows run now (calls and the simulator are merged); the SMS and stats flows are
-skipped until those backends are merged. They drive exactly what a user does and check the
-result through the API as well."""
+They drive exactly what a user does and check the result through the API as well."""
 
 from __future__ import annotations
 
@@ -14,9 +12,6 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot, unique_phone
-
-needs_sms = pytest.mark.skip(reason="needs the sms backend")
-needs_stats = pytest.mark.skip(reason="needs the stats backend")
 
 SIM_NUMBER = "+15005550006"
 FINAL_CALL = {"completed", "busy", "no-answer", "failed", "canceled"}
@@ -110,7 +105,6 @@ def test_a_do_not_call_lead_is_refused_with_the_reason(signed_in, stack, watch):
     assert stack.call("GET", "/calls", params={"leadId": lead["id"]}).json()["items"] == []
 
 
-@needs_sms
 def test_send_an_sms_and_see_it_delivered_then_a_stop_reply_disables_sending(signed_in, stack):
     member, lead = member_and_lead(stack)
     page = signed_in
@@ -118,6 +112,7 @@ def test_send_an_sms_and_see_it_delivered_then_a_stop_reply_disables_sending(sig
     composer = page.get_by_role("form", name="Send a text message")
     composer.get_by_label("Text message").fill("Hello from the browser test")
     composer.get_by_label("Sent by").select_option(member["id"])
+    composer.get_by_label("From number").select_option(SIM_NUMBER)
     composer.get_by_role("button", name="Send").click()
 
     bubble = page.locator("[data-timeline] li[data-message-id]").last
@@ -138,13 +133,13 @@ def test_send_an_sms_and_see_it_delivered_then_a_stop_reply_disables_sending(sig
     expect(composer).to_contain_text("opted out")
 
 
-@needs_sms
 def test_a_failed_sms_shows_why(signed_in, stack):
     _member, lead = member_and_lead(stack, last_digit="3")
     page = signed_in
     page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
     composer = page.get_by_role("form", name="Send a text message")
     composer.get_by_label("Text message").fill("This one will fail")
+    composer.get_by_label("From number").select_option(SIM_NUMBER)
     composer.get_by_role("button", name="Send").click()
     bubble = page.locator("[data-timeline] li[data-message-id]").last
     expect(bubble.locator("[data-message-status]")).to_have_attribute(
@@ -152,9 +147,7 @@ def test_a_failed_sms_shows_why(signed_in, stack):
     )
 
 
-@needs_stats
 def test_the_dashboard_numbers_move_after_a_call_and_a_text(signed_in, stack):
-    """Also needs the calls and SMS backends (the stats count what they record)."""
     member, lead = member_and_lead(stack)
     page = signed_in
     page.goto(f"{stack.dashboard}/#/")
@@ -169,7 +162,13 @@ def test_the_dashboard_numbers_move_after_a_call_and_a_text(signed_in, stack):
         "/calls", {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": SIM_NUMBER}
     )
     message = stack.post(
-        "/messages", {"leadId": lead["id"], "body": "numbers test", "teamMemberId": member["id"]}
+        "/messages",
+        {
+            "leadId": lead["id"],
+            "body": "numbers test",
+            "teamMemberId": member["id"],
+            "from": SIM_NUMBER,
+        },
     )
     wait_for(
         lambda: stack.call("GET", f"/calls/{call['id']}").json(),

@@ -242,15 +242,21 @@ export const messagesForLead = async (leadId, signal) =>
 export const stats = ({ from, to }, signal) =>
   request("GET", "/dashboard/stats", { query: { from, to }, signal });
 
-/** Caller IDs as [{phoneNumber, friendlyName}], whatever shape the list has. */
+/** The account's numbers as [{phoneNumber, friendlyName, voice, sms}]. */
 export async function phoneNumbers(signal) {
   const data = await request("GET", "/twilio/phone-numbers", { signal });
   const list = Array.isArray(data) ? data : data.items || data.phoneNumbers || data.numbers || [];
   return list
     .map((n) => {
-      if (typeof n === "string") return { phoneNumber: n, friendlyName: "" };
+      if (typeof n === "string") return { phoneNumber: n, friendlyName: "", voice: true, sms: true };
       const phone = n.phoneNumber || n.phone_number || n.number || n.phone || "";
-      return { phoneNumber: String(phone), friendlyName: String(n.friendlyName || n.friendly_name || "") };
+      const caps = n.capabilities || {};
+      return {
+        phoneNumber: String(phone),
+        friendlyName: String(n.friendlyName || n.friendly_name || ""),
+        voice: caps.voice !== false,
+        sms: caps.sms !== false,
+      };
     })
     .filter((n) => n.phoneNumber);
 }

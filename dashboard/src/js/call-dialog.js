@@ -69,6 +69,7 @@ export function openCallDialog(lead, { onChange } = {}) {
     let numbers;
     try {
       [team, numbers] = await Promise.all([members({ fresh: true }), api.phoneNumbers()]);
+      numbers = numbers.filter((n) => n.voice);
     } catch (err) {
       replace(body, errorState(err, setup, "Could not prepare the call"));
       return;

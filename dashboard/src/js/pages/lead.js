@@ -326,6 +326,27 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
     h("option", { value: "" }, "The team"),
     team.filter((m) => m.active).map((m) => h("option", { value: m.id, selected: m.id === pref("memberId") }, m.name)),
   );
+  // The sender: one of the account's SMS numbers (the API needs one unless a Messaging
+  // Service is configured; if the list cannot be loaded, the account's default is used).
+  const fromSelect = h(
+    "select",
+    { id: `${composerId}-number`, name: "from", class: "input" },
+    h("option", { value: "" }, "Account default"),
+  );
+  api
+    .phoneNumbers(signal)
+    .then((numbers) => {
+      const usable = numbers.filter((n) => n.sms);
+      if (!usable.length) return;
+      const wanted = pref("smsFrom") || pref("callerId");
+      replace(
+        fromSelect,
+        usable.map((n) => h("option", { value: n.phoneNumber, selected: n.phoneNumber === wanted }, n.phoneNumber)),
+      );
+    })
+    .catch(() => {
+      /* keep "Account default" */
+    });
   const sendBtn = h("button", { type: "submit", class: "btn btn-primary" }, icon("message"), "Send");
   const optOutNote = h("div", { "data-sms-opt-out": "" });
   const composer = h(
@@ -343,6 +364,7 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
         "div",
         { class: "flex flex-wrap items-end gap-2" },
         h("div", {}, h("label", { for: `${composerId}-from`, class: "label text-xs" }, "Sent by"), senderSelect),
+        h("div", {}, h("label", { for: `${composerId}-number`, class: "label text-xs" }, "From number"), fromSelect),
         sendBtn,
       ),
     ),
@@ -356,6 +378,7 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
     const optedOut = Boolean(lead.smsOptOut);
     textarea.disabled = optedOut;
     senderSelect.disabled = optedOut;
+    fromSelect.disabled = optedOut;
     sendBtn.disabled = optedOut;
     replace(
       optOutNote,
@@ -383,6 +406,10 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
     if (senderSelect.value) {
       body.teamMemberId = senderSelect.value;
       pref("memberId", senderSelect.value);
+    }
+    if (fromSelect.value) {
+      body.from = fromSelect.value;
+      pref("smsFrom", fromSelect.value);
     }
     try {
       const message = await busy(sendBtn, "Sending…", () => api.sendMessage(body));
