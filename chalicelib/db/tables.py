@@ -85,8 +85,9 @@ def ensure_tables(settings: Settings, log: Any = None) -> list[str]:
     for definition in all_table_definitions(settings):
         name = definition["TableName"]
         if name not in existing:
-            client.create_table(**definition)
-            _wait_active(client, name)
+            created = client.create_table(**definition)["TableDescription"]
+            if created.get("TableStatus") != "ACTIVE":  # AWS: CREATING for a few seconds
+                _wait_active(client, name)
             changes.append(f"created {name}")
             continue
         desc = client.describe_table(TableName=name)["Table"]
