@@ -187,6 +187,7 @@ class LiveStack:
         values["TWILIO_MESSAGING_SERVICE_SID"] = self.env.get("TWILIO_MESSAGING_SERVICE_SID")
         with temp_env(values):
             reset_settings()
+            providers.settings()  # binds the models to the stack's tables
             providers.set_telephony(None)
             numbers.clear_cache()
             try:
