@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: dev test test-fast lint typecheck bench ddblocal clean package deploy teardown
+.PHONY: dev test test-fast test-browser dashboard lint typecheck bench ddblocal clean package deploy teardown
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest tests/unit tests/api -q
+
+test-browser: setup
+	$(PY) -m pytest tests/browser
+
+dashboard: $(STAMP)
+	$(PY) -m scripts.dashboard_build
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -182,8 +183,12 @@ def start_api(stack: Stack, env: dict[str, str]) -> str:
     api_port = port("API_PORT", 8000)
     base = f"http://{HOST}:{api_port}"
     chalice = str(Path(sys.executable).with_name("chalice"))
+    # chalice local's autoreload restarts the API whenever ANY file under the project changes,
+    # and DynamoDB Local writes .data/ on every write: the API would drop requests after each
+    # save. Off by default; API_AUTORELOAD=1 turns it on while editing Python code.
+    reload = "--autoreload" if os.environ.get("API_AUTORELOAD") == "1" else "--no-autoreload"
     proc = subprocess.Popen(
-        [chalice, "local", "--host", HOST, "--port", str(api_port), "--stage", "dev"],
+        [chalice, "local", "--host", HOST, "--port", str(api_port), "--stage", "dev", reload],
         cwd=ROOT,
         env={**os.environ, **env},
         start_new_session=True,
@@ -198,9 +203,27 @@ def start_api(stack: Stack, env: dict[str, str]) -> str:
 
 
 def start_dashboard(stack: Stack, env: dict[str, str], api_base: str, token: str) -> str:
-    """The dashboard issue builds dashboard/ and serves it here."""
+    """Build dashboard/ (npm ci when node_modules is missing or outdated, then the build) and
+    serve the build on 127.0.0.1:DASHBOARD_PORT with a config.js naming the API base. The API's
+    CORS allows exactly this origin (DASHBOARD_ORIGIN in `env`)."""
+    from localdev.static_server import DashboardServer
+    from scripts import dashboard_build
+
     dash_port = port("DASHBOARD_PORT", 8080)
-    return f"http://{HOST}:{dash_port}/#token={token}"
+    try:
+        dist = dashboard_build.build(log=say)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        say(f"the dashboard could not be built: {exc}")
+        raise SystemExit(1) from None
+    server = DashboardServer(dist, HOST, dash_port, dashboard_build.config_js(api_base)).start()
+    stack.on_stop(server.stop)
+    base = f"http://{HOST}:{dash_port}"
+    wait_http(f"{base}/index.html", timeout=10, what="the dashboard")
+    origin = env.get("DASHBOARD_ORIGIN")
+    if origin != base:
+        say(f"WARNING: DASHBOARD_ORIGIN is {origin}, so the API refuses requests from {base}")
+    say(f"dashboard on {base}")
+    return f"{base}/#token={urllib.parse.quote(token, safe='')}"
 
 
 # ---------------------------------------------------------------- rollup

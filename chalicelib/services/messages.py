@@ -113,15 +113,18 @@ def send(body: MessageCreate) -> Message:
         )
     service = s.twilio_messaging_service_sid
     sender = phones.normalize(body.from_, "from") if body.from_ is not None else None
-    if sender is None and not service:
-        raise ValidationError(
-            "no sender: give `from`, one of the Twilio account's SMS-capable numbers "
-            "(GET /twilio/phone-numbers), or set TWILIO_MESSAGING_SERVICE_SID "
-            "(or TWILIO_SERVICE_ID) to send through a Messaging Service",
-            {"field": "from"},
-        )
     twilio = providers.telephony()  # before anything is written: unconfigured Twilio is a 502
-    if sender is not None:
+    if sender is None and not service:
+        # `from` is optional: without a Messaging Service, the account's first SMS number.
+        sender = next((n.phone_number for n in numbers.account_numbers() if n.sms), None)
+        if sender is None:
+            raise ValidationError(
+                "no sender: the Twilio account has no SMS-capable number; buy one, or set "
+                "TWILIO_MESSAGING_SERVICE_SID (or TWILIO_SERVICE_ID) to send through a "
+                "Messaging Service",
+                {"field": "from"},
+            )
+    elif sender is not None:
         numbers.require_own_number(sender, "from", sms=True)
 
     moment = now()

@@ -224,8 +224,21 @@ def test_sender_must_be_able_to_send_sms(api, setup, telephony):
     assert telephony.messages == []
 
 
-def test_without_sender_or_messaging_service_says_what_to_set(api, setup, telephony):
+def test_without_sender_or_service_the_first_sms_number_sends(api, setup, telephony):
+    from dataclasses import replace
+
     _, lead = setup
+    telephony.numbers[0] = replace(telephony.numbers[0], sms=False)
+    status, msg, _ = send(api, lead, **{"from": None})
+    assert status == 201 and msg["from"] == "+15005550007"
+    assert telephony.messages[-1]["from"] == "+15005550007"
+
+
+def test_without_any_sms_number_or_service_says_what_to_set(api, setup, telephony):
+    from dataclasses import replace
+
+    _, lead = setup
+    telephony.numbers[:] = [replace(n, sms=False) for n in telephony.numbers]
     status, err, _ = send(api, lead, **{"from": None})
     assert status == 400 and err["error"]["details"]["field"] == "from"
     assert "TWILIO_MESSAGING_SERVICE_SID" in err["error"]["message"]

@@ -51,9 +51,11 @@ def test_packaged_template_tables_equal_the_models(prod_package):
 
 def test_dependencies_ship_in_a_layer_and_the_function_zip_is_our_code(prod_package):
     template = prod_package.load_template()
-    (api,) = functions(template).values()
-    assert api["Properties"]["Layers"] == [{"Ref": "ManagedLayer"}]
-    assert api["Properties"]["Timeout"] < 29
+    funcs = functions(template)
+    assert set(funcs) == {"APIHandler", "StatsRollup"}
+    for func in funcs.values():
+        assert func["Properties"]["Layers"] == [{"Ref": "ManagedLayer"}]
+    assert funcs["APIHandler"]["Properties"]["Timeout"] < 29  # API Gateway's limit
     with zipfile.ZipFile(prod_package.function_zip) as zf:
         tops = {name.split("/")[0] for name in zf.namelist()}
     assert "app.py" in tops and "chalicelib" in tops
@@ -100,8 +102,11 @@ def test_deployed_function_sees_references_and_the_public_url_parameter(prod_pac
     from cfnlint.template.transforms._sam_globals import merge_globals
 
     template = merge_globals(prod_package.load_template())
-    (api,) = functions(template).values()
-    env = api["Properties"]["Environment"]["Variables"]
+    for func in functions(template).values():  # the API and the scheduled rollup alike
+        check_environment(func["Properties"]["Environment"]["Variables"])
+
+
+def check_environment(env):
     assert env["STAGE"] == "prod" and env["APP_NAME"] == "coldcall"
     assert env["API_TOKEN_SECRET"] == "ssm:/coldcall/prod/api-token"
     assert env["TWILIO_AUTH_TOKEN_SECRET"] == "ssm:/coldcall/prod/twilio-auth-token"
@@ -147,7 +152,9 @@ def test_dry_run_plans_without_aws_and_prints_no_secret(prod_package, capsys, mo
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "coldcall-prod" in out.out
-    assert "6 x AWS::DynamoDB::Table" in out.out
+    from chalicelib.db.models import ALL_MODELS
+
+    assert f"{len(ALL_MODELS)} x AWS::DynamoDB::Table" in out.out
     assert "ssm:/coldcall/prod/api-token (from API_TOKEN)" in out.out
     assert "/api/twilio/sms/incoming" in out.out
     assert CANARY_API_TOKEN not in out.out + out.err

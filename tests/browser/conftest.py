@@ -1,0 +1,274 @@
+"""The browser suite's stack: `python -m localdev.dev` itself (DynamoDB Local, tables, `chalice
+local`, the built dashboard, and the Twilio simulator once it exists) on free ports with its
+data in a temporary folder, and Debian's Chromium driven by Playwright.
+
+Every page a test opens is watched: a console error or an uncaught exception fails the test
+(a test that provokes an HTTP error names the status it expects)."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import queue
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# The stack's environment must not inherit a developer's real Twilio account or tables.
+SCRUB = (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_AUTH_TOKEN_SECRET",
+    "TWILIO_API_BASE",
+    "DYNAMODB_ENDPOINT",
+    "API_TOKEN_SECRET",
+    "DASHBOARD_ORIGIN",
+    "PUBLIC_BASE_URL",
+    "AWS_PROFILE",
+    "STAGE",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    api: str
+    dashboard: str
+    token: str
+    simulator: str
+
+    @property
+    def origin(self) -> str:
+        return self.dashboard
+
+    def call(self, method: str, path: str, **kw: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
+        return requests.request(method, f"{self.api}{path}", headers=headers, timeout=15, **kw)
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        resp = self.call("POST", path, json=body)
+        assert resp.status_code in (200, 201), resp.text
+        return resp.json()
+
+
+def _reader(proc: subprocess.Popen[str], lines: queue.Queue[str], log: Path) -> None:
+    with log.open("w") as out:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            out.flush()
+            lines.put(line)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if shutil.which("npm") is None:
+        pytest.fail("npm is needed to build the dashboard (install Node.js 20 with npm)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path_factory.mktemp("stack")
+    token = secrets.token_urlsafe(16)
+    ports = {
+        name: free_port() for name in ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT")
+    }
+    env = {k: v for k, v in os.environ.items() if k not in SCRUB}
+    env.update({name: str(p) for name, p in ports.items()})
+    env.update(
+        {
+            # STAGE stays "dev": chalice local --stage dev sets it from .chalice/config.json.
+            "DATA_DIR": str(tmp / "data"),
+            "DASHBOARD_DIST": str(tmp / "dist"),
+            "API_TOKEN": token,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            # Tests run at any hour: every hour is calling hours, and simulated calls are short.
+            "CALLING_HOURS": "00:00-23:59",
+            "SIM_SPEED": "20",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localdev.dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=_reader, args=(proc, lines, ARTIFACTS / "stack.log"), daemon=True
+    ).start()
+    ready = None
+    deadline = time.monotonic() + 240
+    try:
+        while ready is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("make dev did not print READY within 240 s")
+            if proc.poll() is not None and lines.empty():
+                raise RuntimeError(f"make dev exited with {proc.returncode}")
+            with contextlib.suppress(queue.Empty):
+                line = lines.get(timeout=0.5)
+                if line.startswith("READY "):
+                    ready = line.split()
+    except Exception:
+        _stop(proc)
+        log = (ARTIFACTS / "stack.log").read_text()[-4000:]
+        pytest.fail(f"the local stack did not start; its output ends with:\n{log}")
+    api, dashboard_url = ready[1], ready[2]
+    dashboard = dashboard_url.split("/#", 1)[0]
+    assert dashboard == f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
+    assert dashboard_url.endswith(f"#token={token}")
+    yield Stack(
+        api=api,
+        dashboard=dashboard,
+        token=token,
+        simulator=f"http://127.0.0.1:{ports['SIMULATOR_PORT']}",
+    )
+    _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the runner we started (it stops its own children), then make sure."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+# ---------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class PageWatch:
+    """Console errors and uncaught exceptions seen on a page."""
+
+    stack: Stack
+    problems: list[str] = field(default_factory=list)
+    allowed_statuses: set[int] = field(default_factory=set)
+
+    def allow_http(self, *statuses: int) -> None:
+        """A test that provokes an HTTP error (a wrong token, a stale edit) expects Chromium to
+        log "Failed to load resource: ... status of <n>"; nothing else is excused."""
+        self.allowed_statuses.update(statuses)
+
+    def expected(self, text: str) -> bool:
+        return any(f"status of {n} (" in text for n in self.allowed_statuses)
+
+    def on_console(self, msg: Any) -> None:
+        if msg.type != "error":
+            return
+        url = (msg.location or {}).get("url", "")
+        if not self.expected(msg.text):
+            self.problems.append(f"console error: {msg.text} ({url})")
+
+    def on_page_error(self, err: Any) -> None:
+        self.problems.append(f"uncaught exception: {err}")
+
+
+@pytest.fixture
+def watch(stack: Stack) -> PageWatch:
+    return PageWatch(stack)
+
+
+@pytest.fixture
+def context(browser: Any, stack: Stack) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any, watch: PageWatch) -> Iterator[Any]:
+    pg = context.new_page()
+    pg.on("console", watch.on_console)
+    pg.on("pageerror", watch.on_page_error)
+
+    def on_dialog(dialog: Any) -> None:  # alert()/confirm(): the app never uses them
+        watch.problems.append(f"unexpected dialog: {dialog.message}")
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    yield pg
+    assert watch.problems == [], "\n".join(watch.problems)
+
+
+@pytest.fixture
+def signed_in(page: Any, stack: Stack) -> Any:
+    """A page whose browser already holds the token (as after opening the URL `make dev`
+    prints, which test_auth.py covers); the test navigates where it wants."""
+    page.add_init_script(f"localStorage.setItem('coldcall.token', {stack.token!r})")
+    return page
+
+
+def shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+_numbers = itertools.count(100)
+
+
+def unique_phone(last: str = "5", area: str = "212") -> str:
+    """A US number no other test in the session uses, ending in `last` (the simulator picks
+    the call's outcome by the last digit: 1 busy, 2 no-answer, 3 failed, 9 no key press)."""
+    return f"+1{area}555{next(_numbers):03d}{last}"

@@ -1,0 +1,120 @@
+"""CSV import (progress, counts and the per-row error report) and CSV export in the browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot, unique_phone
+
+WATCH_PROGRESS = """() => {
+  window.__importSteps = [];
+  const box = document.querySelector('[data-import-progress]');
+  const record = () => {
+    const bar = box.querySelector('progress');
+    window.__importSteps.push(
+      box.hidden ? 'hidden' : `${box.textContent}|${bar.getAttribute('value') ?? 'busy'}`);
+  };
+  new MutationObserver(record).observe(
+    box, {attributes: true, subtree: true, childList: true, characterData: true});
+}"""
+
+
+def make_csv(member_id: str) -> tuple[str, dict[int, str]]:
+    """200 data rows: 188 good, 5 bad phones, 3 without a name, 4 repeats of earlier rows."""
+    lines = ["Name,Phone,Email,Company,Status,assignedToId"]
+    bad: dict[int, str] = {}
+    good_phones: list[str] = []
+    for i in range(200):
+        row = i + 2  # spreadsheet numbering: the header is row 1
+        if i in (10, 50, 90, 130, 170):
+            lines.append(f"Bad Phone {i},12345,,,new,")
+            bad[row] = "phone"
+        elif i in (20, 60, 100):
+            lines.append(f",{unique_phone(area='718')},,,new,")
+            bad[row] = "name"
+        elif i in (30, 70, 110, 150):
+            lines.append(f"Repeat {i},{good_phones[i // 10]},,,new,")
+        else:
+            phone = unique_phone(area="718")
+            good_phones.append(phone)
+            assigned = member_id if i % 2 else ""
+            lines.append(f"Import Lead {i:03d},{phone},lead{i}@example.com,Co {i},new,{assigned}")
+    return "\n".join(lines) + "\n", bad
+
+
+def test_import_200_rows_shows_progress_counts_and_the_error_report(signed_in, stack, tmp_path):
+    member = stack.post("/team-members", {"name": "Importer", "phone": unique_phone(area="415")})
+    text, bad = make_csv(member["id"])
+    path = tmp_path / "leads.csv"
+    path.write_text(text)
+
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads")
+    page.get_by_role("button", name="Import CSV").click()
+    dialog = page.get_by_role("dialog", name="Import leads from CSV")
+    dialog.get_by_label("CSV file").set_input_files(str(path))
+    page.evaluate(WATCH_PROGRESS)
+    dialog.get_by_role("button", name="Import").click()
+
+    report = dialog.locator("[data-import-result]")
+    # DynamoDB Local takes a few seconds for 200 leads and their phone guards.
+    expect(report.locator("[data-import-stat=rows] dd")).to_have_text("200", timeout=30_000)
+    expect(report.locator("[data-import-stat=created] dd")).to_have_text("188")
+    expect(report.locator("[data-import-stat=duplicates] dd")).to_have_text("4")
+    expect(report.locator("[data-import-stat=errors] dd")).to_have_text("8")
+    errors = report.get_by_role("table")
+    expect(errors.locator("tbody tr")).to_have_count(8)
+    expect(dialog.get_by_role("status")).to_have_text("188 created, 4 duplicates, 8 errors.")
+    cells = errors.locator("tbody td").all_inner_texts()
+    reported = {int(cells[i]): cells[i + 1] for i in range(0, len(cells), 2)}
+    assert sorted(reported) == sorted(bad)
+    for row, what in bad.items():
+        assert what in reported[row].lower(), (row, reported[row])
+    steps = page.evaluate("window.__importSteps")
+    assert any("Uploading" in s for s in steps), steps
+    assert any("importing rows" in s for s in steps), steps
+    assert steps[-1] == "hidden", steps
+    shot(page, "leads-import-report")
+
+    dialog.get_by_role("button", name="Close").first.click()
+    expect(dialog).to_be_hidden()
+    # The list reloaded with the new leads; half of them are assigned.
+    page.get_by_label("Assigned to").select_option(label="Importer")
+    expect(page.get_by_role("table", name="Leads").locator("tbody tr")).to_have_count(25)
+    assigned = stack.call("GET", "/leads", params={"assignedToId": member["id"], "limit": 100})
+    assert len(assigned.json()["items"]) == 100  # every odd row (all of them good)
+
+
+def test_a_file_without_the_required_columns_is_refused_with_the_reason(
+    signed_in, stack, tmp_path, watch
+):
+    watch.allow_http(400)
+    path = tmp_path / "wrong.csv"
+    path.write_text("fullname,email\nJane,jane@example.com\n")
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads")
+    page.get_by_role("button", name="Import CSV").click()
+    dialog = page.get_by_role("dialog", name="Import leads from CSV")
+    dialog.get_by_label("CSV file").set_input_files(str(path))
+    dialog.get_by_role("button", name="Import").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("The import failed")
+    expect(dialog.get_by_text("must name the columns phone")).to_be_visible()
+
+
+def test_export_downloads_every_lead_as_csv(signed_in, stack):
+    lead = stack.post("/leads", {"name": "Export Eve", "phone": unique_phone(), "company": "E Co"})
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Export CSV").click()
+    download = info.value
+
+    assert re.fullmatch(r"leads-\d{8}-\d{6}\.csv", download.suggested_filename)
+    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    mine = [r for r in rows if r["id"] == lead["id"]]
+    assert mine and mine[0]["name"] == "Export Eve" and mine[0]["company"] == "E Co"
+    expect(page.get_by_text("Exported leads-")).to_be_visible()
