@@ -16,9 +16,17 @@ bp = Blueprint(__name__)
 @route(bp, "/twilio/voice/connect/{call_id}", ["POST"], public=True, content_types=[FORM])
 def connect(request: Request, call_id: str) -> Response:
     """First fetch (member answered): whisper + gather. With Digits=1: dial the lead (no state
-    change, so a repeat is harmless). Any other answer, or none: goodbye, not connected."""
+    change, so a repeat is harmless). Any other answer, or none: goodbye, not connected.
+
+    A call already final here is one we reported as failed although Twilio placed it (a 5xx or
+    a timeout on create, `mayHaveBeenPlaced`): it is never bridged. The user was told it failed
+    and may well have placed it again, so the lead must not be rung twice, and a call shown as
+    failed must not carry a conversation."""
     params = signed_form(request, f"/twilio/voice/connect/{call_id}")
     call = calls.get(call_id)
+    if call.status in calls.FINAL:
+        calls.advance_lead_leg(call_id, calls.NOT_CONNECTED)
+        return twiml(build.cancelled())
     if "Digits" not in params:
         return twiml(build.whisper(call.lead_name or "unknown", calls.connect_url(call_id)))
     if params["Digits"] == "1" and call.lead_phone:

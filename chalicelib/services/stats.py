@@ -49,7 +49,12 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def parse_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
     """`from`/`to` as given (YYYY-MM-DD, both days included), else the last 7 days to today."""
     end = _parse_day(raw_to, "to") if raw_to else today
-    start = _parse_day(raw_from, "from") if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
+    if raw_from:
+        start = _parse_day(raw_from, "from")
+    elif end.toordinal() > DEFAULT_DAYS:
+        start = end - timedelta(days=DEFAULT_DAYS - 1)
+    else:  # `to` in the first days of year 1: the default week would start before it
+        raise ValidationError("to is too early for the default range; give from", {"field": "to"})
     if start > end:
         raise ValidationError("from must not be after to", {"field": "from"})
     days = (end - start).days + 1

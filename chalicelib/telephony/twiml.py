@@ -59,5 +59,15 @@ def goodbye() -> str:
     return str(response)
 
 
+def cancelled() -> str:
+    """For a call we already settled as failed (Twilio placed it anyway): say so, hang up."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.say("This call was cancelled. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
 def empty() -> str:
     return '<?xml version="1.0" encoding="UTF-8"?><Response />'

@@ -190,6 +190,29 @@ def test_no_key_pressed_hangs_up_politely_and_records_not_connected(api, setup):
     assert got["leadLegStatus"] == "not-connected"
 
 
+@pytest.mark.parametrize("digits", [None, "1"])
+def test_a_call_reported_failed_but_placed_anyway_is_never_bridged(api, setup, telephony, digits):
+    """Twilio answered 5xx on create yet placed the call (`mayHaveBeenPlaced`): when the member
+    answers, the call is hung up, the lead is never dialled, the call stays failed."""
+    member, lead = setup
+    telephony.fail_next(TelephonyFailure("Internal error", 20500, 500, True), "place_call")
+    status, err, _ = place(api, member, lead)
+    assert status == 502 and err["error"]["details"]["mayHaveBeenPlaced"] is True
+    call_id = err["error"]["details"]["callId"]
+    params = {} if digits is None else {"Digits": digits}
+    status, body, _ = post_webhook(api, f"/twilio/voice/connect/{call_id}", params)
+    assert status == 200 and "<Hangup" in body
+    assert "<Dial" not in body and "<Gather" not in body
+    _, got, _ = api.get(f"/calls/{call_id}")
+    assert got["status"] == "failed" and got["leadLegStatus"] == "not-connected"
+    assert day_counters() == {
+        "calls": 1,
+        "call#failed": 1,
+        "lead#not-connected": 1,
+        f"m#{member['id']}#calls": 1,
+    }
+
+
 @pytest.mark.parametrize("kind", ["forged", "missing", "other-token", "other-url"])
 def test_bad_signatures_are_403_and_change_nothing(api, setup, kind):
     member, lead = setup

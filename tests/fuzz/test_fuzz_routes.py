@@ -180,6 +180,29 @@ def test_random_query_strings_and_ids(api, world, template):
     run()
 
 
+dates = st.one_of(
+    st.dates().map(lambda d: d.isoformat()),
+    st.text(max_size=40),
+    st.sampled_from(["2026-02-30", "2026-13-01", "0001-01-01", "9999-12-31", "2026-11-23T00:00"]),
+)
+
+
+def test_stats_query_strings(api, world):
+    """Random, reversed, impossible and far-apart dates: 200 with the shape, or a 400."""
+
+    @FUZZ
+    @given(params=st.dictionaries(st.sampled_from(["from", "to", "x"]), dates, max_size=3))
+    def run(params: dict[str, str]) -> None:
+        query = "?" + urlencode(params) if params else ""
+        status, data, _ = api.get("/dashboard/stats" + query)
+        check_shape(status, data)
+        assert status in (200, 400), data
+        if status == 200:
+            assert len(data["daily"]) <= 366 and data["from"] <= data["to"]
+
+    run()
+
+
 WEBHOOKS = [
     "/twilio/voice/connect/{call}",
     "/twilio/voice/status/{call}",

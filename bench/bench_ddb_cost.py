@@ -1,0 +1,407 @@
+"""Cost per operation: DynamoDB requests and consumed capacity units of every route and webhook.
+
+One scripted pass over the API in process (`chalice.test.Client`, the recording fake Twilio,
+webhooks signed as Twilio signs them), against DynamoDB Local (in memory; moto where Java is
+missing). Every DynamoDB request is seen at botocore: counted, and sent with
+`ReturnConsumedCapacity=TOTAL` so the capacity it consumed is summed. DynamoDB Local computes
+capacity the way DynamoDB documents it (item size in 4 KB read / 1 KB write units, index
+writes, strongly consistent reads at full price, transactions at double price); moto answers
+fixed numbers (0.5 per GetItem, 1 per Put, Query and Scan, nothing for transactions or
+updates), so its capacity figures are printed but mean little.
+
+Figures, per operation (route or webhook, in one state; e.g. a status callback that moves the
+call versus its duplicate): `ddb_requests_<operation>` (count) and `ddb_capacity_<operation>`
+(units). Also the whole life of a connected call (placed, both legs' callbacks, the connect
+fetches): `ddb_requests_call_lifecycle`, `ddb_capacity_call_lifecycle`.
+
+The same pass runs in tests/api/test_request_counts.py (under moto), which asserts every
+request count: counts do not depend on the machine, so they are tested, not only measured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+Report = Callable[[str, float, str], None]
+
+# Operations that accept ReturnConsumedCapacity.
+_CAPACITY_OPS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+
+
+@dataclass
+class Figures:
+    requests: Counter[str] = field(default_factory=Counter)
+    capacity: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def add(self, other: Figures) -> None:
+        self.requests.update(other.requests)
+        self.capacity += other.capacity
+
+
+def _units(consumed: Any) -> float:
+    if isinstance(consumed, dict):
+        return float(consumed.get("CapacityUnits") or 0)
+    if isinstance(consumed, list):
+        return sum(_units(c) for c in consumed)
+    return 0.0
+
+
+class Meter:
+    """Counts DynamoDB requests made through botocore (PynamoDB's and ours) and sums the
+    capacity they consumed, asking for it where the caller did not."""
+
+    def __init__(self) -> None:
+        self.current = Figures()
+
+    def reset(self) -> Figures:
+        done, self.current = self.current, Figures()
+        return done
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[Meter]:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        meter = self
+
+        def metered(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if client.meta.service_model.service_name != "dynamodb":
+                return original(client, operation, params)
+            meter.current.requests[operation] += 1
+            if operation in _CAPACITY_OPS and "ReturnConsumedCapacity" not in params:
+                params = {**params, "ReturnConsumedCapacity": "TOTAL"}
+            response = original(client, operation, params)
+            meter.current.capacity += _units(response.get("ConsumedCapacity"))
+            return response
+
+        BaseClient._make_api_call = metered
+        try:
+            yield self
+        finally:
+            BaseClient._make_api_call = original
+
+
+class Pass:
+    """The scripted pass: `step(name, ...)` sends one request and records its figures under
+    `name`. `client` is a `chalice.test.Client`; `base_url` the public base URL webhooks are
+    signed for (PUBLIC_BASE_URL); `auth_token` Twilio's."""
+
+    def __init__(
+        self, client: Any, meter: Meter, token: str, auth_token: str, base_url: str
+    ) -> None:
+        self.client, self.meter = client, meter
+        self.token, self.auth_token, self.base_url = token, auth_token, base_url
+        self.figures: dict[str, Figures] = {}
+        self.routes: dict[str, str] = {}
+
+    def _send(
+        self, method: str, path: str, body: str | None, headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        resp = self.client.http.request(method, path, headers=headers, body=body)
+        text = resp.body.decode() if isinstance(resp.body, bytes) else resp.body
+        ctype = resp.headers.get("Content-Type", resp.headers.get("content-type", ""))
+        return resp.status_code, json.loads(text) if text and "json" in ctype else text
+
+    def step(
+        self,
+        name: str | None,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        expect: int = 200,
+        csv: str | None = None,
+    ) -> Any:
+        """An API request (bearer token, JSON or CSV body); `name` None: not measured."""
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        payload = json.dumps(body) if body is not None else None
+        if csv is not None:
+            headers["Content-Type"], payload = "text/csv", csv
+        return self._measured(name, f"{method} {path}", expect, method, path, payload, headers)
+
+    def hook(
+        self, name: str | None, path: str, params: dict[str, str], *, expect: int = 200
+    ) -> Any:
+        """A Twilio webhook: form-encoded, signed for the public URL."""
+        from chalicelib.telephony.signature import sign
+
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(self.auth_token, self.base_url + path, params),
+        }
+        return self._measured(
+            name, f"POST {path}", expect, "POST", path, urlencode(params), headers
+        )
+
+    def _measured(
+        self,
+        name: str | None,
+        label: str,
+        expect: int,
+        method: str,
+        path: str,
+        payload: str | None,
+        headers: dict[str, str],
+    ) -> Any:
+        self.meter.reset()
+        status, data = self._send(method, path, payload, headers)
+        figures = self.meter.reset()
+        if status != expect:
+            raise AssertionError(f"{label}: {status} (expected {expect}): {data}")
+        if name is not None:
+            if name in self.figures:
+                raise AssertionError(f"operation {name} measured twice")
+            self.figures[name] = figures
+            self.routes[name] = label
+        return data
+
+    def run(self) -> dict[str, Figures]:
+        """Every route and webhook, in the states that cost differently."""
+        step, hook = self.step, self.hook
+        ours = "+15005550006"
+        step("health", "GET", "/health")
+
+        # team
+        member = step(
+            "team_create",
+            "POST",
+            "/team-members",
+            {"name": "Ana Caller", "phone": "+14155550100", "email": "ana@example.com"},
+            expect=201,
+        )
+        spare = step(
+            None, "POST", "/team-members", {"name": "Ben", "phone": "+14155550101"}, expect=201
+        )
+        step("team_list", "GET", "/team-members")
+        step("team_get", "GET", f"/team-members/{member['id']}")
+        step("team_update", "PATCH", f"/team-members/{member['id']}", {"name": "Ana B. Caller"})
+        step("team_deactivate", "DELETE", f"/team-members/{spare['id']}")
+
+        # leads
+        lead = step(
+            "lead_create",
+            "POST",
+            "/leads",
+            {"name": "Jane Doe", "phone": "+12125550142", "assignedToId": member["id"]},
+            expect=201,
+        )
+        gone = step(None, "POST", "/leads", {"name": "Old", "phone": "+12125550143"}, expect=201)
+        step("lead_get", "GET", f"/leads/{lead['id']}")
+        step("lead_update", "PATCH", f"/leads/{lead['id']}", {"notes": "Prefers mornings"})
+        rows = "\n".join(f"Lead {i},+1312555{i:04d},l{i}@example.com,Acme" for i in range(10))
+        step("lead_import_10", "POST", "/leads/import", csv=f"name,phone,email,company\n{rows}\n")
+        step("lead_list", "GET", "/leads")
+        step("lead_list_by_status", "GET", "/leads?status=new")
+        step("lead_list_by_assignee", "GET", f"/leads?assignedToId={member['id']}")
+        step("lead_export_13", "GET", "/leads/export")
+        step("lead_archive", "DELETE", f"/leads/{gone['id']}")
+        step("phone_numbers", "GET", "/twilio/phone-numbers")
+
+        # a connected call, callback by callback, with duplicates
+        before = dict(self.figures)
+        call = step(
+            "call_place",
+            "POST",
+            "/calls",
+            {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": ours},
+            expect=201,
+        )
+        cid = call["id"]
+        status, lead_status = f"/twilio/voice/status/{cid}", f"/twilio/voice/lead-status/{cid}"
+        hook("voice_status_initiated", status, {"CallStatus": "initiated"})
+        hook("voice_status_ringing", status, {"CallStatus": "ringing"})
+        hook("voice_status_answered", status, {"CallStatus": "in-progress"})
+        hook("voice_connect_whisper", f"/twilio/voice/connect/{cid}", {})
+        hook("voice_connect_dial", f"/twilio/voice/connect/{cid}", {"Digits": "1"})
+        hook("voice_lead_status_initiated", lead_status, {"CallStatus": "initiated"})
+        hook("voice_lead_status_ringing", lead_status, {"CallStatus": "ringing"})
+        hook("voice_lead_status_answered", lead_status, {"CallStatus": "in-progress"})
+        hook(
+            "voice_lead_status_completed",
+            lead_status,
+            {"CallStatus": "completed", "CallDuration": "42"},
+        )
+        hook(
+            "voice_dial_action_after_completed",
+            lead_status,
+            {"DialCallStatus": "completed", "DialCallDuration": "42"},
+        )
+        hook("voice_status_completed", status, {"CallStatus": "completed", "CallDuration": "60"})
+        lifecycle = Figures()
+        for name, figures in self.figures.items():
+            if name not in before and name.startswith(("call_", "voice_")):
+                lifecycle.add(figures)
+        hook(
+            "voice_status_duplicate",
+            status,
+            {"CallStatus": "completed", "CallDuration": "60"},
+        )
+        hook("voice_status_late_ringing", status, {"CallStatus": "ringing"})
+        other = step(
+            None,
+            "POST",
+            "/calls",
+            {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": ours},
+            expect=201,
+        )
+        hook("voice_connect_no_press", f"/twilio/voice/connect/{other['id']}", {"Digits": ""})
+        step("call_get", "GET", f"/calls/{cid}")
+        step("call_list_by_lead", "GET", f"/calls?leadId={lead['id']}")
+        step("call_list_by_member", "GET", f"/calls?teamMemberId={member['id']}")
+        wrap = {"disposition": "meeting_booked", "notes": "Demo on Tuesday"}
+        step("call_wrap_up", "PATCH", f"/calls/{cid}", wrap)
+        step("lead_update_status", "PATCH", f"/leads/{lead['id']}", {"status": "qualified"})
+
+        # SMS
+        msg = step(
+            "message_send",
+            "POST",
+            "/messages",
+            {
+                "leadId": lead["id"],
+                "body": "Hello from Ana",
+                "teamMemberId": member["id"],
+                "from": ours,
+            },
+            expect=201,
+        )
+        sms_status = f"/twilio/sms/status/{msg['id']}"
+        hook(
+            "sms_status_sent", sms_status, {"MessageStatus": "sent", "MessageSid": msg["twilioSid"]}
+        )
+        delivered = {"MessageStatus": "delivered", "MessageSid": msg["twilioSid"]}
+        hook("sms_status_delivered", sms_status, delivered)
+        hook("sms_status_duplicate", sms_status, delivered)
+        inbound = {"From": "+12125550142", "To": ours, "Body": "Sounds good"}
+        sid = "SM" + uuid.uuid4().hex
+        hook("sms_incoming", "/twilio/sms/incoming", {**inbound, "MessageSid": sid})
+        hook("sms_incoming_redelivered", "/twilio/sms/incoming", {**inbound, "MessageSid": sid})
+        stranger = {"From": "+16175550199", "To": ours, "Body": "Who is this?"}
+        hook(
+            "sms_incoming_new_lead",
+            "/twilio/sms/incoming",
+            {**stranger, "MessageSid": "SM" + uuid.uuid4().hex},
+        )
+        stop = {"From": "+12125550142", "To": ours, "Body": "STOP"}
+        hook(
+            "sms_incoming_stop",
+            "/twilio/sms/incoming",
+            {**stop, "MessageSid": "SM" + uuid.uuid4().hex},
+        )
+        step("message_list", "GET", f"/messages?leadId={lead['id']}")
+
+        step("stats", "GET", "/dashboard/stats")
+        self.figures["call_lifecycle"] = lifecycle
+        self.routes["call_lifecycle"] = "POST /calls + its 11 webhooks (connected call)"
+        return self.figures
+
+
+def print_table(figures: dict[str, Figures], routes: dict[str, str], engine: str) -> None:
+    print(f"# DynamoDB requests and capacity units per operation ({engine})")
+    print(f"# {'operation':<36} {'req':>4} {'units':>6}  requests by type / route")
+    for name, f in figures.items():
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(f.requests.items())) or "-"
+        print(f"# {name:<36} {f.total:>4} {f.capacity:>6.1f}  {kinds}  [{routes[name]}]")
+
+
+@contextlib.contextmanager
+def _engine() -> Iterator[str]:
+    """DynamoDB Local in memory when Java is present (real capacity figures), else moto."""
+    from localdev import ddb_local
+
+    if ddb_local.java_available():
+        from localdev.stack import ddb_local_running
+
+        with ddb_local_running() as endpoint:
+            os.environ["DYNAMODB_ENDPOINT"] = endpoint
+            try:
+                yield "DynamoDB Local, in memory"
+            finally:
+                os.environ.pop("DYNAMODB_ENDPOINT", None)
+        return
+    from moto import mock_aws
+
+    os.environ.pop("DYNAMODB_ENDPOINT", None)
+    with mock_aws():
+        yield "moto in process (Java missing: capacity figures are moto's constants)"
+
+
+def run(report: Report) -> None:
+    from chalice.test import Client
+
+    from chalicelib import providers
+    from chalicelib.config import reset_settings
+    from chalicelib.db.tables import ensure_tables
+    from chalicelib.services import numbers
+    from chalicelib.telephony.fake import FakeTelephony
+    from localdev.stack import temp_env
+
+    token, auth_token, base = "bench-token", "bench-twilio-token", "https://api.example.test/api"
+    env: dict[str, str | None] = {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": None,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "STAGE": "cost" + uuid.uuid4().hex[:6],
+        "API_TOKEN": token,
+        "API_TOKEN_SECRET": None,
+        "PUBLIC_BASE_URL": base,
+        "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+        "TWILIO_AUTH_TOKEN": auth_token,
+        "TWILIO_AUTH_TOKEN_SECRET": None,
+        "TWILIO_API_BASE": None,
+        "TWILIO_MESSAGING_SERVICE_SID": None,
+        "TWILIO_SERVICE_ID": None,
+        "CALLING_HOURS": "00:00-23:59",
+        "STATS_TIMEZONE": None,
+        "DASHBOARD_ORIGIN": None,
+    }
+    from app import app
+
+    quiet = logging.getLogger("coldcall")  # one log line per request: not for this table
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    with temp_env(env), _engine() as engine:
+        reset_settings()
+        ensure_tables(providers.settings())
+        providers.set_telephony(FakeTelephony())
+        numbers.clear_cache()
+        try:
+            with Meter().installed() as meter, Client(app, stage_name="bench") as client:
+                scripted = Pass(client, meter, token, auth_token, base)
+                figures = scripted.run()
+        finally:
+            providers.set_telephony(None)
+            numbers.clear_cache()
+            reset_settings()
+            quiet.setLevel(level)
+    print_table(figures, scripted.routes, engine)
+    for name, f in figures.items():
+        report(f"ddb_requests_{name}", f.total, "count")
+        report(f"ddb_capacity_{name}", round(f.capacity, 1), "units")

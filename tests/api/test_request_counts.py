@@ -1,0 +1,87 @@
+"""DynamoDB requests per operation, asserted: the scripted pass of `make bench`'s cost benchmark
+(bench/bench_ddb_cost.py) run under moto, every route and webhook in the states that cost
+differently. A change that adds a request to a route shows up here, on purpose: update the
+table only when the new request is worth it (and the README's figures with it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.bench_ddb_cost import Meter, Pass
+from tests.conftest import BASE_ENV, SIM_TOKEN, TOKEN
+
+G, Q, S, T, U, P = "GetItem", "Query", "Scan", "TransactWriteItems", "UpdateItem", "PutItem"
+
+EXPECTED: dict[str, dict[str, int]] = {
+    "health": {},
+    "team_create": {P: 1},
+    "team_list": {S: 1},  # the team table is small: a Scan by design
+    "team_get": {G: 1},
+    "team_update": {G: 1, P: 1},
+    "team_deactivate": {G: 1, P: 1},
+    "lead_create": {G: 1, T: 1},  # assignee check; lead + phone guard + funnel
+    "lead_get": {G: 1},
+    "lead_update": {G: 1, T: 1},
+    "lead_import_10": {S: 1, "BatchGetItem": 1, "BatchWriteItem": 1, U: 1},
+    "lead_list": {Q: 1},
+    "lead_list_by_status": {Q: 1},
+    "lead_list_by_assignee": {Q: 1},
+    "lead_export_13": {Q: 1},
+    "lead_archive": {G: 1, T: 1},
+    "phone_numbers": {},  # Twilio's list, cached: no DynamoDB
+    "call_place": {G: 2, T: 1, U: 1},  # lead, member; call + counters; the SID
+    "voice_status_initiated": {G: 1, T: 1},
+    "voice_status_ringing": {G: 1, T: 1},
+    "voice_status_answered": {G: 1, T: 1},
+    "voice_connect_whisper": {G: 1},
+    "voice_connect_dial": {G: 1},
+    "voice_lead_status_initiated": {G: 1, T: 1},
+    "voice_lead_status_ringing": {G: 1, T: 1},
+    "voice_lead_status_answered": {G: 1, T: 1},
+    "voice_lead_status_completed": {G: 2, T: 2},  # + the lead marked contacted
+    "voice_dial_action_after_completed": {G: 1},  # read, nothing to write
+    "voice_status_completed": {G: 1, T: 1},
+    "voice_status_duplicate": {G: 1},
+    "voice_status_late_ringing": {G: 1},
+    "voice_connect_no_press": {G: 2, T: 1},
+    "call_get": {G: 1},
+    "call_list_by_lead": {Q: 1},
+    "call_list_by_member": {Q: 1},
+    "call_wrap_up": {U: 1},
+    "lead_update_status": {G: 1, T: 1},
+    "message_send": {G: 1, T: 2},
+    "sms_status_sent": {G: 1, T: 1},
+    "sms_status_delivered": {G: 1, T: 1},
+    "sms_status_duplicate": {G: 1},
+    "sms_incoming": {G: 1, T: 1},
+    "sms_incoming_redelivered": {G: 1, T: 1},  # the SID guard refuses it
+    "sms_incoming_new_lead": {G: 1, T: 1},
+    "sms_incoming_stop": {G: 1, T: 1, U: 1},
+    "message_list": {Q: 1},
+    "stats": {Q: 1, G: 1, S: 1},  # day items, funnel, team (names for the leaderboard)
+    "call_lifecycle": {G: 14, T: 10, U: 1},
+}
+
+
+@pytest.fixture
+def scripted(api, telephony, clock, monkeypatch) -> Pass:
+    monkeypatch.setenv("CALLING_HOURS", "00:00-23:59")
+    from chalicelib.config import reset_settings
+
+    reset_settings()
+    with Meter().installed() as meter:
+        scripted = Pass(api.client, meter, TOKEN, SIM_TOKEN, BASE_ENV["PUBLIC_BASE_URL"])
+        scripted.run()
+    return scripted
+
+
+def test_every_route_and_webhook_makes_the_requests_it_should(scripted: Pass) -> None:
+    got = {name: dict(f.requests) for name, f in scripted.figures.items()}
+    assert got == EXPECTED
+
+
+def test_no_list_or_webhook_scans(scripted: Pass) -> None:
+    """Scans are for the team table only (team list, the import's assignee check, stats'
+    leaderboard names), never calls, messages or leads."""
+    scanning = {name for name, f in scripted.figures.items() if f.requests.get(S)}
+    assert scanning == {"team_list", "lead_import_10", "stats"}
