@@ -9,11 +9,11 @@ re-decides). The day's stat counters a transition moves are written in the same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -25,7 +25,8 @@ from chalicelib.db.models import Call
 from chalicelib.db.pagination import Page, query_page
 from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, not_found
 from chalicelib.schemas import CallCreate, CallUpdate
-from chalicelib.services import calling_hours, leads, numbers, team
+from chalicelib.services import calling_hours, leads, numbers, team, transitions
+from chalicelib.services.transitions import Change
 from chalicelib.telephony.base import TelephonyFailure
 
 FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -35,7 +36,6 @@ NOT_CONNECTED = "not-connected"
 LEAD_FINAL = FINAL | {NOT_CONNECTED}
 STALE_AFTER = timedelta(minutes=15)
 RING_TIMEOUT_SECONDS = 30
-_MAX_ATTEMPTS = 5
 
 
 def rank(status: str | None) -> int:
@@ -150,38 +150,8 @@ def fail(call_id: str, exc: TelephonyFailure) -> None:
 # ---------------------------------------------------------------- transitions
 
 
-@dataclass
-class Change:
-    actions: list[Action]
-    condition: Condition
-    day_deltas: dict[str, int] = field(default_factory=dict)
-
-
 def _apply(call_id: str, decide: Callable[[Call], Change | None]) -> tuple[Call, bool]:
-    """Read the call, decide a change from what was read, write it on the condition that what
-    was read still holds; on a lost race, read again. Returns (call as read, changed?)."""
-    for _ in range(_MAX_ATTEMPTS):
-        try:
-            call = Call.get(call_id, consistent_read=True)
-        except DoesNotExist:
-            raise not_found("call", call_id) from None
-        change = decide(call)
-        if change is None:
-            return call, False
-        try:
-            with providers.transaction() as tx:
-                tx.update(Call(id=call_id), change.actions, condition=change.condition)
-                if change.day_deltas:
-                    tx.update(counters.day_item(call.day), counters.day_actions(change.day_deltas))
-        except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                continue
-            if "TransactionConflict" in reasons:
-                continue
-            raise
-        return call, True
-    raise TelephonyError("call status is changing too fast; try again", {"callId": call_id})
+    return transitions.apply(Call, call_id, "call", decide)
 
 
 def _same(attr: Any, value: Any) -> Condition:

@@ -28,12 +28,12 @@ from chalicelib.schemas import (
     provided,
 )
 from chalicelib.services import team
+from chalicelib.services.transitions import cancel_reasons
 
 _STALE = "lead was changed by someone else; reload and try again"
 
 
-def _reasons(exc: TransactWriteError) -> list[str | None]:
-    return [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+_reasons = cancel_reasons
 
 
 def _duplicate(phone: str) -> Conflict:

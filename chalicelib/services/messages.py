@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import phone as phones
@@ -28,7 +27,8 @@ from chalicelib.db.models import Lead, LeadPhone, Message, MessageSid, TeamMembe
 from chalicelib.db.pagination import Page, query_page
 from chalicelib.errors import Blocked, TelephonyError, ValidationError, not_found
 from chalicelib.schemas import MessageCreate
-from chalicelib.services import leads, numbers
+from chalicelib.services import leads, numbers, transitions
+from chalicelib.services.transitions import Change
 from chalicelib.telephony.base import UNSUBSCRIBED_CODE, TelephonyFailure
 
 OUTBOUND = "outbound"
@@ -39,7 +39,7 @@ _PROGRESS = {"queued": 0, "sending": 1, "sent": 2}
 # Twilio's other names: a send through a Messaging Service starts `accepted` (and a scheduled
 # one `scheduled`), both before `queued`; `read` (channels with read receipts) is after delivery.
 _ALIASES = {"accepted": "queued", "scheduled": "queued", "read": "delivered"}
-_MAX_ATTEMPTS = 5
+_MAX_ATTEMPTS = transitions.MAX_ATTEMPTS
 
 # Twilio's default opt-out keywords (the whole message, any case, edge punctuation ignored).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -92,8 +92,7 @@ def status_url(message_id: str) -> str:
     return f"{providers.settings().public_base_url}/twilio/sms/status/{message_id}"
 
 
-def _reasons(exc: TransactWriteError) -> list[str | None]:
-    return [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+_reasons = transitions.cancel_reasons
 
 
 # ---------------------------------------------------------------- send
@@ -214,43 +213,8 @@ def fail(message_id: str, exc: TelephonyFailure) -> None:
 # ---------------------------------------------------------------- status callbacks
 
 
-@dataclass
-class Change:
-    actions: list[Action]
-    condition: Condition
-    day_deltas: dict[str, int] = field(default_factory=dict)
-
-
 def _apply(message_id: str, decide: Callable[[Message], Change | None]) -> tuple[Message, bool]:
-    """Read the message, decide a change from what was read, write it on the condition that
-    what was read still holds; on a lost race, read again. Returns (message as read, changed?).
-    """
-    for _ in range(_MAX_ATTEMPTS):
-        try:
-            message = Message.get(message_id, consistent_read=True)
-        except DoesNotExist:
-            raise not_found("message", message_id) from None
-        change = decide(message)
-        if change is None:
-            return message, False
-        try:
-            with providers.transaction() as tx:
-                tx.update(Message(id=message_id), change.actions, condition=change.condition)
-                if change.day_deltas:
-                    tx.update(
-                        counters.day_item(message.day), counters.day_actions(change.day_deltas)
-                    )
-        except TransactWriteError as exc:
-            reasons = _reasons(exc)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                continue
-            if "TransactionConflict" in reasons:
-                continue
-            raise
-        return message, True
-    raise TelephonyError(
-        "message status is changing too fast; try again", {"messageId": message_id}
-    )
+    return transitions.apply(Message, message_id, "message", decide)
 
 
 def advance(
