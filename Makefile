@@ -24,7 +24,7 @@ dev: setup
 	$(PY) -m localdev.dev
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup
 	$(PY) -m pytest tests/unit tests/api -q

@@ -255,3 +255,15 @@ def post_webhook(
     if sign:
         headers["X-Twilio-Signature"] = make_signature(token, url, params)
     return api.request("POST", path, raw=urlencode(params), token=None, headers=headers)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n 2 --dist loadgroup` (make test), tests that share a costly session
+    stack run in one worker: the browser suite (one dev stack), the integration tier (one
+    DynamoDB Local and one live stack) and the deploy checks (one `chalice package`)."""
+    for item in items:
+        parts = item.path.parts
+        for group in ("browser", "integration", "deploy"):
+            if group in parts:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
