@@ -23,7 +23,7 @@ ddblocal: $(STAMP)
 dev: setup
 	$(PY) -m localdev.dev
 
-test: setup
+test: setup dashboard
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup

@@ -13,7 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,8 +97,27 @@ def ensure_deps(log: Callable[[str], None] = print) -> None:
     STAMP.write_text(_lock_digest() + "\n")
 
 
+@contextmanager
+def _exclusive() -> Iterator[None]:
+    """One install-and-build at a time across processes (two dev stacks started together, as
+    the test workers do on a fresh clone, would otherwise run `npm ci` over each other)."""
+    import fcntl
+
+    with open(DASHBOARD / ".build.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build(log: Callable[[str], None] = print) -> Path:
     """Install what is missing, build, and return the output folder."""
+    with _exclusive():
+        return _build(log)
+
+
+def _build(log: Callable[[str], None]) -> Path:
     ensure_deps(log)
     out = dist_dir()
     run = subprocess.run(
