@@ -214,3 +214,24 @@ def test_strings_from_the_server_are_shown_as_text_never_as_html(signed_in, stac
     assert page.evaluate("window.__xss") is None
     assert page.locator("main img").count() == 0
     shot(page, "lead-detail-hostile-strings")
+
+
+def test_empty_required_fields_are_flagged_before_anything_is_sent(signed_in, stack):
+    page = signed_in
+    open_team(page, stack)
+    before = len(stack.call("GET", "/team-members").json()["items"])
+    page.get_by_role("button", name="Add member").click()
+    dialog = page.get_by_role("dialog", name="New team member")
+    dialog.get_by_role("button", name="Add member").click()
+    expect(dialog.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_label("Phone")).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_text("Required.").first).to_be_visible()
+    assert len(stack.call("GET", "/team-members").json()["items"]) == before
+
+    page.goto(f"{stack.dashboard}/#/leads")
+    page.get_by_role("button", name=re.compile("Add lead|New lead")).first.click()
+    lead_dialog = page.get_by_role("dialog")
+    lead_dialog.get_by_label("Name").fill("Only A Name")
+    lead_dialog.get_by_role("button", name=re.compile("Add lead|Create|Save")).click()
+    expect(lead_dialog.get_by_label("Phone")).to_have_attribute("aria-invalid", "true")
+    expect(lead_dialog.get_by_label("Name")).not_to_have_attribute("aria-invalid", "true")

@@ -8,6 +8,7 @@ import {
   busy,
   clearErrors,
   field,
+  flagMissing,
   formBanner,
   formValues,
   nextId,
@@ -85,15 +86,7 @@ export async function openLeadForm({ lead = null, onSaved }) {
     e.preventDefault();
     clearErrors(form);
     const values = formValues(form);
-    const missing = ["name", "phone"].filter((k) => !values[k]);
-    if (missing.length) {
-      showErrors(form, {
-        code: "validation_error",
-        message: "Fill in the required fields.",
-        details: { fields: missing.map((f) => ({ field: f, message: "Required." })) },
-      });
-      return;
-    }
+    if (flagMissing(form, values, ["name", "phone"])) return;
     const body = {};
     for (const [key, value] of Object.entries(values)) {
       const before = current ? current[key] ?? (typeof value === "boolean" ? false : "") : undefined;

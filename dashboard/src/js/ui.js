@@ -339,6 +339,19 @@ export function formValues(form) {
   return values;
 }
 
+/** Mark `fields` that are empty in `values` as required; true when any was missing. */
+export function flagMissing(form, values, fields) {
+  const missing = fields.filter((k) => !values[k]);
+  if (missing.length) {
+    showErrors(form, {
+      code: "validation_error",
+      message: "Fill in the required fields.",
+      details: { fields: missing.map((f) => ({ field: f, message: "Required." })) },
+    });
+  }
+  return missing.length > 0;
+}
+
 export function clearErrors(form) {
   for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
   for (const el of form.querySelectorAll(".field-error")) {

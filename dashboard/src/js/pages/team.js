@@ -12,6 +12,7 @@ import {
   errorMessage,
   errorState,
   field,
+  flagMissing,
   formBanner,
   formValues,
   loading,
@@ -45,15 +46,7 @@ function openMemberForm({ member = null, onSaved }) {
     e.preventDefault();
     clearErrors(form);
     const values = formValues(form);
-    const missing = ["name", "phone"].filter((k) => !values[k]);
-    if (missing.length) {
-      showErrors(form, {
-        code: "validation_error",
-        message: "Fill in the required fields.",
-        details: { fields: missing.map((f) => ({ field: f, message: "Required." })) },
-      });
-      return;
-    }
+    if (flagMissing(form, values, ["name", "phone"])) return;
     const body = {};
     for (const [key, value] of Object.entries(values)) {
       if (editing && value === (current[key] ?? "")) continue;
