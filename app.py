@@ -13,6 +13,7 @@ from chalice.app import CloudWatchEvent
 from chalicelib import logs
 from chalicelib.api import calls, health, leads, messages, sms, stats, team, voice
 from chalicelib.api.http import request_middleware
+from chalicelib.providers import deps
 from chalicelib.services import stats as stats_service
 
 app = Chalice(app_name="coldcall")
@@ -34,6 +35,6 @@ app.register_blueprint(stats.bp)
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def stats_rollup(event: CloudWatchEvent) -> dict[str, Any]:
     """Every 5 minutes: settle stale calls, repair today's and yesterday's counters."""
-    report = stats_service.rollup()
+    report = stats_service.rollup(deps())
     app.log.info(stats_service.log_line(report))
     return report.to_dict()

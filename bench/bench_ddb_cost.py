@@ -354,11 +354,10 @@ def _engine() -> Iterator[str]:
 
 def run(report: Report) -> None:
     from chalice.test import Client
+    from chalicelib.db.tables import ensure_tables
 
     from chalicelib import providers
     from chalicelib.config import reset_settings
-    from chalicelib.db.tables import ensure_tables
-    from chalicelib.services import numbers
     from chalicelib.telephony.fake import FakeTelephony
     from localdev.stack import temp_env
 
@@ -390,15 +389,13 @@ def run(report: Report) -> None:
     with temp_env(env), _engine() as engine:
         reset_settings()
         ensure_tables(providers.settings())
-        providers.set_telephony(FakeTelephony())
-        numbers.clear_cache()
+        providers.override(telephony=FakeTelephony())
         try:
             with Meter().installed() as meter, Client(app, stage_name="bench") as client:
                 scripted = Pass(client, meter, token, auth_token, base)
                 figures = scripted.run()
         finally:
-            providers.set_telephony(None)
-            numbers.clear_cache()
+            providers.override(telephony=None)
             reset_settings()
             quiet.setLevel(level)
     print_table(figures, scripted.routes, engine)

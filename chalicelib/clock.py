@@ -1,16 +1,39 @@
-"""Time and identifiers. `now()` is the one clock (tests may patch it); ids are ULIDs, so a
-range key on `id` sorts by creation time."""
+"""Time and identifiers. The one clock is an object handed to whoever needs the time
+(`Deps.clock`): `SystemClock` in the app, `ManualClock` in tests, which set the time in one
+place. Ids are ULIDs, so a range key on `id` sorts by creation time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ulid import ULID
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def set(self, moment: datetime) -> None:
+        self.at = moment
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
 
 
 def new_id() -> str:

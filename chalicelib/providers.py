@@ -1,69 +1,72 @@
-"""The one place that wires dependencies: models bound to the configured tables, the shared
-DynamoDB connection for transactions. Nothing is created at import time (moto must be active
-first, and cold start must stay small)."""
+"""The composition root: builds the app's dependencies (`Deps`) once per container from the
+settings: the DynamoDB store, the system clock, the Twilio adapter (created on first use; the
+SDK is imported only then). Nothing is created at import time (moto must be active first, and
+cold start must stay small). Tests replace parts with `override`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pynamodb.connection import Connection
-from pynamodb.transactions import TransactWrite
+from typing import Any
 
 from chalicelib import config
+from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, get_settings
-from chalicelib.db import models
 from chalicelib.errors import TelephonyError
+from chalicelib.services.deps import Deps
+from chalicelib.store.base import Store
+from chalicelib.telephony.base import Telephony
 
-if TYPE_CHECKING:
-    from chalicelib.telephony.base import Telephony
+_deps: Deps | None = None
+_overrides: dict[str, Any] = {}
 
-_bound: Settings | None = None
-_connection: Connection | None = None
-_telephony: Telephony | None = None
+
+def _twilio(settings: Settings) -> Telephony:
+    token = config.twilio_auth_token()
+    if not settings.twilio_account_sid or not token:
+        raise TelephonyError(
+            "Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
+    from chalicelib.telephony.twilio_client import TwilioTelephony
+
+    return TwilioTelephony(settings.twilio_account_sid, token, settings.twilio_api_base)
+
+
+def _build(settings: Settings) -> Deps:
+    store: Store
+    if "store" in _overrides:
+        store = _overrides["store"]
+    else:
+        from chalicelib.store.dynamo import DynamoStore
+
+        store = DynamoStore(settings)
+    clock: Clock = _overrides.get("clock") or SystemClock()
+    telephony: Telephony | None = _overrides.get("telephony")
+    deps = Deps(settings, store, clock, lambda: _twilio(settings))
+    if telephony is not None:
+        deps._telephony = telephony
+    return deps
+
+
+def deps() -> Deps:
+    """The dependencies for the current settings (rebuilt when tests change the settings)."""
+    global _deps
+    current = get_settings()
+    if _deps is None or _deps.settings is not current:
+        _deps = _build(current)
+    return _deps
 
 
 def settings() -> Settings:
-    """Settings with the models bound to their tables (cheap after the first call)."""
-    global _bound, _connection
-    current = get_settings()
-    if current is not _bound:
-        models.bind(current)
-        _bound = current
-        _connection = None
-    return current
+    return get_settings()
 
 
-def connection() -> Connection:
-    """A low-level connection for transactions and batch operations across tables."""
-    global _connection
-    s = settings()
-    if _connection is None:
-        _connection = Connection(region=s.region, host=s.dynamodb_endpoint, max_retry_attempts=3)
-    return _connection
-
-
-def transaction() -> TransactWrite:
-    """A write transaction on the shared connection (commit on leaving the `with` block)."""
-    return TransactWrite(connection=connection())
-
-
-def telephony() -> Telephony:
-    """The Twilio adapter (created on first use; the SDK is imported only then)."""
-    global _telephony
-    if _telephony is None:
-        s = settings()
-        token = config.twilio_auth_token()
-        if not s.twilio_account_sid or not token:
-            raise TelephonyError(
-                "Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
-            )
-        from chalicelib.telephony.twilio_client import TwilioTelephony
-
-        _telephony = TwilioTelephony(s.twilio_account_sid, token, s.twilio_api_base)
-    return _telephony
-
-
-def set_telephony(adapter: Telephony | None) -> None:
-    """Install an adapter (tests: the recording fake), or None to build the real one again."""
-    global _telephony
-    _telephony = adapter
+def override(**parts: Any) -> None:
+    """Install replacements (`store`, `clock`, `telephony`); a value of None removes one."""
+    global _deps
+    for name, value in parts.items():
+        if name not in ("store", "clock", "telephony"):
+            raise TypeError(f"unknown dependency {name!r}")
+        if value is None:
+            _overrides.pop(name, None)
+        else:
+            _overrides[name] = value
+    _deps = None

@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from chalicelib.clock import iso
-from chalicelib.db.models import Call, Lead, Message, TeamMember
+from chalicelib.domain.records import Call, Lead, Message, TeamMember
 from chalicelib.errors import ValidationError
 
 LEAD_STATUSES = ("new", "contacted", "qualified", "not_interested", "converted")
@@ -268,3 +268,12 @@ def message_out(m: Message) -> dict[str, Any]:
         "createdAt": iso(m.created_at),
         "updatedAt": iso(m.updated_at),
     }
+
+
+def patch_of(body: Body) -> Any:
+    """The service's patch for a PATCH body: the fields the client sent (None clears one) and
+    the version it edited."""
+    from chalicelib.services.team import Patch
+
+    values = {f: getattr(body, f) for f in body.model_fields_set if f != "version"}
+    return Patch(values, getattr(body, "version", None))

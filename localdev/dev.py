@@ -136,8 +136,8 @@ def start_dynamodb(stack: Stack) -> str:
 def create_tables(env: dict[str, str]) -> None:
     os.environ.update(env)
     from chalicelib.config import reset_settings
-    from chalicelib.db.tables import ensure_tables
     from chalicelib.providers import settings
+    from chalicelib.store.tables import ensure_tables
 
     reset_settings()
     changes = ensure_tables(settings())
@@ -234,6 +234,7 @@ def start_rollup(stack: Stack, env: dict[str, str]) -> None:
     production: a daemon thread in this process, pointed at the same DynamoDB and Twilio as the
     API. One line per run, only when it changed something or failed; stopped with the rest."""
     os.environ.update(env)
+    from chalicelib import providers
     from chalicelib.config import reset_settings
     from chalicelib.services import stats
 
@@ -246,7 +247,7 @@ def start_rollup(stack: Stack, env: dict[str, str]) -> None:
     def loop() -> None:
         while not stack.stopping.is_set():
             try:
-                report = stats.rollup(sleep=pause)
+                report = stats.rollup(providers.deps(), sleep=pause)
                 if report.changed or report.errors:
                     say(stats.log_line(report))
             except Exception as exc:  # keep the timer alive; the next run may succeed

@@ -168,7 +168,6 @@ class LiveStack:
         (the real adapter over HTTP). Everything is put back afterwards."""
         from chalicelib import providers
         from chalicelib.config import reset_settings
-        from chalicelib.services import numbers
 
         names = (
             "DYNAMODB_ENDPOINT",
@@ -187,14 +186,11 @@ class LiveStack:
         values["TWILIO_MESSAGING_SERVICE_SID"] = self.env.get("TWILIO_MESSAGING_SERVICE_SID")
         with temp_env(values):
             reset_settings()
-            providers.settings()  # binds the models to the stack's tables
-            providers.set_telephony(None)
-            numbers.clear_cache()
+            providers.override(telephony=None)  # the real adapter, to the stack's simulator
             try:
                 yield
             finally:
-                providers.set_telephony(None)
-                numbers.clear_cache()
+                providers.override(telephony=None)
         reset_settings()
 
     def wait_api(self, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -227,7 +223,7 @@ def live_stack_running(
     Messaging Service; the simulator's `speed` and `webhook_timeout`), yield it, stop what it
     started: the API's process group and the simulator."""
     from chalicelib.config import Settings
-    from chalicelib.db.tables import ensure_tables
+    from chalicelib.store.tables import ensure_tables
     from localdev.twilio_sim import start_simulator
 
     stage = "live" + uuid.uuid4().hex[:8]

@@ -7,7 +7,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -67,7 +67,7 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def tables(aws: None) -> None:
     from chalicelib import providers
-    from chalicelib.db.tables import ensure_tables
+    from chalicelib.store.tables import ensure_tables
 
     ensure_tables(providers.settings())
 
@@ -199,47 +199,31 @@ def telephony(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The recording fake Twilio, installed for this test; webhooks signed with SIM_TOKEN."""
     from chalicelib import providers
     from chalicelib.config import reset_settings
-    from chalicelib.services import numbers
     from chalicelib.telephony.fake import FakeTelephony
 
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", SIM_TOKEN)
     reset_settings()
     fake = FakeTelephony()
-    providers.set_telephony(fake)
-    numbers.clear_cache()
+    providers.override(telephony=fake)
     yield fake
-    providers.set_telephony(None)
-    numbers.clear_cache()
+    providers.override(telephony=None)
+
+
+CLOCK_START = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Freeze the services' clock; `clock.set(dt)` moves it. Starts on a weekday at 17:00 UTC
+def clock() -> Iterator[Any]:
+    """The app's one clock, frozen; `clock.set(dt)` moves it. Starts on a weekday at 17:00 UTC
     (12:00 in New York, 09:00 in Los Angeles: inside calling hours for both)."""
-    from datetime import datetime
+    from chalicelib import providers
+    from chalicelib.clock import ManualClock
 
-    import chalicelib.clock as clock_module
-
-    class Clock:
-        now = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
-
-        def set(self, moment: datetime) -> None:
-            self.now = moment
-
-    c = Clock()
-    fake_now = lambda: c.now  # noqa: E731
-    monkeypatch.setattr(clock_module, "now", fake_now)
-    for module in (
-        "chalicelib.services.calls",
-        "chalicelib.services.leads",
-        "chalicelib.services.messages",
-        "chalicelib.services.team",
-    ):
-        mod = __import__(module, fromlist=["now"])
-        if hasattr(mod, "now"):
-            monkeypatch.setattr(mod, "now", fake_now)
-    return c
+    c = ManualClock(CLOCK_START)
+    providers.override(clock=c)
+    yield c
+    providers.override(clock=None)
 
 
 def post_webhook(

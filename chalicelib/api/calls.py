@@ -8,7 +8,8 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.schemas import CallCreate, CallUpdate, call_out, parse
+from chalicelib.providers import deps
+from chalicelib.schemas import CallCreate, CallUpdate, call_out, parse, patch_of
 from chalicelib.services import calls, numbers
 
 bp = Blueprint(__name__)
@@ -16,7 +17,8 @@ bp = Blueprint(__name__)
 
 @route(bp, "/calls", ["POST"])
 def place_call(request: Request) -> Any:
-    call = calls.place(parse(CallCreate, json_body(request)))
+    body = parse(CallCreate, json_body(request))
+    call = calls.place(deps(), calls.PlaceCall(**body.model_dump()))
     return created(call_out(call))
 
 
@@ -24,6 +26,7 @@ def place_call(request: Request) -> Any:
 def list_calls(request: Request) -> dict[str, Any]:
     params = query(request)
     page = calls.list_calls(
+        deps(),
         params.get("leadId") or None,
         params.get("teamMemberId") or None,
         limit_param(params),
@@ -34,12 +37,13 @@ def list_calls(request: Request) -> dict[str, Any]:
 
 @route(bp, "/calls/{call_id}", ["GET"])
 def get_call(request: Request, call_id: str) -> dict[str, Any]:
-    return call_out(calls.get(call_id))
+    return call_out(calls.get(deps(), call_id))
 
 
 @route(bp, "/calls/{call_id}", ["PATCH"])
 def wrap_up(request: Request, call_id: str) -> dict[str, Any]:
-    return call_out(calls.wrap_up(call_id, parse(CallUpdate, json_body(request))))
+    body = parse(CallUpdate, json_body(request))
+    return call_out(calls.wrap_up(deps(), call_id, calls.WrapUp(patch_of(body).values)))
 
 
 @route(bp, "/twilio/phone-numbers", ["GET"])
@@ -51,6 +55,6 @@ def phone_numbers(request: Request) -> dict[str, Any]:
             "friendlyName": n.friendly_name,
             "capabilities": {"voice": n.voice, "sms": n.sms},
         }
-        for n in numbers.account_numbers()
+        for n in numbers.account_numbers(deps())
     ]
     return {"items": items, "nextCursor": None}

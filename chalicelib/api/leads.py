@@ -7,11 +7,10 @@ from typing import Any
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib import providers
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.clock import now
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import LEAD_STATUSES, LeadCreate, LeadUpdate, lead_out, parse
+from chalicelib.providers import deps
+from chalicelib.schemas import LEAD_STATUSES, LeadCreate, LeadUpdate, lead_out, parse, patch_of
 from chalicelib.services import lead_csv, leads
 
 bp = Blueprint(__name__)
@@ -30,13 +29,14 @@ def list_leads(request: Request) -> dict[str, Any]:
     assigned = params.get("assignedToId") or None
     if assigned is not None and len(assigned) > 64:
         raise ValidationError("assignedToId is too long", {"field": "assignedToId"})
-    page = leads.list_leads(status, assigned, limit_param(params), params.get("cursor"))
+    page = leads.list_leads(deps(), status, assigned, limit_param(params), params.get("cursor"))
     return page_body([lead_out(lead) for lead in page.items], page.next_cursor)
 
 
 @route(bp, "/leads", ["POST"])
 def create_lead(request: Request) -> Any:
-    lead = leads.create(parse(LeadCreate, json_body(request)))
+    body = parse(LeadCreate, json_body(request))
+    lead = leads.create(deps(), leads.NewLead(**body.model_dump()))
     return created(lead_out(lead))
 
 
@@ -45,14 +45,16 @@ def import_leads(request: Request) -> dict[str, Any]:
     raw = request.raw_body or b""
     if isinstance(raw, str):
         raw = raw.encode()
-    result = lead_csv.import_csv(raw, providers.settings().max_import_bytes)
+    d = deps()
+    result = lead_csv.import_csv(d, raw, d.settings.max_import_bytes)
     return result.to_body()
 
 
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request) -> Response:
-    text = "".join(lead_csv.export_rows(leads.iter_all()))
-    filename = f"leads-{now().strftime('%Y%m%d-%H%M%S')}.csv"
+    d = deps()
+    text = "".join(lead_csv.export_rows(leads.iter_all(d)))
+    filename = f"leads-{d.clock.now().strftime('%Y%m%d-%H%M%S')}.csv"
     return Response(
         body=text,
         status_code=200,
@@ -65,15 +67,15 @@ def export_leads(request: Request) -> Response:
 
 @route(bp, "/leads/{lead_id}", ["GET"])
 def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
-    return lead_out(leads.get(lead_id))
+    return lead_out(leads.get(deps(), lead_id))
 
 
 @route(bp, "/leads/{lead_id}", ["PATCH"])
 def update_lead(request: Request, lead_id: str) -> dict[str, Any]:
     body = parse(LeadUpdate, json_body(request))
-    return lead_out(leads.update(lead_id, body))
+    return lead_out(leads.update(deps(), lead_id, patch_of(body)))
 
 
 @route(bp, "/leads/{lead_id}", ["DELETE"])
 def archive_lead(request: Request, lead_id: str) -> dict[str, Any]:
-    return lead_out(leads.archive(lead_id))
+    return lead_out(leads.archive(deps(), lead_id))

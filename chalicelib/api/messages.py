@@ -8,6 +8,7 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.providers import deps
 from chalicelib.schemas import MessageCreate, message_out, parse
 from chalicelib.services import messages
 
@@ -16,7 +17,8 @@ bp = Blueprint(__name__)
 
 @route(bp, "/messages", ["POST"])
 def send_message(request: Request) -> Any:
-    message = messages.send(parse(MessageCreate, json_body(request)))
+    body = parse(MessageCreate, json_body(request))
+    message = messages.send(deps(), messages.SendSms(**body.model_dump()))
     return created(message_out(message))
 
 
@@ -24,6 +26,6 @@ def send_message(request: Request) -> Any:
 def conversation(request: Request) -> dict[str, Any]:
     params = query(request)
     page = messages.conversation(
-        params.get("leadId") or None, limit_param(params), params.get("cursor")
+        deps(), params.get("leadId") or None, limit_param(params), params.get("cursor")
     )
     return page_body([message_out(m) for m in page.items], page.next_cursor)

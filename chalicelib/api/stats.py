@@ -8,6 +8,7 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import query, route
+from chalicelib.providers import deps
 from chalicelib.services import stats
 
 bp = Blueprint(__name__)
@@ -16,4 +17,4 @@ bp = Blueprint(__name__)
 @route(bp, "/dashboard/stats", ["GET"])
 def dashboard_stats(request: Request) -> dict[str, Any]:
     params = query(request)
-    return stats.dashboard(params.get("from") or None, params.get("to") or None)
+    return stats.dashboard(deps(), params.get("from") or None, params.get("to") or None)

@@ -9,7 +9,8 @@ from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import TeamMemberCreate, TeamMemberUpdate, parse, team_member_out
+from chalicelib.providers import deps
+from chalicelib.schemas import TeamMemberCreate, TeamMemberUpdate, parse, patch_of, team_member_out
 from chalicelib.services import team
 
 bp = Blueprint(__name__)
@@ -27,27 +28,30 @@ def _active_param(params: dict[str, str]) -> bool | None:
 @route(bp, "/team-members", ["GET"])
 def list_members(request: Request) -> dict[str, Any]:
     params = query(request)
-    page = team.list_members(_active_param(params), limit_param(params), params.get("cursor"))
+    page = team.list_members(
+        deps(), _active_param(params), limit_param(params), params.get("cursor")
+    )
     return page_body([team_member_out(m) for m in page.items], page.next_cursor)
 
 
 @route(bp, "/team-members", ["POST"])
 def create_member(request: Request) -> Any:
-    member = team.create(parse(TeamMemberCreate, json_body(request)))
+    body = parse(TeamMemberCreate, json_body(request))
+    member = team.create(deps(), team.NewMember(**body.model_dump()))
     return created(team_member_out(member))
 
 
 @route(bp, "/team-members/{member_id}", ["GET"])
 def get_member(request: Request, member_id: str) -> dict[str, Any]:
-    return team_member_out(team.get(member_id))
+    return team_member_out(team.get(deps(), member_id))
 
 
 @route(bp, "/team-members/{member_id}", ["PATCH"])
 def update_member(request: Request, member_id: str) -> dict[str, Any]:
     body = parse(TeamMemberUpdate, json_body(request))
-    return team_member_out(team.update(member_id, body))
+    return team_member_out(team.update(deps(), member_id, patch_of(body)))
 
 
 @route(bp, "/team-members/{member_id}", ["DELETE"])
 def deactivate_member(request: Request, member_id: str) -> dict[str, Any]:
-    return team_member_out(team.deactivate(member_id))
+    return team_member_out(team.deactivate(deps(), member_id))

@@ -11,28 +11,23 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib import phone as phones
-from chalicelib import providers
 from chalicelib.clock import iso
-from chalicelib.db import counters
-from chalicelib.db.models import Lead, LeadPhone
+from chalicelib.domain import counters
+from chalicelib.domain.records import Lead
 from chalicelib.errors import AppError, PayloadTooLarge, ValidationError
 from chalicelib.schemas import LeadCreate
-from chalicelib.services import leads, team
+from chalicelib.services import leads
+from chalicelib.services.deps import Deps
 
 MAX_REPORTED_ERRORS = 1000
-_BATCH_WRITE = 25
-_BATCH_GET = 100
-_WRITERS = 8
 
 # Accepted header spellings (case, spaces, dashes and underscores ignored).
 _COLUMNS = {
@@ -113,14 +108,13 @@ def _first_error(exc: PydanticValidationError) -> str:
     return f"{loc}: {err['msg']}" if loc else err["msg"]
 
 
-def import_csv(raw: bytes, max_bytes: int) -> ImportResult:
+def import_csv(deps: Deps, raw: bytes, max_bytes: int) -> ImportResult:
     if len(raw) > max_bytes:
         raise PayloadTooLarge(
             f"the file is {len(raw)} bytes; the limit is {max_bytes} bytes (split it and import "
             "the parts one after another)",
             {"limitBytes": max_bytes, "sizeBytes": len(raw)},
         )
-    providers.settings()
     text = _decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -139,7 +133,7 @@ def import_csv(raw: bytes, max_bytes: int) -> ImportResult:
             f"the header row must name the columns {', '.join(sorted(missing))}",
             {"missingColumns": sorted(missing), "header": header[:50]},
         )
-    members = {m.id: m for m in team.all_members()}
+    members = {m.id: m for m in deps.store.members.all()}
     seen: set[str] = set()
     candidates: list[Lead] = []
     row_number = 1
@@ -157,7 +151,7 @@ def import_csv(raw: bytes, max_bytes: int) -> ImportResult:
         if not any(c.strip() for c in cells):
             continue
         result.rows += 1
-        lead = _row_to_lead(cells, columns, members, row_number, result)
+        lead = _row_to_lead(deps, cells, columns, members, row_number, result)
         if lead is None:
             continue
         if lead.phone in seen:
@@ -165,16 +159,17 @@ def import_csv(raw: bytes, max_bytes: int) -> ImportResult:
             continue
         seen.add(lead.phone)
         candidates.append(lead)
-    existing = _existing_phones([c.phone for c in candidates])
+    existing = deps.store.leads.taken_phones([c.phone for c in candidates])
     fresh = [c for c in candidates if c.phone not in existing]
     result.duplicates += len(candidates) - len(fresh)
-    _write(fresh)
+    deps.store.leads.insert_many(fresh)
     result.created = len(fresh)
-    _count_funnel(fresh)
+    _count_funnel(deps, fresh)
     return result
 
 
 def _row_to_lead(
+    deps: Deps,
     cells: list[str],
     columns: list[str | None],
     members: dict[str, Any],
@@ -204,6 +199,7 @@ def _row_to_lead(
             result.add_error(row, f"assignedToId: no active team member {body.assigned_to_id!r}")
             return None
     return leads.new_lead(
+        deps,
         name=body.name,
         phone=e164,
         timezone=zone,
@@ -221,77 +217,13 @@ def _camel(snake: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
-def _existing_phones(candidates: list[str]) -> set[str]:
-    found: set[str] = set()
-    client = providers.connection().client
-    table = LeadPhone.Meta.table_name
-    for start in range(0, len(candidates), _BATCH_GET):
-        keys: list[dict[str, Any]] = [
-            {"phone": {"S": p}} for p in candidates[start : start + _BATCH_GET]
-        ]
-        attempt = 0
-        while keys:
-            resp = client.batch_get_item(
-                RequestItems={table: {"Keys": keys, "ProjectionExpression": "phone"}}
-            )
-            found.update(i["phone"]["S"] for i in resp.get("Responses", {}).get(table, []))
-            keys = resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-            attempt = _backoff(attempt) if keys else 0
-    return found
-
-
-def _write(fresh: list[Lead]) -> None:
-    """BatchWriteItem, 12 leads and their 12 guards per request, several requests in flight
-    (each one waits ~10 ms on DynamoDB: sequential writes would not fit a Lambda timeout)."""
-    client = providers.connection().client
-    lead_table, guard_table = Lead.Meta.table_name, LeadPhone.Meta.table_name
-    per_batch = _BATCH_WRITE // 2  # each lead travels with its guard
-    for lead in fresh:
-        lead.version = 1  # a batch put bypasses PynamoDB's versioned save
-    requests: list[dict[str, list[dict[str, Any]]]] = []
-    for start in range(0, len(fresh), per_batch):
-        chunk = fresh[start : start + per_batch]
-        requests.append(
-            {
-                lead_table: [{"PutRequest": {"Item": lead.serialize()}} for lead in chunk],
-                guard_table: [
-                    {
-                        "PutRequest": {
-                            "Item": LeadPhone(phone=lead.phone, lead_id=lead.id).serialize()
-                        }
-                    }
-                    for lead in chunk
-                ],
-            }
-        )
-
-    def send(request: dict[str, list[dict[str, Any]]]) -> None:
-        attempt = 0
-        while request:
-            resp = client.batch_write_item(RequestItems=request)
-            request = resp.get("UnprocessedItems") or {}
-            attempt = _backoff(attempt) if request else 0
-
-    if len(requests) <= 1:
-        for request in requests:
-            send(request)
-        return
-    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-        list(pool.map(send, requests))
-
-
-def _backoff(attempt: int) -> int:
-    time.sleep(min(0.05 * (2**attempt), 2.0))
-    return attempt + 1
-
-
-def _count_funnel(fresh: list[Lead]) -> None:
+def _count_funnel(deps: Deps, fresh: list[Lead]) -> None:
     if not fresh:
         return
     by_status = Counter(lead.status for lead in fresh)
-    deltas = {f"status#{s}": n for s, n in by_status.items()}
+    deltas = {counters.lead_status(s): n for s, n in by_status.items()}
     deltas["total"] = len(fresh)
-    counters.funnel_item().update(actions=counters.add_actions(deltas))
+    deps.store.write(leads.funnel("funnel", deltas))
 
 
 def _cell(value: Any) -> str:

@@ -4,47 +4,63 @@ funnel counters move in the same transaction as every status change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.constants import KEY
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib import phone as phones
-from chalicelib import providers
-from chalicelib.clock import business_day, new_id, now
-from chalicelib.db import counters
-from chalicelib.db import cursor as cursors
-from chalicelib.db.models import LEAD_LIST_KEY, Lead, LeadPhone
-from chalicelib.db.pagination import Page, query_page
+from chalicelib.clock import business_day, new_id
+from chalicelib.domain import counters
+from chalicelib.domain.records import Lead, LeadPhone
 from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
-from chalicelib.schemas import (
-    NULLABLE_LEAD_FIELDS,
-    LeadCreate,
-    LeadUpdate,
-    explicit_nulls,
-    provided,
-)
 from chalicelib.services import team
-from chalicelib.services.transitions import cancel_reasons
+from chalicelib.services.deps import Deps
+from chalicelib.services.team import Patch
+from chalicelib.store.base import (
+    ConditionFailed,
+    Count,
+    Delete,
+    Eq,
+    Ne,
+    Op,
+    Page,
+    Put,
+    TransactionFailed,
+    Update,
+)
 
 _STALE = "lead was changed by someone else; reload and try again"
+# Fields that may be cleared with an explicit null in a PATCH.
+NULLABLE_LEAD_FIELDS = frozenset({"email", "company", "notes", "assigned_to_id"})
+_CONTACT_ATTEMPTS = 3
 
 
-_reasons = cancel_reasons
+@dataclass(frozen=True)
+class NewLead:
+    name: str
+    phone: str
+    email: str | None = None
+    company: str | None = None
+    notes: str | None = None
+    status: str = "new"
+    assigned_to_id: str | None = None
+    source: str | None = None
+    do_not_call: bool = False
+    sms_opt_out: bool = False
 
 
-def _duplicate(phone: str) -> Conflict:
-    existing = find_by_phone(phone)
+def _duplicate(deps: Deps, phone: str) -> Conflict:
     details: dict[str, Any] = {"field": "phone", "phone": phone}
-    if existing is not None:
-        details["existingLeadId"] = existing.id
+    existing = deps.store.leads.id_by_phone(phone)
+    if existing is not None and deps.store.leads.get(existing) is not None:
+        details["existingLeadId"] = existing
     return Conflict(f"a lead with phone {phone} already exists", details)
 
 
 def new_lead(
+    deps: Deps,
     *,
     name: str,
     phone: str,
@@ -60,8 +76,8 @@ def new_lead(
 ) -> Lead:
     """A lead record (not saved); `phone` must already be E.164 (`timezone`, when given, is
     its primary time zone, else it is looked up)."""
-    stamp = now()
-    lead = Lead(
+    stamp = deps.clock.now()
+    return Lead(
         id=new_id(),
         name=name,
         phone=phone,
@@ -77,188 +93,134 @@ def new_lead(
         created_at=stamp,
         updated_at=stamp,
     )
-    lead.sync_index_keys()
-    return lead
 
 
-def insert_in(tx: TransactWrite, lead: Lead) -> None:
-    """Add a new lead, its phone guard and its funnel counts to `tx` (puts: the lead, then the
-    guard, which fails its condition when the phone is taken; one update: the funnel)."""
-    tx.save(lead, condition=Lead.id.does_not_exist())
-    tx.save(
-        LeadPhone(phone=lead.phone, lead_id=lead.id),
-        condition=LeadPhone.phone.does_not_exist(),
-    )
-    tx.update(
-        counters.funnel_item(),
-        counters.add_actions(counters.lead_status_deltas(None, lead.status)),
-    )
+def funnel(name: str, deltas: Mapping[str, int]) -> Count:
+    return Count(name, counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, deltas)
 
 
-def insert(lead: Lead) -> Lead:
+def insert_ops(lead: Lead) -> list[Op]:
+    """A new lead, its phone guard (`phone` fails when the number is taken), its funnel count."""
+    return [
+        Put("lead", lead, if_absent=True),
+        Put("phone", LeadPhone(lead.phone, lead.id), if_absent=True),
+        funnel("funnel", counters.lead_status_deltas(None, lead.status)),
+    ]
+
+
+def insert(deps: Deps, lead: Lead) -> Lead:
     """Write a new lead, its phone guard and its funnel counts in one transaction."""
-    providers.settings()
     try:
-        with providers.transaction() as tx:
-            insert_in(tx, lead)
-    except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in _reasons(exc):
-            raise _duplicate(lead.phone) from None
+        deps.store.transact(insert_ops(lead))
+    except TransactionFailed as exc:
+        if "phone" in exc.failed:
+            raise _duplicate(deps, lead.phone) from None
         raise
     return lead
 
 
-def create(body: LeadCreate, source: str = "manual") -> Lead:
-    providers.settings()
-    if body.assigned_to_id:
-        team.require_active(body.assigned_to_id, "assignedToId")
+def create(deps: Deps, cmd: NewLead, source: str = "manual") -> Lead:
+    if cmd.assigned_to_id:
+        team.require_active(deps, cmd.assigned_to_id, "assignedToId")
     lead = new_lead(
-        name=body.name,
-        phone=phones.normalize(body.phone),
-        source=body.source or source,
-        status=body.status,
-        email=body.email,
-        company=body.company,
-        notes=body.notes,
-        assigned_to_id=body.assigned_to_id,
-        do_not_call=body.do_not_call,
-        sms_opt_out=body.sms_opt_out,
+        deps,
+        name=cmd.name,
+        phone=phones.normalize(cmd.phone),
+        source=cmd.source or source,
+        status=cmd.status,
+        email=cmd.email,
+        company=cmd.company,
+        notes=cmd.notes,
+        assigned_to_id=cmd.assigned_to_id,
+        do_not_call=cmd.do_not_call,
+        sms_opt_out=cmd.sms_opt_out,
     )
-    return insert(lead)
+    return insert(deps, lead)
 
 
-def get(lead_id: str) -> Lead:
-    providers.settings()
-    try:
-        return Lead.get(lead_id)
-    except DoesNotExist:
-        raise not_found("lead", lead_id) from None
-
-
-def find_by_phone(phone: str) -> Lead | None:
-    """The lead holding this E.164 number (archived or not), or None."""
-    providers.settings()
-    try:
-        guard = LeadPhone.get(phone)
-    except DoesNotExist:
-        return None
-    try:
-        return Lead.get(guard.lead_id)
-    except DoesNotExist:
-        return None
+def get(deps: Deps, lead_id: str) -> Lead:
+    lead = deps.store.leads.get(lead_id)
+    if lead is None:
+        raise not_found("lead", lead_id)
+    return lead
 
 
 def list_leads(
-    status: str | None, assigned_to_id: str | None, limit: int, cursor: str | None
+    deps: Deps, status: str | None, assigned_to_id: str | None, limit: int, cursor: str | None
 ) -> Page[Lead]:
     """Newest first, always a Query on a sparse index (archived leads are not listed)."""
-    providers.settings()
+    repo = deps.store.leads
     if assigned_to_id:
-        index: Any = Lead.by_assignee
-        hash_key: str = assigned_to_id
-        key_names = {"id", "gsi_assignee"}
-        filter_condition = (Lead.status == status) if status else None
-    elif status:
-        index, hash_key, key_names, filter_condition = (
-            Lead.by_status,
-            status,
-            {"id", "gsi_status"},
-            None,
-        )
-    else:
-        index, hash_key, key_names = Lead.all_leads, LEAD_LIST_KEY, {"id", "gsi_all"}
-        filter_condition = None
-    start = cursors.decode(cursor, key_names)
-    return query_page(index, hash_key, key_names, limit, start, filter_condition)
+        return repo.page("assignee", assigned_to_id, limit, cursor, status=status)
+    if status:
+        return repo.page("status", status, limit, cursor)
+    return repo.page("all", None, limit, cursor)
 
 
-def iter_all() -> Iterator[Lead]:
+def iter_all(deps: Deps) -> Iterator[Lead]:
     """Every live lead, newest first, page by page (export)."""
-    providers.settings()
-    yield from Lead.all_leads.query(LEAD_LIST_KEY, scan_index_forward=False, page_size=500)
+    return deps.store.leads.iter_live()
 
 
-def update(lead_id: str, body: LeadUpdate) -> Lead:
-    lead = get(lead_id)
+def update(deps: Deps, lead_id: str, patch: Patch) -> Lead:
+    lead = get(deps, lead_id)
     if lead.archived_at is not None:
         raise Conflict("lead is archived and cannot be edited", {"id": lead_id})
-    if body.version is not None and body.version != lead.version:
+    if patch.version is not None and patch.version != lead.version:
         raise Conflict(_STALE, {"currentVersion": lead.version})
-    bad_nulls = (
-        {f for f in body.model_fields_set if getattr(body, f) is None}
-        - NULLABLE_LEAD_FIELDS
-        - {"version"}
-    )
+    bad_nulls = {f for f, v in patch.values.items() if v is None} - NULLABLE_LEAD_FIELDS
     if bad_nulls:
         field = sorted(bad_nulls)[0]
         raise ValidationError(f"{field} cannot be null", {"field": field})
-    changes = provided(body)
-    changes.pop("version", None)
+    changes = dict(patch.values)
     if changes.get("assigned_to_id"):
-        team.require_active(changes["assigned_to_id"], "assignedToId")
+        team.require_active(deps, changes["assigned_to_id"], "assignedToId")
     old_status, old_phone = lead.status, lead.phone
     if "phone" in changes:
         changes["phone"] = phones.normalize(changes["phone"])
         lead.timezone = phones.primary_timezone(changes["phone"])
     for field, value in changes.items():
         setattr(lead, field, value)
-    for field in explicit_nulls(body, NULLABLE_LEAD_FIELDS):
-        setattr(lead, field, None)
-    lead.updated_at = now()
-    lead.sync_index_keys()
-    _save(lead, old_status=old_status, old_phone=old_phone)
+    lead.updated_at = deps.clock.now()
+    _save(deps, lead, old_status=old_status, old_phone=old_phone)
     return lead
 
 
-def archive(lead_id: str) -> Lead:
+def archive(deps: Deps, lead_id: str) -> Lead:
     """Archive: out of every list and the funnel; calls, messages and the phone guard stay."""
-    lead = get(lead_id)
+    lead = get(deps, lead_id)
     if lead.archived_at is not None:
         return lead
-    lead.archived_at = now()
+    lead.archived_at = deps.clock.now()
     lead.updated_at = lead.archived_at
-    lead.sync_index_keys()
-    _save(lead, old_status=lead.status, old_phone=lead.phone, counted_after=False)
+    _save(deps, lead, old_status=lead.status, old_phone=lead.phone, counted_after=False)
     return lead
 
 
-def _save(lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = True) -> None:
+def _save(
+    deps: Deps, lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = True
+) -> None:
     """Save an edited lead with its version condition; move the phone guard, the funnel
     counters and the day's conversion counters in the same transaction when they change."""
     deltas = counters.lead_status_deltas(old_status, lead.status if counted_after else None)
     conversion = conversion_deltas(lead, old_status) if counted_after else {}
-    phone_moved = lead.phone != old_phone
+    ops: list[Op] = [Put("lead", lead)]
+    if lead.phone != old_phone:
+        ops.append(Delete("old-phone", LeadPhone, old_phone, when={"lead_id": Eq(lead.id)}))
+        ops.append(Put("phone", LeadPhone(lead.phone, lead.id), if_absent=True))
+    if deltas:
+        ops.append(funnel("funnel", deltas))
+    if conversion:
+        day = business_day(lead.updated_at, deps.settings.stats_timezone)
+        ops.append(Count("day", counters.ALL_SCOPE, day, conversion, revise=True))
     try:
-        with providers.transaction() as tx:
-            tx.save(lead)
-            if phone_moved:
-                tx.delete(
-                    LeadPhone(phone=old_phone, lead_id=lead.id),
-                    condition=LeadPhone.lead_id == lead.id,
-                )
-                tx.save(
-                    LeadPhone(phone=lead.phone, lead_id=lead.id),
-                    condition=LeadPhone.phone.does_not_exist(),
-                )
-            if deltas:
-                tx.update(counters.funnel_item(), counters.add_actions(deltas))
-            if conversion:
-                day = business_day(lead.updated_at, providers.settings().stats_timezone)
-                tx.update(counters.day_item(day), counters.day_actions(conversion))
-    except TransactWriteError as exc:
-        reasons = _reasons(exc)
-        if phone_moved and _guard_failed(reasons):
-            raise _duplicate(lead.phone) from None
-        if "ConditionalCheckFailed" in reasons:
+        deps.store.transact(ops)
+    except TransactionFailed as exc:
+        if "phone" in exc.failed:
+            raise _duplicate(deps, lead.phone) from None
+        if exc.failed or exc.conflict:
             raise Conflict(_STALE) from None
         raise
-
-
-def _guard_failed(reasons: list[str | None]) -> bool:
-    # TransactItems order (PynamoDB): condition checks, deletes, puts, updates.
-    # Here: [delete old guard, put lead, put new guard, (update funnel), (update day item)]:
-    # the counter updates carry no condition and always come after the puts.
-    return len(reasons) >= 3 and reasons[2] == "ConditionalCheckFailed"
 
 
 def conversion_deltas(lead: Lead, old_status: str) -> dict[str, int]:
@@ -274,10 +236,10 @@ def conversion_deltas(lead: Lead, old_status: str) -> dict[str, int]:
     return deltas
 
 
-def require_live(lead_id: str, field: str = "leadId") -> Lead:
+def require_live(deps: Deps, lead_id: str, field: str = "leadId") -> Lead:
     """The lead, which must exist and not be archived (calls, messages); else a 400 on `field`."""
     try:
-        lead = get(lead_id)
+        lead = get(deps, lead_id)
     except NotFound:
         raise ValidationError(f"lead {lead_id} does not exist", {"field": field}) from None
     if lead.archived_at is not None:
@@ -285,78 +247,57 @@ def require_live(lead_id: str, field: str = "leadId") -> Lead:
     return lead
 
 
-def mark_contacted(lead_id: str, at: datetime) -> None:
-    """A call connected or an SMS went out: record the contact, and move a `new` lead to
-    `contacted` (with its funnel counters, in one transaction). Never fails the caller's work:
-    the webhook that triggers it has already been recorded."""
-    providers.settings()
-    for _ in range(3):
-        try:
-            lead = Lead.get(lead_id, consistent_read=True)
-        except DoesNotExist:
-            return
-        if lead.status != "new" or lead.archived_at is not None:
-            # Only the timestamp: no version bump, so nobody's open edit turns stale.
-            Lead._get_connection().update_item(
-                lead_id, actions=[Lead.last_contacted_at.set(at)], condition=Lead.id.exists()
-            )
-            return
+def contact_ops(lead: Lead, at: datetime) -> list[Op]:
+    """What an outbound contact does to `lead` as it was read: a live `new` lead moves to
+    `contacted` (on the condition that its version is still the one read, with its funnel
+    counters); any other lead only gets `lastContactedAt` (no version bump, so nobody's open
+    edit turns stale). If the lead changed since it was read, the transaction fails (`lead`)
+    and the caller falls back on `mark_contacted`, which reads again."""
+    if lead.status == "new" and lead.archived_at is None:
         lead.status = "contacted"
         lead.last_contacted_at = at
         lead.updated_at = at
-        lead.sync_index_keys()
-        try:
-            _save(lead, old_status="new", old_phone=lead.phone)
+        return [
+            Put("lead", lead),
+            funnel("funnel", counters.lead_status_deltas("new", "contacted")),
+        ]
+    return [Update("lead", Lead, lead.id, {"last_contacted_at": at})]
+
+
+def mark_contacted(deps: Deps, lead_id: str, at: datetime) -> None:
+    """A call connected or an SMS went out: record the contact, and move a `new` lead to
+    `contacted` (with its funnel counters, in one transaction). Never fails the caller's work:
+    the webhook that triggers it has already been recorded."""
+    for _ in range(_CONTACT_ATTEMPTS):
+        lead = deps.store.leads.get(lead_id, consistent=True)
+        if lead is None:
             return
-        except Conflict:
+        if lead.status != "new" or lead.archived_at is not None:
+            # One field, no transaction needed; a lead gone meanwhile needs nothing.
+            with contextlib.suppress(ConditionFailed):
+                deps.store.write(Update("lead", Lead, lead.id, {"last_contacted_at": at}))
+            return
+        try:
+            deps.store.transact(contact_ops(lead, at))
+            return
+        except TransactionFailed:
             continue  # edited meanwhile: read again and decide again
 
 
-def contact_in(tx: TransactWrite, lead: Lead, at: datetime) -> None:
-    """Add to `tx` what an outbound contact does to `lead` as it was read: a live `new` lead
-    moves to `contacted` (on the condition that its version is still the one read, with its
-    funnel counters); any other lead only gets `lastContactedAt` (no version bump, so nobody's
-    open edit turns stale). If the lead changed since it was read, the transaction fails and
-    the caller falls back on `mark_contacted`, which reads again."""
-    if lead.status == "new" and lead.archived_at is None:
-        tx.update(
-            Lead(id=lead.id, version=lead.version),  # version condition and increment
-            [
-                Lead.status.set("contacted"),
-                Lead.gsi_status.set("contacted"),
-                Lead.last_contacted_at.set(at),
-                Lead.updated_at.set(at),
-            ],
-        )
-        tx.update(
-            counters.funnel_item(),
-            counters.add_actions(counters.lead_status_deltas("new", "contacted")),
-        )
-        return
-    # TransactWrite.update always versions a versioned model; this one update must not.
-    operation = Lead._get_connection().get_operation_kwargs(
-        lead.id, key=KEY, actions=[Lead.last_contacted_at.set(at)], condition=Lead.id.exists()
-    )
-    tx._update_items.append(operation)
-
-
-def set_sms_opt_out(lead_id: str, opted_out: bool, at: datetime) -> bool:
-    """Set or clear the lead's SMS opt-out without reading it: one conditional UpdateItem that
+def set_sms_opt_out(deps: Deps, lead_id: str, opted_out: bool, at: datetime) -> bool:
+    """Set or clear the lead's SMS opt-out without reading it: one conditional update that
     changes (and bumps the version of) the lead only when the flag really changes, so a repeated
     STOP is free and an edit racing with it gets its 409. True if the flag changed."""
-    providers.settings()
-    actions = [
-        Lead.sms_opt_out.set(opted_out),
-        Lead.updated_at.set(at),
-        Lead.version.add(1),
-    ]
-    differs = Lead.sms_opt_out.does_not_exist() | (Lead.sms_opt_out != opted_out)
+    update = Update(
+        "lead",
+        Lead,
+        lead_id,
+        {"sms_opt_out": opted_out, "updated_at": at},
+        when={"sms_opt_out": Ne(opted_out)},
+        bump_version=True,
+    )
     try:
-        Lead._get_connection().update_item(
-            lead_id, actions=actions, condition=Lead.id.exists() & differs
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False  # already so (or no such lead)
-        raise
+        deps.store.write(update)
+    except ConditionFailed:
+        return False  # already so (or no such lead)
     return True

@@ -24,22 +24,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chalicelib import clock, providers
-from chalicelib.db import counters
-from chalicelib.db.models import Call, Message, Stats, TeamMember
+from chalicelib import clock
+from chalicelib.domain import counters
+from chalicelib.domain.records import TeamMember
+from chalicelib.domain.statuses import CALL_FINAL_ORDER, LEAD_LEG_FINAL_ORDER, SMS_FINAL_ORDER
 from chalicelib.errors import ValidationError
 from chalicelib.schemas import LEAD_STATUSES
-from chalicelib.services import calls, team
+from chalicelib.services import calls
+from chalicelib.services.deps import Deps
 
 log = logging.getLogger("coldcall")
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
-CALL_FINAL = ("completed", "busy", "no-answer", "failed", "canceled")
-LEAD_LEG_FINAL = (*CALL_FINAL, calls.NOT_CONNECTED)
-SMS_FINAL = ("delivered", "undelivered", "failed")
+CALL_FINAL = CALL_FINAL_ORDER
+LEAD_LEG_FINAL = LEAD_LEG_FINAL_ORDER
+SMS_FINAL = SMS_FINAL_ORDER
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -83,38 +83,16 @@ def _days(start: date, end: date) -> list[str]:
 # ---------------------------------------------------------------- reads
 
 
-def day_items(start: str, end: str) -> dict[str, dict[str, int]]:
+def day_items(deps: Deps, start: str, end: str) -> dict[str, dict[str, int]]:
     """The counters of every day item in [start, end]: one Query (a page holds 1 MB, about a
     year of days for a team of dozens, so a longer range or a much larger team reads a page
     more; never more because of how many calls or messages there were)."""
-    client = providers.connection().client
-    out: dict[str, dict[str, int]] = {}
-    request: dict[str, Any] = {
-        "TableName": Stats.Meta.table_name,
-        "KeyConditionExpression": "#s = :s AND #d BETWEEN :a AND :b",
-        "ExpressionAttributeNames": {"#s": "scope", "#d": "day"},
-        "ExpressionAttributeValues": {
-            ":s": {"S": counters.ALL_SCOPE},
-            ":a": {"S": start},
-            ":b": {"S": end},
-        },
-    }
-    while True:
-        resp = client.query(**request)
-        for item in resp.get("Items", []):
-            out[item["day"]["S"]] = counters.counters_of(item)
-        if "LastEvaluatedKey" not in resp:
-            return out
-        request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return deps.store.stats.range(counters.ALL_SCOPE, start, end)
 
 
-def funnel() -> dict[str, int]:
-    client = providers.connection().client
-    resp = client.get_item(
-        TableName=Stats.Meta.table_name,
-        Key={"scope": {"S": counters.FUNNEL_SCOPE}, "day": {"S": counters.FUNNEL_DAY}},
-    )
-    return counters.counters_of(resp.get("Item"))
+def funnel(deps: Deps) -> dict[str, int]:
+    item = deps.store.stats.item(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY)
+    return item.counters if item is not None else {}
 
 
 # ---------------------------------------------------------------- the dashboard
@@ -141,15 +119,15 @@ _MEMBER_COUNTERS = {
 }
 
 
-def dashboard(raw_from: str | None, raw_to: str | None) -> dict[str, Any]:
+def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str, Any]:
     """The body of GET /dashboard/stats (API.md)."""
-    s = providers.settings()
-    today = date.fromisoformat(clock.business_day(clock.now(), s.stats_timezone))
+    s = deps.settings
+    today = date.fromisoformat(clock.business_day(deps.clock.now(), s.stats_timezone))
     start, end = parse_range(raw_from, raw_to, today)
     days = _days(start, end)
-    items = day_items(days[0], days[-1])
-    live = funnel()
-    members = team.all_members()
+    items = day_items(deps, days[0], days[-1])
+    live = funnel(deps)
+    members = deps.store.members.all()
 
     totals: Counter[str] = Counter()
     per_member: dict[str, Counter[str]] = {}
@@ -187,7 +165,7 @@ def dashboard(raw_from: str | None, raw_to: str | None) -> dict[str, Any]:
         "timezone": s.stats_timezone,
         "leads": {
             "total": live.get("total", 0),
-            "byStatus": {st: live.get(f"status#{st}", 0) for st in LEAD_STATUSES},
+            "byStatus": {st: live.get(counters.lead_status(st), 0) for st in LEAD_STATUSES},
         },
         "calls": {
             "placed": placed,
@@ -262,62 +240,10 @@ def is_derived(name: str) -> bool:
     return name in _DERIVED_NAMES or _DERIVED_MEMBER.fullmatch(name) is not None
 
 
-def derive_calls(records: Iterable[Call]) -> Counter[str]:
-    """The day counters the calls of a day should have produced (services/calls.py moves the
-    same counters one transition at a time)."""
-    out: Counter[str] = Counter()
-    for call in records:
-        member = call.team_member_id
-        out[counters.CALLS_PLACED] += 1
-        out[counters.member(member, "calls")] += 1
-        if call.status in calls.FINAL:
-            out[counters.call_status(call.status)] += 1
-        if call.lead_leg_status in calls.LEAD_FINAL:
-            out[counters.lead_leg_status(call.lead_leg_status)] += 1
-            if call.lead_leg_status == "completed":
-                talk = max(0, int(call.talk_seconds or 0))
-                out[counters.CALLS_CONNECTED] += 1
-                out[counters.member(member, "connected")] += 1
-                out[counters.TALK_SECONDS] += talk
-                out[counters.member(member, "talk")] += talk
-    return out
-
-
-def derive_messages(records: Iterable[Message]) -> Counter[str]:
-    """The day counters the messages of a day should have produced (the SMS service moves
-    them: every outbound message created is `sms#sent` and its member's `sms`; its final status
-    `sms#<status>`; every inbound message `sms#inbound`)."""
-    out: Counter[str] = Counter()
-    for message in records:
-        if message.direction == "inbound":
-            out[counters.SMS_INBOUND] += 1
-            continue
-        out[counters.SMS_SENT] += 1
-        if message.team_member_id:
-            out[counters.member(message.team_member_id, "sms")] += 1
-        if message.status in SMS_FINAL:
-            out[counters.sms_status(message.status)] += 1
-    return out
-
-
-def derive_day(day: str) -> dict[str, int]:
-    """Counters of one day from its records: two Queries on the by-day indexes (paged)."""
-    call_rows = Call.by_day.query(
-        day,
-        attributes_to_get=[
-            "id",
-            "day",
-            "team_member_id",
-            "status",
-            "lead_leg_status",
-            "talk_seconds",
-        ],
-    )
-    message_rows = Message.by_day.query(
-        day, attributes_to_get=["id", "day", "team_member_id", "direction", "status"]
-    )
-    total = derive_calls(call_rows) + derive_messages(message_rows)
-    return {k: v for k, v in total.items() if v}
+def derive_day(deps: Deps, day: str) -> dict[str, int]:
+    """Counters of one day from its records: two Queries on the by-day indexes (paged), summed
+    with the same rule the live transitions use (`domain.counters`)."""
+    return counters.of_day(deps.store.calls.rows_on(day), deps.store.messages.rows_on(day))
 
 
 @dataclass
@@ -353,54 +279,12 @@ class RollupRaceLost(Exception):
     """Live updates kept landing between the rollup's read and write of one day."""
 
 
-def _read_day_item(day: str) -> dict[str, Any] | None:
-    client = providers.connection().client
-    resp = client.get_item(
-        TableName=Stats.Meta.table_name,
-        Key={"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}},
-        ConsistentRead=True,
-    )
-    item: dict[str, Any] | None = resp.get("Item")
-    return item
-
-
-def _derived_part(item: Mapping[str, Any] | None) -> dict[str, int]:
-    return {k: v for k, v in counters.counters_of(item).items() if v and is_derived(k)}
-
-
-def _overwrite(day: str, item: Mapping[str, Any] | None, derived: Mapping[str, int]) -> bool:
-    """Put the day item back with `derived` in place of its derived counters and everything else
-    as read, on the condition that its revision is still the one read. False on a lost race.
-
-    A whole-item Put, not an UpdateExpression: a day of a large team has hundreds of counters,
-    more than an update expression's 4 KB allow."""
-    kept = {k: v for k, v in (item or {}).items() if not (is_derived(k) and "N" in v)}
-    rev = counters.counters_of(item).get(counters.REVISION)
-    new_item: dict[str, Any] = {
-        **kept,
-        "scope": {"S": counters.ALL_SCOPE},
-        "day": {"S": day},
-        counters.REVISION: {"N": str((rev or 0) + 1)},
-        **{k: {"N": str(v)} for k, v in sorted(derived.items())},
-    }
-    request: dict[str, Any] = {"TableName": Stats.Meta.table_name, "Item": new_item}
-    if rev is None:
-        request["ConditionExpression"] = "attribute_not_exists(#rev)"
-        request["ExpressionAttributeNames"] = {"#rev": counters.REVISION}
-    else:
-        request["ConditionExpression"] = "#rev = :rev"
-        request["ExpressionAttributeNames"] = {"#rev": counters.REVISION}
-        request["ExpressionAttributeValues"] = {":rev": {"N": str(rev)}}
-    try:
-        providers.connection().client.put_item(**request)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+def _derived_part(values: Mapping[str, int]) -> dict[str, int]:
+    return {k: v for k, v in values.items() if v and is_derived(k)}
 
 
 def rollup_day(
+    deps: Deps,
     day: str,
     settle_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -422,17 +306,21 @@ def rollup_day(
     report = DayReport(day)
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         report.attempts = attempt
-        item = _read_day_item(day)
-        stored = _derived_part(item)
-        derived = derive_day(day)
+        item = deps.store.stats.item(counters.ALL_SCOPE, day, consistent=True)
+        values = item.counters if item is not None else {}
+        stored = _derived_part(values)
+        derived = derive_day(deps, day)
         if derived == stored:
             return report
         if settle > 0:
             sleep(settle)
-        derived = derive_day(day)
+        derived = derive_day(deps, day)
         if derived == stored:
             return report
-        if _overwrite(day, item, derived):
+        # Everything not derived (conversions, anything a later feature adds) is kept as read.
+        kept = {k: v for k, v in values.items() if not is_derived(k)}
+        revision = item.revision if item is not None else None
+        if deps.store.stats.replace(counters.ALL_SCOPE, day, {**kept, **derived}, revision):
             report.changed = True
             report.fixed = {
                 k: [stored.get(k, 0), derived.get(k, 0)]
@@ -444,6 +332,7 @@ def rollup_day(
 
 
 def rollup(
+    deps: Deps,
     moment: datetime | None = None,
     settle_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -451,11 +340,11 @@ def rollup(
     """The scheduled job: settle stale calls, then recompute today's and yesterday's counters
     (business days in STATS_TIMEZONE). One failing part does not stop the others."""
     started = time.perf_counter()
-    s = providers.settings()
-    at = moment or clock.now()
+    s = deps.settings
+    at = moment or deps.clock.now()
     report = RollupReport()
     try:
-        rec = calls.reconcile_stale(at)
+        rec = calls.reconcile_stale(deps, at)
         report.reconciled = {"examined": rec.examined, "settled": rec.settled, "errors": rec.errors}
     except Exception as exc:  # the counters still get their repair
         log.exception("rollup: reconciler failed")
@@ -468,7 +357,7 @@ def rollup(
     )
     for day in days:
         try:
-            report.days.append(rollup_day(day, settle_seconds, sleep))
+            report.days.append(rollup_day(deps, day, settle_seconds, sleep))
         except Exception as exc:
             log.exception("rollup: day %s failed", day)
             report.errors.append(f"{day}: {type(exc).__name__}: {exc}")

@@ -4,58 +4,68 @@ messages keep a name."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from chalicelib import phone as phones
-from chalicelib import providers
-from chalicelib.clock import new_id, now
-from chalicelib.db import cursor as cursors
-from chalicelib.db.models import TeamMember
-from chalicelib.db.pagination import Page
+from chalicelib.clock import new_id
+from chalicelib.domain.records import TeamMember
 from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
-from chalicelib.schemas import (
-    NULLABLE_MEMBER_FIELDS,
-    TeamMemberCreate,
-    TeamMemberUpdate,
-    explicit_nulls,
-    provided,
-)
+from chalicelib.services.deps import Deps
+from chalicelib.store import cursor as cursors
+from chalicelib.store.base import ConditionFailed, Page, Put
+
+# Fields that may be cleared with an explicit null in a PATCH.
+NULLABLE_MEMBER_FIELDS = frozenset({"email"})
+_STALE = "team member was changed by someone else; reload and try again"
 
 
-def create(body: TeamMemberCreate) -> TeamMember:
-    providers.settings()
-    stamp = now()
+@dataclass(frozen=True)
+class NewMember:
+    name: str
+    phone: str
+    email: str | None = None
+    role: str = "caller"
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Patch:
+    """The fields a client sent (None: clear the field), and the version it edited."""
+
+    values: Mapping[str, Any]
+    version: int | None = None
+
+
+def create(deps: Deps, cmd: NewMember) -> TeamMember:
+    stamp = deps.clock.now()
     member = TeamMember(
         id=new_id(),
-        name=body.name,
-        phone=phones.normalize(body.phone),
-        email=body.email,
-        role=body.role,
-        active=body.active,
+        name=cmd.name,
+        phone=phones.normalize(cmd.phone),
+        email=cmd.email,
+        role=cmd.role,
+        active=cmd.active,
         created_at=stamp,
         updated_at=stamp,
     )
-    member.save()
+    deps.store.write(Put("member", member, if_absent=True))
     return member
 
 
-def get(member_id: str) -> TeamMember:
-    providers.settings()
-    try:
-        return TeamMember.get(member_id)
-    except DoesNotExist:
-        raise not_found("team member", member_id) from None
+def get(deps: Deps, member_id: str) -> TeamMember:
+    member = deps.store.members.get(member_id)
+    if member is None:
+        raise not_found("team member", member_id)
+    return member
 
 
-def all_members() -> list[TeamMember]:
-    """Every member, active or not (one Scan; the leaderboard and the team page use it)."""
-    providers.settings()
-    return sorted(TeamMember.scan(), key=lambda m: m.id)
-
-
-def list_members(active: bool | None, limit: int, cursor: str | None) -> Page[TeamMember]:
+def list_members(
+    deps: Deps, active: bool | None, limit: int, cursor: str | None
+) -> Page[TeamMember]:
     after = cursors.decode(cursor, {"id"})
-    members = [m for m in all_members() if active is None or m.active == active]
+    members = [m for m in deps.store.members.all() if active is None or m.active == active]
     if after is not None:
         members = [m for m in members if m.id > after["id"]["S"]]
     page = members[:limit]
@@ -63,54 +73,42 @@ def list_members(active: bool | None, limit: int, cursor: str | None) -> Page[Te
     return Page(page, cursors.encode({"id": {"S": page[-1].id}}) if more and page else None)
 
 
-def update(member_id: str, body: TeamMemberUpdate) -> TeamMember:
-    member = get(member_id)
-    if body.version is not None and body.version != member.version:
-        raise Conflict(
-            "team member was changed by someone else; reload and try again",
-            {"currentVersion": member.version},
-        )
-    for field, value in provided(body).items():
-        if field == "version":
-            continue
+def update(deps: Deps, member_id: str, patch: Patch) -> TeamMember:
+    member = get(deps, member_id)
+    if patch.version is not None and patch.version != member.version:
+        raise Conflict(_STALE, {"currentVersion": member.version})
+    nulls = {f for f, v in patch.values.items() if v is None} - NULLABLE_MEMBER_FIELDS
+    if nulls:
+        raise ValidationError(f"{sorted(nulls)[0]} cannot be null", {"fields": sorted(nulls)})
+    for field, value in patch.values.items():
         if field == "phone":
             value = phones.normalize(value)
         setattr(member, field, value)
-    for field in explicit_nulls(body, NULLABLE_MEMBER_FIELDS):
-        setattr(member, field, None)
-    nulls = {f for f in body.model_fields_set if getattr(body, f) is None} - NULLABLE_MEMBER_FIELDS
-    nulls.discard("version")
-    if nulls:
-        raise ValidationError(f"{sorted(nulls)[0]} cannot be null", {"fields": sorted(nulls)})
-    member.updated_at = now()
-    _save_versioned(member)
+    member.updated_at = deps.clock.now()
+    _save(deps, member)
     return member
 
 
-def deactivate(member_id: str) -> TeamMember:
-    member = get(member_id)
+def deactivate(deps: Deps, member_id: str) -> TeamMember:
+    member = get(deps, member_id)
     if member.active:
         member.active = False
-        member.updated_at = now()
-        _save_versioned(member)
+        member.updated_at = deps.clock.now()
+        _save(deps, member)
     return member
 
 
-def _save_versioned(member: TeamMember) -> None:
+def _save(deps: Deps, member: TeamMember) -> None:
     try:
-        member.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict(
-                "team member was changed by someone else; reload and try again"
-            ) from None
-        raise
+        deps.store.write(Put("member", member))
+    except ConditionFailed:
+        raise Conflict(_STALE) from None
 
 
-def require_active(member_id: str, field: str = "teamMemberId") -> TeamMember:
+def require_active(deps: Deps, member_id: str, field: str = "teamMemberId") -> TeamMember:
     """The member, who must exist and be active (assignment, calls); else a 400 on `field`."""
     try:
-        member = get(member_id)
+        member = get(deps, member_id)
     except NotFound:
         raise ValidationError(f"team member {member_id} does not exist", {"field": field}) from None
     if not member.active:

@@ -4,23 +4,22 @@ Read the record, decide a change from what was read, and write it on the conditi
 was read still holds, with the day's counters in the same transaction; on a lost race, read
 again and decide again. So a status only moves forward, a final status never changes,
 duplicates and late callbacks change nothing, and concurrent callbacks never lose each other's
-updates.
+updates. The counters a change moves are `domain.counters.change` of the record's
+contribution before and after: the rule the rollup sums over records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
-
-from chalicelib import providers
-from chalicelib.db import counters
-from chalicelib.db.models import Call, Message
+from chalicelib.domain import counters
+from chalicelib.domain.records import Call, Message
 from chalicelib.errors import TelephonyError, not_found
+from chalicelib.services.deps import Deps
+from chalicelib.store.base import Count, Op, TransactionFailed, Update, When
 
 MAX_ATTEMPTS = 5
 
@@ -29,42 +28,41 @@ Record = TypeVar("Record", Call, Message)
 
 @dataclass
 class Change:
-    actions: list[Action]
-    condition: Condition
-    day_deltas: dict[str, int] = field(default_factory=dict)
-
-
-def cancel_reasons(exc: TransactWriteError) -> list[str | None]:
-    """Why each item of a cancelled transaction failed, in the transaction's item order."""
-    return [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+    set: dict[str, Any]
+    when: When = field(default_factory=dict)
 
 
 def apply(
-    model: type[Record], record_id: str, kind: str, decide: Callable[[Record], Change | None]
+    deps: Deps,
+    kind: type[Record],
+    record_id: str,
+    decide: Callable[[Record], Change | None],
 ) -> tuple[Record, bool]:
-    """Apply `decide`'s change to the record; returns (record as read, changed?). `kind` names
-    the record in errors ("call", "message")."""
+    """Apply `decide`'s change to the record; returns (record as read, changed?)."""
+    label = kind.__name__.lower()
+    read: Callable[..., Any] = deps.store.calls.get if kind is Call else deps.store.messages.get
+    count: Callable[[Any], Mapping[str, int]] = (
+        counters.of_call if kind is Call else counters.of_message
+    )
     for _ in range(MAX_ATTEMPTS):
-        try:
-            record = model.get(record_id, consistent_read=True)
-        except DoesNotExist:
-            raise not_found(kind, record_id) from None
+        record = read(record_id, consistent=True)
+        if record is None:
+            raise not_found(label, record_id)
         change = decide(record)
         if change is None:
             return record, False
+        after = dataclasses.replace(record, **change.set)
+        deltas = counters.change(count(record), count(after))
+        ops: list[Op] = [Update(label, kind, record_id, change.set, when=change.when)]
+        if deltas:
+            ops.append(Count("day", counters.ALL_SCOPE, record.day, deltas, revise=True))
         try:
-            with providers.transaction() as tx:
-                tx.update(model(id=record_id), change.actions, condition=change.condition)
-                if change.day_deltas:
-                    tx.update(
-                        counters.day_item(record.day), counters.day_actions(change.day_deltas)
-                    )
-        except TransactWriteError as exc:
-            reasons = cancel_reasons(exc)
-            if (reasons and reasons[0] == "ConditionalCheckFailed") or (
-                "TransactionConflict" in reasons
-            ):
+            deps.store.transact(ops)
+        except TransactionFailed as exc:
+            if label in exc.failed or exc.conflict:
                 continue
             raise
         return record, True
-    raise TelephonyError(f"{kind} status is changing too fast; try again", {f"{kind}Id": record_id})
+    raise TelephonyError(
+        f"{label} status is changing too fast; try again", {f"{label}Id": record_id}
+    )

@@ -2,18 +2,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.db import counters
-from chalicelib.db.models import Call, Stats
+from chalicelib.domain.records import Call
+from chalicelib.providers import deps
+from chalicelib.store.base import Update
 from chalicelib.telephony.base import CallState, TelephonyFailure
-from tests.api.test_leads import funnel
 from tests.conftest import post_webhook
+from tests.helpers import day_counters, funnel, store
 
 CALLER_ID = "+15005550006"
-
-
-def day_counters(day="2026-11-23"):
-    raw = Stats._get_connection().get_item(counters.ALL_SCOPE, day).get("Item")
-    return {k: v for k, v in counters.counters_of(raw).items() if v and k != "rev"}
 
 
 @pytest.fixture
@@ -424,13 +420,13 @@ def test_reconciler_settles_stale_calls_from_twilio(api, setup, telephony, clock
         children=[CallState(sid="CAchild", status="completed", duration_seconds=55)],
     )
     # a call that never got a SID (the request died after creating it)
-    never = Call.get(place(api, member, lead)[1]["id"])
-    Call(id=never.id).update(actions=[Call.twilio_sid.remove()])
-    clock.set(clock.now + timedelta(minutes=5))
+    never = store().calls.get(place(api, member, lead)[1]["id"])
+    store().write(Update("unplace", Call, never.id, {"twilio_sid": None}))
+    clock.set(clock.now() + timedelta(minutes=5))
     _, fresh, _ = place(api, member, lead)
-    clock.set(clock.now + timedelta(minutes=12))
+    clock.set(clock.now() + timedelta(minutes=12))
 
-    report = calls.reconcile_stale(clock.now)
+    report = calls.reconcile_stale(deps(), clock.now())
     assert (report.examined, report.settled, report.errors) == (2, 2, 0)
     _, got, _ = api.get(f"/calls/{stale['id']}")
     assert got["status"] == "completed" and got["talkSeconds"] == 55
@@ -438,5 +434,5 @@ def test_reconciler_settles_stale_calls_from_twilio(api, setup, telephony, clock
     assert gone["status"] == "failed" and gone["errorCode"] == "not_placed"
     _, young, _ = api.get(f"/calls/{fresh['id']}")
     assert young["status"] == "queued"
-    again = calls.reconcile_stale(clock.now)
+    again = calls.reconcile_stale(deps(), clock.now())
     assert again.settled == 0

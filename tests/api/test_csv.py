@@ -1,7 +1,7 @@
 import csv
 import io
 
-from tests.api.test_leads import funnel
+from tests.helpers import funnel
 
 CSV = {"Content-Type": "text/csv"}
 

@@ -1,10 +1,5 @@
-from chalicelib.db import counters
-from chalicelib.db.models import LeadPhone, Stats
-
-
-def funnel():
-    raw = Stats._get_connection().get_item(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY)
-    return {k: v for k, v in counters.counters_of(raw.get("Item")).items() if v}
+from chalicelib.providers import deps
+from tests.helpers import funnel, store
 
 
 def test_create_normalises_phone_and_derives_timezone(api):
@@ -112,12 +107,12 @@ def test_concurrent_edit_between_read_and_write_is_a_conflict(api, make_lead):
     from chalicelib.services import leads
 
     lead = make_lead()
-    mine = leads.get(lead["id"])
+    mine = leads.get(deps(), lead["id"])
     api.patch(f"/leads/{lead['id']}", {"name": "Theirs"})
     mine.name = "Mine"
     with pytest.raises(Conflict):
-        leads._save(mine, old_status=mine.status, old_phone=mine.phone)
-    assert leads.get(lead["id"]).name == "Theirs"
+        leads._save(deps(), mine, old_status=mine.status, old_phone=mine.phone)
+    assert leads.get(deps(), lead["id"]).name == "Theirs"
 
 
 def test_phone_change_moves_the_guard(api, make_lead):
@@ -127,8 +122,8 @@ def test_phone_change_moves_the_guard(api, make_lead):
     assert status == 409 and err["error"]["details"]["existingLeadId"] == other["id"]
     status, moved, _ = api.patch(f"/leads/{lead['id']}", {"phone": "+14155550100"})
     assert status == 200 and moved["timezone"] == "America/Los_Angeles"
-    assert LeadPhone.get("+14155550100").lead_id == lead["id"]
-    assert LeadPhone.count("+12125550142") == 0
+    assert store().leads.id_by_phone("+14155550100") == lead["id"]
+    assert store().leads.id_by_phone("+12125550142") is None
     status, _, _ = api.post("/leads", {"name": "Reuse", "phone": "+12125550142"})
     assert status == 201
 

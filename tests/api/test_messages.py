@@ -6,22 +6,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.db import counters
-from chalicelib.db.models import Message, MessageSid
 from chalicelib.telephony.base import TelephonyFailure
-from tests.api.test_leads import funnel
 from tests.conftest import post_webhook
+from tests.helpers import day_counters, dynamo, funnel, store
 
 SENDER = "+15005550006"
 LEAD_PHONE = "+12125550142"
 SID = "SM" + "ab" * 16
-
-
-def day_counters(day="2026-11-23"):
-    from chalicelib.db.models import Stats
-
-    raw = Stats._get_connection().get_item(counters.ALL_SCOPE, day).get("Item")
-    return {k: v for k, v in counters.counters_of(raw).items() if v and k != "rev"}
 
 
 @pytest.fixture
@@ -38,7 +29,7 @@ def send(api, lead, **over):
 
 
 def get_message(message_id):
-    return Message.get(message_id, consistent_read=True)
+    return store().messages.get(message_id, consistent=True)
 
 
 def thread(api, lead):
@@ -106,13 +97,17 @@ def test_lead_edited_between_read_and_send_still_gets_contacted(api, setup, monk
     from chalicelib.services import leads
 
     _, lead = setup
-    original = leads.contact_in
+    original = leads.contact_ops
 
-    def edit_first(tx, read, at):
-        api.patch(f"/leads/{lead['id']}", {"notes": "edited meanwhile"})
-        original(tx, read, at)
+    edited = []
 
-    monkeypatch.setattr(leads, "contact_in", edit_first)
+    def edit_first(read, at):
+        if not edited:  # once: the fallback's fresh read must then succeed
+            edited.append(True)
+            api.patch(f"/leads/{lead['id']}", {"notes": "edited meanwhile"})
+        return original(read, at)
+
+    monkeypatch.setattr(leads, "contact_ops", edit_first)
     status, msg, _ = send(api, lead)
     assert status == 201
     assert get_message(msg["id"]).twilio_sid == msg["twilioSid"]
@@ -269,7 +264,7 @@ def test_unconfigured_twilio_is_502_and_stores_nothing(api, setup, monkeypatch):
     from chalicelib import providers
 
     _, lead = setup
-    providers.set_telephony(None)
+    providers.override(telephony=None)
     monkeypatch.delenv("TWILIO_ACCOUNT_SID")
     from chalicelib.config import reset_settings
 
@@ -540,7 +535,7 @@ def test_inbound_redelivery_stores_one_message(api, setup, ddb_requests):
     assert ddb_requests.total <= 3
     assert [m["twilioSid"] for m in thread(api, lead)] == [SID]
     assert day_counters() == {"sms#inbound": 1}
-    assert MessageSid.get(SID).message_id == thread(api, lead)[0]["id"]
+    assert dynamo().tables.m.MessageSid.get(SID).message_id == thread(api, lead)[0]["id"]
 
 
 def test_inbound_from_an_unknown_number_creates_the_lead(api, telephony, clock, ddb_requests):
@@ -712,7 +707,7 @@ def test_conversation_is_oldest_first_and_paginated(api, setup, clock):
     _, lead = setup
     bodies = []
     for i in range(5):
-        clock.set(clock.now + timedelta(seconds=1))
+        clock.set(clock.now() + timedelta(seconds=1))
         if i % 2:
             inbound(api, f"reply {i}", sender=LEAD_PHONE)
             bodies.append(f"reply {i}")
@@ -767,7 +762,8 @@ def test_send_needs_the_token(api, setup):
 def test_a_status_callback_that_loses_a_race_decides_again(api, setup, monkeypatch):
     _, lead = setup
     _, msg, _ = send(api, lead)
-    real_get = Message.get
+    repo = store().messages
+    real_get = repo.get
     raced = []
 
     def racing_get(*args, **kwargs):
@@ -778,28 +774,27 @@ def test_a_status_callback_that_loses_a_race_decides_again(api, setup, monkeypat
             assert status_hook(api, msg["id"], "delivered")[0] == 200
         return got
 
-    monkeypatch.setattr(Message, "get", staticmethod(racing_get))
+    monkeypatch.setattr(repo, "get", racing_get)
     assert status_hook(api, msg["id"], "sent")[0] == 200
-    monkeypatch.setattr(Message, "get", real_get)
+    monkeypatch.setattr(repo, "get", real_get)
     assert get_message(msg["id"]).status == "delivered"
     assert day_counters() == {"sms#sent": 1, "sms#delivered": 1}
 
 
 def test_two_first_texts_from_one_unknown_number_make_one_lead(api, telephony, clock, monkeypatch):
-    from chalicelib.services import messages
-
-    real_lookup = messages._lead_id_by_phone
+    repo = store().leads
+    real_lookup = repo.id_by_phone
     raced = []
 
-    def racing_lookup(phone):
-        found = real_lookup(phone)
+    def racing_lookup(phone, **kwargs):
+        found = real_lookup(phone, **kwargs)
         if not raced:
             raced.append(True)
             # the other text creates the lead after this one looked and found nothing
             assert inbound(api, "second", sender=phone)[0] == 200
         return found
 
-    monkeypatch.setattr(messages, "_lead_id_by_phone", racing_lookup)
+    monkeypatch.setattr(repo, "id_by_phone", racing_lookup)
     assert inbound(api, "first", sender="+14155550125")[0] == 200
     (lead,) = api.get("/leads")[1]["items"]
     assert sorted(m["body"] for m in thread(api, lead)) == ["first", "second"]

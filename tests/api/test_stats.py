@@ -9,12 +9,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib import providers
 from chalicelib.clock import new_id
-from chalicelib.db import counters
-from chalicelib.db.models import Call, Message, Stats
-from tests.api.test_calls import day_counters, lead_leg, member_leg, place
-from tests.api.test_leads import funnel
+from chalicelib.domain import counters
+from chalicelib.domain.records import Message
+from chalicelib.providers import deps
+from chalicelib.store.base import CallRow, Put
+from tests.api.test_calls import lead_leg, member_leg, place
+from tests.helpers import (
+    day_counters,
+    day_revision,
+    delete_day,
+    dynamo,
+    funnel,
+    put_day,
+    stats_table,
+)
 
 TODAY = "2026-11-23"  # the clock fixture's day
 
@@ -26,16 +35,8 @@ def stats(api, query=""):
 
 
 def raw_day(day=TODAY):
-    return (
-        Stats._get_connection().get_item(counters.ALL_SCOPE, day, consistent_read=True).get("Item")
-    )
-
-
-def put_day(day, values):
-    """Write a day item's counters directly (as if the live path had built them)."""
-    item = {"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}}
-    item.update({k: {"N": str(v)} for k, v in values.items()})
-    providers.connection().client.put_item(TableName=Stats.Meta.table_name, Item=item)
+    key = {"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}}
+    return dynamo().client.get_item(TableName=stats_table(), Key=key, ConsistentRead=True)["Item"]
 
 
 @pytest.fixture
@@ -289,26 +290,22 @@ def test_leaderboard_lists_active_members_and_inactive_ones_with_activity(
 
 def spread_calls(n, members, days=30, end=date(2026, 11, 23), seed=7):
     """n calls over `days` days written straight as day items: the counters the live path would
-    have built for them (services/stats.derive_calls is the same rule the rollup uses)."""
-    from chalicelib.services import stats as service
-
+    have built for them (domain.counters is the rule both the live path and the rollup use)."""
     rng = random.Random(seed)
-    by_day: dict[str, list[Call]] = {}
+    by_day: dict[str, list[CallRow]] = {}
     for _ in range(n):
         day = (end - timedelta(days=rng.randrange(days))).isoformat()
         leg = rng.choice(["completed", "completed", "busy", "no-answer", "not-connected"])
         by_day.setdefault(day, []).append(
-            Call(
-                id=new_id(),
+            CallRow(
                 team_member_id=rng.choice(members),
                 status="completed",
                 lead_leg_status=leg,
                 talk_seconds=rng.randrange(5, 300) if leg == "completed" else None,
-                day=day,
             )
         )
     for day, rows in by_day.items():
-        put_day(day, {**service.derive_calls(rows), "rev": len(rows)})
+        put_day(day, {**counters.of_day(rows, []), "rev": len(rows)})
 
 
 @pytest.mark.parametrize("n", [100, 20_000])
@@ -402,11 +399,11 @@ def test_days_are_bucketed_in_stats_timezone_across_midnight(api, setup, clock, 
     daily = {d["date"]: (d["calls"], d["talkSeconds"]) for d in body["daily"]}
     assert daily["2026-11-23"] == (1, 10) and daily["2026-11-24"] == (1, 20)
     # in UTC both calls were on the 23rd; the stored records say which business day they had
-    assert sorted(c.day for c in Call.scan()) == ["2026-11-23", "2026-11-24"]
+    assert sorted(c.day for c in dynamo().tables.m.Call.scan()) == ["2026-11-23", "2026-11-24"]
     # the rollup agrees with the live counters on both Tokyo days
     from chalicelib.services import stats as service
 
-    report = service.rollup(settle_seconds=0)
+    report = service.rollup(deps(), settle_seconds=0)
     assert [d.day for d in report.days] == ["2026-11-23", "2026-11-24"]
     assert not report.changed
 
@@ -431,11 +428,11 @@ def test_rollup_repairs_a_corrupted_day_and_keeps_conversions(api, setup, make_l
     del item["connected"]
     item[f"m#{member['id']}#talk"] = {"N": "7"}
     item["sms#sent"] = {"N": "3"}
-    providers.connection().client.put_item(TableName=Stats.Meta.table_name, Item=item)
+    dynamo().client.put_item(TableName=stats_table(), Item=item)
     assert stats(api) != before
-    rev = counters.counters_of(raw_day())["rev"]
+    rev = day_revision()
 
-    report = service.rollup(settle_seconds=0)
+    report = service.rollup(deps(), settle_seconds=0)
     today = next(d for d in report.days if d.day == TODAY)
     assert today.changed and report.changed
     assert today.fixed == {
@@ -445,11 +442,11 @@ def test_rollup_repairs_a_corrupted_day_and_keeps_conversions(api, setup, make_l
         "sms#sent": [3, 0],
     }
     assert day_counters() == right  # converted kept as it was
-    assert counters.counters_of(raw_day())["rev"] == rev + 1
+    assert day_revision() == rev + 1
     assert stats(api) == before
 
     ddb_requests.reset()
-    again = service.rollup(settle_seconds=0)
+    again = service.rollup(deps(), settle_seconds=0)
     assert not again.changed and all(d.attempts == 1 for d in again.days)
     assert "PutItem" not in ddb_requests.calls and "UpdateItem" not in ddb_requests.calls
     assert set(ddb_requests.calls) <= {"GetItem", "Query"}  # never a Scan
@@ -462,8 +459,8 @@ def test_rollup_rebuilds_a_missing_day_item_from_the_records(api, setup):
     member, lead = setup
     connected_call(api, member, lead, talk=15)
     right = day_counters()
-    Stats._get_connection().delete_item(counters.ALL_SCOPE, TODAY)
-    assert service.rollup(settle_seconds=0).changed
+    delete_day(TODAY)
+    assert service.rollup(deps(), settle_seconds=0).changed
     assert day_counters() == right
 
 
@@ -474,7 +471,7 @@ def test_rollup_derives_message_counters(api, setup):
     stamp = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
     def message(direction, status, member_id=member["id"]):
-        Message(
+        record = Message(
             id=new_id(),
             lead_id=lead["id"],
             team_member_id=member_id,
@@ -486,13 +483,14 @@ def test_rollup_derives_message_counters(api, setup):
             day=TODAY,
             created_at=stamp,
             updated_at=stamp,
-        ).save()
+        )
+        deps().store.write(Put("message", record))
 
     for status in ("delivered", "delivered", "undelivered", "failed", "sent", "queued"):
         message("outbound", status)
     message("outbound", "delivered", member_id=None)  # sent by the system, no member
     message("inbound", "received", member_id=None)
-    assert service.rollup(settle_seconds=0).changed
+    assert service.rollup(deps(), settle_seconds=0).changed
     assert day_counters() == {
         "sms#sent": 7,
         "sms#delivered": 3,
@@ -522,25 +520,25 @@ def test_rollup_never_loses_an_increment_landing_between_its_read_and_write(
     connected_call(api, member, lead, talk=30)
     _, live, _ = place(api, member, lead)
     # drift the rollup will want to repair
-    put_day(TODAY, {**day_counters(), "calls": 50, "rev": counters.counters_of(raw_day())["rev"]})
+    put_day(TODAY, {**day_counters(), "calls": 50, "rev": day_revision()})
     real = service.derive_day
     queries = []
 
-    def derive_with_a_webhook_in_between(day):
+    def derive_with_a_webhook_in_between(d, day):
         if day != TODAY:
-            return real(day)
+            return real(d, day)
         queries.append(day)
         # attempt 1 reads the day item, derives (query 1), settles, derives again (query 2)
         # and writes: the live webhook lands at the chosen point, once
         if when == "before the first query" and len(queries) == 1:
             lead_leg(api, live["id"], "completed", CallDuration="25")
-        result = real(day)
+        result = real(d, day)
         if (when, len(queries)) in {("after the first query", 1), ("just before the write", 2)}:
             lead_leg(api, live["id"], "completed", CallDuration="25")
         return result
 
     monkeypatch.setattr(service, "derive_day", derive_with_a_webhook_in_between)
-    report = service.rollup(settle_seconds=0)
+    report = service.rollup(deps(), settle_seconds=0)
     today = next(d for d in report.days if d.day == TODAY)
     assert today.changed and today.attempts == 2  # the first write lost the race, on purpose
     c = day_counters()
@@ -559,8 +557,8 @@ def test_rollup_waits_out_index_lag_before_overwriting(api, setup, monkeypatch):
     real = service.derive_day
     views = []
 
-    def lagging(day):
-        full = real(day)
+    def lagging(d, day):
+        full = real(d, day)
         views.append(day)
         if len(views) == 1:  # the index has not caught up with the last transition yet
             return {k: v for k, v in full.items() if k not in ("connected", "talk")}
@@ -568,7 +566,7 @@ def test_rollup_waits_out_index_lag_before_overwriting(api, setup, monkeypatch):
 
     slept = []
     monkeypatch.setattr(service, "derive_day", lagging)
-    day = service.rollup_day(TODAY, settle_seconds=5, sleep=slept.append)
+    day = service.rollup_day(deps(), TODAY, settle_seconds=5, sleep=slept.append)
     assert slept == [5] and not day.changed
     assert day_counters() == right
 
@@ -585,12 +583,12 @@ def test_rollup_runs_the_stale_call_reconciler(api, setup, telephony, clock):
         duration_seconds=70,
         children=[CallState(sid="CAchild", status="completed", duration_seconds=55)],
     )
-    clock.set(clock.now + timedelta(minutes=20))
-    report = service.rollup(settle_seconds=0)
+    clock.set(clock.now() + timedelta(minutes=20))
+    report = service.rollup(deps(), settle_seconds=0)
     assert report.reconciled == {"examined": 1, "settled": 1, "errors": 0}
     assert report.changed and not any(d.changed for d in report.days)  # counters moved live
     assert stats(api)["calls"]["talkSeconds"] == 55
-    assert not service.rollup(settle_seconds=0).changed
+    assert not service.rollup(deps(), settle_seconds=0).changed
 
 
 def test_rollup_reports_a_failing_part_and_does_the_rest(api, setup, monkeypatch):
@@ -601,11 +599,11 @@ def test_rollup_reports_a_failing_part_and_does_the_rest(api, setup, monkeypatch
     connected_call(api, member, lead)
     put_day(TODAY, {"calls": 9, "rev": 1})
 
-    def broken(at):
+    def broken(d, at):
         raise RuntimeError("Twilio is down")
 
     monkeypatch.setattr(calls, "reconcile_stale", broken)
-    report = service.rollup(settle_seconds=0)
+    report = service.rollup(deps(), settle_seconds=0)
     assert report.errors == ["reconcile: RuntimeError: Twilio is down"]
     assert day_counters()["calls"] == 1
     line = service.log_line(report)

@@ -24,7 +24,7 @@ from moto import mock_aws
 with mock_aws():
     from chalice.test import Client
     from chalicelib import providers
-    from chalicelib.db.tables import ensure_tables
+    from chalicelib.store.tables import ensure_tables
     ensure_tables(providers.settings())
     with Client(app.app, stage_name="test") as c:
         r1 = c.http.get("/leads", headers={"Authorization": "Bearer t"})

@@ -1,4 +1,5 @@
-from chalicelib.db import counters
+from chalicelib.domain import counters
+from chalicelib.store.dynamo import counters_of
 
 
 def test_new_lead_adds_to_its_status_and_total():
@@ -25,4 +26,4 @@ def test_no_change_no_delta():
 
 def test_counters_of_reads_numbers_only():
     raw = {"scope": {"S": "all"}, "day": {"S": "2026-11-23"}, "total": {"N": "7"}}
-    assert counters.counters_of(raw) == {"total": 7}
+    assert counters_of(raw) == {"total": 7}

@@ -2,8 +2,8 @@ import base64
 
 import pytest
 
-from chalicelib.db import cursor
 from chalicelib.errors import ValidationError
+from chalicelib.store import cursor
 
 KEYS = {"id", "gsi_all"}
 

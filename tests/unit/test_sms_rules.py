@@ -2,7 +2,10 @@
 
 import pytest
 
-from chalicelib.services.messages import FINAL, opt_keyword, rank, twilio_status
+from chalicelib.domain.sms import opt_keyword
+from chalicelib.domain.statuses import SMS_FINAL as FINAL
+from chalicelib.domain.statuses import sms_rank as rank
+from chalicelib.telephony.webhooks import sms_status as twilio_status
 
 
 @pytest.mark.parametrize(

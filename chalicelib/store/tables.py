@@ -3,41 +3,61 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any
 
+from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
-from chalicelib.db.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS
 
 
-def _ordered(key_schema: Any) -> list[dict[str, str]]:
+def _key_schema(attributes: dict[str, Any]) -> list[dict[str, str]]:
     """HASH before RANGE, as DynamoDB requires."""
-    return sorted(key_schema, key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
+    keys = [(a.attr_name, "HASH") for a in attributes.values() if a.is_hash_key]
+    keys += [(a.attr_name, "RANGE") for a in attributes.values() if a.is_range_key]
+    return [{"AttributeName": name, "KeyType": kind} for name, kind in keys]
+
+
+def _projection(index: GlobalSecondaryIndex[Any]) -> dict[str, Any]:
+    projection = index.Meta.projection
+    out: dict[str, Any] = {"ProjectionType": projection.projection_type}
+    if getattr(projection, "non_key_attributes", None):
+        out["NonKeyAttributes"] = list(projection.non_key_attributes)
+    return out
 
 
 def table_definition(model: type[Model], settings: Settings) -> dict[str, Any]:
-    """The CreateTable request for a model, on-demand billing, GSIs with their projections."""
-    schema = model._get_schema()
+    """The CreateTable request for a model, on-demand billing, GSIs with their projections
+    (read from the model's attributes and indexes through PynamoDB's public API)."""
     attr_defs: dict[str, str] = {}
-    for d in schema["attribute_definitions"]:
-        attr_defs[d["AttributeName"]] = d["AttributeType"]
+    key_schema = _key_schema(model.get_attributes())
+    for attr in model.get_attributes().values():
+        if attr.is_hash_key or attr.is_range_key:
+            attr_defs[attr.attr_name] = attr.attr_type
+    indexes = [
+        index
+        for _, index in inspect.getmembers(model, lambda o: isinstance(o, GlobalSecondaryIndex))
+    ]
     gsis = []
-    for index in sorted(schema["global_secondary_indexes"], key=lambda i: i["index_name"]):
-        for d in index["attribute_definitions"]:
-            attr_defs[d["AttributeName"]] = d["AttributeType"]
+    for index in sorted(indexes, key=lambda i: i.Meta.index_name):
+        attributes = index.Meta.attributes
+        for attr in attributes.values():
+            if attr.is_hash_key or attr.is_range_key:
+                attr_defs[attr.attr_name] = attr.attr_type
         gsis.append(
             {
-                "IndexName": index["index_name"],
-                "KeySchema": _ordered(index["key_schema"]),
-                "Projection": index["projection"],
+                "IndexName": index.Meta.index_name,
+                "KeySchema": _key_schema(attributes),
+                "Projection": _projection(index),
             }
         )
     definition: dict[str, Any] = {
         "TableName": settings.table_name(model.Meta.entity),  # type: ignore[attr-defined]
         "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": _ordered(schema["key_schema"]),
+        "KeySchema": key_schema,
         "AttributeDefinitions": [
             {"AttributeName": k, "AttributeType": v} for k, v in sorted(attr_defs.items())
         ],

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from chalicelib.db import cursor as cursors
-
-T = TypeVar("T")
-
-
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None
+from chalicelib.store import cursor as cursors
+from chalicelib.store.base import Page
 
 
 def query_page(

@@ -1,13 +1,20 @@
 """PynamoDB models, one table per entity (DESIGN.md, "Data model").
 
-Table names carry the app and stage and are bound at run time by `bind()`: nothing here reads
-settings or opens a connection at import time. GSI key attributes of leads are *sparse*: they
-are set only while a lead is not archived, so archived leads drop out of every list index
-without a filter expression.
+The classes here name no table: `bound(settings)` derives subclasses that carry the stage's
+table names, region and endpoint (a subclass per configuration, each with its own connection),
+so nothing reads settings or opens a connection at import time, and tests can move from moto to
+DynamoDB Local in one process. GSI key attributes of leads are *sparse*: they are set only while
+a lead is not archived, so archived leads drop out of every list index without a filter
+expression.
+
+`version` is a plain number: the store checks and bumps it itself (store/dynamo.py), the same
+way the in-memory store does, rather than through PynamoDB's VersionAttribute.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import (
@@ -15,7 +22,6 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
-    VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -54,7 +60,7 @@ class TeamMember(Model):
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    version = VersionAttribute()
+    version = NumberAttribute(default=0)
 
 
 # ---------------------------------------------------------------- leads
@@ -98,7 +104,7 @@ class Lead(Model):
     archived_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    version = VersionAttribute()
+    version = NumberAttribute(default=0)
     # Sparse GSI keys, maintained by `sync_index_keys`.
     gsi_status = UnicodeAttribute(null=True)
     gsi_assignee = UnicodeAttribute(null=True)
@@ -268,14 +274,38 @@ ALL_MODELS: tuple[type[Model], ...] = (
 )
 
 
-def bind(settings: Settings) -> None:
-    """Point every model at the stage's tables and the configured endpoint.
+@dataclass(frozen=True)
+class Bound:
+    """The models of one configuration (table prefix, region, endpoint)."""
 
-    Clears cached connections, so tests can move from moto to DynamoDB Local in one process.
-    """
-    for model in ALL_MODELS:
-        meta: Any = model.Meta
-        meta.table_name = settings.table_name(meta.entity)
-        meta.region = settings.region
-        meta.host = settings.dynamodb_endpoint
-        model._connection = None
+    TeamMember: Any
+    Lead: Any
+    LeadPhone: Any
+    Call: Any
+    Message: Any
+    MessageSid: Any
+    Stats: Any
+
+
+def _bind(model: type[Model], settings: Settings) -> Any:
+    meta = type(
+        "Meta",
+        (model.Meta,),  # type: ignore[arg-type]
+        {
+            "table_name": settings.table_name(model.Meta.entity),  # type: ignore[attr-defined]
+            "region": settings.region,
+            "host": settings.dynamodb_endpoint,
+        },
+    )
+    return type(model.__name__, (model,), {"Meta": meta, "__module__": __name__})
+
+
+@functools.lru_cache(maxsize=8)
+def _bound(app: str, stage: str, region: str, endpoint: str | None) -> Bound:
+    settings = Settings(app_name=app, stage=stage, region=region, dynamodb_endpoint=endpoint)
+    return Bound(*(_bind(m, settings) for m in ALL_MODELS))
+
+
+def bound(settings: Settings) -> Bound:
+    """Models bound to the configured tables (built once per configuration)."""
+    return _bound(settings.app_name, settings.stage, settings.region, settings.dynamodb_endpoint)

@@ -1,1 +1,0 @@
-"""DynamoDB: PynamoDB models and indexes, table naming, cursors, table creation."""

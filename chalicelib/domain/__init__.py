@@ -1,0 +1,1 @@
+"""Pure code, no I/O: records, statuses, counter rules, opt-out words, calling hours."""

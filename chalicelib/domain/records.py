@@ -1,0 +1,116 @@
+"""The records the services work with: plain dataclasses, no storage library.
+
+The store maps them to and from its tables (DynamoDB through PynamoDB, or memory in unit
+tests). Field names are the stored attribute names. `version` counts saved edits of the
+records people edit (optimistic locking, DESIGN.md): the store checks and bumps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass
+class TeamMember:
+    id: str
+    name: str
+    phone: str
+    created_at: datetime
+    updated_at: datetime
+    email: str | None = None
+    role: str = "caller"
+    active: bool = True
+    version: int = 0
+
+
+@dataclass
+class Lead:
+    id: str
+    name: str
+    phone: str
+    created_at: datetime
+    updated_at: datetime
+    email: str | None = None
+    company: str | None = None
+    notes: str | None = None
+    status: str = "new"
+    assigned_to_id: str | None = None
+    source: str = "manual"
+    sms_opt_out: bool = False
+    do_not_call: bool = False
+    timezone: str | None = None
+    last_contacted_at: datetime | None = None
+    archived_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def live(self) -> bool:
+        return self.archived_at is None
+
+
+@dataclass
+class LeadPhone:
+    """Guard: one per phone number, written in the same transaction as its lead."""
+
+    phone: str
+    lead_id: str
+
+
+@dataclass
+class Call:
+    id: str
+    lead_id: str
+    team_member_id: str
+    caller_id: str
+    day: str
+    created_at: datetime
+    updated_at: datetime
+    # Snapshot of the lead when the call was placed: the connect webhook answers from the call
+    # alone (one read inside Twilio's 15 s), and a later edit of the lead cannot redirect it.
+    lead_phone: str | None = None
+    lead_name: str | None = None
+    status: str = "queued"
+    lead_leg_status: str | None = None
+    twilio_sid: str | None = None
+    lead_leg_sid: str | None = None
+    duration_seconds: int | None = None
+    talk_seconds: int | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    disposition: str | None = None
+    notes: str | None = None
+
+
+@dataclass
+class Message:
+    id: str
+    lead_id: str
+    direction: str
+    to_number: str
+    body: str
+    status: str
+    day: str
+    created_at: datetime
+    updated_at: datetime
+    team_member_id: str | None = None
+    # Unknown until Twilio picks a sender when a send goes through a Messaging Service: filled
+    # in from the first status callback that names it.
+    from_number: str | None = None
+    twilio_sid: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass
+class MessageSid:
+    """Guard: one per inbound message's Twilio SID, written in the message's transaction, so a
+    webhook Twilio delivers twice stores the message once."""
+
+    sid: str
+    message_id: str
+
+
+Record = TeamMember | Lead | LeadPhone | Call | Message | MessageSid

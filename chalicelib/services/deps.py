@@ -1,0 +1,59 @@
+"""What a use case needs from the outside world, handed in as one object: settings, the store,
+the clock and Twilio. Built once per container by `chalicelib.providers` (the composition root)
+and by tests with fakes (the in-memory store, the recording Twilio, a manual clock)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from chalicelib.clock import Clock
+from chalicelib.config import Settings
+from chalicelib.errors import TelephonyError
+from chalicelib.store.base import Store
+from chalicelib.telephony.base import PhoneNumber, Telephony, TelephonyFailure
+
+NUMBERS_CACHE_SECONDS = 300
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    store: Store
+    clock: Clock
+    # Twilio is built on first use: its SDK costs cold start, and routes that never talk to
+    # Twilio must not pay for it (nor fail when it is not configured).
+    make_telephony: Callable[[], Telephony]
+    _telephony: Telephony | None = None
+    _numbers: tuple[float, list[PhoneNumber]] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def telephony(self) -> Telephony:
+        if self._telephony is None:
+            self._telephony = self.make_telephony()
+        return self._telephony
+
+    def account_numbers(self) -> list[PhoneNumber]:
+        """The account's phone numbers (caller IDs and SMS senders), cached a few minutes:
+        every call checks its caller ID against them, and Twilio's list is slow."""
+        with self._lock:
+            cached = self._numbers
+        if cached is not None and time.monotonic() - cached[0] < NUMBERS_CACHE_SECONDS:
+            return cached[1]
+        try:
+            numbers = self.telephony.list_numbers()
+        except TelephonyFailure as exc:
+            raise TelephonyError(
+                f"could not list the Twilio account's numbers: {exc.message}",
+                {"twilioCode": exc.code},
+            ) from None
+        with self._lock:
+            self._numbers = (time.monotonic(), numbers)
+        return numbers
+
+    def forget_numbers(self) -> None:
+        with self._lock:
+            self._numbers = None

@@ -1,0 +1,282 @@
+"""The store's contract: what services may ask of persistence, in their own words.
+
+Two implementations keep it: `store.dynamo` (DynamoDB through PynamoDB) and `store.memory`
+(dicts, for unit tests); the same contract tests run against both (tests/contract/).
+
+Writes are operations (`Put`, `Update`, `Delete`, `Check`, `Count`), each named by the caller.
+`Store.transact` applies them all or none; when a condition fails it raises `TransactionFailed`
+naming the operations whose conditions failed, never by position. `Store.write` applies one
+operation on its own (a single-item request, cheaper than a transaction).
+
+This module imports no storage library: services import it freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from chalicelib.domain.records import (
+    Call,
+    Lead,
+    LeadPhone,
+    Message,
+    MessageSid,
+    Record,
+    TeamMember,
+)
+
+T = TypeVar("T")
+RecordKind = (
+    type[TeamMember] | type[Lead] | type[LeadPhone] | type[Call] | type[Message] | type[MessageSid]
+)
+
+# Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
+# so the store can keep the indexes in step (an `Update` of one of them is refused).
+LEAD_INDEX_FIELDS = frozenset({"status", "assigned_to_id", "archived_at"})
+
+
+# ---------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class Eq:
+    """The attribute exists and equals `value`."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Ne:
+    """The attribute is absent or differs from `value`."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class _Presence:
+    present: bool
+
+
+ABSENT = _Presence(False)
+PRESENT = _Presence(True)
+Cond = Eq | Ne | _Presence
+When = Mapping[str, Cond]
+
+
+# ---------------------------------------------------------------- operations
+
+
+@dataclass(frozen=True)
+class Put:
+    """Write the whole record. `if_absent`: only if no record has its key. A record with a
+    `version` is saved on the condition that the stored version is still `record.version`
+    (absent when 0) and is stored with the next one, which is set on the record on success."""
+
+    name: str
+    record: Record
+    if_absent: bool = False
+
+
+@dataclass(frozen=True)
+class Update:
+    """Set fields of an existing record (None removes one) without reading it. `when`: the
+    conditions on the stored record; `bump_version` adds one to `version`."""
+
+    name: str
+    kind: RecordKind
+    key: str
+    set: Mapping[str, Any]
+    when: When = field(default_factory=dict)
+    bump_version: bool = False
+
+
+@dataclass(frozen=True)
+class Delete:
+    name: str
+    kind: RecordKind
+    key: str
+    when: When = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A condition on another record, checked in the transaction; nothing is written."""
+
+    name: str
+    kind: RecordKind
+    key: str
+    when: When
+
+
+@dataclass(frozen=True)
+class Count:
+    """Add `deltas` to the counters of a stats item (created on first use). `revise` also adds
+    one to its revision (`rev`: the rollup overwrites a day only if no live update came)."""
+
+    name: str
+    scope: str
+    day: str
+    deltas: Mapping[str, int]
+    revise: bool = False
+
+
+Op = Put | Update | Delete | Check | Count
+
+
+class TransactionFailed(Exception):
+    """Nothing was written. `failed`: the names of the operations whose condition failed;
+    `conflict`: another transaction was writing the same items (safe to retry)."""
+
+    def __init__(self, failed: Iterable[str], conflict: bool = False) -> None:
+        self.failed = frozenset(failed)
+        self.conflict = conflict
+        super().__init__(
+            f"transaction cancelled: failed {sorted(self.failed)}"
+            + (" (conflict)" if conflict else "")
+        )
+
+
+class ConditionFailed(Exception):
+    """A single `Store.write` whose condition failed; nothing was written."""
+
+
+# ---------------------------------------------------------------- reads
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+LeadList = Literal["all", "status", "assignee"]
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """What the rollup needs of a call (a projection: fewer bytes read)."""
+
+    team_member_id: str
+    status: str
+    lead_leg_status: str | None
+    talk_seconds: int | None
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    team_member_id: str | None
+    direction: str
+    status: str
+
+
+class MemberRepository(Protocol):
+    def get(self, member_id: str) -> TeamMember | None: ...
+    def all(self) -> list[TeamMember]:
+        """Every member (the team table is small: one Scan, by design)."""
+        ...
+
+
+class LeadRepository(Protocol):
+    def get(self, lead_id: str, *, consistent: bool = False) -> Lead | None: ...
+    def id_by_phone(self, phone: str, *, consistent: bool = False) -> str | None:
+        """The id of the lead holding this E.164 number (archived or not), from its guard."""
+        ...
+
+    def page(
+        self,
+        by: LeadList,
+        key: str | None,
+        limit: int,
+        cursor: str | None,
+        *,
+        status: str | None = None,
+    ) -> Page[Lead]:
+        """Live leads, newest first: all, or by status, or by assignee (optionally of one
+        status). A Query on a sparse index, never a Scan."""
+        ...
+
+    def iter_live(self) -> Iterator[Lead]:
+        """Every live lead, newest first, read page by page."""
+        ...
+
+    def taken_phones(self, phones: Sequence[str]) -> set[str]:
+        """Which of these numbers already have a guard (batched reads)."""
+        ...
+
+    def insert_many(self, leads: Sequence[Lead]) -> None:
+        """Write new leads with their guards in batches, unconditionally (the caller has
+        checked the guards; the import's documented trade-off)."""
+        ...
+
+
+class CallRepository(Protocol):
+    def get(self, call_id: str, *, consistent: bool = False) -> Call | None: ...
+    def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Call]: ...
+    def page_by_member(self, member_id: str, limit: int, cursor: str | None) -> Page[Call]: ...
+    def unsettled_on(self, day: str) -> Iterator[Call]:
+        """Calls of a business day with a leg not yet final."""
+        ...
+
+    def rows_on(self, day: str) -> Iterator[CallRow]: ...
+
+
+class MessageRepository(Protocol):
+    def get(self, message_id: str, *, consistent: bool = False) -> Message | None: ...
+    def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Message]:
+        """Oldest first (a conversation)."""
+        ...
+
+    def rows_on(self, day: str) -> Iterator[MessageRow]: ...
+
+
+@dataclass
+class CounterItem:
+    counters: dict[str, int]
+    revision: int | None  # None: the item has never been revised
+
+
+class StatsRepository(Protocol):
+    def item(self, scope: str, day: str, *, consistent: bool = False) -> CounterItem | None: ...
+    def range(self, scope: str, start: str, end: str) -> dict[str, dict[str, int]]:
+        """Counters of every item of `scope` with day in [start, end] (one Query)."""
+        ...
+
+    def replace(
+        self, scope: str, day: str, counters: Mapping[str, int], revision: int | None
+    ) -> bool:
+        """Store `counters` as the item's whole content with the next revision, on the condition
+        that its revision is still `revision` (None: never revised). False on a lost race."""
+        ...
+
+
+class Store(Protocol):
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def leads(self) -> LeadRepository: ...
+    @property
+    def calls(self) -> CallRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def stats(self) -> StatsRepository: ...
+
+    def transact(self, ops: Sequence[Op]) -> None: ...
+    def write(self, op: Put | Update | Delete | Count) -> Record | None:
+        """One operation on its own; an `Update` returns the record as it is after it."""
+        ...
+
+
+def stamp_versions(ops: Sequence[Op]) -> None:
+    """After a commit: the saved versioned records carry their new version."""
+    for op in ops:
+        if isinstance(op, Put) and hasattr(op.record, "version"):
+            op.record.version += 1
+
+
+def check_names(ops: Sequence[Op]) -> None:
+    names = [op.name for op in ops]
+    if len(set(names)) != len(names):
+        raise ValueError(f"operation names must be unique in a transaction: {names}")

@@ -1,0 +1,520 @@
+"""The store on DynamoDB, through PynamoDB's public API (and botocore's client, through
+PynamoDB's public `Connection.client`, for what PynamoDB does not model: counters whose names
+are data, batch requests, and transactions whose items keep the caller's order).
+
+Transactions are sent with the items in the order the operations were given, so a
+cancellation reason maps to the operation's name, never to a position someone must remember.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
+
+from chalicelib.config import Settings
+from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.store import cursor as cursors
+from chalicelib.store.base import (
+    LEAD_INDEX_FIELDS,
+    CallRow,
+    Check,
+    ConditionFailed,
+    Count,
+    CounterItem,
+    Delete,
+    Eq,
+    LeadList,
+    MessageRow,
+    Ne,
+    Op,
+    Page,
+    Put,
+    TransactionFailed,
+    Update,
+    When,
+    check_names,
+    stamp_versions,
+)
+from chalicelib.store.models import LEAD_LIST_KEY, Bound, bound
+from chalicelib.store.pagination import query_page
+
+REVISION = "rev"
+_BATCH_WRITE = 25
+_BATCH_GET = 100
+_WRITERS = 8
+_UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
+_UNSETTLED_CALL = ("queued", "initiated", "ringing", "in-progress")
+
+
+def _backoff(attempt: int) -> int:
+    time.sleep(min(0.05 * (2**attempt), 2.0))
+    return attempt + 1
+
+
+def counters_of(raw_item: Mapping[str, Any] | None) -> dict[str, int]:
+    """Numeric attributes of a raw stats item, as ints."""
+    if not raw_item:
+        return {}
+    return {
+        name: int(value["N"])
+        for name, value in raw_item.items()
+        if isinstance(value, dict) and "N" in value
+    }
+
+
+class _Tables:
+    """Records to models and back, and the conditions of the store's contract."""
+
+    def __init__(self, models: Bound) -> None:
+        self.m = models
+        self.by_kind: dict[type, Any] = {
+            TeamMember: models.TeamMember,
+            Lead: models.Lead,
+            LeadPhone: models.LeadPhone,
+            Call: models.Call,
+            Message: models.Message,
+            MessageSid: models.MessageSid,
+        }
+        self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
+
+    def model(self, record: Any, version: int | None = None) -> Any:
+        cls = self.by_kind[type(record)]
+        values = dataclasses.asdict(record)
+        if version is not None:
+            values["version"] = version
+        item = cls(**values)
+        if isinstance(record, Lead):
+            item.sync_index_keys()
+        return item
+
+    def record(self, kind: type, item: Any) -> Any:
+        return kind(**{name: getattr(item, name) for name in self._fields[kind]})
+
+    def key(self, kind: type, key: str) -> Any:
+        cls = self.by_kind[kind]
+        return cls(key)  # the hash key is every model's first argument
+
+    def condition(self, kind: type, when: When, must_exist: bool) -> Condition | None:
+        cls = self.by_kind[kind]
+        parts: list[Condition] = []
+        if must_exist:
+            hash_name = next(n for n, a in cls.get_attributes().items() if a.is_hash_key)
+            parts.append(getattr(cls, hash_name).exists())
+        for name, cond in when.items():
+            attr = getattr(cls, name)
+            if isinstance(cond, Eq):
+                parts.append(attr == cond.value)
+            elif isinstance(cond, Ne):
+                parts.append(attr.does_not_exist() | (attr != cond.value))
+            elif cond.present:
+                parts.append(attr.exists())
+            else:
+                parts.append(attr.does_not_exist())
+        out: Condition | None = None
+        for part in parts:
+            out = part if out is None else out & part
+        return out
+
+    def put(self, op: Put) -> tuple[Any, Condition | None]:
+        record: Any = op.record
+        cls = self.by_kind[type(record)]
+        parts: list[Condition] = []
+        if op.if_absent:
+            hash_name = next(n for n, a in cls.get_attributes().items() if a.is_hash_key)
+            parts.append(getattr(cls, hash_name).does_not_exist())
+        version = None
+        if hasattr(record, "version"):
+            version = record.version + 1
+            parts.append(
+                cls.version == record.version if record.version else cls.version.does_not_exist()
+            )
+        condition: Condition | None = None
+        for part in parts:
+            condition = part if condition is None else condition & part
+        return self.model(record, version), condition
+
+    def actions(self, op: Update) -> list[Action]:
+        if op.kind is Lead and LEAD_INDEX_FIELDS & set(op.set):
+            raise ValueError("a lead's status, assignee or archive time changes only by a Put")
+        cls = self.by_kind[op.kind]
+        actions: list[Action] = []
+        for name, value in op.set.items():
+            attr = getattr(cls, name)
+            actions.append(attr.remove() if value is None else attr.set(value))
+        if op.bump_version:
+            actions.append(cls.version.add(1))
+        return actions
+
+    def counter_actions(self, op: Count) -> list[Action]:
+        deltas = {name: delta for name, delta in op.deltas.items() if delta}
+        if op.revise:
+            deltas[REVISION] = deltas.get(REVISION, 0) + 1
+        # A list path, so a name may contain dots.
+        return [Path([name]).add(delta) for name, delta in sorted(deltas.items())]
+
+
+class DynamoStore:
+    """The store's contract on DynamoDB (see store/base.py)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tables = _Tables(bound(settings))
+        self._connection: Connection | None = None
+        m = self.tables.m
+        self.members = _Members(self.tables)
+        self.leads = _Leads(self.tables, self)
+        self.calls = _Calls(self.tables)
+        self.messages = _Messages(self.tables)
+        self.stats = _Stats(m.Stats, self)
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = Connection(
+                region=self.settings.region,
+                host=self.settings.dynamodb_endpoint,
+                max_retry_attempts=3,
+            )
+        return self._connection
+
+    @property
+    def client(self) -> Any:
+        return self.connection.client
+
+    # ---------------------------------------------------------------- writes
+
+    def _item(self, op: Op) -> dict[str, Any]:
+        """One TransactItems entry for `op`, in botocore's shape."""
+        t = self.tables
+        if isinstance(op, Put):
+            item, condition = t.put(op)
+            return {"Put": item.get_save_kwargs_from_instance(condition=condition)}
+        if isinstance(op, Update):
+            kwargs = t.key(op.kind, op.key).get_update_kwargs_from_instance(
+                actions=t.actions(op), condition=t.condition(op.kind, op.when, True)
+            )
+            return {"Update": kwargs}
+        if isinstance(op, Delete):
+            kwargs = t.key(op.kind, op.key).get_delete_kwargs_from_instance(
+                condition=t.condition(op.kind, op.when, False)
+            )
+            return {"Delete": kwargs}
+        if isinstance(op, Check):
+            cls = t.by_kind[op.kind]
+            kwargs = cls.get_operation_kwargs_from_class(
+                op.key, condition=t.condition(op.kind, op.when, True)
+            )
+            return {"ConditionCheck": kwargs}
+        stats = t.m.Stats(scope=op.scope, day=op.day)
+        return {"Update": stats.get_update_kwargs_from_instance(actions=t.counter_actions(op))}
+
+    def transact(self, ops: Sequence[Op]) -> None:
+        check_names(ops)
+        items = [self._item(op) for op in ops]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            failed = [
+                op.name
+                for op, code in zip(ops, reasons, strict=False)
+                if code == "ConditionalCheckFailed"
+            ]
+            raise TransactionFailed(failed, conflict="TransactionConflict" in reasons) from None
+        stamp_versions(ops)
+
+    def write(self, op: Put | Update | Delete | Count) -> Any:
+        t = self.tables
+        result = None
+        try:
+            if isinstance(op, Put):
+                item, condition = t.put(op)
+                item.save(condition=condition)
+            elif isinstance(op, Update):
+                item = t.key(op.kind, op.key)
+                item.update(actions=t.actions(op), condition=t.condition(op.kind, op.when, True))
+                result = t.record(op.kind, item)  # UpdateItem returned the whole item
+            elif isinstance(op, Delete):
+                t.key(op.kind, op.key).delete(condition=t.condition(op.kind, op.when, False))
+            else:
+                t.m.Stats(scope=op.scope, day=op.day).update(actions=t.counter_actions(op))
+        except (PutError, UpdateError, DeleteError) as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise ConditionFailed(op.name) from None
+            raise
+        stamp_versions([op])
+        return result
+
+
+def _get(cls: Any, key: str, consistent: bool) -> Any:
+    try:
+        return cls.get(key, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+
+
+class _Members:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, member_id: str) -> TeamMember | None:
+        item = _get(self.t.m.TeamMember, member_id, False)
+        return None if item is None else self.t.record(TeamMember, item)
+
+    def all(self) -> list[TeamMember]:
+        rows = [self.t.record(TeamMember, item) for item in self.t.m.TeamMember.scan()]
+        return sorted(rows, key=lambda m: m.id)
+
+
+class _Leads:
+    def __init__(self, t: _Tables, store: DynamoStore) -> None:
+        self.t = t
+        self.store = store
+
+    def get(self, lead_id: str, *, consistent: bool = False) -> Lead | None:
+        item = _get(self.t.m.Lead, lead_id, consistent)
+        return None if item is None else self.t.record(Lead, item)
+
+    def id_by_phone(self, phone: str, *, consistent: bool = False) -> str | None:
+        guard = _get(self.t.m.LeadPhone, phone, consistent)
+        return None if guard is None else str(guard.lead_id)
+
+    def page(
+        self,
+        by: LeadList,
+        key: str | None,
+        limit: int,
+        cursor: str | None,
+        *,
+        status: str | None = None,
+    ) -> Page[Lead]:
+        m = self.t.m.Lead
+        filter_condition = None
+        if by == "assignee":
+            index, hash_key, names = m.by_assignee, key, {"id", "gsi_assignee"}
+            filter_condition = (m.status == status) if status else None
+        elif by == "status":
+            index, hash_key, names = m.by_status, key, {"id", "gsi_status"}
+        else:
+            index, hash_key, names = m.all_leads, LEAD_LIST_KEY, {"id", "gsi_all"}
+        start = cursors.decode(cursor, names)
+        page = query_page(index, str(hash_key), names, limit, start, filter_condition)
+        return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
+
+    def iter_live(self) -> Iterator[Lead]:
+        for item in self.t.m.Lead.all_leads.query(
+            LEAD_LIST_KEY, scan_index_forward=False, page_size=500
+        ):
+            yield self.t.record(Lead, item)
+
+    def taken_phones(self, phones: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        client = self.store.client
+        table = self.t.m.LeadPhone.Meta.table_name
+        for start in range(0, len(phones), _BATCH_GET):
+            keys: list[dict[str, Any]] = [
+                {"phone": {"S": p}} for p in phones[start : start + _BATCH_GET]
+            ]
+            attempt = 0
+            while keys:
+                resp = client.batch_get_item(
+                    RequestItems={table: {"Keys": keys, "ProjectionExpression": "phone"}}
+                )
+                found.update(i["phone"]["S"] for i in resp.get("Responses", {}).get(table, []))
+                keys = resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+                attempt = _backoff(attempt) if keys else 0
+        return found
+
+    def insert_many(self, leads: Sequence[Lead]) -> None:
+        """BatchWriteItem, 12 leads and their 12 guards per request, several requests in flight
+        (each one waits ~10 ms on DynamoDB: sequential writes would not fit a Lambda timeout)."""
+        client = self.store.client
+        lead_table = self.t.m.Lead.Meta.table_name
+        guard_table = self.t.m.LeadPhone.Meta.table_name
+        per_batch = _BATCH_WRITE // 2  # each lead travels with its guard
+        requests: list[dict[str, list[dict[str, Any]]]] = []
+        for start in range(0, len(leads), per_batch):
+            chunk = leads[start : start + per_batch]
+            requests.append(
+                {
+                    lead_table: [
+                        {"PutRequest": {"Item": self.t.model(lead, 1).serialize()}}
+                        for lead in chunk
+                    ],
+                    guard_table: [
+                        {
+                            "PutRequest": {
+                                "Item": self.t.model(LeadPhone(lead.phone, lead.id)).serialize()
+                            }
+                        }
+                        for lead in chunk
+                    ],
+                }
+            )
+
+        def send(request: dict[str, list[dict[str, Any]]]) -> None:
+            attempt = 0
+            while request:
+                resp = client.batch_write_item(RequestItems=request)
+                request = resp.get("UnprocessedItems") or {}
+                attempt = _backoff(attempt) if request else 0
+
+        if len(requests) <= 1:
+            for request in requests:
+                send(request)
+        else:
+            with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+                list(pool.map(send, requests))
+        for lead in leads:
+            lead.version = 1
+
+
+class _Calls:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, call_id: str, *, consistent: bool = False) -> Call | None:
+        item = _get(self.t.m.Call, call_id, consistent)
+        return None if item is None else self.t.record(Call, item)
+
+    def _page(
+        self, index: Any, key: str, names: set[str], limit: int, cursor: str | None
+    ) -> Page[Call]:
+        page = query_page(index, key, names, limit, cursors.decode(cursor, names))
+        return Page([self.t.record(Call, i) for i in page.items], page.next_cursor)
+
+    def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Call]:
+        return self._page(self.t.m.Call.by_lead, lead_id, {"id", "lead_id"}, limit, cursor)
+
+    def page_by_member(self, member_id: str, limit: int, cursor: str | None) -> Page[Call]:
+        names = {"id", "team_member_id"}
+        return self._page(self.t.m.Call.by_member, member_id, names, limit, cursor)
+
+    def unsettled_on(self, day: str) -> Iterator[Call]:
+        m = self.t.m.Call
+        unsettled = (
+            m.status.is_in(*_UNSETTLED_CALL)
+            | m.lead_leg_status.does_not_exist()
+            | m.lead_leg_status.is_in(*_UNSETTLED_LEG)
+        )
+        for item in m.by_day.query(day, filter_condition=unsettled):
+            yield self.t.record(Call, item)
+
+    def rows_on(self, day: str) -> Iterator[CallRow]:
+        fields = ["id", "day", "team_member_id", "status", "lead_leg_status", "talk_seconds"]
+        for item in self.t.m.Call.by_day.query(day, attributes_to_get=fields):
+            talk = item.talk_seconds
+            yield CallRow(
+                item.team_member_id,
+                item.status,
+                item.lead_leg_status,
+                int(talk) if talk is not None else None,
+            )
+
+
+class _Messages:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, message_id: str, *, consistent: bool = False) -> Message | None:
+        item = _get(self.t.m.Message, message_id, consistent)
+        return None if item is None else self.t.record(Message, item)
+
+    def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Message]:
+        names = {"id", "lead_id"}
+        start = cursors.decode(cursor, names)
+        page = query_page(
+            self.t.m.Message.by_lead, lead_id, names, limit, start, newest_first=False
+        )
+        return Page([self.t.record(Message, i) for i in page.items], page.next_cursor)
+
+    def rows_on(self, day: str) -> Iterator[MessageRow]:
+        fields = ["id", "day", "team_member_id", "direction", "status"]
+        for item in self.t.m.Message.by_day.query(day, attributes_to_get=fields):
+            yield MessageRow(item.team_member_id, item.direction, item.status)
+
+
+class _Stats:
+    """Counter items: their attributes are data (names carry statuses and member ids), so they
+    are read and written as raw items, not as a model's declared attributes."""
+
+    def __init__(self, model: Any, store: DynamoStore) -> None:
+        self.model = model
+        self.store = store
+
+    @property
+    def _table(self) -> str:
+        return str(self.model.Meta.table_name)
+
+    def item(self, scope: str, day: str, *, consistent: bool = False) -> CounterItem | None:
+        resp = self.store.client.get_item(
+            TableName=self._table,
+            Key={"scope": {"S": scope}, "day": {"S": day}},
+            ConsistentRead=consistent,
+        )
+        raw = resp.get("Item")
+        if raw is None:
+            return None
+        values = counters_of(raw)
+        revision = values.pop(REVISION, None)
+        return CounterItem(values, revision)
+
+    def range(self, scope: str, start: str, end: str) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#s = :s AND #d BETWEEN :a AND :b",
+            "ExpressionAttributeNames": {"#s": "scope", "#d": "day"},
+            "ExpressionAttributeValues": {":s": {"S": scope}, ":a": {"S": start}, ":b": {"S": end}},
+        }
+        while True:
+            resp = self.store.client.query(**request)
+            for raw in resp.get("Items", []):
+                values = counters_of(raw)
+                values.pop(REVISION, None)
+                out[raw["day"]["S"]] = values
+            if "LastEvaluatedKey" not in resp:
+                return out
+            request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def replace(
+        self, scope: str, day: str, counters: Mapping[str, int], revision: int | None
+    ) -> bool:
+        """A whole-item Put, not an UpdateExpression: a day of a large team has hundreds of
+        counters, more than an update expression's 4 KB allow."""
+        item: dict[str, Any] = {
+            "scope": {"S": scope},
+            "day": {"S": day},
+            **{k: {"N": str(v)} for k, v in sorted(counters.items()) if k != REVISION},
+            REVISION: {"N": str((revision or 0) + 1)},
+        }
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": item,
+            "ExpressionAttributeNames": {"#rev": REVISION},
+        }
+        if revision is None:
+            request["ConditionExpression"] = "attribute_not_exists(#rev)"
+        else:
+            request["ConditionExpression"] = "#rev = :rev"
+            request["ExpressionAttributeValues"] = {":rev": {"N": str(revision)}}
+        try:
+            self.store.client.put_item(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,329 @@
+"""The store's contract in memory: unit tests run the services on it in milliseconds.
+
+It keeps the contract exactly as the DynamoDB store does (the same contract tests run on both):
+conditions, versions, all-or-nothing transactions that name the failed operations, sparse
+lead lists, newest-first pages with the same opaque cursors. It is not shipped as a way to run
+the product; nothing but tests builds it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from chalicelib.domain.counters import REVISION
+from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.domain.statuses import CALL_PROGRESS
+from chalicelib.store import cursor as cursors
+from chalicelib.store.base import (
+    LEAD_INDEX_FIELDS,
+    CallRow,
+    Check,
+    ConditionFailed,
+    Count,
+    CounterItem,
+    Delete,
+    Eq,
+    LeadList,
+    MessageRow,
+    Ne,
+    Op,
+    Page,
+    Put,
+    TransactionFailed,
+    Update,
+    When,
+    check_names,
+    stamp_versions,
+)
+from chalicelib.store.models import LEAD_LIST_KEY
+
+R = TypeVar("R")
+_KEY = {
+    TeamMember: "id",
+    Lead: "id",
+    LeadPhone: "phone",
+    Call: "id",
+    Message: "id",
+    MessageSid: "sid",
+}
+_UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
+
+
+def _key_of(record: Any) -> str:
+    return str(getattr(record, _KEY[type(record)]))
+
+
+def _holds(stored: Any, when: When) -> bool:
+    for name, cond in when.items():
+        value = None if stored is None else getattr(stored, name)
+        if isinstance(cond, Eq):
+            ok = value is not None and value == cond.value
+        elif isinstance(cond, Ne):
+            ok = value is None or value != cond.value
+        else:
+            ok = (value is not None) == cond.present
+        if not ok:
+            return False
+    return True
+
+
+class MemoryStore:
+    """The store's contract on dicts (see store/base.py)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.tables: dict[type, dict[str, Any]] = {kind: {} for kind in _KEY}
+        self.counters: dict[tuple[str, str], dict[str, int]] = {}
+        self.requests = 0  # every call into the store, for tests that bound the work
+        self.members = _Members(self)
+        self.leads = _Leads(self)
+        self.calls = _Calls(self)
+        self.messages = _Messages(self)
+        self.stats = _Stats(self)
+
+    def read(self, kind: type[R], key: str) -> R | None:
+        with self._lock:
+            self.requests += 1
+            stored = self.tables[kind].get(key)
+            return copy.deepcopy(stored)
+
+    def rows(self, kind: type[R], keep: Callable[[R], bool]) -> list[R]:
+        with self._lock:
+            self.requests += 1
+            return [copy.deepcopy(r) for r in self.tables[kind].values() if keep(r)]
+
+    # ---------------------------------------------------------------- writes
+
+    def _failed(self, op: Op) -> bool:
+        if isinstance(op, Put):
+            record: Any = op.record
+            stored = self.tables[type(record)].get(_key_of(record))
+            if op.if_absent and stored is not None:
+                return True
+            if hasattr(record, "version"):
+                have = stored.version if stored is not None else None
+                return have != (record.version or None)
+            return False
+        if isinstance(op, Count):
+            return False
+        if isinstance(op, Update) and op.kind is Lead and LEAD_INDEX_FIELDS & set(op.set):
+            raise ValueError("a lead's status, assignee or archive time changes only by a Put")
+        stored = self.tables[op.kind].get(op.key)
+        if isinstance(op, (Update, Check)) and stored is None:
+            return True
+        return not _holds(stored, op.when)
+
+    def _apply(self, op: Op) -> None:
+        if isinstance(op, Put):
+            record: Any = copy.deepcopy(op.record)
+            if hasattr(record, "version"):
+                record.version += 1
+            self.tables[type(record)][_key_of(record)] = record
+        elif isinstance(op, Update):
+            stored = self.tables[op.kind][op.key]
+            changes = dict(op.set)
+            if op.bump_version:
+                changes["version"] = stored.version + 1
+            self.tables[op.kind][op.key] = dataclasses.replace(stored, **changes)
+        elif isinstance(op, Delete):
+            self.tables[op.kind].pop(op.key, None)
+        elif isinstance(op, Count):
+            item = self.counters.setdefault((op.scope, op.day), {})
+            for name, delta in op.deltas.items():
+                if delta:
+                    item[name] = item.get(name, 0) + delta
+            if op.revise:
+                item[REVISION] = item.get(REVISION, 0) + 1
+
+    def transact(self, ops: Sequence[Op]) -> None:
+        check_names(ops)
+        with self._lock:
+            self.requests += 1
+            failed = [op.name for op in ops if self._failed(op)]
+            if failed:
+                raise TransactionFailed(failed)
+            for op in ops:
+                self._apply(op)
+        stamp_versions(ops)
+
+    def write(self, op: Put | Update | Delete | Count) -> Any:
+        with self._lock:
+            self.requests += 1
+            if self._failed(op):
+                raise ConditionFailed(op.name)
+            self._apply(op)
+            result = None
+            if isinstance(op, Update):
+                result = copy.deepcopy(self.tables[op.kind][op.key])
+        stamp_versions([op])
+        return result
+
+
+def _page(
+    rows: list[Any],
+    names: tuple[str, str],
+    partition: str,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = True,
+) -> Page[Any]:
+    """Rows of one partition ordered by id, after the cursor; the cursor of the last row when
+    more follow (the DynamoDB store's cursor format: the index's key names)."""
+    index_key, _ = names
+    start = cursors.decode(cursor, set(names))
+    rows = sorted(rows, key=lambda r: r.id, reverse=newest_first)
+    if start is not None:
+        after = start["id"]["S"]
+        rows = [r for r in rows if (r.id < after if newest_first else r.id > after)]
+    page = rows[:limit]
+    more = len(rows) > limit
+    next_cursor = cursors.encode({index_key: {"S": partition}, "id": {"S": page[-1].id}})
+    return Page(page, next_cursor if more and page else None)
+
+
+class _Members:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, member_id: str) -> TeamMember | None:
+        return self.s.read(TeamMember, member_id)
+
+    def all(self) -> list[TeamMember]:
+        return sorted(self.s.rows(TeamMember, lambda m: True), key=lambda m: m.id)
+
+
+class _Leads:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, lead_id: str, *, consistent: bool = False) -> Lead | None:
+        return self.s.read(Lead, lead_id)
+
+    def id_by_phone(self, phone: str, *, consistent: bool = False) -> str | None:
+        guard = self.s.read(LeadPhone, phone)
+        return None if guard is None else guard.lead_id
+
+    def page(
+        self,
+        by: LeadList,
+        key: str | None,
+        limit: int,
+        cursor: str | None,
+        *,
+        status: str | None = None,
+    ) -> Page[Lead]:
+        if by == "assignee":
+            rows = self.s.rows(
+                Lead,
+                lambda r: (
+                    r.live and r.assigned_to_id == key and (status is None or r.status == status)
+                ),
+            )
+            return _page(rows, ("gsi_assignee", "id"), str(key), limit, cursor)
+        if by == "status":
+            rows = self.s.rows(Lead, lambda r: r.live and r.status == key)
+            return _page(rows, ("gsi_status", "id"), str(key), limit, cursor)
+        rows = self.s.rows(Lead, lambda r: r.live)
+        return _page(rows, ("gsi_all", "id"), LEAD_LIST_KEY, limit, cursor)
+
+    def iter_live(self) -> Iterator[Lead]:
+        yield from sorted(self.s.rows(Lead, lambda r: r.live), key=lambda r: r.id, reverse=True)
+
+    def taken_phones(self, phones: Sequence[str]) -> set[str]:
+        wanted = set(phones)
+        return {g.phone for g in self.s.rows(LeadPhone, lambda g: g.phone in wanted)}
+
+    def insert_many(self, leads: Sequence[Lead]) -> None:
+        with self.s._lock:
+            self.s.requests += 1
+            for lead in leads:
+                lead.version = 1
+                self.s.tables[Lead][lead.id] = copy.deepcopy(lead)
+                self.s.tables[LeadPhone][lead.phone] = LeadPhone(lead.phone, lead.id)
+
+
+class _Calls:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, call_id: str, *, consistent: bool = False) -> Call | None:
+        return self.s.read(Call, call_id)
+
+    def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Call]:
+        rows = self.s.rows(Call, lambda c: c.lead_id == lead_id)
+        return _page(rows, ("lead_id", "id"), lead_id, limit, cursor)
+
+    def page_by_member(self, member_id: str, limit: int, cursor: str | None) -> Page[Call]:
+        rows = self.s.rows(Call, lambda c: c.team_member_id == member_id)
+        return _page(rows, ("team_member_id", "id"), member_id, limit, cursor)
+
+    def unsettled_on(self, day: str) -> Iterator[Call]:
+        def unsettled(c: Call) -> bool:
+            return c.day == day and (
+                c.status in CALL_PROGRESS
+                or c.lead_leg_status is None
+                or c.lead_leg_status in _UNSETTLED_LEG
+            )
+
+        yield from sorted(self.s.rows(Call, unsettled), key=lambda c: c.id)
+
+    def rows_on(self, day: str) -> Iterator[CallRow]:
+        for c in self.s.rows(Call, lambda c: c.day == day):
+            yield CallRow(c.team_member_id, c.status, c.lead_leg_status, c.talk_seconds)
+
+
+class _Messages:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, message_id: str, *, consistent: bool = False) -> Message | None:
+        return self.s.read(Message, message_id)
+
+    def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Message]:
+        rows = self.s.rows(Message, lambda m: m.lead_id == lead_id)
+        return _page(rows, ("lead_id", "id"), lead_id, limit, cursor, newest_first=False)
+
+    def rows_on(self, day: str) -> Iterator[MessageRow]:
+        for m in self.s.rows(Message, lambda m: m.day == day):
+            yield MessageRow(m.team_member_id, m.direction, m.status)
+
+
+class _Stats:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def item(self, scope: str, day: str, *, consistent: bool = False) -> CounterItem | None:
+        with self.s._lock:
+            self.s.requests += 1
+            raw = self.s.counters.get((scope, day))
+            if raw is None:
+                return None
+            values = dict(raw)
+        revision = values.pop(REVISION, None)
+        return CounterItem(values, revision)
+
+    def range(self, scope: str, start: str, end: str) -> dict[str, dict[str, int]]:
+        with self.s._lock:
+            self.s.requests += 1
+            return {
+                day: {k: v for k, v in values.items() if k != REVISION}
+                for (sc, day), values in sorted(self.s.counters.items())
+                if sc == scope and start <= day <= end
+            }
+
+    def replace(
+        self, scope: str, day: str, counters: Mapping[str, int], revision: int | None
+    ) -> bool:
+        with self.s._lock:
+            self.s.requests += 1
+            current = self.s.counters.get((scope, day), {}).get(REVISION)
+            if current != revision:
+                return False
+            new = {k: v for k, v in counters.items() if k != REVISION}
+            new[REVISION] = (revision or 0) + 1
+            self.s.counters[(scope, day)] = new
+            return True
