@@ -180,9 +180,9 @@ def _page(
         after = start["id"]["S"]
         rows = [r for r in rows if (r.id < after if newest_first else r.id > after)]
     page = rows[:limit]
-    more = len(rows) > limit
-    next_cursor = cursors.encode({index_key: {"S": partition}, "id": {"S": page[-1].id}})
-    return Page(page, next_cursor if more and page else None)
+    if len(rows) <= limit or not page:
+        return Page(page, None)
+    return Page(page, cursors.encode({index_key: {"S": partition}, "id": {"S": page[-1].id}}))
 
 
 class _Members:

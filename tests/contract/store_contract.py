@@ -1,0 +1,367 @@
+"""The store's contract (chalicelib/store/base.py), one suite for every implementation: the
+in-memory store (tests/unit/test_store_memory.py) and DynamoDB through PynamoDB on DynamoDB
+Local (tests/integration/test_store_dynamo.py). A subclass provides the `store` fixture."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.clock import new_id
+from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.store.base import (
+    ABSENT,
+    PRESENT,
+    Check,
+    ConditionFailed,
+    Count,
+    Delete,
+    Eq,
+    Ne,
+    Put,
+    TransactionFailed,
+    Update,
+)
+
+T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
+
+def lead(**over: Any) -> Lead:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "name": "Jane Doe",
+        "phone": "+12125550142",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    values.update(over)
+    return Lead(**values)
+
+
+def member(**over: Any) -> TeamMember:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "name": "Ann",
+        "phone": "+14155550100",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    values.update(over)
+    return TeamMember(**values)
+
+
+def call(**over: Any) -> Call:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "lead_id": "L1",
+        "team_member_id": "M1",
+        "caller_id": "+15005550006",
+        "day": "2026-11-23",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    values.update(over)
+    return Call(**values)
+
+
+def message(**over: Any) -> Message:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "lead_id": "L1",
+        "direction": "outbound",
+        "to_number": "+12125550142",
+        "body": "hi",
+        "status": "queued",
+        "day": "2026-11-23",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    values.update(over)
+    return Message(**values)
+
+
+class StoreContract:
+    @pytest.fixture
+    def store(self) -> Any:
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- puts and versions
+
+    def test_a_put_record_reads_back_equal(self, store):
+        new = lead(email="j@example.com", timezone="America/New_York", last_contacted_at=T0)
+        store.write(Put("lead", new, if_absent=True))
+        assert new.version == 1
+        assert store.leads.get(new.id) == new
+        assert store.leads.get(new.id, consistent=True) == new
+        assert store.leads.get("nope") is None
+
+    def test_if_absent_refuses_a_taken_key(self, store):
+        guard = LeadPhone("+12125550142", "L1")
+        store.write(Put("guard", guard, if_absent=True))
+        with pytest.raises(ConditionFailed):
+            store.write(Put("guard", LeadPhone("+12125550142", "L2"), if_absent=True))
+        assert store.leads.id_by_phone("+12125550142") == "L1"
+
+    def test_a_versioned_put_needs_the_version_it_read(self, store):
+        mine = member()
+        store.write(Put("m", mine, if_absent=True))
+        theirs = store.members.get(mine.id)
+        theirs.name = "Theirs"
+        store.write(Put("m", theirs))
+        assert theirs.version == 2
+        mine.name = "Mine"
+        with pytest.raises(ConditionFailed):
+            store.write(Put("m", mine))
+        assert mine.version == 1  # unchanged by a failed write
+        assert store.members.get(mine.id).name == "Theirs"
+
+    def test_a_new_versioned_record_cannot_overwrite_an_existing_one(self, store):
+        first = member()
+        store.write(Put("m", first))
+        clone = dataclasses.replace(first, version=0, name="Clone")
+        with pytest.raises(ConditionFailed):
+            store.write(Put("m", clone))
+
+    # ---------------------------------------------------------------- updates
+
+    def test_update_sets_and_removes_fields_and_returns_the_record(self, store):
+        c = call(notes="old")
+        store.write(Put("c", c, if_absent=True))
+        after = store.write(
+            Update("u", Call, c.id, {"status": "ringing", "notes": None, "talk_seconds": 7})
+        )
+        assert after.status == "ringing" and after.notes is None and after.talk_seconds == 7
+        assert store.calls.get(c.id) == after
+
+    def test_update_conditions(self, store):
+        c = call()
+        store.write(Put("c", c, if_absent=True))
+        with pytest.raises(ConditionFailed):
+            store.write(Update("u", Call, c.id, {"status": "ringing"}, {"status": Eq("busy")}))
+        with pytest.raises(ConditionFailed):
+            store.write(Update("u", Call, c.id, {"status": "x"}, {"lead_leg_status": PRESENT}))
+        store.write(
+            Update("u", Call, c.id, {"lead_leg_status": "ringing"}, {"lead_leg_status": ABSENT})
+        )
+        with pytest.raises(ConditionFailed):
+            store.write(
+                Update("u", Call, c.id, {"lead_leg_status": "x"}, {"lead_leg_status": ABSENT})
+            )
+        store.write(Update("u", Call, c.id, {"status": "ringing"}, {"status": Eq("queued")}))
+        assert store.calls.get(c.id).status == "ringing"
+
+    def test_ne_holds_when_absent_or_different(self, store):
+        new = lead()
+        store.write(Put("l", new, if_absent=True))
+        store.write(
+            Update("u", Lead, new.id, {"sms_opt_out": True}, {"sms_opt_out": Ne(True)}, True)
+        )
+        with pytest.raises(ConditionFailed):
+            store.write(
+                Update("u", Lead, new.id, {"sms_opt_out": True}, {"sms_opt_out": Ne(True)}, True)
+            )
+        assert store.leads.get(new.id).version == 2  # bumped once
+
+    def test_update_never_creates_a_record(self, store):
+        with pytest.raises(ConditionFailed):
+            store.write(Update("u", Call, "missing", {"status": "ringing"}))
+        assert store.calls.get("missing") is None
+
+    def test_a_lead_index_field_changes_only_by_a_put(self, store):
+        new = lead()
+        store.write(Put("l", new, if_absent=True))
+        with pytest.raises(ValueError):
+            store.write(Update("u", Lead, new.id, {"status": "contacted"}))
+
+    def test_delete_with_a_condition(self, store):
+        store.write(Put("g", LeadPhone("+12125550142", "L1")))
+        with pytest.raises(ConditionFailed):
+            store.write(Delete("d", LeadPhone, "+12125550142", {"lead_id": Eq("L2")}))
+        store.write(Delete("d", LeadPhone, "+12125550142", {"lead_id": Eq("L1")}))
+        assert store.leads.id_by_phone("+12125550142") is None
+
+    # ---------------------------------------------------------------- transactions
+
+    def test_a_transaction_is_all_or_nothing_and_names_what_failed(self, store):
+        taken = LeadPhone("+12125550142", "L1")
+        store.write(Put("g", taken, if_absent=True))
+        fresh = lead()
+        with pytest.raises(TransactionFailed) as info:
+            store.transact(
+                [
+                    Put("lead", fresh, if_absent=True),
+                    Put("phone", LeadPhone(fresh.phone, fresh.id), if_absent=True),
+                    Count("funnel", "funnel", "current", {"total": 1}),
+                ]
+            )
+        assert info.value.failed == {"phone"}
+        assert store.leads.get(fresh.id) is None
+        assert store.stats.item("funnel", "current") is None
+        assert fresh.version == 0
+
+    def test_several_failed_conditions_are_all_named(self, store):
+        m = member(active=False)
+        store.write(Put("m", m, if_absent=True))
+        c = call()
+        store.write(Put("c", c, if_absent=True))
+        with pytest.raises(TransactionFailed) as info:
+            store.transact(
+                [
+                    Check("member", TeamMember, m.id, {"active": Eq(True)}),
+                    Update("call", Call, c.id, {"status": "busy"}, {"status": Eq("ringing")}),
+                    Put("message", message(), if_absent=True),
+                ]
+            )
+        assert info.value.failed == {"member", "call"}
+
+    def test_a_committed_transaction_writes_everything(self, store):
+        m = member()
+        store.write(Put("m", m, if_absent=True))
+        fresh = lead()
+        store.transact(
+            [
+                Check("member", TeamMember, m.id, {"active": Eq(True)}),
+                Put("lead", fresh, if_absent=True),
+                Put("sid", MessageSid("SM" + "a" * 32, "X"), if_absent=True),
+                Count("day", "all", "2026-11-23", {"calls": 2, "talk": 30}, revise=True),
+            ]
+        )
+        assert fresh.version == 1 and store.leads.get(fresh.id) == fresh
+        item = store.stats.item("all", "2026-11-23", consistent=True)
+        assert item.counters == {"calls": 2, "talk": 30} and item.revision == 1
+
+    def test_operation_names_are_unique(self, store):
+        with pytest.raises(ValueError):
+            store.transact([Count("x", "a", "d", {"n": 1}), Count("x", "a", "e", {"n": 1})])
+
+    # ---------------------------------------------------------------- counters
+
+    def test_counters_add_and_ranges_read_a_scope(self, store):
+        for day, n in (("2026-11-21", 1), ("2026-11-22", 2), ("2026-11-23", 3)):
+            store.write(Count("c", "all", day, {"calls": n, "m#M1#calls": n}, revise=True))
+        store.write(Count("c", "all", "2026-11-22", {"calls": 5, "zero": 0}))
+        store.write(Count("c", "funnel", "current", {"total": 9}))
+        got = store.stats.range("all", "2026-11-22", "2026-11-23")
+        assert got == {
+            "2026-11-22": {"calls": 7, "m#M1#calls": 2},
+            "2026-11-23": {"calls": 3, "m#M1#calls": 3},
+        }
+        assert store.stats.item("all", "2026-11-22").revision == 1
+        assert store.stats.item("funnel", "current").revision is None
+
+    def test_replace_needs_the_revision_it_read(self, store):
+        assert store.stats.replace("all", "2026-11-23", {"calls": 4}, None)
+        assert not store.stats.replace("all", "2026-11-23", {"calls": 5}, None)
+        item = store.stats.item("all", "2026-11-23", consistent=True)
+        assert item.counters == {"calls": 4} and item.revision == 1
+        store.write(Count("c", "all", "2026-11-23", {"calls": 1}, revise=True))
+        assert not store.stats.replace("all", "2026-11-23", {"calls": 9}, 1)
+        assert store.stats.replace("all", "2026-11-23", {"calls": 9, "x": 1}, 2)
+        item = store.stats.item("all", "2026-11-23", consistent=True)
+        assert item.counters == {"calls": 9, "x": 1} and item.revision == 3
+
+    # ---------------------------------------------------------------- lists
+
+    def _leads(self, store, n: int, **over: Any) -> list[Lead]:
+        out = []
+        for i in range(n):
+            new = lead(phone=f"+1212555{i:04d}", **over)
+            store.write(Put("l", new, if_absent=True))
+            out.append(new)
+        return out
+
+    def _all_pages(self, store, by: str, key: str | None, limit: int, **kw: Any) -> list[str]:
+        ids, cursor = [], None
+        while True:
+            page = store.leads.page(by, key, limit, cursor, **kw)
+            assert len(page.items) <= limit
+            ids += [x.id for x in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                return ids
+
+    def test_lead_lists_are_newest_first_sparse_and_paged(self, store):
+        mine = self._leads(store, 5, assigned_to_id="M1")
+        qualified = self._leads(store, 3, status="qualified")
+        gone = lead(phone="+13105550100", archived_at=T0, assigned_to_id="M1")
+        store.write(Put("l", gone, if_absent=True))
+        everyone = sorted((x.id for x in mine + qualified), reverse=True)
+        assert self._all_pages(store, "all", None, 3) == everyone
+        assert self._all_pages(store, "all", None, 8) == everyone  # exact fit: no empty page
+        assert self._all_pages(store, "status", "qualified", 2) == sorted(
+            (x.id for x in qualified), reverse=True
+        )
+        assert self._all_pages(store, "assignee", "M1", 2) == sorted(
+            (x.id for x in mine), reverse=True
+        )
+        assert self._all_pages(store, "assignee", "M1", 2, status="qualified") == []
+        assert [x.id for x in store.leads.iter_live()] == everyone
+
+    def test_archiving_by_put_takes_a_lead_out_of_its_lists(self, store):
+        (one,) = self._leads(store, 1, assigned_to_id="M1")
+        one.archived_at = T0
+        store.write(Put("l", one))
+        assert store.leads.page("all", None, 10, None).items == []
+        assert store.leads.page("assignee", "M1", 10, None).items == []
+        assert store.leads.get(one.id).archived_at == T0
+
+    def test_batch_insert_and_taken_phones(self, store):
+        fresh = [lead(phone=f"+1646555{i:04d}") for i in range(30)]
+        store.leads.insert_many(fresh)
+        assert all(x.version == 1 for x in fresh)
+        assert store.leads.get(fresh[7].id) == fresh[7]
+        asked = [x.phone for x in fresh[:5]] + ["+19175550100"]
+        assert store.leads.taken_phones(asked) == {x.phone for x in fresh[:5]}
+        assert store.leads.id_by_phone(fresh[3].phone) == fresh[3].id
+
+    def test_calls_by_lead_member_and_day(self, store):
+        a = call(lead_id="LA", team_member_id="M1", status="completed", lead_leg_status="busy")
+        b = call(lead_id="LA", team_member_id="M2", status="ringing")
+        c = call(
+            lead_id="LB",
+            team_member_id="M1",
+            status="completed",
+            lead_leg_status="completed",
+            talk_seconds=12,
+        )
+        d = call(lead_id="LB", team_member_id="M1", day="2026-11-22")
+        for x in (a, b, c, d):
+            store.write(Put("c", x, if_absent=True))
+        assert [x.id for x in store.calls.page_by_lead("LA", 10, None).items] == [b.id, a.id]
+        first = store.calls.page_by_member("M1", 2, None)
+        assert [x.id for x in first.items] == [d.id, c.id] and first.next_cursor
+        rest = store.calls.page_by_member("M1", 2, first.next_cursor)
+        assert [x.id for x in rest.items] == [a.id] and rest.next_cursor is None
+        assert {x.id for x in store.calls.unsettled_on("2026-11-23")} == {b.id}
+        rows = sorted(store.calls.rows_on("2026-11-23"), key=lambda r: r.team_member_id)
+        assert [
+            (r.team_member_id, r.status, r.lead_leg_status, r.talk_seconds) for r in rows
+        ] == sorted(
+            [
+                ("M1", "completed", "busy", None),
+                ("M2", "ringing", None, None),
+                ("M1", "completed", "completed", 12),
+            ]
+        )
+
+    def test_messages_are_a_conversation_oldest_first(self, store):
+        ms = [message(lead_id="LA", created_at=T0 + timedelta(seconds=i)) for i in range(5)]
+        for m in ms:
+            store.write(Put("m", m, if_absent=True))
+        store.write(Put("m", message(lead_id="LB", direction="inbound", status="received")))
+        first = store.messages.page_by_lead("LA", 3, None)
+        rest = store.messages.page_by_lead("LA", 3, first.next_cursor)
+        assert [m.id for m in first.items + rest.items] == [m.id for m in ms]
+        assert rest.next_cursor is None
+        rows = list(store.messages.rows_on("2026-11-23"))
+        assert sorted(r.direction for r in rows) == ["inbound"] + ["outbound"] * 5
+
+    def test_members_are_all_listed_in_id_order(self, store):
+        ms = [member(active=i % 2 == 0) for i in range(4)]
+        for m in reversed(ms):
+            store.write(Put("m", m, if_absent=True))
+        assert [m.id for m in store.members.all()] == [m.id for m in ms]
+        assert store.members.get(ms[1].id).active is False
