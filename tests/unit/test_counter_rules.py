@@ -1,0 +1,149 @@
+"""One rule for counters: what the live transitions write, webhook by webhook (in any order,
+duplicated, late), equals what the rollup derives from the records afterwards. Random
+histories run through the real services on the in-memory store."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib.clock import ManualClock, new_id
+from chalicelib.config import Settings
+from chalicelib.domain import counters
+from chalicelib.domain.records import Call, Message
+from chalicelib.services import calls, messages
+from chalicelib.services.deps import Deps
+from chalicelib.store.base import Count, Put
+from chalicelib.store.memory import MemoryStore
+from chalicelib.telephony.fake import FakeTelephony
+from chalicelib.telephony.webhooks import SmsStatusEvent
+from tests.conftest import CLOCK_START
+
+CALL_EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["member", "lead"]),
+        st.sampled_from(
+            [
+                "queued",
+                "initiated",
+                "ringing",
+                "in-progress",
+                "completed",
+                "busy",
+                "no-answer",
+                "failed",
+                "canceled",
+                "not-connected",
+            ]
+        ),
+        st.integers(min_value=0, max_value=600),
+    ),
+    max_size=12,
+)
+SMS_EVENTS = st.lists(
+    st.sampled_from(["queued", "sending", "sent", "delivered", "undelivered", "failed"]),
+    max_size=6,
+)
+
+
+def _fresh_deps() -> Deps:
+    fake = FakeTelephony()
+    return Deps(Settings(), MemoryStore(), ManualClock(CLOCK_START), lambda: fake)
+
+
+def _day(deps: Deps) -> dict[str, int]:
+    item = deps.store.stats.item(counters.ALL_SCOPE, "2026-11-23")
+    return {k: v for k, v in (item.counters if item else {}).items() if v}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    call_histories=st.lists(st.tuples(st.sampled_from(["M1", "M2"]), CALL_EVENTS), max_size=4),
+    sms_histories=st.lists(
+        st.tuples(st.sampled_from(["M1", None, "inbound"]), SMS_EVENTS), max_size=4
+    ),
+)
+def test_live_counters_equal_the_rollups_over_random_histories(call_histories, sms_histories):
+    deps = _fresh_deps()
+    stamp = deps.clock.now()
+    for member_id, events in call_histories:
+        call = Call(
+            id=new_id(),
+            lead_id="L1",
+            team_member_id=member_id,
+            caller_id="+15005550006",
+            day="2026-11-23",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        # placing a call writes it with its counters, as calls.place does
+        deps.store.transact(
+            [
+                Put("call", call, if_absent=True),
+                Count("day", counters.ALL_SCOPE, call.day, counters.of_call(call), revise=True),
+            ]
+        )
+        for leg, status, duration in events:
+            if leg == "member":
+                if status != "not-connected":
+                    calls.advance_member_leg(deps, call.id, status, duration=duration)
+            else:
+                calls.advance_lead_leg(deps, call.id, status, duration=duration)
+    for who, events in sms_histories:
+        inbound = who == "inbound"
+        message = Message(
+            id=new_id(),
+            lead_id="L1",
+            team_member_id=None if inbound else who,
+            direction="inbound" if inbound else "outbound",
+            to_number="+12125550142",
+            body="hi",
+            status="received" if inbound else "queued",
+            day="2026-11-23",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        deps.store.transact(
+            [
+                Put("message", message, if_absent=True),
+                Count("m", counters.ALL_SCOPE, "2026-11-23", counters.of_message(message)),
+            ]
+        )
+        for status in events:
+            messages.advance(deps, message.id, SmsStatusEvent(status, None, None, None))
+
+    derived = counters.of_day(
+        deps.store.calls.rows_on("2026-11-23"), deps.store.messages.rows_on("2026-11-23")
+    )
+    assert _day(deps) == derived
+
+
+def test_a_connected_call_counts_placed_connected_and_talk_for_its_member():
+    call = Call(
+        "C",
+        "L",
+        "M1",
+        "+1",
+        "2026-11-23",
+        None,
+        None,
+        lead_leg_status="completed",  # type: ignore[arg-type]
+        status="completed",
+        talk_seconds=42,
+    )
+    assert counters.of_call(call) == {
+        "calls": 1,
+        "m#M1#calls": 1,
+        "call#completed": 1,
+        "lead#completed": 1,
+        "connected": 1,
+        "m#M1#connected": 1,
+        "talk": 42,
+        "m#M1#talk": 42,
+    }
+
+
+def test_change_is_the_difference_of_two_contributions():
+    before = Call("C", "L", "M1", "+1", "d", None, None, status="ringing")  # type: ignore[arg-type]
+    after = Call("C", "L", "M1", "+1", "d", None, None, status="busy")  # type: ignore[arg-type]
+    assert counters.change(counters.of_call(before), counters.of_call(after)) == {"call#busy": 1}
