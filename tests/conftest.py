@@ -147,10 +147,22 @@ class Api:
 
 
 @pytest.fixture
-def api(tables: None) -> Iterator[Api]:
+def api(request: pytest.FixtureRequest) -> Iterator[Api]:
+    """The app through chalice.test.Client. Its store is the in-memory one (the same contract,
+    tests/contract/), unless the test counts DynamoDB requests or is marked `dynamo`: then
+    DynamoDB on moto."""
     from chalice.test import Client
 
     from app import app
+    from chalicelib import providers
+
+    if "ddb_requests" in request.fixturenames or request.node.get_closest_marker("dynamo"):
+        request.getfixturevalue("tables")
+    else:
+        from chalicelib.store.memory import MemoryStore
+
+        providers.override(store=MemoryStore())
+        request.addfinalizer(lambda: providers.override(store=None))
 
     # The test client applies .chalice/config.json's variables of the stage it is given on
     # every request; a stage of its own keeps the dev stage's variables out of the tests.

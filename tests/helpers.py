@@ -48,14 +48,29 @@ def stats_table() -> str:
     return str(dynamo().tables.m.Stats.Meta.table_name)
 
 
+def _memory() -> Any:
+    from chalicelib.store.memory import MemoryStore
+
+    s = store()
+    return s if isinstance(s, MemoryStore) else None
+
+
 def put_day(day: str, values: dict[str, int]) -> None:
     """Write a day item's counters directly, `rev` included (as if the live path built them)."""
+    memory = _memory()
+    if memory is not None:
+        memory.counters[(counters.ALL_SCOPE, day)] = dict(values)
+        return
     item: dict[str, Any] = {"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}}
     item.update({k: {"N": str(v)} for k, v in values.items()})
     dynamo().client.put_item(TableName=stats_table(), Item=item)
 
 
 def delete_day(day: str) -> None:
+    memory = _memory()
+    if memory is not None:
+        memory.counters.pop((counters.ALL_SCOPE, day), None)
+        return
     key = {"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}}
     dynamo().client.delete_item(TableName=stats_table(), Key=key)
 

@@ -10,6 +10,9 @@ import pytest
 from bench.bench_ddb_cost import Meter, Pass
 from tests.conftest import BASE_ENV, SIM_TOKEN, TOKEN
 
+# Every request counted here is a DynamoDB request: this module runs on moto.
+pytestmark = pytest.mark.dynamo
+
 G, Q, S, T, U, P = "GetItem", "Query", "Scan", "TransactWriteItems", "UpdateItem", "PutItem"
 
 EXPECTED: dict[str, dict[str, int]] = {

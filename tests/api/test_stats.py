@@ -383,6 +383,7 @@ def test_conversion_day_follows_the_business_timezone(api, setup, clock, monkeyp
 # ---------------------------------------------------------------- business time zone
 
 
+@pytest.mark.dynamo  # reads the stored calls' days from the table itself
 def test_days_are_bucketed_in_stats_timezone_across_midnight(api, setup, clock, monkeypatch):
     from chalicelib.config import reset_settings
 
