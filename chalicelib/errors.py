@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class AppError(Exception):
@@ -81,3 +83,10 @@ class Internal(AppError):
 
 def not_found(kind: str, ident: str) -> NotFound:
     return NotFound(f"{kind} {ident} not found", {"id": ident})
+
+
+def found(record: T | None, kind: str, ident: str) -> T:
+    """The record a repository returned, or a 404 naming what was missing."""
+    if record is None:
+        raise not_found(kind, ident)
+    return record

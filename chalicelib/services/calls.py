@@ -23,7 +23,7 @@ from chalicelib.domain.statuses import (
     NOT_CONNECTED,
     call_rank,
 )
-from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, not_found
+from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, found, not_found
 from chalicelib.services import calling_hours, leads, numbers, team, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
@@ -206,10 +206,7 @@ def advance_lead_leg(
 
 
 def get(deps: Deps, call_id: str) -> Call:
-    call = deps.store.calls.get(call_id)
-    if call is None:
-        raise not_found("call", call_id)
-    return call
+    return found(deps.store.calls.get(call_id), "call", call_id)
 
 
 def list_calls(

@@ -14,7 +14,7 @@ from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
 from chalicelib.domain.records import Lead, LeadPhone
-from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
+from chalicelib.errors import Conflict, NotFound, ValidationError, found
 from chalicelib.services import team
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
@@ -139,10 +139,7 @@ def create(deps: Deps, cmd: NewLead, source: str = "manual") -> Lead:
 
 
 def get(deps: Deps, lead_id: str) -> Lead:
-    lead = deps.store.leads.get(lead_id)
-    if lead is None:
-        raise not_found("lead", lead_id)
-    return lead
+    return found(deps.store.leads.get(lead_id), "lead", lead_id)
 
 
 def list_leads(

@@ -21,7 +21,7 @@ from chalicelib.domain import counters
 from chalicelib.domain.records import Lead, Message, MessageSid, TeamMember
 from chalicelib.domain.sms import OptKeyword, opt_keyword
 from chalicelib.domain.statuses import INBOUND, OUTBOUND, RECEIVED, sms_rank
-from chalicelib.errors import Blocked, TelephonyError, ValidationError, not_found
+from chalicelib.errors import Blocked, TelephonyError, ValidationError, found
 from chalicelib.services import leads, numbers, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
@@ -276,10 +276,7 @@ def _apply_keyword(deps: Deps, lead_id: str, keyword: OptKeyword | None, at: dat
 
 
 def get(deps: Deps, message_id: str) -> Message:
-    message = deps.store.messages.get(message_id)
-    if message is None:
-        raise not_found("message", message_id)
-    return message
+    return found(deps.store.messages.get(message_id), "message", message_id)
 
 
 def conversation(deps: Deps, lead_id: str | None, limit: int, cursor: str | None) -> Page[Message]:

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib import phone as phones
 from chalicelib.clock import new_id
 from chalicelib.domain.records import TeamMember
-from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
+from chalicelib.errors import Conflict, NotFound, ValidationError, found
 from chalicelib.services.deps import Deps
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import ConditionFailed, Page, Put
@@ -55,10 +55,7 @@ def create(deps: Deps, cmd: NewMember) -> TeamMember:
 
 
 def get(deps: Deps, member_id: str) -> TeamMember:
-    member = deps.store.members.get(member_id)
-    if member is None:
-        raise not_found("team member", member_id)
-    return member
+    return found(deps.store.members.get(member_id), "team member", member_id)
 
 
 def list_members(

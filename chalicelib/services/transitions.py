@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from chalicelib.domain import counters
 from chalicelib.domain.records import Call, Message
-from chalicelib.errors import TelephonyError, not_found
+from chalicelib.errors import TelephonyError, found
 from chalicelib.services.deps import Deps
 from chalicelib.store.base import Count, Op, TransactionFailed, Update, When
 
@@ -45,9 +45,7 @@ def apply(
         counters.of_call if kind is Call else counters.of_message
     )
     for _ in range(MAX_ATTEMPTS):
-        record = read(record_id, consistent=True)
-        if record is None:
-            raise not_found(label, record_id)
+        record = found(read(record_id, consistent=True), label, record_id)
         change = decide(record)
         if change is None:
             return record, False

@@ -169,7 +169,7 @@ class DynamoStore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.tables = _Tables(bound(settings))
-        self._connection: Connection | None = None
+        self._conn: Connection | None = None
         m = self.tables.m
         self.members = _Members(self.tables)
         self.leads = _Leads(self.tables, self)
@@ -179,13 +179,13 @@ class DynamoStore:
 
     @property
     def connection(self) -> Connection:
-        if self._connection is None:
-            self._connection = Connection(
+        if self._conn is None:
+            self._conn = Connection(
                 region=self.settings.region,
                 host=self.settings.dynamodb_endpoint,
                 max_retry_attempts=3,
             )
-        return self._connection
+        return self._conn
 
     @property
     def client(self) -> Any:
