@@ -149,7 +149,7 @@ def create_tables(env: dict[str, str]) -> None:
 
 def start_twilio(stack: Stack, env: dict[str, str]) -> None:
     """Real Twilio when TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set; else the simulator
-    (localdev/twilio_sim.py) as a child, with the API pointed at it through `env`."""
+    (localdev/twilio_sim/) as a child, with the API pointed at it through `env`."""
     if os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"):
         say("Twilio: using the real account from TWILIO_ACCOUNT_SID (webhooks need a public URL)")
         return

@@ -1,0 +1,253 @@
+"""The REST API: Basic auth, routing, faults, and the numbers, calls and messages handlers, every
+answer in Twilio's shape (status, JSON, error code) so the real SDK raises what it raises
+against Twilio. Creates and hang-ups are handed to the voice and SMS engines.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from localdev.twilio_sim.config import SimConfig
+from localdev.twilio_sim.faults import Fault, FaultInjector
+from localdev.twilio_sim.resources import Drop, Reply, TwilioError, account, page
+from localdev.twilio_sim.rules import ACCOUNT_SID, is_url, now
+from localdev.twilio_sim.sms import SmsEngine
+from localdev.twilio_sim.state import Registry
+from localdev.twilio_sim.voice import VoiceEngine
+
+
+class RestApi:
+    """One REST request at a time per HTTP thread; all state goes through the registry's lock."""
+
+    def __init__(
+        self,
+        config: SimConfig,
+        registry: Registry,
+        faults: FaultInjector,
+        voice: VoiceEngine,
+        sms: SmsEngine,
+    ) -> None:
+        self.config = config
+        self._registry = registry
+        self._lock = registry.lock
+        self._faults = faults
+        self._voice = voice
+        self._sms = sms
+
+    _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+        ("GET", re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)\.json$"), "accounts.fetch"),
+        (
+            "GET",
+            re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/IncomingPhoneNumbers\.json$"),
+            "numbers.list",
+        ),
+        (
+            "GET",
+            re.compile(
+                r"^/2010-04-01/Accounts/(?P<account>[^/]+)/IncomingPhoneNumbers/(?P<sid>[^/]+)\.json$"
+            ),
+            "numbers.fetch",
+        ),
+        (
+            "POST",
+            re.compile(
+                r"^/2010-04-01/Accounts/(?P<account>[^/]+)/IncomingPhoneNumbers/(?P<sid>[^/]+)\.json$"
+            ),
+            "numbers.update",
+        ),
+        ("GET", re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls\.json$"), "calls.list"),
+        (
+            "POST",
+            re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls\.json$"),
+            "calls.create",
+        ),
+        (
+            "GET",
+            re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls/(?P<sid>[^/]+)\.json$"),
+            "calls.fetch",
+        ),
+        (
+            "POST",
+            re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls/(?P<sid>[^/]+)\.json$"),
+            "calls.update",
+        ),
+        (
+            "GET",
+            re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$"),
+            "messages.list",
+        ),
+        (
+            "POST",
+            re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$"),
+            "messages.create",
+        ),
+        (
+            "GET",
+            re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)\.json$"),
+            "messages.fetch",
+        ),
+    )
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return hmac.compare_digest(user.encode(), ACCOUNT_SID.encode()) & hmac.compare_digest(
+            password.encode(), self.config.auth_token.encode()
+        )
+
+    def handle(
+        self, method: str, path: str, query: str, body: bytes, authorization: str | None
+    ) -> Reply | Drop:
+        """One REST request: auth, route, fault, handler; the answer in Twilio's shape."""
+        op = "unknown"
+        reply: Reply | Drop
+        fault: Fault | None = None
+        try:
+            if not self._authorized(authorization):
+                raise TwilioError(
+                    401, 20003, "Authenticate", {"WWW-Authenticate": 'Basic realm="Twilio API"'}
+                )
+            matched = [(verb, m, name) for verb, r, name in self._ROUTES if (m := r.match(path))]
+            route = next(((m, name) for verb, m, name in matched if verb == method), None)
+            if route is None:
+                if matched:
+                    raise TwilioError(405, 20004, "Method not allowed")
+                raise TwilioError(404, 20404, f"The requested resource {path} was not found")
+            match, op = route
+            if match.group("account") != ACCOUNT_SID:
+                raise TwilioError(404, 20404, f"The requested resource {path} was not found")
+            form = parse_qs(
+                body.decode("utf-8", "replace") if method == "POST" else query,
+                keep_blank_values=True,
+            )
+            fault = self._faults.take(op)
+            reply = self._faults.apply(fault, lambda: self._dispatch(op, match, form))
+        except TwilioError as exc:
+            reply = Reply(exc.status, exc.body(), exc.headers)
+        status = reply.status if isinstance(reply, Reply) else None
+        with self._lock:
+            self._registry.requests.append(
+                {
+                    "at": now().isoformat(),
+                    "method": method,
+                    "path": path,
+                    "op": op,
+                    "status": status,
+                    "code": reply.body.get("code")
+                    if isinstance(reply, Reply) and status and status >= 400
+                    else None,
+                    "fault": fault.mode if fault else None,
+                }
+            )
+        return reply
+
+    def _dispatch(self, op: str, match: re.Match[str], form: dict[str, list[str]]) -> Reply:
+        sid = match.groupdict().get("sid") or ""
+        if op == "accounts.fetch":
+            return Reply(200, account())
+        if op == "numbers.list":
+            return Reply(200, self._list_numbers(form))
+        if op == "numbers.fetch":
+            return Reply(200, self._registry.number_by_sid(sid).resource())
+        if op == "numbers.update":
+            return Reply(200, self._update_number(sid, form))
+        if op == "calls.create":
+            return Reply(201, self._voice.create_call(form))
+        if op == "calls.list":
+            return Reply(200, self._list_calls(form))
+        if op == "calls.fetch":
+            with self._lock:
+                return Reply(200, self._registry.call(sid).resource())
+        if op == "calls.update":
+            return Reply(200, self._voice.update_call(sid, form))
+        if op == "messages.create":
+            return Reply(201, self._sms.create_message(form))
+        if op == "messages.list":
+            return Reply(200, self._list_messages(form))
+        if op == "messages.fetch":
+            with self._lock:
+                message = self._registry.messages.get(sid)
+                if message is None or message.direction == "outbound-reply":
+                    raise TwilioError(404, 20404, f"The requested resource {sid} was not found")
+                return Reply(200, message.resource())
+        raise TwilioError(404, 20404, "Not found")  # pragma: no cover (routes and ops agree)
+
+    def _list_numbers(self, form: dict[str, list[str]]) -> dict[str, Any]:
+        wanted = (form.get("PhoneNumber") or [""])[0].replace("*", "")
+        friendly = (form.get("FriendlyName") or [""])[0]
+        with self._lock:
+            items = [
+                n.resource()
+                for n in self._registry.numbers.values()
+                if (not wanted or wanted in n.number)
+                and (not friendly or friendly == n.friendly_name)
+            ]
+        return page("incoming_phone_numbers", "IncomingPhoneNumbers", items, form)
+
+    def _update_number(self, sid: str, form: dict[str, list[str]]) -> dict[str, Any]:
+        number = self._registry.number_by_sid(sid)
+        fields = {
+            "VoiceUrl": "voice_url",
+            "VoiceMethod": "voice_method",
+            "SmsUrl": "sms_url",
+            "SmsMethod": "sms_method",
+            "FriendlyName": "friendly_name",
+            "StatusCallback": "status_callback",
+        }
+        with self._lock:
+            for param, attr in fields.items():
+                if param not in form:
+                    continue
+                value = form[param][0]
+                if param.endswith("Url") and value and not is_url(value):
+                    raise TwilioError(400, 21502, f"{param} is not a valid URL: {value}")
+                if param.endswith("Method") and value.upper() not in ("GET", "POST"):
+                    raise TwilioError(400, 21503, f"{param} must be GET or POST")
+                setattr(number, attr, value.upper() if param.endswith("Method") else value)
+            number.date_updated = now()
+            return number.resource()
+
+    def _list_calls(self, form: dict[str, list[str]]) -> dict[str, Any]:
+        filters = {
+            "To": "to",
+            "From": "from_",
+            "Status": "status",
+            "ParentCallSid": "parent_sid",
+        }
+        with self._lock:
+            calls = sorted(
+                self._registry.calls.values(), key=lambda c: c.date_created, reverse=True
+            )
+            items = [
+                c.resource()
+                for c in calls
+                if all(
+                    getattr(c, attr) == form[param][0]
+                    for param, attr in filters.items()
+                    if form.get(param)
+                )
+            ]
+        return page("calls", "Calls", items, form)
+
+    def _list_messages(self, form: dict[str, list[str]]) -> dict[str, Any]:
+        with self._lock:
+            messages = sorted(
+                self._registry.messages.values(), key=lambda m: m.date_created, reverse=True
+            )
+            items = [
+                m.resource()
+                for m in messages
+                if m.direction != "outbound-reply"
+                and (not form.get("To") or m.to == form["To"][0])
+                and (not form.get("From") or m.from_ == form["From"][0])
+            ]
+        return page("messages", "Messages", items, form)

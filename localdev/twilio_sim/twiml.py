@@ -1,0 +1,269 @@
+"""The TwiML walk of the member leg: each verb of each document, in simulated time, and the
+documents fetched from the app the way Twilio fetches them (the call waits for each answer).
+
+The ``9`` case, "the member does not press 1": when the member is asked to press a key, the lead's
+number is not known yet, because the ``<Dial>`` only comes in the answer to the Gather's action.
+The simulated member decides the way a person does, by knowing who the call is for: it asks the
+Gather's action what pressing 1 would do (a real, signed ``Digits=1`` request, identical to
+Twilio's). If that answer dials a number ending in 9, the simulator throws the answer away and
+goes on as if no key was pressed: it waits out the Gather's ``timeout``, then continues with the
+verbs after the ``<Gather>`` (or posts an empty ``Digits`` to the action when
+``actionOnEmptyResult="true"``). Otherwise that very answer is the one followed, so for every
+other outcome the app sees exactly Twilio's traffic; only the 9 case has one extra ``Digits=1``
+request, which the app must (and does) treat as free of side effects until the lead leg reports.
+The discarded request is marked ``"discarded": true`` in the webhook log. The alternatives were
+worse: guessing the lead from the call's ``Url`` ties the simulator to the app's routes, and
+letting the member press 1 and then hang up would break the contract ("9: no key pressed").
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from localdev.twilio_sim.clock import Aborted, Hangup, SimClock
+from localdev.twilio_sim.legs import CallLegs, callback_queue
+from localdev.twilio_sim.resources import Call
+from localdev.twilio_sim.rules import (
+    APP_ERROR_S,
+    DEFAULT_DIAL_TIMEOUT,
+    DEFAULT_GATHER_TIMEOUT,
+    MAX_DOCUMENTS,
+    PRESS_S,
+    SAY_WORD_S,
+    callback_events,
+    dial_number,
+    float_or,
+    is_e164,
+    new_sid,
+    outcome_for,
+    parse_twiml,
+)
+from localdev.twilio_sim.state import Registry
+from localdev.twilio_sim.webhooks import Delivery, WebhookSender
+
+
+@dataclass
+class Doc:
+    """A TwiML document and the URL it came from (relative URLs in it resolve against that)."""
+
+    root: ET.Element
+    url: str
+
+
+@dataclass
+class Fetch:
+    """The next document is to be fetched from url."""
+
+    url: str
+    method: str
+    params: dict[str, str]
+    kind: str
+
+
+class HangUpNow:
+    """The call hangs up now (a <Hangup>, or the end of a document)."""
+
+
+HANG = HangUpNow()
+Outcome = Doc | Fetch | HangUpNow | None  # None: go on with the next verb
+
+
+class TwimlWalker:
+    """Runs a member leg's documents until one hangs up or runs out; a ``<Dial>`` hands the
+    lead leg to `CallLegs` on this same thread, so one sleep advances both legs' clocks."""
+
+    def __init__(
+        self, registry: Registry, clock: SimClock, sender: WebhookSender, legs: CallLegs
+    ) -> None:
+        self._registry = registry
+        self._lock = registry.lock
+        self._clock = clock
+        self._sender = sender
+        self._legs = legs
+
+    def fetch(self, call: Call, fetch: Fetch) -> tuple[Delivery, Doc | None]:
+        """Fetch a TwiML document for the call; on any failure, Twilio's application error."""
+        with self._lock:
+            params = {**self._legs.call_params(call), **fetch.params}
+        delivery = self._sender.deliver(
+            fetch.url, params, fetch.method, kind=fetch.kind, owner=call
+        )
+        if call.aborted:
+            raise Aborted
+        problem: tuple[int, str] | None = None
+        doc = None
+        if delivery.error:
+            problem = (delivery.error_code or 11200, delivery.error)
+        elif not delivery.ok:
+            problem = (11200, f"HTTP retrieval failure: the app answered {delivery.status}")
+        else:
+            try:
+                doc = Doc(parse_twiml(delivery.response_body.encode()), fetch.url)
+            except ValueError as exc:
+                problem = (12100, f"Document parse failure: {exc}")
+        if problem is not None:
+            with self._lock:
+                call.errors.append({"code": problem[0], "message": problem[1], "url": fetch.url})
+                call.transcript.append(f"application error ({problem[0]})")
+            self._clock.sleep(call, APP_ERROR_S)
+        return delivery, doc
+
+    def execute(self, call: Call, twiml: ET.Element | None) -> None:
+        """Run TwiML documents until one hangs up or runs out."""
+        doc: Doc | None
+        if twiml is not None:
+            doc = Doc(twiml, call.url or "")
+        else:
+            _, doc = self.fetch(call, Fetch(call.url or "", call.method, {}, "voice-url"))
+        documents = 1
+        while doc is not None:
+            outcome = self._run_document(call, doc)
+            if outcome is None or isinstance(outcome, HangUpNow):
+                return
+            documents += 1
+            if documents > MAX_DOCUMENTS:
+                with self._lock:
+                    call.errors.append(
+                        {"code": 11215, "message": "Too many TwiML documents for one call"}
+                    )
+                return
+            if isinstance(outcome, Doc):
+                doc = outcome
+            else:
+                _, doc = self.fetch(call, outcome)
+
+    def _hear(self, call: Call, line: str) -> None:
+        with self._lock:
+            call.transcript.append(line)
+
+    def _run_document(self, call: Call, doc: Doc) -> Outcome:
+        for verb in list(doc.root):
+            outcome: Outcome = None
+            if verb.tag in ("Say", "Play", "Pause"):
+                self._play(call, verb)
+            elif verb.tag == "Gather":
+                outcome = self._gather(call, verb, doc)
+            elif verb.tag == "Dial":
+                outcome = self._dial(call, verb, doc)
+            elif verb.tag in ("Hangup", "Reject"):
+                self._hear(call, verb.tag.lower())
+                return HANG
+            elif verb.tag == "Redirect":
+                target = urljoin(doc.url, (verb.text or "").strip())
+                self._hear(call, f"redirect {target}")
+                return Fetch(target, (verb.get("method") or "POST").upper(), {}, "redirect")
+            else:
+                self._hear(call, f"skipped <{verb.tag}> (not simulated)")
+            if outcome is not None:
+                return outcome
+        return HANG  # the end of a document hangs up
+
+    def _play(self, call: Call, verb: ET.Element) -> None:
+        loops = max(1, int(float_or(verb.get("loop"), 1)))
+        if verb.tag == "Say":
+            text = " ".join((verb.text or "").split())
+            self._hear(call, f"say: {text}")
+            self._clock.sleep(call, loops * max(0.5, SAY_WORD_S * len(text.split())))
+        elif verb.tag == "Play":
+            self._hear(call, f"play: {(verb.text or '').strip()}")
+            self._clock.sleep(call, loops * 2.0)
+        else:
+            length = float_or(verb.get("length"), 1.0)
+            self._hear(call, f"pause {length:g}s")
+            self._clock.sleep(call, length)
+
+    def _gather(self, call: Call, verb: ET.Element, doc: Doc) -> Outcome:
+        """The member hears the prompt and presses 1, unless the lead is a ...9 number (the module
+        docstring says how the simulated member knows)."""
+        action = urljoin(doc.url, verb.get("action") or doc.url)
+        method = (verb.get("method") or "POST").upper()
+        timeout = float_or(verb.get("timeout"), DEFAULT_GATHER_TIMEOUT)
+        for child in verb:
+            if child.tag in ("Say", "Play", "Pause"):
+                self._play(call, child)
+        if "dtmf" not in (verb.get("input") or "dtmf"):
+            self._hear(call, "gather: no key pressed (speech input is not simulated)")
+            self._clock.sleep(call, timeout)
+            return self._no_input(verb, action, method)
+        self._clock.sleep(call, PRESS_S)
+        pressed = {"Digits": "1", "FinishedOnKey": "", "msg": "Gather End"}
+        delivery, answer = self.fetch(call, Fetch(action, method, pressed, "gather"))
+        if answer is None:
+            self._hear(call, "gather: pressed 1")
+            return HANG
+        lead = dial_number(answer.root)
+        if lead is not None and outcome_for(lead) == "no-press":
+            with self._lock:
+                delivery.discarded = True
+                delivery.note = (
+                    f"peek: the lead {lead} ends in 9, so the member does not press 1; "
+                    "this answer was thrown away"
+                )
+            self._hear(call, "gather: no key pressed")
+            self._clock.sleep(call, max(timeout - PRESS_S, 0))
+            return self._no_input(verb, action, method)
+        self._hear(call, "gather: pressed 1")
+        return answer
+
+    @staticmethod
+    def _no_input(verb: ET.Element, action: str, method: str) -> Outcome:
+        if (verb.get("actionOnEmptyResult") or "").lower() == "true":
+            return Fetch(action, method, {"Digits": "", "msg": "Gather End"}, "gather")
+        return None
+
+    def _dial(self, call: Call, verb: ET.Element, doc: Doc) -> Outcome:
+        number_el = verb.find("Number")
+        number = ((number_el.text if number_el is not None else verb.text) or "").strip()
+        action = verb.get("action")
+        action_url = urljoin(doc.url, action) if action else None
+        method = (verb.get("method") or "POST").upper()
+        timeout = float_or(verb.get("timeout"), DEFAULT_DIAL_TIMEOUT)
+        caller_id = (verb.get("callerId") or call.from_).strip()
+        result: dict[str, str]
+        if not number or not is_e164(number):
+            what = number or "a target other than <Number>"
+            with self._lock:
+                call.errors.append({"code": 13223, "message": f"Dial: invalid number: {what}"})
+            self._hear(call, f"dial {what}: failed")
+            result = {"DialCallStatus": "failed"}
+        else:
+            attrs = number_el.attrib if number_el is not None else {}
+            callback = attrs.get("statusCallback")
+            child = Call(
+                sid=new_sid("CA"),
+                to=number,
+                from_=caller_id,
+                direction="outbound-dial",
+                parent_sid=call.sid,
+                status_callback=urljoin(doc.url, callback) if callback else None,
+                status_callback_method=(attrs.get("statusCallbackMethod") or "POST").upper(),
+                events=callback_events([attrs.get("statusCallbackEvent") or ""]),
+            )
+            child.wake = call.wake  # one thread sleeps for both legs: one alarm wakes it
+            child.history.append("queued")
+            child.callbacks = callback_queue(child.sid)
+            with self._lock:
+                self._registry.calls[child.sid] = child
+                call.children.append(child)
+            try:
+                status = self._legs.lead_leg(call, child, timeout)
+            except Hangup:
+                # The member leg was hung up (REST) while the lead leg was up: end it too.
+                self._legs.end(
+                    child, "completed" if child.answered_at_clock is not None else "canceled"
+                )
+                self._hear(call, f"dial {number}: ended by hang-up")
+                raise
+            self._hear(call, f"dial {number}: {status} ({child.duration or 0}s)")
+            result = {
+                "DialCallStatus": status,
+                "DialCallSid": child.sid,
+                "DialCallDuration": str(child.duration or 0),
+            }
+            if status == "completed":
+                result["DialBridged"] = "true"
+        if action_url:
+            return Fetch(action_url, method, result, "dial-action")
+        return None
