@@ -1,6 +1,6 @@
 // A chart of daily numbers in a box of fixed height, with the same numbers as a table under it
 // (collapsed). Chart.js lives in its own chunk (charts.js): it is loaded, and the chart drawn,
-// only once the canvas comes near the viewport, so a page whose charts are below the fold (a
+// only once the canvas comes into the viewport, so a page whose charts are below the fold (a
 // phone) never pays for it until the user scrolls there.
 import { h, replace } from "../dom.js";
 import { section } from "../ui.js";
@@ -27,7 +27,7 @@ function dataTable(caption, headers, rows) {
   );
 }
 
-/** Call `fn` once `el` is within 200px of the viewport (at once where that can't be told). */
+/** Call `fn` once `el` is in the viewport (at once where that can't be told). */
 function whenNearViewport(el, signal, fn) {
   if (typeof IntersectionObserver !== "function") {
     fn();
@@ -39,7 +39,7 @@ function whenNearViewport(el, signal, fn) {
       observer.disconnect();
       if (!signal.aborted) fn();
     },
-    { rootMargin: "200px" },
+    { rootMargin: "0px" },
   );
   observer.observe(el);
   signal.addEventListener("abort", () => observer.disconnect(), { once: true });
