@@ -265,6 +265,43 @@ def shot(page: Any, name: str) -> Path:
     return path
 
 
+# ---------------------------------------------------------------- accessibility
+
+AXE_SOURCE = ROOT / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => ({target: n.target.join(' '), html: n.html.slice(0, 160),
+                                summary: n.failureSummary || ''})),
+  }));
+}"""
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[Any]:
+    """axe-core's violations of WCAG 2.1 A/AA and best practice on the page as it is now (open
+    dialogs included), at the given impacts. axe comes from the dashboard's devDependencies and
+    is evaluated through the DevTools protocol, which the page's CSP does not govern."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
+    return [v for v in page.evaluate(AXE_RUN, AXE_TAGS) if v["impact"] in impacts]
+
+
+def assert_accessible(page: Any, where: str) -> None:
+    """No serious or critical axe violation; the failure lists each one and where it is."""
+    found = axe_violations(page)
+    lines = [f"{len(found)} serious/critical accessibility violation(s) on {where}:"]
+    for v in found:
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:8]:
+            lines.append(f"    {node['target']}  {node['html']}")
+            lines.extend(f"      {line}" for line in node["summary"].splitlines())
+        if len(v["nodes"]) > 8:
+            lines.append(f"    … and {len(v['nodes']) - 8} more")
+    assert not found, "\n".join(lines)
+
+
 _numbers = itertools.count(100)
 
 

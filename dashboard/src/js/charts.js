@@ -1,4 +1,6 @@
-// Chart.js, registered with only what the dashboard draws (keeps the bundle small).
+// Chart.js, registered with only what the dashboard draws. Loaded on demand (a dynamic import
+// in panels/daily-chart.js), so the build puts it in a chunk of its own that no page but one
+// with a chart on screen ever fetches.
 import {
   BarController,
   BarElement,
@@ -29,8 +31,6 @@ Chart.register(
 Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
 Chart.defaults.color = "#475569";
 
-const reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
-
 /**
  * A bar+line chart of daily series. datasets: [{label, data, color, type: "bar"|"line"}].
  * Returns the Chart (call .destroy() when the page goes).
@@ -56,7 +56,9 @@ export function dailyChart(canvas, labels, datasets) {
     options: {
       responsive: true,
       maintainAspectRatio: false,
-      animation: reducedMotion ? false : { duration: 300 },
+      // No entry animation: each animated frame is a long task on a slow phone, and the numbers
+      // are what matter (updates are not animated either).
+      animation: false,
       interaction: { mode: "index", intersect: false },
       plugins: { legend: { position: "bottom", labels: { boxWidth: 12, boxHeight: 12 } } },
       scales: {
@@ -65,4 +67,13 @@ export function dailyChart(canvas, labels, datasets) {
       },
     },
   });
+}
+
+/** New labels and data for a chart drawn by dailyChart (same series, same order). */
+export function updateChart(chart, labels, datasets) {
+  chart.data.labels = labels;
+  datasets.forEach((d, i) => {
+    chart.data.datasets[i].data = d.data;
+  });
+  chart.update("none");
 }

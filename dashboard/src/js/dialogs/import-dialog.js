@@ -1,15 +1,13 @@
 // CSV import: pick a file, upload it with a progress bar (XHR upload events), then show what
 // the server did: created, duplicates, and the per-row error report.
-import * as api from "./api.js";
-import { h, icon, replace, setText } from "./dom.js";
-import { number } from "./format.js";
-import { errorMessage, nextId, notice, openDialog } from "./ui.js";
+import * as api from "../api.js";
+import { h, icon, replace, setText } from "../dom.js";
+import { number } from "../format.js";
+import { errorMessage, nextId, notice, openDialog } from "../ui.js";
 
 const MAX_BYTES = 6 * 1024 * 1024;
 
-export function openImportDialog({ onImported }) {
-  const fileId = nextId("csv");
-  const formId = nextId("import-form");
+function filePicker(fileId) {
   const input = h("input", {
     id: fileId,
     name: "file",
@@ -20,7 +18,7 @@ export function openImportDialog({ onImported }) {
       "block w-full text-sm text-slate-700 file:mr-3 file:rounded-md file:border-0 file:bg-indigo-50 file:px-3 file:py-2 file:text-sm file:font-medium file:text-indigo-700 hover:file:bg-indigo-100",
     "aria-describedby": `${fileId}-hint`,
   });
-  const picker = h(
+  const node = h(
     "div",
     { class: "space-y-2" },
     h("label", { for: fileId, class: "label" }, "CSV file"),
@@ -32,13 +30,49 @@ export function openImportDialog({ onImported }) {
         "UTF-8, up to 6 MB. Good rows are kept even when others fail; duplicates are skipped.",
     ),
   );
-  const progress = h("progress", { max: "100", value: "0", class: "h-2 w-full overflow-hidden rounded accent-indigo-600", "aria-labelledby": `${formId}-status` });
-  const statusText = h("p", { id: `${formId}-status`, class: "text-sm text-slate-600" });
-  const progressBox = h("div", { class: "space-y-2", hidden: true, "data-import-progress": "" }, statusText, progress);
-  const live = h("div", { role: "status", "aria-live": "polite", class: "sr-only" });
-  const result = h("div", { "data-import-result": "" });
-  const form = h("form", { id: formId, novalidate: true, class: "space-y-4" }, picker, progressBox, live, result);
+  return { node, input };
+}
 
+/** The progress bar and its words: upload percent, then "importing rows" (indeterminate). */
+function progressView(formId, live) {
+  const bar = h("progress", { max: "100", value: "0", class: "h-2 w-full overflow-hidden rounded accent-indigo-600", "aria-labelledby": `${formId}-status` });
+  const text = h("p", { id: `${formId}-status`, class: "text-sm text-slate-600" });
+  const box = h("div", { class: "space-y-2", hidden: true, "data-import-progress": "" }, text, bar);
+  return {
+    box,
+    start(file) {
+      box.hidden = false;
+      bar.value = 0;
+      setText(text, `Uploading ${file.name}…`);
+      setText(live, "Upload started.");
+    },
+    step(file, p) {
+      if (p.phase === "upload") {
+        const pct = p.total ? Math.round((p.loaded / p.total) * 100) : 0;
+        bar.value = pct;
+        setText(text, `Uploading ${file.name}… ${pct}%`);
+      } else {
+        bar.value = 100;
+        bar.removeAttribute("value"); // indeterminate while the server works
+        setText(text, "Uploaded; importing rows…");
+        setText(live, "Upload complete; importing rows.");
+      }
+    },
+  };
+}
+
+function problem(...lines) {
+  return notice("error", lines.map((line, i) => h("p", { class: i === 0 && lines.length > 1 ? "font-semibold" : null }, line)));
+}
+
+export function openImportDialog({ onImported }) {
+  const formId = nextId("import-form");
+  const picker = filePicker(nextId("csv"));
+  const { input } = picker;
+  const live = h("div", { role: "status", "aria-live": "polite", class: "sr-only" });
+  const progress = progressView(formId, live);
+  const result = h("div", { "data-import-result": "" });
+  const form = h("form", { id: formId, novalidate: true, class: "space-y-4" }, picker.node, progress.box, live, result);
   const submit = h("button", { type: "submit", form: formId, class: "btn btn-primary" }, icon("upload"), "Import");
   const close = h("button", { type: "button", class: "btn btn-secondary" }, "Close");
   let upload = null;
@@ -59,47 +93,26 @@ export function openImportDialog({ onImported }) {
     e.preventDefault();
     replace(result);
     const file = input.files && input.files[0];
-    if (!file) {
-      replace(result, notice("error", h("p", {}, "Choose a CSV file first.")));
-      input.focus();
-      return;
-    }
-    if (file.size > MAX_BYTES) {
-      replace(result, notice("error", h("p", {}, `The file is ${number(file.size)} bytes; the limit is 6 MB. Split it and import the parts.`)));
+    if (!file || file.size > MAX_BYTES) {
+      replace(result, problem(file ? `The file is ${number(file.size)} bytes; the limit is 6 MB. Split it and import the parts.` : "Choose a CSV file first."));
+      if (!file) input.focus();
       return;
     }
     submit.disabled = true;
     input.disabled = true;
-    progressBox.hidden = false;
-    progress.value = 0;
-    setText(statusText, `Uploading ${file.name}…`);
-    setText(live, "Upload started.");
-    upload = api.importLeads(file, (p) => {
-      if (p.phase === "upload") {
-        const pct = p.total ? Math.round((p.loaded / p.total) * 100) : 0;
-        progress.value = pct;
-        setText(statusText, `Uploading ${file.name}… ${pct}%`);
-      } else {
-        progress.value = 100;
-        progress.removeAttribute("value"); // indeterminate while the server works
-        setText(statusText, "Uploaded; importing rows…");
-        setText(live, "Upload complete; importing rows.");
-      }
-    });
+    progress.start(file);
+    upload = api.importLeads(file, (p) => progress.step(file, p));
     try {
       const data = await upload.promise;
       imported = imported || data.created > 0;
-      progressBox.hidden = true;
+      progress.box.hidden = true;
       replace(result, report(data));
       setText(live, summary(data));
     } catch (err) {
       if (err?.name === "AbortError") return;
-      progressBox.hidden = true;
+      progress.box.hidden = true;
       setText(live, "");
-      replace(
-        result,
-        h("div", { role: "alert" }, notice("error", h("p", { class: "font-semibold" }, "The import failed"), h("p", {}, errorMessage(err)))),
-      );
+      replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(err))));
     } finally {
       upload = null;
       submit.disabled = false;

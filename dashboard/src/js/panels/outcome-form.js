@@ -1,7 +1,7 @@
 // After a call: the disposition and notes, saved with PATCH /calls/{id}.
-import * as api from "./api.js";
-import { h } from "./dom.js";
-import { busy, field, formBanner, nextId, showErrors, toast } from "./ui.js";
+import * as api from "../api.js";
+import { h } from "../dom.js";
+import { busy, field, formBanner, nextId, showErrors, toast } from "../ui.js";
 
 // The API's dispositions (CallUpdate in chalicelib/schemas.py).
 export const DISPOSITIONS = [

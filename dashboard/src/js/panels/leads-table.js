@@ -1,0 +1,100 @@
+// The leads list's table: one row per lead with its status, flags, assignee and last contact,
+// and the Call, Edit and Archive buttons.
+import { h, icon } from "../dom.js";
+import { relative } from "../format.js";
+import { openArchiveLead } from "../dialogs/archive-lead.js";
+import { openCallDialog } from "../dialogs/call-dialog.js";
+import { openLeadForm } from "../dialogs/lead-form.js";
+import { badge } from "../ui.js";
+
+function flags(lead) {
+  return [
+    badge(lead.status),
+    lead.doNotCall ? badge("danger", "Do not call") : null,
+    lead.smsOptOut ? badge("warning", "SMS opt-out") : null,
+  ];
+}
+
+function actions(lead, onChanged) {
+  const button = (attrs, ...children) => h("button", { type: "button", ...attrs }, children);
+  return h(
+    "div",
+    { class: "flex justify-end gap-1" },
+    button(
+      {
+        class: "btn btn-ghost btn-sm text-emerald-700",
+        "aria-label": `Call ${lead.name}`,
+        title: lead.doNotCall ? "On the do-not-call list" : "Call",
+        onclick: () => openCallDialog(lead, {}),
+      },
+      icon("phone"),
+      h("span", { class: "hidden xl:inline" }, "Call"),
+    ),
+    button(
+      { class: "btn btn-ghost btn-sm", "aria-label": `Edit ${lead.name}`, title: "Edit", onclick: () => openLeadForm({ lead, onSaved: () => onChanged() }) },
+      icon("pencil"),
+    ),
+    button(
+      {
+        class: "btn btn-ghost btn-sm text-rose-700",
+        "aria-label": `Archive ${lead.name}`,
+        title: "Archive",
+        onclick: async () => {
+          if (await openArchiveLead(lead)) onChanged();
+        },
+      },
+      icon("archive"),
+    ),
+  );
+}
+
+function row(lead, names, onChanged) {
+  return h(
+    "tr",
+    { "data-lead-id": lead.id },
+    h(
+      "td",
+      { class: "max-w-[12rem] sm:max-w-[14rem]" },
+      h("a", { href: `#/leads/${encodeURIComponent(lead.id)}`, class: "link block truncate" }, lead.name),
+      h("span", { class: "block truncate text-xs text-slate-600" }, [lead.company, lead.email].filter(Boolean).join(" · ")),
+      h("span", { class: "block text-xs text-slate-600 sm:hidden" }, lead.phone),
+      h("div", { class: "mt-1 flex flex-wrap gap-1 sm:hidden" }, flags(lead)),
+    ),
+    h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, lead.phone),
+    h("td", { class: "hidden sm:table-cell" }, h("div", { class: "flex flex-wrap gap-1" }, flags(lead))),
+    h(
+      "td",
+      { class: "hidden md:table-cell" },
+      lead.assignedToId ? names.get(lead.assignedToId) || "Unknown" : h("span", { class: "text-slate-600 italic" }, "Unassigned"),
+    ),
+    h("td", { class: "hidden whitespace-nowrap lg:table-cell" }, relative(lead.lastContactedAt)),
+    h("td", { class: "text-right" }, actions(lead, onChanged)),
+  );
+}
+
+/** leadsTable(leads, {names, onChanged}) -> the table; onChanged() after an edit or archive. */
+export function leadsTable(leads, { names, onChanged }) {
+  return h(
+    "div",
+    { class: "relative overflow-x-auto" },
+    h(
+      "table",
+      { class: "table", "aria-label": "Leads" },
+      h(
+        "thead",
+        { class: "bg-slate-50" },
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Name"),
+          h("th", { scope: "col", class: "hidden sm:table-cell" }, "Phone"),
+          h("th", { scope: "col", class: "hidden sm:table-cell" }, "Status"),
+          h("th", { scope: "col", class: "hidden md:table-cell" }, "Assigned to"),
+          h("th", { scope: "col", class: "hidden lg:table-cell" }, "Last contact"),
+          h("th", { scope: "col", class: "text-right" }, h("span", { class: "sr-only" }, "Actions")),
+        ),
+      ),
+      h("tbody", { class: "divide-y divide-slate-100 bg-white" }, leads.map((lead) => row(lead, names, onChanged))),
+    ),
+  );
+}

@@ -1,0 +1,19 @@
+// Previous/Next for a cursor-paged list, with "Showing 26–50" (or the count, on one page).
+import { h, icon } from "../dom.js";
+
+/** pager({page, pageSize, count, hasNext, onPrevious, onNext}) -> nodes, or null for none. */
+export function pager({ page, pageSize, count, hasNext, onPrevious, onNext }) {
+  if (page === 0 && !hasNext) {
+    return count ? h("p", { class: "text-sm text-slate-600" }, `${count} ${count === 1 ? "lead" : "leads"}`) : null;
+  }
+  const first = page * pageSize + 1;
+  return [
+    h("p", { class: "text-sm text-slate-600" }, count ? `Showing ${first}–${first + count - 1}` : ""),
+    h(
+      "div",
+      { class: "flex gap-2" },
+      h("button", { type: "button", class: "btn btn-secondary btn-sm", disabled: page === 0, onclick: onPrevious }, icon("chevronLeft"), "Previous"),
+      h("button", { type: "button", class: "btn btn-secondary btn-sm", disabled: !hasNext, onclick: onNext }, "Next", icon("chevronRight")),
+    ),
+  ];
+}

@@ -1,0 +1,226 @@
+// Hash routing: #/path?query to a page. A page is `async render(ctx)` with ctx = {main,
+// params, query, signal, navigate, setTitle}; it draws into `main` and resolves once its
+// first content is there. Everything it starts (resources, polls, charts) stops when `signal`
+// aborts: on the next navigation. The shell (header, nav, toasts) is drawn once.
+import * as api from "./api.js";
+import { h, icon, replace, root, setTitle } from "./dom.js";
+import { renderLogin } from "./pages/login.js";
+import { resetCaches } from "./store.js";
+
+let routes = [];
+let navItems = [];
+let current = null; // {controller, cleanup}
+let shell = null; // {main, links}
+let loginNotice = "";
+let firstRender = true;
+
+export function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const at = raw.indexOf("?");
+  let path = at >= 0 ? raw.slice(0, at) : raw;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    /* keep the raw path */
+  }
+  return { path: path || "/", query: new URLSearchParams(at >= 0 ? raw.slice(at + 1) : "") };
+}
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+/** A #token=… fragment (the URL `make dev` prints) signs in and is removed from the URL. */
+function takeTokenFromFragment() {
+  const match = /^#token=([^&]*)/.exec(location.hash);
+  if (!match) return;
+  const token = decodeURIComponent(match[1]).trim();
+  if (token) {
+    api.setToken(token);
+    resetCaches();
+  }
+  history.replaceState(null, "", `${location.pathname}${location.search}#/`);
+}
+
+function navList(links) {
+  return h(
+    "ul",
+    { class: "flex items-center gap-1" },
+    navItems.map((item) => {
+      const a = h(
+        "a",
+        {
+          href: item.href,
+          class:
+            "flex items-center gap-1.5 rounded-md px-2.5 py-2 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white",
+        },
+        icon(item.icon, "size-4 hidden sm:block"),
+        item.text,
+      );
+      links.set(item.key, a);
+      return h("li", {}, a);
+    }),
+  );
+}
+
+function buildShell() {
+  const main = h("main", { id: "main", tabindex: "-1", class: "mx-auto w-full max-w-7xl px-4 py-6 sm:px-6 lg:px-8 focus:outline-none" });
+  const links = new Map();
+  const skip = h(
+    "a",
+    {
+      href: "#main",
+      class: "sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:text-slate-900",
+      onclick: (e) => {
+        e.preventDefault();
+        main.focus();
+      },
+    },
+    "Skip to content",
+  );
+  const header = h(
+    "header",
+    { class: "bg-slate-900" },
+    h(
+      "div",
+      { class: "mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-2 sm:px-6 lg:px-8" },
+      h(
+        "a",
+        { href: "#/", class: "flex items-center gap-2 py-1 text-white" },
+        h("span", { class: "grid size-8 place-items-center rounded-lg bg-indigo-500" }, icon("phone", "size-5")),
+        h("span", { class: "text-base font-semibold tracking-tight" }, "Coldcall"),
+      ),
+      h("nav", { "aria-label": "Main", class: "order-3 w-full sm:order-none sm:w-auto" }, navList(links)),
+      h(
+        "button",
+        { type: "button", class: "btn btn-ghost btn-sm text-slate-300 hover:bg-slate-800 hover:text-white", onclick: () => signOut() },
+        icon("logout"),
+        "Sign out",
+      ),
+    ),
+  );
+  replace(root(), skip, header, main, toastRegions());
+  return { main, links };
+}
+
+export function toastRegions() {
+  return h(
+    "div",
+    { class: "pointer-events-none fixed inset-x-0 bottom-0 z-50 flex flex-col items-center gap-2 p-4 sm:items-end" },
+    h("div", { id: "toasts", role: "status", "aria-live": "polite", class: "flex flex-col gap-2" }),
+    h("div", { id: "toasts-alert", role: "alert", "aria-live": "assertive", class: "flex flex-col gap-2" }),
+  );
+}
+
+function signOut() {
+  api.clearToken();
+  resetCaches();
+  loginNotice = "You are signed out.";
+  navigate("#/login");
+}
+
+function stopCurrent() {
+  if (!current) return;
+  current.controller.abort();
+  if (typeof current.cleanup === "function") current.cleanup();
+  current = null;
+}
+
+function showLogin(path, query) {
+  shell = null;
+  const next = path === "/login" ? query.get("next") || "#/" : `#${path}${query.toString() ? `?${query}` : ""}`;
+  setTitle("Sign in");
+  const controller = new AbortController();
+  current = { controller, cleanup: null };
+  renderLogin({
+    container: root(),
+    notice: loginNotice,
+    signal: controller.signal,
+    onSignedIn: () => {
+      loginNotice = "";
+      resetCaches();
+      navigate(next.startsWith("#/") && !next.startsWith("#/login") ? next : "#/");
+    },
+  });
+}
+
+function showNotFound() {
+  setTitle("Not found");
+  replace(
+    shell.main,
+    h("h1", { class: "text-2xl font-bold", tabindex: "-1", "data-page-title": "" }, "Page not found"),
+    h("p", { class: "mt-2 text-slate-600" }, h("a", { href: "#/", class: "link" }, "Go to the dashboard")),
+  );
+  focusTitle();
+}
+
+async function route() {
+  takeTokenFromFragment();
+  const { path, query } = parseHash();
+  stopCurrent();
+  // Modal dialogs belong to the page that opened them.
+  for (const dlg of document.querySelectorAll("dialog")) dlg.remove();
+  if (path === "/login" || !api.getToken()) {
+    showLogin(path, query);
+    return;
+  }
+
+  const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
+  if (!shell || !shell.main.isConnected) shell = buildShell();
+  for (const [key, link] of shell.links) {
+    if (match && key === match.r.nav) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  const controller = new AbortController();
+  const mine = { controller, cleanup: null };
+  current = mine;
+  if (!match) {
+    showNotFound();
+    return;
+  }
+  setTitle(match.r.title);
+  window.scrollTo(0, 0);
+  const focusAtStart = document.activeElement;
+  let cleanup = null;
+  try {
+    cleanup = await match.r.page({ main: shell.main, params: match.m.slice(1), query, signal: controller.signal, navigate, setTitle });
+  } catch (err) {
+    if (err?.name !== "AbortError") throw err;
+  }
+  if (controller.signal.aborted) {
+    if (typeof cleanup === "function") cleanup();
+    return;
+  }
+  mine.cleanup = cleanup;
+  // Move focus to the new page's heading, unless the user already moved it while it loaded.
+  if (document.activeElement === focusAtStart || document.activeElement === document.body) focusTitle();
+  else firstRender = false;
+}
+
+function focusTitle() {
+  if (firstRender) {
+    firstRender = false;
+    return;
+  }
+  const title = document.querySelector("[data-page-title]");
+  if (title) title.focus({ preventScroll: true });
+}
+
+function onUnauthorized(message) {
+  resetCaches();
+  loginNotice = `The API did not accept your token (${message || "unauthorized"}). Sign in again.`;
+  const { path, query } = parseHash();
+  if (path === "/login") return;
+  const next = `#${path}${query.toString() ? `?${query}` : ""}`;
+  navigate(`#/login?next=${encodeURIComponent(next)}`);
+}
+
+/** Start routing: routes [{pattern, page, nav, title}], nav [{key, href, text, icon}]. */
+export function startRouter({ routes: table, nav }) {
+  routes = table;
+  navItems = nav;
+  api.onUnauthorized(onUnauthorized);
+  window.addEventListener("hashchange", route);
+  route();
+}
