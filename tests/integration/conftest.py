@@ -44,7 +44,7 @@ def ddb_local(ddb_local_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Fresh tables on DynamoDB Local for this test (a stage of its own)."""
     from chalicelib import providers
     from chalicelib.config import reset_settings
-    from chalicelib.db.tables import ensure_tables
+    from chalicelib.store.tables import ensure_tables
 
     monkeypatch.setenv("DYNAMODB_ENDPOINT", ddb_local_endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
