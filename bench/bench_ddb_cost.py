@@ -354,10 +354,10 @@ def _engine() -> Iterator[str]:
 
 def run(report: Report) -> None:
     from chalice.test import Client
-    from chalicelib.db.tables import ensure_tables
 
     from chalicelib import providers
     from chalicelib.config import reset_settings
+    from chalicelib.store.tables import ensure_tables
     from chalicelib.telephony.fake import FakeTelephony
     from localdev.stack import temp_env
 

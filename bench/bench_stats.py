@@ -93,10 +93,20 @@ class _Requests:
             BaseClient._make_api_call = original
 
 
+def _dynamo() -> Any:
+    """The app's DynamoDB store (its botocore client and bound models, for raw bulk writes)."""
+    from chalicelib import providers
+    from chalicelib.store.dynamo import DynamoStore
+
+    store = providers.deps().store
+    assert isinstance(store, DynamoStore)
+    return store
+
+
 def _items(count: int, members: list[str], rng: random.Random) -> Iterator[Any]:
     """Calls and messages with the outcomes the live path produces."""
     from chalicelib.clock import new_id
-    from chalicelib.db.models import Call, Message
+    from chalicelib.domain.records import Call, Message
 
     stamp = datetime(2026, 11, 23, 12, tzinfo=UTC)
     for i in range(count):
@@ -139,17 +149,22 @@ def _load(
 ) -> None:
     """BatchWriteItem, 25 items a request, a few requests in flight; `days` gains the counters
     the live path would have moved for them (the rule the rollup applies)."""
-    from chalicelib import providers
-    from chalicelib.db.models import Call
-    from chalicelib.services import stats
+    from chalicelib.domain import counters
+    from chalicelib.domain.records import Call
 
+    store = _dynamo()
     records = list(_items(count, members, rng))
     for record in records:
-        derive = stats.derive_calls if isinstance(record, Call) else stats.derive_messages
-        days.setdefault(record.day, Counter()).update(derive([record]))
-    items = [(type(r).Meta.table_name, r.serialize()) for r in records]
+        moved = (
+            counters.of_call(record) if isinstance(record, Call) else counters.of_message(record)
+        )
+        days.setdefault(record.day, Counter()).update(moved)
+    tables = store.tables
+    items = [
+        (tables.by_kind[type(r)].Meta.table_name, tables.model(r).serialize()) for r in records
+    ]
     batches = [items[i : i + 25] for i in range(0, len(items), 25)]
-    client = providers.connection().client
+    client = store.client
 
     def write(batch: list[tuple[str, Any]]) -> None:
         request: dict[str, list[dict[str, Any]]] = {}
@@ -163,25 +178,22 @@ def _load(
 
 
 def _put_day_items(days: dict[str, Counter[str]]) -> None:
-    from chalicelib import providers
-    from chalicelib.db import counters
-    from chalicelib.db.models import Stats
+    from chalicelib.domain import counters
 
-    client = providers.connection().client
+    store = _dynamo()
+    table = store.tables.m.Stats.Meta.table_name
     for day, values in days.items():
         item = {"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}, "rev": {"N": "1"}}
         item.update({k: {"N": str(v)} for k, v in values.items() if v})
-        client.put_item(TableName=Stats.Meta.table_name, Item=item)
+        store.client.put_item(TableName=table, Item=item)
 
 
 def _scan_baseline(start: str, end: str) -> dict[str, int]:
     """The naive dashboard: read every call and message, count those in the range."""
-    from chalicelib import providers
-    from chalicelib.db.models import Call, Message
-
-    client = providers.connection().client
+    store = _dynamo()
+    client = store.client
     totals: Counter[str] = Counter()
-    for table in (Call.Meta.table_name, Message.Meta.table_name):
+    for table in (store.tables.m.Call.Meta.table_name, store.tables.m.Message.Meta.table_name):
         request: dict[str, Any] = {"TableName": table}
         while True:
             resp = client.scan(**request)
@@ -214,10 +226,12 @@ def _ms(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def run(report: Report) -> None:
     from chalicelib import clock, providers
+    from chalicelib.clock import ManualClock
     from chalicelib.config import reset_settings
-    from chalicelib.db.models import TeamMember
-    from chalicelib.db.tables import ensure_tables
+    from chalicelib.domain.records import TeamMember
     from chalicelib.services import stats
+    from chalicelib.store.base import Put
+    from chalicelib.store.tables import ensure_tables
 
     started = time.perf_counter()
     with _dynamodb() as engine:
@@ -227,19 +241,20 @@ def run(report: Report) -> None:
         ensure_tables(providers.settings())
         members = []
         for i in range(MEMBERS):
+            moment = providers.deps().clock.now()
             member = TeamMember(
                 id=clock.new_id(),
                 name=f"Caller {i}",
                 phone=f"+1415555{i:04d}",
-                created_at=clock.now(),
-                updated_at=clock.now(),
+                created_at=moment,
+                updated_at=moment,
             )
-            member.save()
+            providers.deps().store.write(Put("member", member))
             members.append(member.id)
         # today is END for the stats default and for the rollup
         fixed_now = datetime(2026, 11, 23, 18, tzinfo=UTC)
-        clock_now = clock.now
-        clock.now = lambda: fixed_now
+        providers.override(clock=ManualClock(fixed_now))
+        deps = providers.deps()
         rng = random.Random(20261123)
         days = [(END - timedelta(days=d)).isoformat() for d in range(DAYS)][::-1]
         rows = []
@@ -255,11 +270,11 @@ def run(report: Report) -> None:
                 counted = _Requests()
                 timings = []
                 with counted.counting():
-                    body = stats.dashboard(days[0], days[-1])
+                    body = stats.dashboard(deps, days[0], days[-1])
                 for _ in range(3):  # warm up (DynamoDB Local's JIT, connection pool)
-                    stats.dashboard(days[0], days[-1])
+                    stats.dashboard(deps, days[0], days[-1])
                 for _ in range(7):
-                    ms, again = _ms(lambda: stats.dashboard(days[0], days[-1]))
+                    ms, again = _ms(lambda: stats.dashboard(deps, days[0], days[-1]))
                     timings.append(ms)
                 assert again == body
                 scan = _Requests()
@@ -269,7 +284,7 @@ def run(report: Report) -> None:
                 assert scanned["calls"] == body["calls"]["placed"] == n, (scanned, body["calls"])
                 assert scanned.get("talk", 0) == body["calls"]["talkSeconds"]
                 for _ in range(2):  # the first run warms up; neither may change anything
-                    rollup_ms, rolled = _ms(lambda: stats.rollup(fixed_now, settle_seconds=0))
+                    rollup_ms, rolled = _ms(lambda: stats.rollup(deps, fixed_now, settle_seconds=0))
                     assert not rolled.changed, rolled.to_dict()
                 label = f"{n // 1000}k"
                 stats_ms = statistics.median(timings)
@@ -282,7 +297,7 @@ def run(report: Report) -> None:
                     (n, dict(counted.calls), stats_ms, sum(scan.calls.values()), scan_ms, load_ms)
                 )
         finally:
-            clock.now = clock_now
+            providers.override(clock=None)
     print(f"# engine: {engine}; {platform.platform()}; {os.cpu_count()} CPUs")
     print("# calls   stats requests                      stats ms   scan requests   scan ms")
     for n, calls, stats_ms, scan_requests, scan_ms, _load_ms in rows:

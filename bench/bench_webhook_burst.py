@@ -182,19 +182,22 @@ def seed(count: int, rng: random.Random) -> tuple[list[Expected], list[Hook], di
     the callbacks imply, the callbacks, and the day counters placing them moved. Needs the
     services pointed at the stack (`LiveStack.in_process()`)."""
     from chalicelib import providers
-    from chalicelib.clock import business_day, new_id, now
-    from chalicelib.db import counters
-    from chalicelib.db.models import Call
+    from chalicelib.clock import business_day, new_id
+    from chalicelib.domain import counters
+    from chalicelib.domain.records import Call
     from chalicelib.services import leads
+    from chalicelib.store.base import Count, Put
 
-    s = providers.settings()
-    moment = now()
-    day = business_day(moment, s.stats_timezone)
+    deps = providers.deps()
+    moment = deps.clock.now()
+    day = business_day(moment, deps.settings.stats_timezone)
     members = [new_id() for _ in range(MEMBERS)]
 
     def one(i: int) -> tuple[Expected, list[Hook]]:
         phone = f"+1415{3000000 + next(_numbers):07d}"
-        lead = leads.insert(leads.new_lead(name=f"Burst {i}", phone=phone, source="bench"))
+        lead = leads.insert(
+            deps, leads.new_lead(deps, name=f"Burst {i}", phone=phone, source="bench")
+        )
         member = members[i % MEMBERS]
         call = Call(
             id=new_id(),
@@ -209,7 +212,7 @@ def seed(count: int, rng: random.Random) -> tuple[list[Expected], list[Hook], di
             created_at=moment,
             updated_at=moment,
         )
-        call.save(condition=Call.id.does_not_exist())
+        deps.store.write(Put("call", call, if_absent=True))
         return plan(call.id, lead.id, member, random.Random(rng.random()))
 
     # One thread: PynamoDB builds botocore clients per thread, which costs more than the writes.
@@ -217,8 +220,7 @@ def seed(count: int, rng: random.Random) -> tuple[list[Expected], list[Hook], di
     placed: Counter[str] = Counter({counters.CALLS_PLACED: count})
     for expected, _ in planned:
         placed[counters.member(expected.member_id, "calls")] += 1
-    with providers.transaction() as tx:
-        tx.update(counters.day_item(day), counters.day_actions(dict(placed)))
+    deps.store.write(Count("placed", counters.ALL_SCOPE, day, dict(placed), revise=True))
     hooks = duplicated_and_shuffled([h for _, hs in planned for h in hs], rng)
     return [e for e, _ in planned], hooks, dict(placed)
 
@@ -308,17 +310,15 @@ def send(api: str, auth_token: str, hooks: list[Hook], senders: int) -> Result:
 def _snapshot() -> tuple[str, Counter[str], Counter[str]]:
     """Today's day counters and the funnel, as they are now."""
     from chalicelib import providers
-    from chalicelib.clock import business_day, now
-    from chalicelib.db import counters
-    from chalicelib.db.models import Stats
+    from chalicelib.clock import business_day
+    from chalicelib.domain import counters
 
-    day = business_day(now(), providers.settings().stats_timezone)
-    conn = Stats._get_connection()
-    raw = conn.get_item(counters.ALL_SCOPE, day, consistent_read=True).get("Item")
-    live = Counter(counters.counters_of(raw))
-    live.pop(counters.REVISION, None)
-    raw = conn.get_item(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, consistent_read=True)
-    return day, live, Counter(counters.counters_of(raw.get("Item")))
+    deps = providers.deps()
+    day = business_day(deps.clock.now(), deps.settings.stats_timezone)
+    item = deps.store.stats.item(counters.ALL_SCOPE, day, consistent=True)
+    live = Counter(item.counters if item else {})  # the store keeps the revision apart
+    item = deps.store.stats.item(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, consistent=True)
+    return day, live, Counter(item.counters if item else {})
 
 
 def verify(
@@ -326,16 +326,21 @@ def verify(
 ) -> list[str]:
     """Every difference between the tables and what the callbacks imply (services pointed at
     the stack); `before` is the counters' snapshot taken before seeding."""
-    from chalicelib.db import counters
-    from chalicelib.db.models import Call, Lead
+    from chalicelib import providers
+    from chalicelib.domain import counters
     from chalicelib.services import stats
 
+    deps = providers.deps()
     problems: list[str] = []
     want: Counter[str] = Counter(placed)
     contacted = 0
     for e in expected:
-        call = Call.get(e.call_id, consistent_read=True)
-        got = (call.status, call.lead_leg_status, call.talk_seconds, call.duration_seconds)
+        call = deps.store.calls.get(e.call_id, consistent=True)
+        got = (
+            (call.status, call.lead_leg_status, call.talk_seconds, call.duration_seconds)
+            if call is not None
+            else None
+        )
         want_call = (e.status, e.lead_leg, e.talk, e.duration)
         if got != want_call:
             problems.append(f"call {e.call_id}: {got} != {want_call}")
@@ -349,10 +354,10 @@ def verify(
             want[counters.member(e.member_id, "connected")] += 1
             want[counters.TALK_SECONDS] += talk
             want[counters.member(e.member_id, "talk")] += talk
-        lead = Lead.get(e.lead_id, consistent_read=True)
+        lead = deps.store.leads.get(e.lead_id, consistent=True)
         status = "contacted" if e.lead_leg == "completed" else "new"
-        if lead.status != status:
-            problems.append(f"lead {e.lead_id}: {lead.status} != {status}")
+        if lead is None or lead.status != status:
+            problems.append(f"lead {e.lead_id}: {lead and lead.status} != {status}")
 
     day, live, funnel = _snapshot()
     if day != before[0]:
@@ -368,7 +373,7 @@ def verify(
         change = funnel[name] - before[2][name]
         if change != value:
             problems.append(f"funnel {name}: moved {change}, implied {value}")
-    derived = Counter(stats.derive_day(day))
+    derived = Counter(stats.derive_day(deps, day))
     derived.pop(counters.REVISION, None)
     if +derived != +live:
         problems.append(f"the rollup would change the day: {dict(derived)} != {dict(live)}")

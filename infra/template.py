@@ -1,7 +1,7 @@
 """The CloudFormation that `chalice package --merge-template` merges into the app's template.
 
 Everything here is generated: the DynamoDB tables and their GSIs come from the PynamoDB models
-through `chalicelib.db.tables.table_definition` (the same CreateTable requests `make dev` uses,
+through `chalicelib.store.tables.table_definition` (the same CreateTable requests `make dev` uses,
 so local and AWS tables can never drift apart), the stage's names and secret references come
 from `.chalice/config.json`. Nothing is typed twice.
 
@@ -31,8 +31,8 @@ from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
-from chalicelib.db.models import ALL_MODELS
-from chalicelib.db.tables import table_definition
+from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.tables import table_definition
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -88,6 +88,61 @@ def stop_group(proc: subprocess.Popen[Any]) -> None:
         proc.wait(timeout=10)
 
 
+@dataclass
+class DevRun:
+    """`python -m localdev.dev` started by `start_dev`: its process, the API and dashboard URLs
+    of its READY line, and every line it printed so far (also copied to `log`, if given)."""
+
+    proc: subprocess.Popen[str]
+    api: str
+    dashboard_url: str
+    lines: list[str]
+
+
+def start_dev(env: Mapping[str, str], log: Path | None = None, timeout: float = 240) -> DevRun:
+    """Start the whole local stack as `make dev` does, in a process group of its own, and wait
+    for its READY line; on failure stop it and raise with the end of its output."""
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "localdev.dev"],
+        cwd=ROOT,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        sink = log.open("a") if log is not None else None
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if sink is not None:
+                    sink.write(line)
+                    sink.flush()
+                if line.startswith("READY "):
+                    ready.set()
+        finally:
+            if sink is not None:
+                sink.close()
+            ready.set()  # the output ended: no READY will come
+
+    threading.Thread(target=read, daemon=True).start()
+    if ready.wait(timeout):
+        found = next((ln for ln in lines if ln.startswith("READY ")), None)
+        if found is not None:
+            _, api, dashboard_url = found.split()
+            return DevRun(proc, api, dashboard_url, lines)
+    stop_group(proc)
+    tail = "".join(lines)[-4000:]
+    raise RuntimeError(f"make dev printed no READY line within {timeout:.0f} s:\n{tail}")
+
+
 @contextmanager
 def ddb_local_running() -> Iterator[str]:
     """DynamoDB Local in memory on a free port; yields its endpoint. Needs Java."""

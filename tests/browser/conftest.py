@@ -10,15 +10,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import queue
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +22,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from localdev.stack import start_dev
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -86,15 +84,6 @@ class Stack:
         return resp.json()
 
 
-def _reader(proc: subprocess.Popen[str], lines: queue.Queue[str], log: Path) -> None:
-    with log.open("w") as out:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            out.write(line)
-            out.flush()
-            lines.put(line)
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if shutil.which("npm") is None:
@@ -123,36 +112,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "localdev.dev"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(
-        target=_reader, args=(proc, lines, ARTIFACTS / "stack.log"), daemon=True
-    ).start()
-    ready = None
-    deadline = time.monotonic() + 240
+    log = ARTIFACTS / "stack.log"
+    log.write_text("")
     try:
-        while ready is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError("make dev did not print READY within 240 s")
-            if proc.poll() is not None and lines.empty():
-                raise RuntimeError(f"make dev exited with {proc.returncode}")
-            with contextlib.suppress(queue.Empty):
-                line = lines.get(timeout=0.5)
-                if line.startswith("READY "):
-                    ready = line.split()
-    except Exception:
-        _stop(proc)
-        log = (ARTIFACTS / "stack.log").read_text()[-4000:]
-        pytest.fail(f"the local stack did not start; its output ends with:\n{log}")
-    api, dashboard_url = ready[1], ready[2]
+        run = start_dev(env, log=log, timeout=240)
+    except RuntimeError as exc:
+        pytest.fail(f"the local stack did not start: {exc}")
+    proc = run.proc
+    api, dashboard_url = run.api, run.dashboard_url
     dashboard = dashboard_url.split("/#", 1)[0]
     assert dashboard == f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
     assert dashboard_url.endswith(f"#token={token}")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import Settings
-from chalicelib.db.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS
 from infra.template import load_stage
 
 ROOT = Path(__file__).resolve().parents[2]

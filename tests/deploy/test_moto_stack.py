@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.db.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS
 from infra.template import StageConfig, data_template
 from scripts import deploy
 from tests.deploy.test_template import model_shape
@@ -63,24 +63,29 @@ def test_dashboard_bucket_exists(session, stack):
 
 
 def test_repository_code_runs_on_the_cloudformation_tables(stack):
+    from chalicelib import providers
     from chalicelib.errors import Conflict
     from chalicelib.schemas import LeadCreate, TeamMemberCreate
     from chalicelib.services import leads, team
 
-    member = team.create(TeamMemberCreate(name="Ann Caller", phone="(415) 555-0100"))
-    lead = leads.create(
-        LeadCreate.model_validate(
-            {"name": "Jane Doe", "phone": "212 555 0142", "assignedToId": member.id}
-        )
+    deps = providers.deps()
+    body = TeamMemberCreate(name="Ann Caller", phone="(415) 555-0100")
+    member = team.create(deps, team.NewMember(**body.model_dump()))
+    lead_body = LeadCreate.model_validate(
+        {"name": "Jane Doe", "phone": "212 555 0142", "assignedToId": member.id}
     )
-    assert team.get(member.id).phone == "+14155550100"
-    assert leads.find_by_phone("+12125550142").id == lead.id  # the lead-phones guard table
-    page = leads.list_leads(status="new", assigned_to_id=None, limit=10, cursor=None)
+    lead = leads.create(deps, leads.NewLead(**lead_body.model_dump()))
+    assert team.get(deps, member.id).phone == "+14155550100"
+    # the lead-phones guard table
+    holder = deps.store.leads.id_by_phone("+12125550142")
+    assert holder == lead.id and leads.get(deps, holder).id == lead.id
+    page = leads.list_leads(deps, status="new", assigned_to_id=None, limit=10, cursor=None)
     assert [item.id for item in page.items] == [lead.id]  # the by-status GSI
-    page = leads.list_leads(status=None, assigned_to_id=member.id, limit=10, cursor=None)
+    page = leads.list_leads(deps, status=None, assigned_to_id=member.id, limit=10, cursor=None)
     assert [item.id for item in page.items] == [lead.id]  # the by-assignee GSI
+    other = LeadCreate(name="Someone Else", phone="+1 212 555 0142")
     with pytest.raises(Conflict):  # the guard's condition holds on the CloudFormation table
-        leads.create(LeadCreate(name="Someone Else", phone="+1 212 555 0142"))
+        leads.create(deps, leads.NewLead(**other.model_dump()))
 
 
 def test_the_api_answers_over_the_cloudformation_tables(stack):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.db.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS
 from tests.deploy.conftest import CANARY_API_TOKEN, CANARY_TWILIO_TOKEN
 from tests.deploy.test_template import model_shape, tables_by_name, template_shape
 
@@ -152,7 +152,7 @@ def test_dry_run_plans_without_aws_and_prints_no_secret(prod_package, capsys, mo
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "coldcall-prod" in out.out
-    from chalicelib.db.models import ALL_MODELS
+    from chalicelib.store.models import ALL_MODELS
 
     assert f"{len(ALL_MODELS)} x AWS::DynamoDB::Table" in out.out
     assert "ssm:/coldcall/prod/api-token (from API_TOKEN)" in out.out

@@ -11,7 +11,7 @@ from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.db.models import ALL_MODELS
+from chalicelib.store.models import ALL_MODELS
 from infra.template import (
     StageConfig,
     data_template,

@@ -135,6 +135,7 @@ def test_stats_match_what_happened_and_the_rollup_changes_nothing(
 
     import os
 
+    from chalicelib import providers
     from chalicelib.config import reset_settings
     from chalicelib.services import stats as stats_service
 
@@ -146,7 +147,7 @@ def test_stats_match_what_happened_and_the_rollup_changes_nothing(
         os.environ["AWS_SECRET_ACCESS_KEY"] = live_stack.env["AWS_SECRET_ACCESS_KEY"]
         reset_settings()
         time.sleep(0.5)  # let DynamoDB Local's indexes settle
-        report = stats_service.rollup()
+        report = stats_service.rollup(providers.deps())
         assert not report.changed and not report.errors, report.to_dict()
     finally:
         for k, v in saved.items():

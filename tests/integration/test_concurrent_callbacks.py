@@ -9,16 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib import providers
-from chalicelib.clock import business_day, new_id, now
-from chalicelib.db import counters
-from chalicelib.db.models import Call, Stats
+from chalicelib.clock import business_day, new_id
+from chalicelib.domain import counters
+from chalicelib.domain.records import Call
 from chalicelib.services import calls
+from chalicelib.store.base import Put
 
 pytestmark = pytest.mark.integration
 
 
 def make_calls(n: int, member_id: str) -> list[Call]:
-    moment = now()
+    deps = providers.deps()
+    moment = deps.clock.now()
     made = []
     for _ in range(n):
         call = Call(
@@ -33,13 +35,13 @@ def make_calls(n: int, member_id: str) -> list[Call]:
             created_at=moment,
             updated_at=moment,
         )
-        call.save()
+        deps.store.write(Put("call", call))
         made.append(call)
     return made
 
 
 def test_shuffled_duplicated_concurrent_callbacks_lose_nothing(ddb_local):
-    providers.settings()
+    deps = providers.deps()
     rng = random.Random(7)
     member = "M" + new_id()
     made = make_calls(30, member)
@@ -62,9 +64,9 @@ def test_shuffled_duplicated_concurrent_callbacks_lose_nothing(ddb_local):
     def deliver(event: tuple[str, str, str, int | None]) -> None:
         call_id, leg, status, dur = event
         if leg == "m":
-            calls.advance_member_leg(call_id, status, duration=dur)
+            calls.advance_member_leg(deps, call_id, status, duration=dur)
         else:
-            calls.advance_lead_leg(call_id, status, duration=dur)
+            calls.advance_lead_leg(deps, call_id, status, duration=dur)
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(deliver, events))
@@ -73,7 +75,8 @@ def test_shuffled_duplicated_concurrent_callbacks_lose_nothing(ddb_local):
     by_status: dict[str, int] = {}
     for call in made:
         final, lead_final, talk = outcomes[call.id]
-        got = Call.get(call.id, consistent_read=True)
+        got = deps.store.calls.get(call.id, consistent=True)
+        assert got is not None
         assert got.status == final
         assert got.lead_leg_status == lead_final
         by_status[final] = by_status.get(final, 0) + 1
@@ -81,10 +84,9 @@ def test_shuffled_duplicated_concurrent_callbacks_lose_nothing(ddb_local):
             connected += 1
             talk_total += talk
             assert got.talk_seconds == talk
-    raw = Stats._get_connection().get_item(counters.ALL_SCOPE, made[0].day, consistent_read=True)[
-        "Item"
-    ]
-    c = counters.counters_of(raw)
+    item = deps.store.stats.item(counters.ALL_SCOPE, made[0].day, consistent=True)
+    assert item is not None
+    c = item.counters
     assert c["connected"] == connected and c["talk"] == talk_total
     assert c[f"m#{member}#connected"] == connected
     for status, n in by_status.items():

@@ -48,17 +48,16 @@ def no_faults_left(stack: LiveStack) -> Iterator[None]:
 def day_counters(stack: LiveStack) -> Counter[str]:
     """Today's and yesterday's counters (a test may straddle midnight UTC), read from the
     stack's stats table."""
-    from chalicelib.db import counters
-    from chalicelib.db.models import Stats
+    from chalicelib import providers
+    from chalicelib.domain import counters
 
     total: Counter[str] = Counter()
     today = datetime.now(UTC).date()
     with stack.in_process():
+        stats = providers.deps().store.stats
         for day in (today, today - timedelta(days=1)):
-            raw = Stats._get_connection().get_item(
-                counters.ALL_SCOPE, day.isoformat(), consistent_read=True
-            )
-            total.update(counters.counters_of(raw.get("Item")))
+            item = stats.item(counters.ALL_SCOPE, day.isoformat(), consistent=True)
+            total.update(item.counters if item else {})  # the revision is kept apart
     total.pop("rev", None)
     return total
 
@@ -231,8 +230,10 @@ def test_webhooks_past_twilios_timeout_converge_and_the_reconciler_settles_the_r
     converges to completed. The lead leg, which no callback will ever report, is settled by
     the reconciler 15 minutes on, from Twilio's (the simulator's) record: nothing stays in
     flight, and a second pass has nothing left to do."""
-    from chalicelib.db.models import Call
+    from chalicelib import providers
+    from chalicelib.domain.statuses import CALL_FINAL, LEAD_LEG_FINAL
     from chalicelib.services import calls
+    from tests.helpers import dynamo
 
     caller, callee = member(slow_stack), lead(slow_stack)
     status, call = slow_stack.post(
@@ -251,14 +252,15 @@ def test_webhooks_past_twilios_timeout_converge_and_the_reconciler_settles_the_r
 
     with slow_stack.in_process():
         later = datetime.now(UTC) + timedelta(minutes=16)
-        report = calls.reconcile_stale(later)
+        deps = providers.deps()
+        report = calls.reconcile_stale(deps, later)
         assert (report.examined, report.settled, report.errors) == (1, 1, 0)
-        assert calls.reconcile_stale(later).examined == 0  # nothing left unsettled
+        assert calls.reconcile_stale(deps, later).examined == 0  # nothing left unsettled
         today = datetime.now(UTC).date().isoformat()
         left = [
             c.id
-            for c in Call.by_day.query(today)
-            if c.status not in calls.FINAL or c.lead_leg_status not in calls.LEAD_FINAL
+            for c in dynamo().tables.m.Call.by_day.query(today)
+            if c.status not in CALL_FINAL or c.lead_leg_status not in LEAD_LEG_FINAL
         ]
     assert left == []
     _, got = slow_stack.get(f"/calls/{call['id']}")

@@ -7,13 +7,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from localdev import stack
 from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -29,28 +29,8 @@ def start_dev(tmp_path: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[s
     }
     env.update({name: str(port) for name, port in ports.items()})
     env.update({"DATA_DIR": str(tmp_path / "data"), "API_TOKEN": "dev-test-token"})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "localdev.dev"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    lines = []
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("READY "):
-            _, api, dashboard = line.split()
-            return proc, api, dashboard
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise AssertionError("no READY line:\n" + "".join(lines))
+    run = stack.start_dev(env, timeout=120)
+    return run.proc, run.api, run.dashboard_url
 
 
 def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
