@@ -8,7 +8,8 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.schemas import CallCreate, CallUpdate, call_out, parse
+from chalicelib.api.schemas import CallCreate, CallUpdate, parse
+from chalicelib.api.serialize import call_out
 from chalicelib.services import calls, numbers
 
 bp = Blueprint(__name__)

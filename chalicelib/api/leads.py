@@ -9,9 +9,11 @@ from chalice.app import Request
 
 from chalicelib import providers
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.api.schemas import LeadCreate, LeadUpdate, parse
+from chalicelib.api.serialize import lead_out
 from chalicelib.clock import now
+from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import LEAD_STATUSES, LeadCreate, LeadUpdate, lead_out, parse
 from chalicelib.services import lead_csv, leads
 
 bp = Blueprint(__name__)

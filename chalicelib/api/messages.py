@@ -8,7 +8,8 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.schemas import MessageCreate, message_out, parse
+from chalicelib.api.schemas import MessageCreate, parse
+from chalicelib.api.serialize import message_out
 from chalicelib.services import messages
 
 bp = Blueprint(__name__)

@@ -8,8 +8,9 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.api.schemas import TeamMemberCreate, TeamMemberUpdate, parse
+from chalicelib.api.serialize import team_member_out
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import TeamMemberCreate, TeamMemberUpdate, parse, team_member_out
 from chalicelib.services import team
 
 bp = Blueprint(__name__)

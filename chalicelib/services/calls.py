@@ -19,12 +19,12 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import phone as phones
 from chalicelib import providers
+from chalicelib.api.schemas import CallCreate, CallUpdate
 from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db.models import Call
 from chalicelib.db.pagination import Page, query_page
 from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, not_found
-from chalicelib.schemas import CallCreate, CallUpdate
 from chalicelib.services import calling_hours, leads, numbers, team, transitions
 from chalicelib.services.transitions import Change
 from chalicelib.telephony.base import TelephonyFailure

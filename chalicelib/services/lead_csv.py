@@ -22,11 +22,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib import phone as phones
 from chalicelib import providers
+from chalicelib.api.schemas import LeadCreate
 from chalicelib.clock import iso
 from chalicelib.db import counters
 from chalicelib.db.models import Lead, LeadPhone
 from chalicelib.errors import AppError, PayloadTooLarge, ValidationError
-from chalicelib.schemas import LeadCreate
 from chalicelib.services import leads, team
 
 MAX_REPORTED_ERRORS = 1000

@@ -14,19 +14,15 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import phone as phones
 from chalicelib import providers
+from chalicelib.api.patch import explicit_nulls, provided
+from chalicelib.api.schemas import LeadCreate, LeadUpdate
 from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db import cursor as cursors
 from chalicelib.db.models import LEAD_LIST_KEY, Lead, LeadPhone
 from chalicelib.db.pagination import Page, query_page
+from chalicelib.domain.constants import NULLABLE_LEAD_FIELDS
 from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
-from chalicelib.schemas import (
-    NULLABLE_LEAD_FIELDS,
-    LeadCreate,
-    LeadUpdate,
-    explicit_nulls,
-    provided,
-)
 from chalicelib.services import team
 from chalicelib.services.transitions import cancel_reasons
 

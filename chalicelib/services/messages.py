@@ -20,13 +20,13 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import phone as phones
 from chalicelib import providers
+from chalicelib.api.schemas import MessageCreate
 from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db import cursor as cursors
 from chalicelib.db.models import Lead, LeadPhone, Message, MessageSid, TeamMember
 from chalicelib.db.pagination import Page, query_page
 from chalicelib.errors import Blocked, TelephonyError, ValidationError, not_found
-from chalicelib.schemas import MessageCreate
 from chalicelib.services import leads, numbers, transitions
 from chalicelib.services.transitions import Change
 from chalicelib.telephony.base import UNSUBSCRIBED_CODE, TelephonyFailure

@@ -29,8 +29,8 @@ from botocore.exceptions import ClientError
 from chalicelib import clock, providers
 from chalicelib.db import counters
 from chalicelib.db.models import Call, Message, Stats, TeamMember
+from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import LEAD_STATUSES
 from chalicelib.services import calls, team
 
 log = logging.getLogger("coldcall")

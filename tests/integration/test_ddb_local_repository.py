@@ -3,9 +3,9 @@
 import pytest
 
 from chalicelib import providers
+from chalicelib.api.schemas import LeadCreate, LeadUpdate, TeamMemberCreate
 from chalicelib.db.tables import ensure_tables
 from chalicelib.errors import Conflict
-from chalicelib.schemas import LeadCreate, LeadUpdate, TeamMemberCreate
 from chalicelib.services import lead_csv, leads, team
 from tests.api.test_leads import funnel
 

@@ -1,21 +1,15 @@
-"""Request bodies (pydantic, strict, camelCase on the wire, unknown fields refused) and the
-serialisers that turn stored records into the API's JSON."""
+"""Request bodies: pydantic, strict, camelCase on the wire, unknown fields refused."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
-from chalicelib.clock import iso
-from chalicelib.db.models import Call, Lead, Message, TeamMember
+from chalicelib.domain.constants import SMS_MAX_CHARS, Disposition, LeadStatus, Role
 from chalicelib.errors import ValidationError
-
-LEAD_STATUSES = ("new", "contacted", "qualified", "not_interested", "converted")
-LeadStatus = Literal["new", "contacted", "qualified", "not_interested", "converted"]
-Role = Literal["admin", "caller"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -92,26 +86,6 @@ class LeadUpdate(Body):
     version: int | None = Field(default=None, ge=1)
 
 
-DISPOSITIONS = (
-    "connected",
-    "left_voicemail",
-    "no_answer",
-    "wrong_number",
-    "callback_requested",
-    "not_interested",
-    "meeting_booked",
-)
-Disposition = Literal[
-    "connected",
-    "left_voicemail",
-    "no_answer",
-    "wrong_number",
-    "callback_requested",
-    "not_interested",
-    "meeting_booked",
-]
-
-
 class CallCreate(Body):
     lead_id: Id
     team_member_id: Id
@@ -121,9 +95,6 @@ class CallCreate(Body):
 class CallUpdate(Body):
     disposition: Disposition | None = None
     notes: LongText | None = None
-
-
-SMS_MAX_CHARS = 1600
 
 
 def _sms_text(value: str) -> str:
@@ -151,10 +122,6 @@ class MessageCreate(Body):
     from_: PhoneText | None = Field(default=None, alias="from")
 
 
-# Fields that may be cleared with an explicit null in a PATCH.
-NULLABLE_LEAD_FIELDS = {"email", "company", "notes", "assigned_to_id"}
-NULLABLE_MEMBER_FIELDS = {"email"}
-
 _B = TypeVar("_B", bound=Body)
 
 
@@ -178,93 +145,3 @@ def parse(model: type[_B], data: Any) -> _B:
         raise ValidationError(
             f"{first['field']}: {first['message']}", {"fields": problems}
         ) from None
-
-
-def explicit_nulls(body: Body, allowed: set[str]) -> set[str]:
-    """Fields the client set to null on purpose (to clear them), limited to `allowed`."""
-    return {f for f in body.model_fields_set if getattr(body, f) is None and f in allowed}
-
-
-def provided(body: Body) -> dict[str, Any]:
-    """The fields the client sent with a value (not null)."""
-    return {f: getattr(body, f) for f in body.model_fields_set if getattr(body, f) is not None}
-
-
-# ---------------------------------------------------------------- serialisers
-
-
-def team_member_out(m: TeamMember) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "name": m.name,
-        "phone": m.phone,
-        "email": m.email,
-        "role": m.role,
-        "active": m.active,
-        "createdAt": iso(m.created_at),
-        "updatedAt": iso(m.updated_at),
-        "version": m.version,
-    }
-
-
-def lead_out(lead: Lead) -> dict[str, Any]:
-    return {
-        "id": lead.id,
-        "name": lead.name,
-        "phone": lead.phone,
-        "email": lead.email,
-        "company": lead.company,
-        "notes": lead.notes,
-        "status": lead.status,
-        "assignedToId": lead.assigned_to_id,
-        "source": lead.source,
-        "smsOptOut": bool(lead.sms_opt_out),
-        "doNotCall": bool(lead.do_not_call),
-        "timezone": lead.timezone,
-        "lastContactedAt": iso(lead.last_contacted_at),
-        "archived": lead.archived_at is not None,
-        "archivedAt": iso(lead.archived_at),
-        "createdAt": iso(lead.created_at),
-        "updatedAt": iso(lead.updated_at),
-        "version": lead.version,
-    }
-
-
-def call_out(c: Call) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "leadId": c.lead_id,
-        "teamMemberId": c.team_member_id,
-        "callerId": c.caller_id,
-        "status": c.status,
-        "leadLegStatus": c.lead_leg_status,
-        "twilioSid": c.twilio_sid,
-        "durationSeconds": int(c.duration_seconds) if c.duration_seconds is not None else None,
-        "talkSeconds": int(c.talk_seconds) if c.talk_seconds is not None else None,
-        "answeredAt": iso(c.answered_at),
-        "endedAt": iso(c.ended_at),
-        "errorCode": c.error_code,
-        "errorMessage": c.error_message,
-        "disposition": c.disposition,
-        "notes": c.notes,
-        "createdAt": iso(c.created_at),
-        "updatedAt": iso(c.updated_at),
-    }
-
-
-def message_out(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "leadId": m.lead_id,
-        "teamMemberId": m.team_member_id,
-        "direction": m.direction,
-        "from": m.from_number,
-        "to": m.to_number,
-        "body": m.body,
-        "status": m.status,
-        "twilioSid": m.twilio_sid,
-        "errorCode": m.error_code,
-        "errorMessage": m.error_message,
-        "createdAt": iso(m.created_at),
-        "updatedAt": iso(m.updated_at),
-    }

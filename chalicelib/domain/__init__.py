@@ -1,0 +1,1 @@
+"""The domain's vocabulary, pure: no I/O, and neither pydantic, pynamodb nor chalice."""
