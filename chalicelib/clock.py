@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from ulid import ULID
-
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
 def new_id() -> str:
+    from ulid import ULID  # on first use: ~4 ms of cold start otherwise
+
     return str(ULID())
 
 

@@ -8,7 +8,6 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.api.schemas import CallCreate, CallUpdate, parse
 from chalicelib.api.serialize import call_out
 from chalicelib.services import calls, numbers
 
@@ -17,6 +16,8 @@ bp = Blueprint(__name__)
 
 @route(bp, "/calls", ["POST"])
 def place_call(request: Request) -> Any:
+    from chalicelib.api.schemas import CallCreate, parse
+
     call = calls.place(parse(CallCreate, json_body(request)))
     return created(call_out(call))
 
@@ -40,6 +41,8 @@ def get_call(request: Request, call_id: str) -> dict[str, Any]:
 
 @route(bp, "/calls/{call_id}", ["PATCH"])
 def wrap_up(request: Request, call_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import CallUpdate, parse
+
     return call_out(calls.wrap_up(call_id, parse(CallUpdate, json_body(request))))
 
 

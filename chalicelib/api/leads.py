@@ -9,12 +9,11 @@ from chalice.app import Request
 
 from chalicelib import providers
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.api.schemas import LeadCreate, LeadUpdate, parse
 from chalicelib.api.serialize import lead_out
 from chalicelib.clock import now
 from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.errors import ValidationError
-from chalicelib.services import lead_csv, leads
+from chalicelib.services import leads
 
 bp = Blueprint(__name__)
 
@@ -38,12 +37,16 @@ def list_leads(request: Request) -> dict[str, Any]:
 
 @route(bp, "/leads", ["POST"])
 def create_lead(request: Request) -> Any:
+    from chalicelib.api.schemas import LeadCreate, parse
+
     lead = leads.create(parse(LeadCreate, json_body(request)))
     return created(lead_out(lead))
 
 
 @route(bp, "/leads/import", ["POST"], content_types=CSV_TYPES)
 def import_leads(request: Request) -> dict[str, Any]:
+    from chalicelib.services import lead_csv  # imports pydantic
+
     raw = request.raw_body or b""
     if isinstance(raw, str):
         raw = raw.encode()
@@ -53,6 +56,8 @@ def import_leads(request: Request) -> dict[str, Any]:
 
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request) -> Response:
+    from chalicelib.services import lead_csv  # imports pydantic
+
     text = "".join(lead_csv.export_rows(leads.iter_all()))
     filename = f"leads-{now().strftime('%Y%m%d-%H%M%S')}.csv"
     return Response(
@@ -72,6 +77,8 @@ def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
 
 @route(bp, "/leads/{lead_id}", ["PATCH"])
 def update_lead(request: Request, lead_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import LeadUpdate, parse
+
     body = parse(LeadUpdate, json_body(request))
     return lead_out(leads.update(lead_id, body))
 

@@ -8,7 +8,6 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.api.schemas import MessageCreate, parse
 from chalicelib.api.serialize import message_out
 from chalicelib.services import messages
 
@@ -17,6 +16,8 @@ bp = Blueprint(__name__)
 
 @route(bp, "/messages", ["POST"])
 def send_message(request: Request) -> Any:
+    from chalicelib.api.schemas import MessageCreate, parse
+
     message = messages.send(parse(MessageCreate, json_body(request)))
     return created(message_out(message))
 

@@ -1,4 +1,9 @@
-"""Request bodies: pydantic, strict, camelCase on the wire, unknown fields refused."""
+"""Request bodies: pydantic, strict, camelCase on the wire, unknown fields refused.
+
+Cold start: this module is the only one of the app that imports pydantic, and nothing imports
+it while `import app` runs; the routes that take a body import it when first called. Each
+model's validator is built on its first use (`defer_build`), not when the class is defined, so
+the first POST /leads builds LeadCreate alone (tests/unit/test_cold_start.py)."""
 
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ class Body(BaseModel):
         alias_generator=to_camel,
         populate_by_name=False,
         str_max_length=10000,
+        defer_build=True,
     )
 
 

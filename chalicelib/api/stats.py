@@ -8,12 +8,13 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import query, route
-from chalicelib.services import stats
 
 bp = Blueprint(__name__)
 
 
 @route(bp, "/dashboard/stats", ["GET"])
 def dashboard_stats(request: Request) -> dict[str, Any]:
+    from chalicelib.services import stats  # on first use (cold start)
+
     params = query(request)
     return stats.dashboard(params.get("from") or None, params.get("to") or None)

@@ -8,7 +8,6 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
-from chalicelib.api.schemas import TeamMemberCreate, TeamMemberUpdate, parse
 from chalicelib.api.serialize import team_member_out
 from chalicelib.errors import ValidationError
 from chalicelib.services import team
@@ -34,6 +33,8 @@ def list_members(request: Request) -> dict[str, Any]:
 
 @route(bp, "/team-members", ["POST"])
 def create_member(request: Request) -> Any:
+    from chalicelib.api.schemas import TeamMemberCreate, parse
+
     member = team.create(parse(TeamMemberCreate, json_body(request)))
     return created(team_member_out(member))
 
@@ -45,6 +46,8 @@ def get_member(request: Request, member_id: str) -> dict[str, Any]:
 
 @route(bp, "/team-members/{member_id}", ["PATCH"])
 def update_member(request: Request, member_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import TeamMemberUpdate, parse
+
     body = parse(TeamMemberUpdate, json_body(request))
     return team_member_out(team.update(member_id, body))
 

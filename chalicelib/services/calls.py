@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
@@ -19,7 +19,6 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import phone as phones
 from chalicelib import providers
-from chalicelib.api.schemas import CallCreate, CallUpdate
 from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db.models import Call
@@ -28,6 +27,9 @@ from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError
 from chalicelib.services import calling_hours, leads, numbers, team, transitions
 from chalicelib.services.transitions import Change
 from chalicelib.telephony.base import TelephonyFailure
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import CallCreate, CallUpdate
 
 FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 _PROGRESS = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3}

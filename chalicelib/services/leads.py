@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.constants import KEY
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -15,7 +15,6 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import phone as phones
 from chalicelib import providers
 from chalicelib.api.patch import explicit_nulls, provided
-from chalicelib.api.schemas import LeadCreate, LeadUpdate
 from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db import cursor as cursors
@@ -25,6 +24,9 @@ from chalicelib.domain.constants import NULLABLE_LEAD_FIELDS
 from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
 from chalicelib.services import team
 from chalicelib.services.transitions import cancel_reasons
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import LeadCreate, LeadUpdate
 
 _STALE = "lead was changed by someone else; reload and try again"
 

@@ -13,14 +13,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 
 from chalicelib import phone as phones
 from chalicelib import providers
-from chalicelib.api.schemas import MessageCreate
 from chalicelib.clock import business_day, new_id, now
 from chalicelib.db import counters
 from chalicelib.db import cursor as cursors
@@ -30,6 +29,9 @@ from chalicelib.errors import Blocked, TelephonyError, ValidationError, not_foun
 from chalicelib.services import leads, numbers, transitions
 from chalicelib.services.transitions import Change
 from chalicelib.telephony.base import UNSUBSCRIBED_CODE, TelephonyFailure
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import MessageCreate
 
 OUTBOUND = "outbound"
 INBOUND = "inbound"

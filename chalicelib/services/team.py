@@ -4,18 +4,22 @@ messages keep a name."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib import phone as phones
 from chalicelib import providers
 from chalicelib.api.patch import explicit_nulls, provided
-from chalicelib.api.schemas import TeamMemberCreate, TeamMemberUpdate
 from chalicelib.clock import new_id, now
 from chalicelib.db import cursor as cursors
 from chalicelib.db.models import TeamMember
 from chalicelib.db.pagination import Page
 from chalicelib.domain.constants import NULLABLE_MEMBER_FIELDS
 from chalicelib.errors import Conflict, NotFound, ValidationError, not_found
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import TeamMemberCreate, TeamMemberUpdate
 
 
 def create(body: TeamMemberCreate) -> TeamMember:
