@@ -14,7 +14,6 @@ from chalicelib import logs
 from chalicelib.api import calls, health, leads, messages, sms, stats, team, voice
 from chalicelib.api.http import request_middleware
 from chalicelib.providers import deps
-from chalicelib.services import stats as stats_service
 
 app = Chalice(app_name="coldcall")
 app.log.setLevel(logging.INFO)
@@ -35,6 +34,8 @@ app.register_blueprint(stats.bp)
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def stats_rollup(event: CloudWatchEvent) -> dict[str, Any]:
     """Every 5 minutes: settle stale calls, repair today's and yesterday's counters."""
+    from chalicelib.services import stats as stats_service  # on first use (cold start)
+
     report = stats_service.rollup(deps())
     app.log.info(stats_service.log_line(report))
     return report.to_dict()

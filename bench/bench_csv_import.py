@@ -40,13 +40,14 @@ def _env(**extra: str) -> None:
 
 def _import_once(data: bytes) -> float:
     from chalicelib import providers
+    from chalicelib.api.schemas import lead_row
     from chalicelib.services import lead_csv
     from chalicelib.store.tables import ensure_tables
 
     ensure_tables(providers.settings())
     deps = providers.deps()
     started = time.perf_counter()
-    result = lead_csv.import_csv(deps, data, 8 * 1024 * 1024)
+    result = lead_csv.import_csv(deps, data, 8 * 1024 * 1024, lead_row)
     elapsed = time.perf_counter() - started
     assert result.created == ROWS, result.to_body()
     return ROWS / elapsed

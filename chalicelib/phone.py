@@ -1,12 +1,18 @@
 """Phone numbers: parse any common form (default region US) into E.164, and the time zones a
-number belongs to, with `phonenumbers`."""
+number belongs to, with `phonenumbers`.
+
+`phonenumbers` (~15 ms of imports) is imported on first use, not with this module: the logs
+import `mask`, so every `import app` would otherwise pay for it (tests/unit/test_cold_start.py).
+"""
 
 from __future__ import annotations
 
-import phonenumbers
-from phonenumbers import timezone as pn_timezone
+from typing import TYPE_CHECKING
 
 from chalicelib.errors import ValidationError
+
+if TYPE_CHECKING:
+    import phonenumbers
 
 DEFAULT_REGION = "US"
 _UNKNOWN_TZ = "Etc/Unknown"
@@ -14,17 +20,23 @@ _UNKNOWN_TZ = "Etc/Unknown"
 
 def normalize(raw: str, field: str = "phone") -> str:
     """Return `raw` as E.164, or raise a 400 naming the field."""
+    import phonenumbers
+
     return phonenumbers.format_number(_parse(raw, field), phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_with_zone(raw: str, field: str = "phone") -> tuple[str, str | None]:
     """E.164 and `primary_timezone` from one parse (bulk imports parse 10,000 numbers)."""
+    import phonenumbers
+
     number = _parse(raw, field)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164, _primary(_zones(number))
 
 
 def _parse(raw: str, field: str) -> phonenumbers.PhoneNumber:
+    import phonenumbers
+
     text = (raw or "").strip()
     if not text:
         raise ValidationError(f"{field} is required", {"field": field})
@@ -40,6 +52,8 @@ def _parse(raw: str, field: str) -> phonenumbers.PhoneNumber:
 
 
 def _zones(number: phonenumbers.PhoneNumber) -> list[str]:
+    from phonenumbers import timezone as pn_timezone
+
     return sorted(z for z in pn_timezone.time_zones_for_number(number) if z != _UNKNOWN_TZ)
 
 
@@ -49,6 +63,8 @@ def _primary(zones: list[str]) -> str | None:
 
 def timezones(e164: str) -> list[str]:
     """Every IANA time zone the number may be in (several for some mobile or toll-free ranges)."""
+    import phonenumbers
+
     return _zones(phonenumbers.parse(e164, None))
 
 

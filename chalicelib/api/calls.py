@@ -8,8 +8,9 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.api.patch import patch_of
+from chalicelib.api.serialize import call_out
 from chalicelib.providers import deps
-from chalicelib.schemas import CallCreate, CallUpdate, call_out, parse, patch_of
 from chalicelib.services import calls, numbers
 
 bp = Blueprint(__name__)
@@ -17,6 +18,8 @@ bp = Blueprint(__name__)
 
 @route(bp, "/calls", ["POST"])
 def place_call(request: Request) -> Any:
+    from chalicelib.api.schemas import CallCreate, parse
+
     body = parse(CallCreate, json_body(request))
     call = calls.place(deps(), calls.PlaceCall(**body.model_dump()))
     return created(call_out(call))
@@ -42,6 +45,8 @@ def get_call(request: Request, call_id: str) -> dict[str, Any]:
 
 @route(bp, "/calls/{call_id}", ["PATCH"])
 def wrap_up(request: Request, call_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import CallUpdate, parse
+
     body = parse(CallUpdate, json_body(request))
     return call_out(calls.wrap_up(deps(), call_id, calls.WrapUp(patch_of(body).values)))
 

@@ -8,10 +8,12 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.api.patch import patch_of
+from chalicelib.api.serialize import lead_out
+from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
-from chalicelib.schemas import LEAD_STATUSES, LeadCreate, LeadUpdate, lead_out, parse, patch_of
-from chalicelib.services import lead_csv, leads
+from chalicelib.services import leads
 
 bp = Blueprint(__name__)
 
@@ -35,6 +37,8 @@ def list_leads(request: Request) -> dict[str, Any]:
 
 @route(bp, "/leads", ["POST"])
 def create_lead(request: Request) -> Any:
+    from chalicelib.api.schemas import LeadCreate, parse
+
     body = parse(LeadCreate, json_body(request))
     lead = leads.create(deps(), leads.NewLead(**body.model_dump()))
     return created(lead_out(lead))
@@ -42,16 +46,21 @@ def create_lead(request: Request) -> Any:
 
 @route(bp, "/leads/import", ["POST"], content_types=CSV_TYPES)
 def import_leads(request: Request) -> dict[str, Any]:
+    from chalicelib.api.schemas import lead_row  # pydantic: imported when first used
+    from chalicelib.services import lead_csv
+
     raw = request.raw_body or b""
     if isinstance(raw, str):
         raw = raw.encode()
     d = deps()
-    result = lead_csv.import_csv(d, raw, d.settings.max_import_bytes)
+    result = lead_csv.import_csv(d, raw, d.settings.max_import_bytes, lead_row)
     return result.to_body()
 
 
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request) -> Response:
+    from chalicelib.services import lead_csv
+
     d = deps()
     text = "".join(lead_csv.export_rows(leads.iter_all(d)))
     filename = f"leads-{d.clock.now().strftime('%Y%m%d-%H%M%S')}.csv"
@@ -72,6 +81,8 @@ def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
 
 @route(bp, "/leads/{lead_id}", ["PATCH"])
 def update_lead(request: Request, lead_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import LeadUpdate, parse
+
     body = parse(LeadUpdate, json_body(request))
     return lead_out(leads.update(deps(), lead_id, patch_of(body)))
 

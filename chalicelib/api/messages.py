@@ -8,8 +8,8 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.api.serialize import message_out
 from chalicelib.providers import deps
-from chalicelib.schemas import MessageCreate, message_out, parse
 from chalicelib.services import messages
 
 bp = Blueprint(__name__)
@@ -17,6 +17,8 @@ bp = Blueprint(__name__)
 
 @route(bp, "/messages", ["POST"])
 def send_message(request: Request) -> Any:
+    from chalicelib.api.schemas import MessageCreate, parse
+
     body = parse(MessageCreate, json_body(request))
     message = messages.send(deps(), messages.SendSms(**body.model_dump()))
     return created(message_out(message))

@@ -8,9 +8,10 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
+from chalicelib.api.patch import patch_of
+from chalicelib.api.serialize import team_member_out
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
-from chalicelib.schemas import TeamMemberCreate, TeamMemberUpdate, parse, patch_of, team_member_out
 from chalicelib.services import team
 
 bp = Blueprint(__name__)
@@ -36,6 +37,8 @@ def list_members(request: Request) -> dict[str, Any]:
 
 @route(bp, "/team-members", ["POST"])
 def create_member(request: Request) -> Any:
+    from chalicelib.api.schemas import TeamMemberCreate, parse
+
     body = parse(TeamMemberCreate, json_body(request))
     member = team.create(deps(), team.NewMember(**body.model_dump()))
     return created(team_member_out(member))
@@ -48,6 +51,8 @@ def get_member(request: Request, member_id: str) -> dict[str, Any]:
 
 @route(bp, "/team-members/{member_id}", ["PATCH"])
 def update_member(request: Request, member_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import TeamMemberUpdate, parse
+
     body = parse(TeamMemberUpdate, json_body(request))
     return team_member_out(team.update(deps(), member_id, patch_of(body)))
 

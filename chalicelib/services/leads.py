@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
+from chalicelib.domain.constants import NULLABLE_LEAD_FIELDS
 from chalicelib.domain.records import Lead, LeadPhone
 from chalicelib.errors import Conflict, NotFound, ValidationError, found
 from chalicelib.services import team
@@ -32,8 +33,6 @@ from chalicelib.store.base import (
 )
 
 _STALE = "lead was changed by someone else; reload and try again"
-# Fields that may be cleared with an explicit null in a PATCH.
-NULLABLE_LEAD_FIELDS = frozenset({"email", "company", "notes", "assigned_to_id"})
 _CONTACT_ATTEMPTS = 3
 
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import counters
+from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.domain.records import TeamMember
 from chalicelib.domain.statuses import CALL_FINAL_ORDER, LEAD_LEG_FINAL_ORDER, SMS_FINAL_ORDER
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import LEAD_STATUSES
 from chalicelib.services import calls
 from chalicelib.services.deps import Deps
 

@@ -10,14 +10,13 @@ from typing import Any
 
 from chalicelib import phone as phones
 from chalicelib.clock import new_id
+from chalicelib.domain.constants import NULLABLE_MEMBER_FIELDS
 from chalicelib.domain.records import TeamMember
 from chalicelib.errors import Conflict, NotFound, ValidationError, found
 from chalicelib.services.deps import Deps
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import ConditionFailed, Page, Put
 
-# Fields that may be cleared with an explicit null in a PATCH.
-NULLABLE_MEMBER_FIELDS = frozenset({"email"})
 _STALE = "team member was changed by someone else; reload and try again"
 
 

@@ -64,8 +64,8 @@ def test_dashboard_bucket_exists(session, stack):
 
 def test_repository_code_runs_on_the_cloudformation_tables(stack):
     from chalicelib import providers
+    from chalicelib.api.schemas import LeadCreate, TeamMemberCreate
     from chalicelib.errors import Conflict
-    from chalicelib.schemas import LeadCreate, TeamMemberCreate
     from chalicelib.services import leads, team
 
     deps = providers.deps()

@@ -3,8 +3,9 @@
 import pytest
 
 from chalicelib import providers
+from chalicelib.api.patch import patch_of
+from chalicelib.api.schemas import LeadCreate, LeadUpdate, TeamMemberCreate, lead_row
 from chalicelib.errors import Conflict
-from chalicelib.schemas import LeadCreate, LeadUpdate, TeamMemberCreate, patch_of
 from chalicelib.services import lead_csv, leads, team
 from chalicelib.store.tables import ensure_tables
 from tests.helpers import funnel
@@ -78,7 +79,7 @@ def test_csv_import_batches_on_dynamodb_local(ddb_local):
     rows = ["name,phone"] + [f"L{i},+1415{3000000 + i:07d}" for i in range(600)]
     rows += ["dup,+14153000000", "bad,xyz"]
     deps = providers.deps()
-    result = lead_csv.import_csv(deps, ("\n".join(rows)).encode(), 6 * 1024 * 1024)
+    result = lead_csv.import_csv(deps, ("\n".join(rows)).encode(), 6 * 1024 * 1024, lead_row)
     assert (result.created, result.duplicates, result.error_count) == (600, 1, 1)
     seen, cursor = 0, None
     while True:

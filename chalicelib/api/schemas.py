@@ -1,21 +1,21 @@
-"""Request bodies (pydantic, strict, camelCase on the wire, unknown fields refused) and the
-serialisers that turn stored records into the API's JSON."""
+"""Request bodies: pydantic, strict, camelCase on the wire, unknown fields refused.
+
+Cold start: this module is the only one of the app that imports pydantic, and nothing imports
+it while `import app` runs; the routes that take a body import it when first called. Each
+model's validator is built on its first use (`defer_build`), not when the class is defined, so
+the first POST /leads builds LeadCreate alone (tests/unit/test_cold_start.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
-from chalicelib.clock import iso
-from chalicelib.domain.records import Call, Lead, Message, TeamMember
+from chalicelib.domain.constants import SMS_MAX_CHARS, Disposition, LeadStatus, Role
 from chalicelib.errors import ValidationError
-
-LEAD_STATUSES = ("new", "contacted", "qualified", "not_interested", "converted")
-LeadStatus = Literal["new", "contacted", "qualified", "not_interested", "converted"]
-Role = Literal["admin", "caller"]
+from chalicelib.services.leads import NewLead
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -46,6 +46,7 @@ class Body(BaseModel):
         alias_generator=to_camel,
         populate_by_name=False,
         str_max_length=10000,
+        defer_build=True,
     )
 
 
@@ -92,26 +93,6 @@ class LeadUpdate(Body):
     version: int | None = Field(default=None, ge=1)
 
 
-DISPOSITIONS = (
-    "connected",
-    "left_voicemail",
-    "no_answer",
-    "wrong_number",
-    "callback_requested",
-    "not_interested",
-    "meeting_booked",
-)
-Disposition = Literal[
-    "connected",
-    "left_voicemail",
-    "no_answer",
-    "wrong_number",
-    "callback_requested",
-    "not_interested",
-    "meeting_booked",
-]
-
-
 class CallCreate(Body):
     lead_id: Id
     team_member_id: Id
@@ -121,9 +102,6 @@ class CallCreate(Body):
 class CallUpdate(Body):
     disposition: Disposition | None = None
     notes: LongText | None = None
-
-
-SMS_MAX_CHARS = 1600
 
 
 def _sms_text(value: str) -> str:
@@ -151,10 +129,6 @@ class MessageCreate(Body):
     from_: PhoneText | None = Field(default=None, alias="from")
 
 
-# Fields that may be cleared with an explicit null in a PATCH.
-NULLABLE_LEAD_FIELDS = {"email", "company", "notes", "assigned_to_id"}
-NULLABLE_MEMBER_FIELDS = {"email"}
-
 _B = TypeVar("_B", bound=Body)
 
 
@@ -180,100 +154,13 @@ def parse(model: type[_B], data: Any) -> _B:
         ) from None
 
 
-def explicit_nulls(body: Body, allowed: set[str]) -> set[str]:
-    """Fields the client set to null on purpose (to clear them), limited to `allowed`."""
-    return {f for f in body.model_fields_set if getattr(body, f) is None and f in allowed}
-
-
-def provided(body: Body) -> dict[str, Any]:
-    """The fields the client sent with a value (not null)."""
-    return {f: getattr(body, f) for f in body.model_fields_set if getattr(body, f) is not None}
-
-
-# ---------------------------------------------------------------- serialisers
-
-
-def team_member_out(m: TeamMember) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "name": m.name,
-        "phone": m.phone,
-        "email": m.email,
-        "role": m.role,
-        "active": m.active,
-        "createdAt": iso(m.created_at),
-        "updatedAt": iso(m.updated_at),
-        "version": m.version,
-    }
-
-
-def lead_out(lead: Lead) -> dict[str, Any]:
-    return {
-        "id": lead.id,
-        "name": lead.name,
-        "phone": lead.phone,
-        "email": lead.email,
-        "company": lead.company,
-        "notes": lead.notes,
-        "status": lead.status,
-        "assignedToId": lead.assigned_to_id,
-        "source": lead.source,
-        "smsOptOut": bool(lead.sms_opt_out),
-        "doNotCall": bool(lead.do_not_call),
-        "timezone": lead.timezone,
-        "lastContactedAt": iso(lead.last_contacted_at),
-        "archived": lead.archived_at is not None,
-        "archivedAt": iso(lead.archived_at),
-        "createdAt": iso(lead.created_at),
-        "updatedAt": iso(lead.updated_at),
-        "version": lead.version,
-    }
-
-
-def call_out(c: Call) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "leadId": c.lead_id,
-        "teamMemberId": c.team_member_id,
-        "callerId": c.caller_id,
-        "status": c.status,
-        "leadLegStatus": c.lead_leg_status,
-        "twilioSid": c.twilio_sid,
-        "durationSeconds": int(c.duration_seconds) if c.duration_seconds is not None else None,
-        "talkSeconds": int(c.talk_seconds) if c.talk_seconds is not None else None,
-        "answeredAt": iso(c.answered_at),
-        "endedAt": iso(c.ended_at),
-        "errorCode": c.error_code,
-        "errorMessage": c.error_message,
-        "disposition": c.disposition,
-        "notes": c.notes,
-        "createdAt": iso(c.created_at),
-        "updatedAt": iso(c.updated_at),
-    }
-
-
-def message_out(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "leadId": m.lead_id,
-        "teamMemberId": m.team_member_id,
-        "direction": m.direction,
-        "from": m.from_number,
-        "to": m.to_number,
-        "body": m.body,
-        "status": m.status,
-        "twilioSid": m.twilio_sid,
-        "errorCode": m.error_code,
-        "errorMessage": m.error_message,
-        "createdAt": iso(m.created_at),
-        "updatedAt": iso(m.updated_at),
-    }
-
-
-def patch_of(body: Body) -> Any:
-    """The service's patch for a PATCH body: the fields the client sent (None clears one) and
-    the version it edited."""
-    from chalicelib.services.team import Patch
-
-    values = {f: getattr(body, f) for f in body.model_fields_set if f != "version"}
-    return Patch(values, getattr(body, "version", None))
+def lead_row(values: dict[str, str]) -> NewLead:
+    """One CSV row (cells under the API's field names) as a new lead, checked as POST /leads
+    checks a body; ValueError names the first problem."""
+    try:
+        body = LeadCreate.model_validate(values)
+    except PydanticValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ValueError(f"{loc}: {err['msg']}" if loc else err["msg"]) from None
+    return NewLead(**body.model_dump())

@@ -1,0 +1,87 @@
+"""Serialisers: a stored record to the API's JSON (camelCase, ISO 8601 UTC timestamps)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.clock import iso
+
+if TYPE_CHECKING:
+    from chalicelib.domain.records import Call, Lead, Message, TeamMember
+
+
+def team_member_out(m: TeamMember) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "phone": m.phone,
+        "email": m.email,
+        "role": m.role,
+        "active": m.active,
+        "createdAt": iso(m.created_at),
+        "updatedAt": iso(m.updated_at),
+        "version": m.version,
+    }
+
+
+def lead_out(lead: Lead) -> dict[str, Any]:
+    return {
+        "id": lead.id,
+        "name": lead.name,
+        "phone": lead.phone,
+        "email": lead.email,
+        "company": lead.company,
+        "notes": lead.notes,
+        "status": lead.status,
+        "assignedToId": lead.assigned_to_id,
+        "source": lead.source,
+        "smsOptOut": bool(lead.sms_opt_out),
+        "doNotCall": bool(lead.do_not_call),
+        "timezone": lead.timezone,
+        "lastContactedAt": iso(lead.last_contacted_at),
+        "archived": lead.archived_at is not None,
+        "archivedAt": iso(lead.archived_at),
+        "createdAt": iso(lead.created_at),
+        "updatedAt": iso(lead.updated_at),
+        "version": lead.version,
+    }
+
+
+def call_out(c: Call) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "leadId": c.lead_id,
+        "teamMemberId": c.team_member_id,
+        "callerId": c.caller_id,
+        "status": c.status,
+        "leadLegStatus": c.lead_leg_status,
+        "twilioSid": c.twilio_sid,
+        "durationSeconds": int(c.duration_seconds) if c.duration_seconds is not None else None,
+        "talkSeconds": int(c.talk_seconds) if c.talk_seconds is not None else None,
+        "answeredAt": iso(c.answered_at),
+        "endedAt": iso(c.ended_at),
+        "errorCode": c.error_code,
+        "errorMessage": c.error_message,
+        "disposition": c.disposition,
+        "notes": c.notes,
+        "createdAt": iso(c.created_at),
+        "updatedAt": iso(c.updated_at),
+    }
+
+
+def message_out(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "leadId": m.lead_id,
+        "teamMemberId": m.team_member_id,
+        "direction": m.direction,
+        "from": m.from_number,
+        "to": m.to_number,
+        "body": m.body,
+        "status": m.status,
+        "twilioSid": m.twilio_sid,
+        "errorCode": m.error_code,
+        "errorMessage": m.error_message,
+        "createdAt": iso(m.created_at),
+        "updatedAt": iso(m.updated_at),
+    }
