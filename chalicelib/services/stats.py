@@ -37,9 +37,6 @@ log = logging.getLogger("coldcall")
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
-CALL_FINAL = CALL_FINAL_ORDER
-LEAD_LEG_FINAL = LEAD_LEG_FINAL_ORDER
-SMS_FINAL = SMS_FINAL_ORDER
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -169,8 +166,8 @@ def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str,
         },
         "calls": {
             "placed": placed,
-            "byStatus": _by_prefix(totals, "call#", CALL_FINAL),
-            "byLeadLegStatus": _by_prefix(totals, "lead#", LEAD_LEG_FINAL),
+            "byStatus": _by_prefix(totals, "call#", CALL_FINAL_ORDER),
+            "byLeadLegStatus": _by_prefix(totals, "lead#", LEAD_LEG_FINAL_ORDER),
             "connected": connected,
             "connectRate": _rate(connected, placed),
             "talkSeconds": talk,
@@ -226,9 +223,9 @@ _DERIVED_NAMES = frozenset(
         counters.TALK_SECONDS,
         counters.SMS_SENT,
         counters.SMS_INBOUND,
-        *(counters.call_status(st) for st in CALL_FINAL),
-        *(counters.lead_leg_status(st) for st in LEAD_LEG_FINAL),
-        *(counters.sms_status(st) for st in SMS_FINAL),
+        *(counters.call_status(st) for st in CALL_FINAL_ORDER),
+        *(counters.lead_leg_status(st) for st in LEAD_LEG_FINAL_ORDER),
+        *(counters.sms_status(st) for st in SMS_FINAL_ORDER),
     }
 )
 _DERIVED_MEMBER = re.compile(r"m#[^#]+#(calls|connected|talk|sms)")
