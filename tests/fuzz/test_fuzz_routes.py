@@ -24,6 +24,9 @@ from hypothesis import strategies as st
 from tests.conftest import SIM_TOKEN, post_webhook
 from tests.helpers import dynamo
 
+# The check that a refused request changed nothing watches DynamoDB writes: moto, not memory.
+pytestmark = pytest.mark.dynamo
+
 FUZZ = settings(
     max_examples=60,
     deadline=None,
