@@ -75,13 +75,19 @@ def delete_day(day: str) -> None:
     dynamo().client.delete_item(TableName=stats_table(), Key=key)
 
 
-def wait_for(check: Callable[[], T | None], timeout: float = 10.0, every: float = 0.1) -> T:
-    """The first truthy result of `check`, polled until `timeout` seconds have passed."""
+def wait_for(
+    check: Callable[[], T],
+    done: Callable[[T], object] = bool,
+    timeout: float = 10.0,
+    every: float = 0.2,
+) -> T:
+    """The first result of `check` that `done` accepts (by default: a truthy one), polled until
+    `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout
     while True:
         got = check()
-        if got:
+        if done(got):
             return got
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s; last result {got!r}")
+            raise AssertionError(f"still not done after {timeout} s; last result {got!r}")
         time.sleep(every)

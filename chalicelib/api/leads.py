@@ -59,10 +59,10 @@ def import_leads(request: Request) -> dict[str, Any]:
 
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request) -> Response:
-    from chalicelib.services import lead_csv
+    from chalicelib.api import csv_export
 
     d = deps()
-    text = "".join(lead_csv.export_rows(leads.iter_all(d)))
+    text = "".join(csv_export.export_rows(leads.iter_all(d)))
     filename = f"leads-{d.clock.now().strftime('%Y%m%d-%H%M%S')}.csv"
     return Response(
         body=text,

@@ -1,4 +1,4 @@
-"""CSV import and export of leads.
+"""CSV import of leads (the export is a wire format: chalicelib/api/csv_export.py).
 
 Import is one request: rows are validated one by one (bad rows reported by row number, good
 rows kept), de-duplicated within the file and against existing leads (one BatchGetItem per 100
@@ -12,12 +12,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import phone as phones
-from chalicelib.clock import iso
 from chalicelib.domain import counters
 from chalicelib.domain.records import Lead
 from chalicelib.errors import AppError, PayloadTooLarge, ValidationError
@@ -40,24 +39,6 @@ _COLUMNS = {
     "assignedtoid": "assigned_to_id",
     "assignedto": "assigned_to_id",
 }
-
-EXPORT_COLUMNS = [
-    "id",
-    "name",
-    "phone",
-    "email",
-    "company",
-    "notes",
-    "status",
-    "assignedToId",
-    "source",
-    "smsOptOut",
-    "doNotCall",
-    "timezone",
-    "lastContactedAt",
-    "createdAt",
-    "updatedAt",
-]
 
 
 @dataclass
@@ -222,52 +203,3 @@ def _count_funnel(deps: Deps, fresh: list[Lead]) -> None:
     deltas = {counters.lead_status(s): n for s, n in by_status.items()}
     deltas["total"] = len(fresh)
     deps.store.write(leads.funnel("funnel", deltas))
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
-    # Spreadsheet formula injection: a cell starting with = + - @ would run as a formula.
-    if text[:1] in ("=", "@", "\t", "\r") or (
-        text[:1] in ("+", "-") and not text[1:].replace(" ", "").isdigit()
-    ):
-        return "'" + text
-    return text
-
-
-def export_rows(rows: Iterable[Lead]) -> Iterator[str]:
-    """CSV text of leads, a chunk at a time (header first)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for lead in rows:
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    lead.id,
-                    lead.name,
-                    lead.phone,
-                    lead.email,
-                    lead.company,
-                    lead.notes,
-                    lead.status,
-                    lead.assigned_to_id,
-                    lead.source,
-                    bool(lead.sms_opt_out),
-                    bool(lead.do_not_call),
-                    lead.timezone,
-                    iso(lead.last_contacted_at),
-                    iso(lead.created_at),
-                    iso(lead.updated_at),
-                )
-            ]
-        )
-        if buf.tell() > 64 * 1024:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()

@@ -5,13 +5,12 @@ They drive exactly what a user does and check the result through the API as well
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot, unique_phone
+from tests.helpers import wait_for
 
 SIM_NUMBER = "+15005550006"
 FINAL_CALL = {"completed", "busy", "no-answer", "failed", "canceled"}
@@ -34,17 +33,6 @@ def start_call_in_browser(page, stack, member, lead):
     dialog.get_by_label("Caller ID").select_option(SIM_NUMBER)
     dialog.get_by_role("button", name="Start call").click()
     return dialog
-
-
-def wait_for(fetch, done, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not done after {timeout}s: {value}")
-        time.sleep(0.5)
 
 
 def test_call_a_lead_and_watch_the_status_reach_completed(signed_in, stack):

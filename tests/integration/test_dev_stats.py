@@ -9,20 +9,11 @@ import urllib.parse
 
 import pytest
 
+from tests.helpers import wait_for
 from tests.integration.conftest import free_port
 from tests.integration.test_make_dev import call, start_dev, stop
 
 pytestmark = pytest.mark.integration
-
-
-def until(check, timeout=30.0, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
 
 
 def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, monkeypatch):
@@ -59,7 +50,7 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
             final = got["status"] == "completed" and got["leadLegStatus"] == "completed"
             return got if final else None
 
-        done = until(settled)
+        done = wait_for(settled, timeout=30)
         # no waiting for any job: the last webhook's transaction moved the counters
         _, body = call("GET", f"{api}/dashboard/stats")
         calls = body["calls"]
@@ -88,7 +79,7 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
             q = urllib.parse.urlencode({"from": day, "to": day})
             return call("GET", f"{api}/dashboard/stats?{q}")[1]["calls"]["placed"]
 
-        until(lambda: placed_count() == 1, timeout=30)
+        wait_for(lambda: placed_count() == 1, timeout=30)
         time.sleep(2.5)  # a few more runs with nothing to fix
         _, again = call("GET", f"{api}/dashboard/stats")
         assert again == body
