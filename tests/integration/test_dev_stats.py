@@ -3,7 +3,6 @@ webhook has landed, and the rollup timer repairs a drifted day item and otherwis
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.parse
 
@@ -29,11 +28,8 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
     monkeypatch.setenv("SIM_SPEED", "30")
     monkeypatch.setenv("CALLING_HOURS", "00:00-23:59")
     monkeypatch.delenv("STATS_TIMEZONE", raising=False)
-    proc, api, _ = start_dev(tmp_path, ports)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    drain = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    drain.start()  # the API and the simulator log here too: never let the pipe fill
+    run = start_dev(tmp_path, ports)  # its reader keeps every line (and the pipe drained)
+    proc, api, lines = run.proc, run.api, run.lines
     try:
         _, member = call("POST", f"{api}/team-members", {"name": "Ann", "phone": "+14155550100"})
         # the simulator answers a lead whose number ends in 0, and talks 30 s
@@ -85,7 +81,6 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
         assert again == body
     finally:
         stop(proc)
-        drain.join(timeout=10)
     assert proc.returncode == 0
     output = "".join(lines)
     rollup_lines = [line for line in lines if '"msg":"rollup"' in line]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_dev(tmp_path: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[str], str, str]:
+def start_dev(tmp_path: Path, ports: dict[str, int]) -> stack.DevRun:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -29,8 +29,7 @@ def start_dev(tmp_path: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[s
     }
     env.update({name: str(port) for name, port in ports.items()})
     env.update({"DATA_DIR": str(tmp_path / "data"), "API_TOKEN": "dev-test-token"})
-    run = stack.start_dev(env, timeout=120)
-    return run.proc, run.api, run.dashboard_url
+    return stack.start_dev(env, timeout=120)
 
 
 def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
@@ -67,7 +66,8 @@ def test_dev_stack_keeps_data_across_restarts_and_stops_cleanly(tmp_path):
         "DASHBOARD_PORT": free_port(),
         "SIMULATOR_PORT": free_port(),
     }
-    proc, api, dashboard = start_dev(tmp_path, ports)
+    run = start_dev(tmp_path, ports)
+    proc, api, dashboard = run.proc, run.api, run.dashboard_url
     try:
         assert api == f"http://127.0.0.1:{ports['API_PORT']}"
         assert dashboard.startswith(f"http://127.0.0.1:{ports['DASHBOARD_PORT']}/")
@@ -81,7 +81,8 @@ def test_dev_stack_keeps_data_across_restarts_and_stops_cleanly(tmp_path):
     time.sleep(0.5)
     assert children_alive(ports) == []
 
-    proc, api, _ = start_dev(tmp_path, ports)
+    run = start_dev(tmp_path, ports)
+    proc, api = run.proc, run.api
     try:
         status, got = call("GET", f"{api}/leads/{lead['id']}")
         assert status == 200 and got["name"] == "Persistent"
