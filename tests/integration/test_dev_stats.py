@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from datetime import date, timedelta
 
 import pytest
 
@@ -47,8 +48,14 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
             return got if final else None
 
         done = wait_for(settled, timeout=30)
-        # no waiting for any job: the last webhook's transaction moved the counters
-        _, body = call("GET", f"{api}/dashboard/stats")
+        # no waiting for any job: the last webhook's transaction moved the counters. The range
+        # is pinned to the call's day (UTC, the default STATS_TIMEZONE), so a run that crosses
+        # midnight reads the same days twice.
+        day = placed["createdAt"][:10]
+        week = urllib.parse.urlencode(
+            {"from": (date.fromisoformat(day) - timedelta(days=6)).isoformat(), "to": day}
+        )
+        _, body = call("GET", f"{api}/dashboard/stats?{week}")
         calls = body["calls"]
         assert calls["placed"] == 1 and calls["byStatus"]["completed"] == 1
         assert calls["connected"] == 1 and calls["talkSeconds"] == done["talkSeconds"] == 30
@@ -62,7 +69,6 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
-        day = body["to"]
         ddb.update_item(
             TableName="coldcall-dev-stats",
             Key={"scope": {"S": "all"}, "day": {"S": day}},
@@ -77,7 +83,7 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
 
         wait_for(lambda: placed_count() == 1, timeout=30)
         time.sleep(2.5)  # a few more runs with nothing to fix
-        _, again = call("GET", f"{api}/dashboard/stats")
+        _, again = call("GET", f"{api}/dashboard/stats?{week}")
         assert again == body
     finally:
         stop(proc)
