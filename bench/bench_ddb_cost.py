@@ -238,7 +238,7 @@ class Pass:
         hook("voice_status_ringing", status, {"CallStatus": "ringing"})
         hook("voice_status_answered", status, {"CallStatus": "in-progress"})
         hook("voice_connect_whisper", f"/twilio/voice/connect/{cid}", {})
-        hook("voice_connect_dial", f"/twilio/voice/connect/{cid}", {"Digits": "1"})
+        hook("voice_gather_dial", f"/twilio/voice/gather/{cid}", {"Digits": "1"})
         hook("voice_lead_status_initiated", lead_status, {"CallStatus": "initiated"})
         hook("voice_lead_status_ringing", lead_status, {"CallStatus": "ringing"})
         hook("voice_lead_status_answered", lead_status, {"CallStatus": "in-progress"})
@@ -270,7 +270,19 @@ class Pass:
             {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": ours},
             expect=201,
         )
-        hook("voice_connect_no_press", f"/twilio/voice/connect/{other['id']}", {"Digits": ""})
+        hook("voice_gather_no_press", f"/twilio/voice/gather/{other['id']}", {"Digits": ""})
+        busy = step(
+            None,
+            "POST",
+            "/calls",
+            {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": ours},
+            expect=201,
+        )
+        hook(
+            "voice_status_busy_undialled",
+            f"/twilio/voice/status/{busy['id']}",
+            {"CallStatus": "busy", "CallDuration": "0"},
+        )
         step("call_get", "GET", f"/calls/{cid}")
         step("call_list_by_lead", "GET", f"/calls?leadId={lead['id']}")
         step("call_list_by_member", "GET", f"/calls?teamMemberId={member['id']}")

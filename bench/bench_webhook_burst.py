@@ -113,7 +113,8 @@ def plan(
 
     member_final = _pick(rng, MEMBER_FINALS)
     hooks = [hook("status", CallStatus="initiated"), hook("status", CallStatus="ringing")]
-    lead_leg: str | None = None
+    # A member leg that never answered leaves a lead leg never dialled: settled at once.
+    lead_leg: str | None = "not-connected"
     talk: int | None = None
     duration = 0
     if member_final == "completed":
@@ -123,10 +124,10 @@ def plan(
         lead_final = _pick(rng, LEAD_FINALS)
         if lead_final == "none":  # the member did not press 1
             lead_leg = "not-connected"
-            hooks.append(hook("connect", "fetch", Digits=""))
+            hooks.append(hook("gather", "fetch", Digits=""))
         else:
             lead_leg = lead_final
-            hooks.append(hook("connect", "fetch", Digits="1"))
+            hooks.append(hook("gather", "fetch", Digits="1"))
             hooks.append(hook("lead-status", "after", CallStatus="initiated"))
             if lead_final != "failed":
                 hooks.append(hook("lead-status", "after", CallStatus="ringing"))

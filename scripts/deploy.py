@@ -382,7 +382,7 @@ def twilio_instructions(api_url: str) -> list[str]:
         "Twilio number (Console > Phone Numbers > your number > Messaging):",
         f"  A message comes in: Webhook, HTTP POST, {api_url}/twilio/sms/incoming",
         "  Voice needs nothing on the number: every call the app places carries its own",
-        f"  webhook URLs ({api_url}/twilio/voice/connect|status|lead-status/<callId>).",
+        f"  webhook URLs ({api_url}/twilio/voice/connect|gather|status|lead-status/<callId>).",
         "  Or run the deploy with --configure-twilio to set the SMS URL through Twilio's API.",
     ]
 

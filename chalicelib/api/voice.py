@@ -18,24 +18,45 @@ bp = Blueprint(__name__)
 
 @route(bp, hooks.VOICE_CONNECT, ["POST"], public=True, content_types=[FORM])
 def connect(request: Request, call_id: str) -> Response:
-    """First fetch (member answered): whisper + gather. With Digits=1: dial the lead (no state
-    change, so a repeat is harmless). Any other answer, or none: goodbye, not connected.
+    """The member answered: the whisper, whose `<Gather>` posts to its own URL (the gather
+    route), so a Gather result, empty or not, can never replay the whisper here.
 
     A call already final here is one we reported as failed although Twilio placed it (a 5xx or
     a timeout on create, `mayHaveBeenPlaced`): it is never bridged. The user was told it failed
     and may well have placed it again, so the lead must not be rung twice, and a call shown as
-    failed must not carry a conversation."""
+    failed must not carry a conversation.
+
+    A form with a `Digits` key is a Gather result from a whisper served before the Gather had
+    its own URL (a call in flight during a deploy): answered as the gather route does."""
     event = hooks.ConnectFetch.parse(signed_form(request, hooks.VOICE_CONNECT, call_id=call_id))
+    if event.legacy_digits is not None:
+        return _gather_result(call_id, event.legacy_digits.strip())
     d = deps()
     call = calls.get(d, call_id)
     if call.status in CALL_FINAL:
         calls.advance_lead_leg(d, call_id, NOT_CONNECTED)
         return twiml(build.cancelled())
-    if event.digits is None:
-        return twiml(build.whisper(call.lead_name or "unknown", calls.connect_url(d, call_id)))
-    if event.digits == "1" and call.lead_phone:
-        status_url = calls.lead_status_url(d, call_id)
-        return twiml(build.dial(call.lead_phone, call.caller_id, status_url))
+    return twiml(build.whisper(call.lead_name or "unknown", calls.gather_url(d, call_id)))
+
+
+@route(bp, hooks.VOICE_GATHER, ["POST"], public=True, content_types=[FORM])
+def gather(request: Request, call_id: str) -> Response:
+    """The whisper's Gather result: `1` dials the lead; anything else (no key, an empty or
+    absent `Digits`, another key) says goodbye and settles the lead leg `not-connected`."""
+    event = hooks.GatherResult.parse(signed_form(request, hooks.VOICE_GATHER, call_id=call_id))
+    return _gather_result(call_id, event.digits)
+
+
+def _gather_result(call_id: str, digits: str) -> Response:
+    d = deps()
+    if digits == "1":
+        call = calls.start_dialling(d, call_id)
+        if call is None:
+            calls.advance_lead_leg(d, call_id, NOT_CONNECTED)
+            return twiml(build.cancelled())
+        if call.lead_phone:
+            status_url = calls.lead_status_url(d, call_id)
+            return twiml(build.dial(call.lead_phone, call.caller_id, status_url))
     calls.advance_lead_leg(d, call_id, NOT_CONNECTED)
     return twiml(build.goodbye())
 

@@ -20,6 +20,7 @@ from chalicelib.domain.records import Call
 from chalicelib.domain.statuses import (
     CALL_FINAL,
     CALL_PROGRESS,
+    LEAD_LEG_FINAL,
     NOT_CONNECTED,
     call_rank,
 )
@@ -47,6 +48,10 @@ class PlaceCall:
 
 def connect_url(deps: Deps, call_id: str) -> str:
     return webhooks.url(deps.settings.public_base_url, webhooks.VOICE_CONNECT, call_id=call_id)
+
+
+def gather_url(deps: Deps, call_id: str) -> str:
+    return webhooks.url(deps.settings.public_base_url, webhooks.VOICE_GATHER, call_id=call_id)
 
 
 def status_url(deps: Deps, call_id: str) -> str:
@@ -154,7 +159,12 @@ def advance_member_leg(
     at: datetime | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Move the member leg (the call's own status) forward to `status`; True if it moved."""
+    """Move the member leg (the call's own status) forward to `status`; True if it moved.
+
+    A member leg that ends while the lead leg was never dialled (busy, no answer, failed,
+    canceled, or the member hung up during the whisper, when Twilio posts nothing from the
+    Gather) settles the lead leg `not-connected` at once. A lead leg that was dialled is left
+    to the Dial's own callbacks."""
     moment = at or deps.clock.now()
 
     def decide(call: Call) -> Change | None:
@@ -168,7 +178,45 @@ def advance_member_leg(
         fields.update(extra or {})
         return Change(fields, {"status": Eq(call.status)})
 
+    call, moved = _apply(deps, call_id, decide)
+    if moved and status in CALL_FINAL and call.lead_leg_status is None:
+        settle_undialled_lead_leg(deps, call_id, at=moment)
+    return moved
+
+
+def settle_undialled_lead_leg(deps: Deps, call_id: str, *, at: datetime | None = None) -> bool:
+    """The lead leg `not-connected`, only if it was never dialled (no lead leg status at all:
+    dialling records `queued` first), so a dialled lead leg is never settled here."""
+    moment = at or deps.clock.now()
+
+    def decide(call: Call) -> Change | None:
+        if call.lead_leg_status is not None:
+            return None
+        fields = {"lead_leg_status": NOT_CONNECTED, "updated_at": moment}
+        return Change(fields, {"lead_leg_status": ABSENT})
+
     return _apply(deps, call_id, decide)[1]
+
+
+def start_dialling(deps: Deps, call_id: str) -> Call | None:
+    """The member pressed 1: record the lead leg `queued` (we are asking Twilio to dial it) and
+    return the call to dial, or None when it must not be dialled (the call is already final, or
+    the lead leg was settled). A repeated key press dials again, as before: Twilio runs only
+    the TwiML of the request it is waiting for."""
+    moment = deps.clock.now()
+
+    def decide(call: Call) -> Change | None:
+        if call.status in CALL_FINAL or call.lead_leg_status is not None:
+            return None
+        fields = {"lead_leg_status": "queued", "updated_at": moment}
+        return Change(fields, {"lead_leg_status": ABSENT, "status": Eq(call.status)})
+
+    call, moved = _apply(deps, call_id, decide)
+    if moved:
+        return call
+    if call.status in CALL_FINAL or call.lead_leg_status in LEAD_LEG_FINAL:
+        return None
+    return call
 
 
 def advance_lead_leg(
@@ -296,6 +344,6 @@ def _settle(deps: Deps, call: Call, at: datetime) -> bool:
         changed |= advance_member_leg(
             deps, call.id, state.status, duration=state.duration_seconds, at=at
         )
-        if not state.children and call.lead_leg_status is None:
+        if not state.children and call.lead_leg_status in (None, "queued"):
             changed |= advance_lead_leg(deps, call.id, NOT_CONNECTED, at=at)
     return changed

@@ -21,6 +21,7 @@ from chalicelib.errors import ValidationError
 # ---------------------------------------------------------------- callback paths
 
 VOICE_CONNECT = "/twilio/voice/connect/{call_id}"
+VOICE_GATHER = "/twilio/voice/gather/{call_id}"
 VOICE_STATUS = "/twilio/voice/status/{call_id}"
 VOICE_LEAD_STATUS = "/twilio/voice/lead-status/{call_id}"
 SMS_STATUS = "/twilio/sms/status/{message_id}"
@@ -82,13 +83,26 @@ def _text(form: Mapping[str, str], name: str) -> str | None:
 
 @dataclass(frozen=True)
 class ConnectFetch:
-    """The connect TwiML fetch: the member answered (no `Digits`), or the Gather's result."""
+    """The connect TwiML fetch: the member answered. A form with a `Digits` key is a Gather
+    result posted to the connect URL (a whisper served before the Gather had its own URL)."""
 
-    digits: str | None
+    legacy_digits: str | None
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> ConnectFetch:
         return cls(form.get("Digits"))
+
+
+@dataclass(frozen=True)
+class GatherResult:
+    """The whisper's `<Gather>` action: the keys pressed, `""` for none (`actionOnEmptyResult`
+    may post `Digits=""` or no `Digits` at all)."""
+
+    digits: str
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> GatherResult:
+        return cls(form.get("Digits", "").strip())
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,18 @@ def outcome_for(number: str) -> LeadOutcome:
     return scripted.get(last, "answered")
 
 
+MemberOutcome = Literal["busy", "no-answer", "no-press", "answered"]
+
+
+def member_outcome_for(number: str) -> MemberOutcome:
+    """The scripted outcome for a member number (the first leg: the call created through the
+    REST API), by its last digit (API.md, "Simulator additions"): `1` busy, `2` does not
+    answer; anything else answers and, asked to press a key, presses 1 unless it ends in `9`."""
+    last = number.strip()[-1:]
+    scripted: dict[str, MemberOutcome] = {"1": "busy", "2": "no-answer", "9": "no-press"}
+    return scripted.get(last, "answered")
+
+
 def opt_keyword(body: str) -> Literal["STOP", "START", "HELP"] | None:
     """Twilio's opt-out keywords: the whole message, any case, edge punctuation ignored."""
     word = _EDGE_PUNCT.sub("", body.strip()).upper()

@@ -10,10 +10,13 @@ goes on as if no key was pressed: it waits out the Gather's ``timeout``, then co
 verbs after the ``<Gather>`` (or posts an empty ``Digits`` to the action when
 ``actionOnEmptyResult="true"``). Otherwise that very answer is the one followed, so for every
 other outcome the app sees exactly Twilio's traffic; only the 9 case has one extra ``Digits=1``
-request, which the app must (and does) treat as free of side effects until the lead leg reports.
-The discarded request is marked ``"discarded": true`` in the webhook log. The alternatives were
-worse: guessing the lead from the call's ``Url`` ties the simulator to the app's routes, and
-letting the member press 1 and then hang up would break the contract ("9: no key pressed").
+request. The app records the lead leg `queued` on it (it is about to dial), and the empty
+result that follows settles it `not-connected`, so the outcome is the one Twilio's traffic gives.
+The discarded request is marked ``"discarded": true`` in the webhook log. A *member* number
+ending in 9 (the call's own ``To``) never presses a key either, and needs no peek. The
+alternatives were worse: guessing the lead from the call's ``Url`` ties the simulator to the
+app's routes, and letting the member press 1 and then hang up would break the contract ("9: no
+key pressed").
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from localdev.twilio_sim.rules import (
     dial_number,
     float_or,
     is_e164,
+    member_outcome_for,
     new_sid,
     outcome_for,
     parse_twiml,
@@ -185,6 +189,11 @@ class TwimlWalker:
                 self._play(call, child)
         if "dtmf" not in (verb.get("input") or "dtmf"):
             self._hear(call, "gather: no key pressed (speech input is not simulated)")
+            self._clock.sleep(call, timeout)
+            return self._no_input(verb, action, method)
+        if member_outcome_for(call.to) == "no-press":
+            # A member number ending in 9 never presses a key (API.md): no peek needed.
+            self._hear(call, "gather: no key pressed")
             self._clock.sleep(call, timeout)
             return self._no_input(verb, action, method)
         self._clock.sleep(call, PRESS_S)

@@ -15,6 +15,7 @@ from localdev.twilio_sim.clock import Aborted, Hangup, SimClock
 from localdev.twilio_sim.legs import CallLegs, callback_queue
 from localdev.twilio_sim.resources import Call, TwilioError
 from localdev.twilio_sim.rules import (
+    BUSY_S,
     DEFAULT_CALL_TIMEOUT,
     DIAL_S,
     FINAL_CALL,
@@ -23,6 +24,7 @@ from localdev.twilio_sim.rules import (
     callback_events,
     is_e164,
     is_url,
+    member_outcome_for,
     new_sid,
     parse_twiml,
 )
@@ -152,7 +154,12 @@ class VoiceEngine:
             self.legs.set_status(call, "initiated", "initiated")
             self._clock.sleep(call, DIAL_S)
             self.legs.set_status(call, "ringing", "ringing")
-            if call.timeout < MEMBER_RING_S:
+            member = member_outcome_for(call.to)
+            if member == "busy":
+                self._clock.sleep(call, BUSY_S)
+                self.legs.end(call, "busy")
+                return
+            if member == "no-answer" or call.timeout < MEMBER_RING_S:
                 self._clock.sleep(call, call.timeout)
                 self.legs.end(call, "no-answer")
                 return

@@ -153,20 +153,25 @@ def test_twilio_error_leaves_the_call_failed_never_queued(
 # ---------------------------------------------------------------- TwiML
 
 
-def test_connect_whispers_the_lead_name_and_gathers(api, setup):
+def test_connect_whispers_the_lead_name_and_gathers_to_its_own_url(api, setup):
     member, lead = setup
     _, call, _ = place(api, member, lead)
     status, body, headers = post_webhook(api, f"/twilio/voice/connect/{call['id']}", {})
     assert status == 200 and headers["Content-Type"].startswith("text/xml")
     assert "<Gather" in body and 'numDigits="1"' in body
     assert "Lead Jane &lt;Doe&gt; &amp; Co. Press 1 to connect." in body
-    assert f'action="https://api.example.test/api/twilio/voice/connect/{call["id"]}"' in body
+    assert f'action="https://api.example.test/api/twilio/voice/gather/{call["id"]}"' in body
+    assert 'actionOnEmptyResult="true"' in body
+
+
+def gather(api, call_id, params):
+    return post_webhook(api, f"/twilio/voice/gather/{call_id}", params)
 
 
 def test_pressing_1_dials_the_lead_with_its_own_status_callback(api, setup):
     member, lead = setup
     _, call, _ = place(api, member, lead)
-    status, body, _ = post_webhook(api, f"/twilio/voice/connect/{call['id']}", {"Digits": "1"})
+    status, body, _ = gather(api, call["id"], {"Digits": "1"})
     assert status == 200
     lead_url = f"https://api.example.test/api/twilio/voice/lead-status/{call['id']}"
     assert f'<Dial action="{lead_url}" callerId="{CALLER_ID}"' in body
@@ -174,15 +179,40 @@ def test_pressing_1_dials_the_lead_with_its_own_status_callback(api, setup):
     assert 'statusCallbackEvent="initiated ringing answered completed"' in body
     assert ">+12125550142</Number>" in body
     _, still, _ = api.get(f"/calls/{call['id']}")
-    assert still["leadLegStatus"] is None  # asking for the Dial changes nothing
+    assert still["leadLegStatus"] == "queued"  # dialling is recorded: item 5 must not settle it
+    assert "lead#not-connected" not in day_counters()
 
 
-def test_no_key_pressed_hangs_up_politely_and_records_not_connected(api, setup):
+@pytest.mark.parametrize(
+    "params",
+    [{"Digits": ""}, {}, {"Digits": "2"}, {"Digits": "#"}, {"Digits": " "}],
+    ids=["empty", "absent", "other-key", "hash", "blank"],
+)
+def test_any_other_gather_result_says_goodbye_and_never_replays_the_whisper(api, setup, params):
     member, lead = setup
     _, call, _ = place(api, member, lead)
-    status, body, _ = post_webhook(api, f"/twilio/voice/connect/{call['id']}", {"Digits": ""})
+    status, body, _ = gather(api, call["id"], {"msg": "Gather End", **params})
     assert status == 200 and "<Hangup" in body and "Goodbye" in body
+    assert "<Gather" not in body and "<Dial" not in body
     _, got, _ = api.get(f"/calls/{call['id']}")
+    assert got["leadLegStatus"] == "not-connected"
+    assert day_counters()["lead#not-connected"] == 1
+    # A late or repeated result changes nothing, and pressing 1 after it does not dial.
+    again = gather(api, call["id"], {"Digits": "1"})[1]
+    assert "<Dial" not in again and "<Gather" not in again
+    assert day_counters()["lead#not-connected"] == 1
+
+
+def test_legacy_gather_result_at_the_connect_url_still_works(api, setup):
+    """A whisper served before the deploy posts its Gather to the connect URL, with `Digits`."""
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    status, body, _ = post_webhook(api, f"/twilio/voice/connect/{call['id']}", {"Digits": "1"})
+    assert status == 200 and ">+12125550142</Number>" in body
+    _, other, _ = place(api, member, lead)
+    status, body, _ = post_webhook(api, f"/twilio/voice/connect/{other['id']}", {"Digits": ""})
+    assert status == 200 and "<Hangup" in body and "Goodbye" in body
+    _, got, _ = api.get(f"/calls/{other['id']}")
     assert got["leadLegStatus"] == "not-connected"
 
 
@@ -254,7 +284,7 @@ def test_bad_signatures_are_403_and_change_nothing(api, setup, kind):
 
 
 def test_unknown_call_is_404_not_500(api, telephony):
-    for path in ("status", "lead-status", "connect"):
+    for path in ("status", "lead-status", "connect", "gather"):
         status, body, _ = post_webhook(
             api, f"/twilio/voice/{path}/01NOPE", {"CallStatus": "ringing"}
         )
@@ -351,6 +381,53 @@ def test_unanswered_lead_leg_is_not_a_connect(api, setup, outcome):
     _, same_lead, _ = api.get(f"/leads/{lead['id']}")
     assert same_lead["status"] == "new" and same_lead["lastContactedAt"] is None
     assert "connected" not in day_counters()
+
+
+@pytest.mark.parametrize("outcome", ["busy", "no-answer", "failed", "canceled"])
+def test_a_member_leg_that_never_answered_settles_the_lead_leg_at_once(api, setup, outcome):
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    member_leg(api, call["id"], "ringing")
+    member_leg(api, call["id"], outcome, CallDuration="0")
+    _, got, _ = api.get(f"/calls/{call['id']}")
+    assert got["status"] == outcome and got["leadLegStatus"] == "not-connected"
+    c = day_counters()
+    assert c[f"call#{outcome}"] == 1 and c["lead#not-connected"] == 1
+    member_leg(api, call["id"], outcome)  # a duplicate counts nothing twice
+    assert day_counters() == c
+
+
+def test_a_member_hanging_up_during_the_whisper_settles_the_lead_leg(api, setup):
+    """Twilio posts nothing from the Gather when the member hangs up: only the member leg's
+    `completed` tells us."""
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    member_leg(api, call["id"], "in-progress")
+    post_webhook(api, f"/twilio/voice/connect/{call['id']}", {})
+    member_leg(api, call["id"], "completed", CallDuration="4")
+    _, got, _ = api.get(f"/calls/{call['id']}")
+    assert got["status"] == "completed" and got["leadLegStatus"] == "not-connected"
+    assert day_counters()["lead#not-connected"] == 1
+
+
+@pytest.mark.parametrize("lead_progress", [None, "initiated", "ringing"])
+def test_a_member_hanging_up_after_the_lead_was_dialled_leaves_it_to_the_dial(
+    api, setup, lead_progress
+):
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    member_leg(api, call["id"], "in-progress")
+    gather(api, call["id"], {"Digits": "1"})
+    if lead_progress:
+        lead_leg(api, call["id"], lead_progress)
+    member_leg(api, call["id"], "completed", CallDuration="9")
+    _, got, _ = api.get(f"/calls/{call['id']}")
+    assert got["leadLegStatus"] == (lead_progress or "queued")
+    assert "lead#not-connected" not in day_counters()
+    lead_leg(api, call["id"], "canceled")  # the Dial's own callback settles it
+    _, got, _ = api.get(f"/calls/{call['id']}")
+    assert got["leadLegStatus"] == "canceled"
+    assert day_counters()["lead#canceled"] == 1 and "lead#not-connected" not in day_counters()
 
 
 def test_connected_call_to_a_qualified_lead_only_stamps_contact(api, setup):

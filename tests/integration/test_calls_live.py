@@ -156,3 +156,29 @@ def test_stats_match_what_happened_and_the_rollup_changes_nothing(
             else:
                 os.environ[k] = v
         reset_settings()
+
+
+@pytest.mark.parametrize(
+    "member_digit, member_leg", [("1", "busy"), ("2", "no-answer"), ("9", "completed")]
+)
+def test_a_member_who_never_connects_settles_the_lead_leg_at_once(
+    live_stack: LiveStack, member_digit: str, member_leg: str
+) -> None:
+    """The member's own outcome by their number's last digit (API.md, "Simulator additions"):
+    busy, no answer, or answering without pressing 1. The lead leg is `not-connected` as soon
+    as the member leg's last callback has landed, not 15 minutes later by the reconciler."""
+    status, busy_member = live_stack.post(
+        "/team-members", {"name": "Unreachable", "phone": live_stack.new_phone(member_digit)}
+    )
+    assert status == 201, busy_member
+    lead = new_lead(live_stack, "0")
+    status, call = place(live_stack, busy_member, lead)
+    assert status == 201, call
+    got = finished(live_stack, call)  # no rollup, no reconciler: the webhooks alone
+    assert got["status"] == member_leg
+    assert got["leadLegStatus"] == "not-connected"
+    assert live_stack.sim.call(call["twilioSid"])["simulator"]["children"] == []  # never dialled
+    hooks = live_stack.sim.webhooks(call["twilioSid"])
+    assert hooks and all(h["status"] == 200 for h in hooks), hooks
+    _, after = live_stack.get(f"/leads/{lead['id']}")
+    assert after["status"] == "new"

@@ -49,13 +49,20 @@ def test_shuffled_duplicated_concurrent_callbacks_lose_nothing(ddb_local):
     events = []
     for i, call in enumerate(made):
         final = ["completed", "busy", "no-answer", "failed"][i % 4]
-        lead_final = "completed" if final == "completed" else ["busy", "no-answer"][i % 2]
         talk = 10 + i
-        outcomes[call.id] = (final, lead_final, talk)
-        seq = [("m", s, None) for s in ("initiated", "ringing", "in-progress")]
+        if final == "completed":
+            # The member pressed 1: the gather request comes (synchronously) before the Dial
+            # exists, so before any lead-leg callback.
+            calls.start_dialling(deps, call.id)
+            lead_final = ["completed", "busy", "no-answer"][i % 3]
+            seq = [("m", s, None) for s in ("initiated", "ringing", "in-progress")]
+            seq += [("l", s, None) for s in ("initiated", "ringing")]
+            seq += [("l", lead_final, talk if lead_final == "completed" else 0)]
+        else:  # the member never answered: the lead leg is never dialled
+            lead_final = "not-connected"
+            seq = [("m", s, None) for s in ("initiated", "ringing")]
         seq += [("m", final, 60)]
-        seq += [("l", s, None) for s in ("initiated", "ringing")]
-        seq += [("l", lead_final, talk if lead_final == "completed" else 0)]
+        outcomes[call.id] = (final, lead_final, talk)
         for leg, status, dur in seq:
             for _ in range(rng.choice([1, 1, 2, 3])):  # Twilio repeats some callbacks
                 events.append((call.id, leg, status, dur))

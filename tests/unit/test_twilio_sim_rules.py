@@ -12,6 +12,7 @@ from localdev.twilio_sim import (
     Engine,
     SimConfig,
     is_e164,
+    member_outcome_for,
     national,
     opt_keyword,
     outcome_for,
@@ -37,6 +38,76 @@ def test_the_account_is_the_one_the_app_expects() -> None:
 )
 def test_the_last_digit_scripts_the_lead(number: str, outcome: str) -> None:
     assert outcome_for(number) == outcome
+
+
+@pytest.mark.parametrize(
+    ("number", "outcome"),
+    [
+        ("+14155550101", "busy"),
+        ("+14155550102", "no-answer"),
+        ("+14155550103", "answered"),  # 3 fails a lead, never a member (API.md)
+        ("+14155550104", "answered"),
+        ("+14155550109", "no-press"),
+        ("+14155550100", "answered"),
+        ("+14155550105", "answered"),
+    ],
+)
+def test_the_last_digit_scripts_the_member(number: str, outcome: str) -> None:
+    assert member_outcome_for(number) == outcome
+
+
+WHISPER = (
+    '<Response><Gather numDigits="1" timeout="2"><Say>Lead Jane. Press 1.</Say></Gather>'
+    "<Say>No key pressed. Goodbye.</Say><Hangup/></Response>"
+)
+
+
+def run_member_leg(last_digit: str, twiml: str = WHISPER) -> dict[str, object]:
+    """One call through the voice engine (no HTTP, no app: inline TwiML, no callbacks)."""
+    engine = Engine(SimConfig(speed=1000.0))
+    try:
+        created = engine.create_call(
+            {"To": [f"+1415555010{last_digit}"], "From": ["+15005550006"], "Twiml": [twiml]}
+        )
+        assert engine.activity_done(created["sid"]).wait(10)
+        return engine.call(created["sid"])
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    ("digit", "final"), [("1", "busy"), ("2", "no-answer")], ids=["busy", "no-answer"]
+)
+def test_a_member_who_never_answers_ends_the_call_before_any_twiml(digit: str, final: str) -> None:
+    done = run_member_leg(digit)
+    assert done["status"] == final and done["duration"] == "0"
+    sim = done["simulator"]
+    assert isinstance(sim, dict)
+    assert sim["history"] == ["queued", "initiated", "ringing", final]
+    assert sim["transcript"] == [] and sim["children"] == []
+
+
+def test_a_member_ending_in_9_answers_but_never_presses_a_key() -> None:
+    done = run_member_leg("9")
+    assert done["status"] == "completed"
+    sim = done["simulator"]
+    assert isinstance(sim, dict)
+    assert sim["history"] == ["queued", "initiated", "ringing", "in-progress", "completed"]
+    assert sim["transcript"] == [
+        "say: Lead Jane. Press 1.",
+        "gather: no key pressed",
+        "say: No key pressed. Goodbye.",
+        "hangup",
+    ]
+
+
+def test_any_other_member_answers() -> None:
+    done = run_member_leg("5", "<Response><Say>hello</Say></Response>")
+    assert done["status"] == "completed"
+    sim = done["simulator"]
+    assert isinstance(sim, dict)
+    assert sim["history"][-2:] == ["in-progress", "completed"]
+    assert sim["transcript"] == ["say: hello"]
 
 
 @pytest.mark.parametrize(
