@@ -174,7 +174,7 @@ def _page(
     """Rows of one partition ordered by id, after the cursor; the cursor of the last row when
     more follow (the DynamoDB store's cursor format: the index's key names)."""
     index_key, _ = names
-    start = cursors.decode(cursor, set(names))
+    start = cursors.decode(cursor, set(names), (index_key, partition))
     rows = sorted(rows, key=lambda r: r.id, reverse=newest_first)
     if start is not None:
         after = start["id"]["S"]

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.clock import new_id
 from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.errors import ValidationError
 from chalicelib.store.base import (
     ABSENT,
     PRESENT,
@@ -299,6 +300,41 @@ class StoreContract:
         )
         assert self._all_pages(store, "assignee", "M1", 2, status="qualified") == []
         assert [x.id for x in store.leads.iter_live()] == everyone
+
+    def test_a_cursor_of_another_partition_is_refused(self, store):
+        self._leads(store, 3)
+        self._leads(store, 3, status="qualified", assigned_to_id="M2")
+        self._leads(store, 3, assigned_to_id="M1")
+        new = store.leads.page("status", "new", 1, None).next_cursor
+        assert new
+        with pytest.raises(ValidationError):
+            store.leads.page("status", "qualified", 1, new)
+        mine = store.leads.page("assignee", "M1", 1, None).next_cursor
+        assert mine
+        with pytest.raises(ValidationError):
+            store.leads.page("assignee", "M2", 1, mine)
+        with pytest.raises(ValidationError):
+            store.leads.page("assignee", "M2", 1, mine, status="qualified")
+        # the same cursors still work on their own partitions
+        assert len(store.leads.page("status", "new", 5, new).items) == 5
+        assert len(store.leads.page("assignee", "M1", 5, mine).items) == 2
+
+    def test_a_cursor_of_another_lead_or_member_is_refused(self, store):
+        for lead_id, member_id in (("LA", "M1"), ("LA", "M1"), ("LB", "M2"), ("LB", "M2")):
+            store.write(Put("c", call(lead_id=lead_id, team_member_id=member_id)))
+            store.write(Put("m", message(lead_id=lead_id)))
+        by_lead = store.calls.page_by_lead("LA", 1, None).next_cursor
+        by_member = store.calls.page_by_member("M1", 1, None).next_cursor
+        conversation = store.messages.page_by_lead("LA", 1, None).next_cursor
+        assert by_lead and by_member and conversation
+        with pytest.raises(ValidationError):
+            store.calls.page_by_lead("LB", 1, by_lead)
+        with pytest.raises(ValidationError):
+            store.calls.page_by_member("M2", 1, by_member)
+        with pytest.raises(ValidationError):
+            store.messages.page_by_lead("LB", 1, conversation)
+        assert len(store.calls.page_by_lead("LA", 5, by_lead).items) == 1
+        assert len(store.messages.page_by_lead("LA", 5, conversation).items) == 1
 
     def test_archiving_by_put_takes_a_lead_out_of_its_lists(self, store):
         (one,) = self._leads(store, 1, assigned_to_id="M1")
