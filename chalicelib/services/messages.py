@@ -210,12 +210,15 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
     in the message's transaction, keeps the second from storing anything.
 
     DynamoDB: the phone guard (1), the message with its SID guard, its counter and, for an
-    unknown number, the new lead (2), and for STOP/START from a known lead the flag (3)."""
+    unknown number, the new lead (2), and for STOP/START from a known lead the flag (3; a
+    second update records the message alone when the flag is already so). A redelivered
+    STOP/START also reads the SID guard, to apply as of the message first stored."""
     keyword = opt_keyword(sms.body) or sms.opt_out_type
     moment = deps.clock.now()
     day = business_day(moment, deps.settings.stats_timezone)
 
     for _ in range(_MAX_ATTEMPTS):
+        message_id = new_id()
         lead_id = deps.store.leads.id_by_phone(sms.sender, consistent=True)
         fresh = None
         if lead_id is None:
@@ -226,9 +229,11 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
                 source="inbound_sms",
                 sms_opt_out=keyword == "stop",
             )
+            if keyword in ("stop", "start"):
+                fresh.sms_opt_out_by = message_id
             lead_id = fresh.id
         message = Message(
-            id=new_id(),
+            id=message_id,
             lead_id=lead_id,
             direction=INBOUND,
             from_number=sms.sender,
@@ -250,25 +255,33 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
             deps.store.transact(ops)
         except TransactionFailed as exc:
             if "sid" in exc.failed:
-                # Already stored: change nothing, but make sure the opt-out took (the first
-                # delivery may have died between its two writes).
-                if fresh is None:
-                    _apply_keyword(deps, lead_id, keyword, moment)
+                # Already stored: change nothing, but make sure the keyword took (the first
+                # delivery may have died between its two writes), as decided by the stored
+                # message: a keyword received since then (or an edit) wins, and a keyword that
+                # took already changes nothing.
+                if fresh is None and keyword in ("stop", "start"):
+                    stored = deps.store.messages.id_by_sid(sms.sid)
+                    if stored is not None:
+                        _apply_keyword(deps, lead_id, keyword, stored, moment)
                 return Inbound(lead_id, None, False, keyword)
             if "phone" in exc.failed or exc.conflict:
                 continue  # the number became a lead meanwhile: look it up again
             raise
         if fresh is None:
-            _apply_keyword(deps, lead_id, keyword, moment)
+            _apply_keyword(deps, lead_id, keyword, message.id, moment)
         return Inbound(lead_id, message.id, fresh is not None, keyword)
     raise TelephonyError("inbound message could not be stored; Twilio will retry")
 
 
-def _apply_keyword(deps: Deps, lead_id: str, keyword: OptKeyword | None, at: datetime) -> None:
+def _apply_keyword(
+    deps: Deps, lead_id: str, keyword: OptKeyword | None, message_id: str, at: datetime
+) -> None:
+    """STOP/START as of the inbound message `message_id` (a ULID: keywords apply in the order
+    they were first received, whatever order their deliveries and redeliveries come in)."""
     if keyword == "stop":
-        leads.set_sms_opt_out(deps, lead_id, True, at)
+        leads.set_sms_opt_out(deps, lead_id, True, at, by=message_id)
     elif keyword == "start":
-        leads.set_sms_opt_out(deps, lead_id, False, at)
+        leads.set_sms_opt_out(deps, lead_id, False, at, by=message_id)
     # HELP: stored, and answered by Twilio.
 
 

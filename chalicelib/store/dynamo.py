@@ -26,6 +26,7 @@ from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
+    Before,
     CallRow,
     Check,
     ConditionFailed,
@@ -116,6 +117,8 @@ class _Tables:
                 parts.append(attr == cond.value)
             elif isinstance(cond, Ne):
                 parts.append(attr.does_not_exist() | (attr != cond.value))
+            elif isinstance(cond, Before):
+                parts.append(attr.does_not_exist() | (attr < cond.value))
             elif cond.present:
                 parts.append(attr.exists())
             else:
@@ -447,6 +450,10 @@ class _Messages:
         fields = ["id", "day", "team_member_id", "direction", "status"]
         for item in self.t.m.Message.by_day.query(day, attributes_to_get=fields):
             yield MessageRow(item.team_member_id, item.direction, item.status)
+
+    def id_by_sid(self, sid: str) -> str | None:
+        guard = _get(self.t.m.MessageSid, sid, True)
+        return None if guard is None else str(guard.message_id)
 
 
 class _Stats:

@@ -20,6 +20,7 @@ from chalicelib.domain.statuses import CALL_PROGRESS
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
+    Before,
     CallRow,
     Check,
     ConditionFailed,
@@ -64,6 +65,8 @@ def _holds(stored: Any, when: When) -> bool:
             ok = value is not None and value == cond.value
         elif isinstance(cond, Ne):
             ok = value is None or value != cond.value
+        elif isinstance(cond, Before):
+            ok = value is None or value < cond.value
         else:
             ok = (value is not None) == cond.present
         if not ok:
@@ -290,6 +293,10 @@ class _Messages:
     def rows_on(self, day: str) -> Iterator[MessageRow]:
         for m in self.s.rows(Message, lambda m: m.day == day):
             yield MessageRow(m.team_member_id, m.direction, m.status)
+
+    def id_by_sid(self, sid: str) -> str | None:
+        guard = self.s.read(MessageSid, sid)
+        return None if guard is None else guard.message_id
 
 
 class _Stats:

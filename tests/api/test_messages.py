@@ -650,6 +650,52 @@ def test_redelivered_stop_still_opts_out(api, setup, monkeypatch):
     assert len(thread(api, lead)) == 1
 
 
+@pytest.mark.parametrize("text", ["REVOKE", "optout", "Opt Out"])
+def test_fcc_revocation_words_opt_the_lead_out(api, setup, text):
+    _, lead = setup
+    inbound(api, text, sender=LEAD_PHONE)
+    assert api.get(f"/leads/{lead['id']}")[1]["smsOptOut"] is True
+
+
+def test_a_redelivered_start_does_not_undo_a_later_stop(api, setup):
+    _, lead = setup
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "0" * 32)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "b" * 32)
+    version = api.get(f"/leads/{lead['id']}")[1]["version"]
+    status, _, _ = inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    assert status == 200
+    after = api.get(f"/leads/{lead['id']}")[1]
+    assert after["smsOptOut"] is True and after["version"] == version
+    assert len(thread(api, lead)) == 3
+
+
+def test_a_redelivered_stop_does_not_undo_a_later_start(api, setup):
+    _, lead = setup
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "b" * 32)
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    assert api.get(f"/leads/{lead['id']}")[1]["smsOptOut"] is False
+
+
+def test_a_redelivered_keyword_whose_first_delivery_died_does_not_undo_a_later_one(
+    api, setup, monkeypatch
+):
+    """START A is stored but its flag write dies; STOP B comes (the lead was already opted out:
+    no change); START A is redelivered: B is later, the lead stays opted out."""
+    from chalicelib.services import messages
+
+    _, lead = setup
+    inbound(api, "STOP", sender=LEAD_PHONE)
+    original = messages._apply_keyword
+    monkeypatch.setattr(messages, "_apply_keyword", lambda *a: None)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    monkeypatch.setattr(messages, "_apply_keyword", original)
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "b" * 32)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    assert api.get(f"/leads/{lead['id']}")[1]["smsOptOut"] is True
+
+
 @pytest.mark.parametrize(
     "params",
     [

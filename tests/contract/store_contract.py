@@ -16,6 +16,7 @@ from chalicelib.errors import ValidationError
 from chalicelib.store.base import (
     ABSENT,
     PRESENT,
+    Before,
     Check,
     ConditionFailed,
     Count,
@@ -394,6 +395,36 @@ class StoreContract:
         assert rest.next_cursor is None
         rows = list(store.messages.rows_on("2026-11-23"))
         assert sorted(r.direction for r in rows) == ["inbound"] + ["outbound"] * 5
+
+    def test_before_holds_when_absent_or_earlier(self, store):
+        x = lead()
+        store.write(Put("l", x, if_absent=True))
+        later = Update(
+            "l", Lead, x.id, {"sms_opt_out_by": "01B"}, when={"sms_opt_out_by": Before("01B")}
+        )
+        assert store.write(later).sms_opt_out_by == "01B"  # absent
+        for same_or_earlier in ("01B", "01A"):
+            with pytest.raises(ConditionFailed):
+                store.write(
+                    Update(
+                        "l",
+                        Lead,
+                        x.id,
+                        {"sms_opt_out_by": same_or_earlier},
+                        when={"sms_opt_out_by": Before(same_or_earlier)},
+                    )
+                )
+        store.write(
+            Update(
+                "l", Lead, x.id, {"sms_opt_out_by": "01C"}, when={"sms_opt_out_by": Before("01C")}
+            )
+        )
+        assert store.leads.get(x.id).sms_opt_out_by == "01C"
+
+    def test_an_inbound_message_is_found_by_its_sid(self, store):
+        store.write(Put("g", MessageSid("SM1", "01M"), if_absent=True))
+        assert store.messages.id_by_sid("SM1") == "01M"
+        assert store.messages.id_by_sid("SM2") is None
 
     def test_members_are_all_listed_in_id_order(self, store):
         ms = [member(active=i % 2 == 0) for i in range(4)]
