@@ -23,6 +23,7 @@ log = logging.getLogger("coldcall")
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MAX_JSON_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 32  # no route's body nests more than a few levels
 
 
 def cors_config() -> CORSConfig | None:
@@ -94,9 +95,36 @@ def json_body(request: Request) -> Any:
     if not raw.strip():
         raise ValidationError("request body is empty; send a JSON object")
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("request body is not valid JSON") from None
+    except RecursionError:
+        raise _too_deep() from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise _too_deep()
+    return value
+
+
+def _too_deep() -> ValidationError:
+    return ValidationError(f"request body is nested more than {MAX_JSON_DEPTH} levels deep")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than `limit` (walked without recursion: the
+    parser's own limit depends on the interpreter's stack, and no schema needs more)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def created(body: dict[str, Any]) -> Response:

@@ -43,6 +43,10 @@ class Lead:
     last_contacted_at: datetime | None = None
     archived_at: datetime | None = None
     version: int = 0
+    # What last set `sms_opt_out`: the id (a ULID, time-ordered) of the inbound keyword message,
+    # or a fresh ULID for an edit or Twilio's 21610. A redelivered keyword whose message is
+    # older changes nothing (messages.receive).
+    sms_opt_out_by: str | None = None
 
     @property
     def live(self) -> bool:

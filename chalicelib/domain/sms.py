@@ -1,22 +1,27 @@
 """SMS opt-out keywords, as Twilio applies them: the whole message, any case, edge punctuation
-ignored. We never answer them ourselves (Twilio does, and refuses later sends with 21610)."""
+ignored, inner spaces as one. We never answer them ourselves (Twilio does, and refuses later
+sends with 21610)."""
 
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+# Twilio's default opt-out keywords, and the FCC's revocation words (REVOKE, OPT OUT).
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
+)
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+_SPACES = re.compile(r"\s+")
 
 OptKeyword = Literal["stop", "start", "help"]
 
 
 def opt_keyword(body: str) -> OptKeyword | None:
     """`stop`, `start` or `help` when the message, as a whole, is one of Twilio's keywords."""
-    word = _EDGE_PUNCT.sub("", body.strip())
+    word = _SPACES.sub(" ", _EDGE_PUNCT.sub("", body.strip()))
     # ASCII only, checked before `.upper()`, which maps a few other letters onto ASCII ones
     # (the long s onto S).
     if not word.isascii():

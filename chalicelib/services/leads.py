@@ -20,6 +20,7 @@ from chalicelib.services import team
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.store.base import (
+    Before,
     ConditionFailed,
     Count,
     Delete,
@@ -175,6 +176,8 @@ def update(deps: Deps, lead_id: str, patch: Patch) -> Lead:
     if "phone" in changes:
         changes["phone"] = phones.normalize(changes["phone"])
         lead.timezone = phones.primary_timezone(changes["phone"])
+    if "sms_opt_out" in changes and changes["sms_opt_out"] != lead.sms_opt_out:
+        lead.sms_opt_out_by = new_id()  # later than any keyword received so far
     for field, value in changes.items():
         setattr(lead, field, value)
     lead.updated_at = deps.clock.now()
@@ -280,20 +283,35 @@ def mark_contacted(deps: Deps, lead_id: str, at: datetime) -> None:
             continue  # edited meanwhile: read again and decide again
 
 
-def set_sms_opt_out(deps: Deps, lead_id: str, opted_out: bool, at: datetime) -> bool:
-    """Set or clear the lead's SMS opt-out without reading it: one conditional update that
-    changes (and bumps the version of) the lead only when the flag really changes, so a repeated
-    STOP is free and an edit racing with it gets its 409. True if the flag changed."""
-    update = Update(
+def set_sms_opt_out(
+    deps: Deps, lead_id: str, opted_out: bool, at: datetime, by: str | None = None
+) -> bool:
+    """Set or clear the lead's SMS opt-out without reading it, as decided by `by` (the inbound
+    keyword message's id; a fresh ULID, i.e. "now", when None), unless something later already
+    decided it (`sms_opt_out_by` sorts after `by`): a redelivered old START never undoes a
+    later STOP. One conditional update that changes (and bumps the version of) the lead only
+    when the flag really changes, so an edit racing with it gets its 409; when the flag is
+    already so, a second update records `by` alone (no version bump: nobody's open edit turns
+    stale). True if the flag changed."""
+    by = by or new_id()
+    later = {"sms_opt_out_by": Before(by)}
+    change = Update(
         "lead",
         Lead,
         lead_id,
-        {"sms_opt_out": opted_out, "updated_at": at},
-        when={"sms_opt_out": Ne(opted_out)},
+        {"sms_opt_out": opted_out, "sms_opt_out_by": by, "updated_at": at},
+        when={"sms_opt_out": Ne(opted_out), **later},
         bump_version=True,
     )
     try:
-        deps.store.write(update)
+        deps.store.write(change)
     except ConditionFailed:
-        return False  # already so (or no such lead)
-    return True
+        pass  # already so, decided later, or no such lead
+    else:
+        return True
+    mark = Update(
+        "lead", Lead, lead_id, {"sms_opt_out_by": by}, when={"sms_opt_out": Eq(opted_out), **later}
+    )
+    with contextlib.suppress(ConditionFailed):
+        deps.store.write(mark)
+    return False

@@ -18,7 +18,7 @@ from typing import Any
 from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
-from chalicelib.domain.records import Lead, Message, MessageSid, TeamMember
+from chalicelib.domain.records import Message, MessageSid, TeamMember
 from chalicelib.domain.sms import OptKeyword, opt_keyword
 from chalicelib.domain.statuses import INBOUND, OUTBOUND, RECEIVED, sms_rank
 from chalicelib.errors import Blocked, TelephonyError, ValidationError, found
@@ -58,7 +58,7 @@ def send(deps: Deps, cmd: SendSms) -> Message:
     """Create the message `queued` (with the day's counters), hand it to Twilio, store the SID.
 
     DynamoDB: the lead (1), the message with its counters and the member check (2), the SID
-    with the lead's contact (3)."""
+    (3). The lead is contacted only once the message is delivered (`advance`)."""
     s = deps.settings
     lead = leads.require_live(deps, cmd.lead_id, "leadId")
     if lead.sms_opt_out:
@@ -137,22 +137,10 @@ def send(deps: Deps, cmd: SendSms) -> Message:
         if exc.invalid_number:
             raise ValidationError(f"Twilio refused the number: {exc.message}", details) from None
         raise TelephonyError(f"Twilio could not send the SMS: {exc.message}", details) from None
-    _record_sent(deps, message, lead, sid, moment)
+    # Only the SID: status callbacks may already have moved the status.
+    deps.store.write(Update("message", Message, message.id, {"twilio_sid": sid}))
     message.twilio_sid = sid
     return message
-
-
-def _record_sent(deps: Deps, message: Message, lead: Lead, sid: str, at: datetime) -> None:
-    """The SID (only the SID: status callbacks may already have moved the status) and the
-    lead's contact (a `new` lead becomes `contacted`), in one transaction; if the lead changed
-    since it was read, or a callback raced us, the SID alone, then the contact from a fresh
-    read."""
-    set_sid = Update("message", Message, message.id, {"twilio_sid": sid})
-    try:
-        deps.store.transact([set_sid, *leads.contact_ops(lead, at)])
-    except TransactionFailed:
-        deps.store.write(set_sid)
-        leads.mark_contacted(deps, lead.id, at)
 
 
 def fail(deps: Deps, message_id: str, exc: TelephonyFailure) -> None:
@@ -173,7 +161,11 @@ def _apply(
 def advance(deps: Deps, message_id: str, event: SmsStatusEvent, at: datetime | None = None) -> bool:
     """Move an outbound message forward to the event's status; True if it moved. Twilio's error
     is kept with the move that reports it; the sender a Messaging Service picked is filled in
-    once. A status we do not track changes nothing (an unknown message is still a 404)."""
+    once. A status we do not track changes nothing (an unknown message is still a 404).
+
+    A message that moves to `delivered` is the lead's contact (a `new` lead becomes
+    `contacted`, `lastContactedAt` is stamped): not when Twilio accepts it, nor when it is
+    `sent` (a carrier may still report it `undelivered`), never when it fails."""
     moment = at or deps.clock.now()
     status = event.status
 
@@ -190,7 +182,10 @@ def advance(deps: Deps, message_id: str, event: SmsStatusEvent, at: datetime | N
             fields["from_number"] = sender
         return Change(fields, {"status": Eq(m.status)})
 
-    return _apply(deps, message_id, decide)[1]
+    message, moved = _apply(deps, message_id, decide)
+    if moved and status == "delivered":
+        leads.mark_contacted(deps, message.lead_id, moment)
+    return moved
 
 
 # ---------------------------------------------------------------- inbound
@@ -210,12 +205,15 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
     in the message's transaction, keeps the second from storing anything.
 
     DynamoDB: the phone guard (1), the message with its SID guard, its counter and, for an
-    unknown number, the new lead (2), and for STOP/START from a known lead the flag (3)."""
+    unknown number, the new lead (2), and for STOP/START from a known lead the flag (3; a
+    second update records the message alone when the flag is already so). A redelivered
+    STOP/START also reads the SID guard, to apply as of the message first stored."""
     keyword = opt_keyword(sms.body) or sms.opt_out_type
     moment = deps.clock.now()
     day = business_day(moment, deps.settings.stats_timezone)
 
     for _ in range(_MAX_ATTEMPTS):
+        message_id = new_id()
         lead_id = deps.store.leads.id_by_phone(sms.sender, consistent=True)
         fresh = None
         if lead_id is None:
@@ -226,9 +224,11 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
                 source="inbound_sms",
                 sms_opt_out=keyword == "stop",
             )
+            if keyword in ("stop", "start"):
+                fresh.sms_opt_out_by = message_id
             lead_id = fresh.id
         message = Message(
-            id=new_id(),
+            id=message_id,
             lead_id=lead_id,
             direction=INBOUND,
             from_number=sms.sender,
@@ -250,25 +250,33 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
             deps.store.transact(ops)
         except TransactionFailed as exc:
             if "sid" in exc.failed:
-                # Already stored: change nothing, but make sure the opt-out took (the first
-                # delivery may have died between its two writes).
-                if fresh is None:
-                    _apply_keyword(deps, lead_id, keyword, moment)
+                # Already stored: change nothing, but make sure the keyword took (the first
+                # delivery may have died between its two writes), as decided by the stored
+                # message: a keyword received since then (or an edit) wins, and a keyword that
+                # took already changes nothing.
+                if fresh is None and keyword in ("stop", "start"):
+                    stored = deps.store.messages.id_by_sid(sms.sid)
+                    if stored is not None:
+                        _apply_keyword(deps, lead_id, keyword, stored, moment)
                 return Inbound(lead_id, None, False, keyword)
             if "phone" in exc.failed or exc.conflict:
                 continue  # the number became a lead meanwhile: look it up again
             raise
         if fresh is None:
-            _apply_keyword(deps, lead_id, keyword, moment)
+            _apply_keyword(deps, lead_id, keyword, message.id, moment)
         return Inbound(lead_id, message.id, fresh is not None, keyword)
     raise TelephonyError("inbound message could not be stored; Twilio will retry")
 
 
-def _apply_keyword(deps: Deps, lead_id: str, keyword: OptKeyword | None, at: datetime) -> None:
+def _apply_keyword(
+    deps: Deps, lead_id: str, keyword: OptKeyword | None, message_id: str, at: datetime
+) -> None:
+    """STOP/START as of the inbound message `message_id` (a ULID: keywords apply in the order
+    they were first received, whatever order their deliveries and redeliveries come in)."""
     if keyword == "stop":
-        leads.set_sms_opt_out(deps, lead_id, True, at)
+        leads.set_sms_opt_out(deps, lead_id, True, at, by=message_id)
     elif keyword == "start":
-        leads.set_sms_opt_out(deps, lead_id, False, at)
+        leads.set_sms_opt_out(deps, lead_id, False, at, by=message_id)
     # HELP: stored, and answered by Twilio.
 
 

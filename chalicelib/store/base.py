@@ -55,13 +55,20 @@ class Ne:
 
 
 @dataclass(frozen=True)
+class Before:
+    """The attribute is absent or a string that sorts before `value` (ULIDs: an earlier one)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
 class _Presence:
     present: bool
 
 
 ABSENT = _Presence(False)
 PRESENT = _Presence(True)
-Cond = Eq | Ne | _Presence
+Cond = Eq | Ne | Before | _Presence
 When = Mapping[str, Cond]
 
 
@@ -229,6 +236,9 @@ class MessageRepository(Protocol):
         ...
 
     def rows_on(self, day: str) -> Iterator[MessageRow]: ...
+    def id_by_sid(self, sid: str) -> str | None:
+        """The id of the inbound message stored for this Twilio SID, from its guard."""
+        ...
 
 
 @dataclass

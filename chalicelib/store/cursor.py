@@ -1,7 +1,8 @@
 """Opaque pagination cursors: the query's LastEvaluatedKey, as compact base64url JSON.
 
-Decoding checks that the cursor names exactly the key attributes of the index it is used with
-and that every value is a short string, so a forged cursor is a 400, never a 500."""
+Decoding checks that the cursor names exactly the key attributes of the index it is used with,
+that every value is a short string, and that it belongs to the partition queried, so a forged
+or foreign cursor is a 400, never a 500."""
 
 from __future__ import annotations
 
@@ -23,7 +24,12 @@ def encode(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str | None, key_names: set[str]) -> dict[str, Any] | None:
+def decode(
+    cursor: str | None, key_names: set[str], partition: tuple[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The query's ExclusiveStartKey. `partition` (the index's hash key name and the value being
+    queried): the cursor must come from that same partition (a cursor of another status or
+    assignee is refused: DynamoDB answers a ValidationException, a 500)."""
     if cursor is None or cursor == "":
         return None
     bad = ValidationError("cursor is not valid", {"field": "cursor"})
@@ -37,5 +43,7 @@ def decode(cursor: str | None, key_names: set[str]) -> dict[str, Any] | None:
     if not isinstance(flat, dict) or set(flat) != key_names:
         raise bad
     if not all(isinstance(v, str) and 0 < len(v) <= 256 for v in flat.values()):
+        raise bad
+    if partition is not None and flat.get(partition[0]) != partition[1]:
         raise bad
     return {k: {"S": v} for k, v in flat.items()}

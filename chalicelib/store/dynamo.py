@@ -26,6 +26,7 @@ from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
+    Before,
     CallRow,
     Check,
     ConditionFailed,
@@ -116,6 +117,8 @@ class _Tables:
                 parts.append(attr == cond.value)
             elif isinstance(cond, Ne):
                 parts.append(attr.does_not_exist() | (attr != cond.value))
+            elif isinstance(cond, Before):
+                parts.append(attr.does_not_exist() | (attr < cond.value))
             elif cond.present:
                 parts.append(attr.exists())
             else:
@@ -304,13 +307,14 @@ class _Leads:
         m = self.t.m.Lead
         filter_condition = None
         if by == "assignee":
-            index, hash_key, names = m.by_assignee, key, {"id", "gsi_assignee"}
+            index, hash_name, hash_key = m.by_assignee, "gsi_assignee", key
             filter_condition = (m.status == status) if status else None
         elif by == "status":
-            index, hash_key, names = m.by_status, key, {"id", "gsi_status"}
+            index, hash_name, hash_key = m.by_status, "gsi_status", key
         else:
-            index, hash_key, names = m.all_leads, LEAD_LIST_KEY, {"id", "gsi_all"}
-        start = cursors.decode(cursor, names)
+            index, hash_name, hash_key = m.all_leads, "gsi_all", LEAD_LIST_KEY
+        names = {"id", hash_name}
+        start = cursors.decode(cursor, names, (hash_name, str(hash_key)))
         page = query_page(index, str(hash_key), names, limit, start, filter_condition)
         return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
 
@@ -391,17 +395,18 @@ class _Calls:
         return None if item is None else self.t.record(Call, item)
 
     def _page(
-        self, index: Any, key: str, names: set[str], limit: int, cursor: str | None
+        self, index: Any, hash_name: str, key: str, limit: int, cursor: str | None
     ) -> Page[Call]:
-        page = query_page(index, key, names, limit, cursors.decode(cursor, names))
+        names = {"id", hash_name}
+        start = cursors.decode(cursor, names, (hash_name, key))
+        page = query_page(index, key, names, limit, start)
         return Page([self.t.record(Call, i) for i in page.items], page.next_cursor)
 
     def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Call]:
-        return self._page(self.t.m.Call.by_lead, lead_id, {"id", "lead_id"}, limit, cursor)
+        return self._page(self.t.m.Call.by_lead, "lead_id", lead_id, limit, cursor)
 
     def page_by_member(self, member_id: str, limit: int, cursor: str | None) -> Page[Call]:
-        names = {"id", "team_member_id"}
-        return self._page(self.t.m.Call.by_member, member_id, names, limit, cursor)
+        return self._page(self.t.m.Call.by_member, "team_member_id", member_id, limit, cursor)
 
     def unsettled_on(self, day: str) -> Iterator[Call]:
         m = self.t.m.Call
@@ -435,7 +440,7 @@ class _Messages:
 
     def page_by_lead(self, lead_id: str, limit: int, cursor: str | None) -> Page[Message]:
         names = {"id", "lead_id"}
-        start = cursors.decode(cursor, names)
+        start = cursors.decode(cursor, names, ("lead_id", lead_id))
         page = query_page(
             self.t.m.Message.by_lead, lead_id, names, limit, start, newest_first=False
         )
@@ -445,6 +450,10 @@ class _Messages:
         fields = ["id", "day", "team_member_id", "direction", "status"]
         for item in self.t.m.Message.by_day.query(day, attributes_to_get=fields):
             yield MessageRow(item.team_member_id, item.direction, item.status)
+
+    def id_by_sid(self, sid: str) -> str | None:
+        guard = _get(self.t.m.MessageSid, sid, True)
+        return None if guard is None else str(guard.message_id)
 
 
 class _Stats:

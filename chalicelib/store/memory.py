@@ -20,6 +20,7 @@ from chalicelib.domain.statuses import CALL_PROGRESS
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
+    Before,
     CallRow,
     Check,
     ConditionFailed,
@@ -64,6 +65,8 @@ def _holds(stored: Any, when: When) -> bool:
             ok = value is not None and value == cond.value
         elif isinstance(cond, Ne):
             ok = value is None or value != cond.value
+        elif isinstance(cond, Before):
+            ok = value is None or value < cond.value
         else:
             ok = (value is not None) == cond.present
         if not ok:
@@ -174,7 +177,7 @@ def _page(
     """Rows of one partition ordered by id, after the cursor; the cursor of the last row when
     more follow (the DynamoDB store's cursor format: the index's key names)."""
     index_key, _ = names
-    start = cursors.decode(cursor, set(names))
+    start = cursors.decode(cursor, set(names), (index_key, partition))
     rows = sorted(rows, key=lambda r: r.id, reverse=newest_first)
     if start is not None:
         after = start["id"]["S"]
@@ -290,6 +293,10 @@ class _Messages:
     def rows_on(self, day: str) -> Iterator[MessageRow]:
         for m in self.s.rows(Message, lambda m: m.day == day):
             yield MessageRow(m.team_member_id, m.direction, m.status)
+
+    def id_by_sid(self, sid: str) -> str | None:
+        guard = self.s.read(MessageSid, sid)
+        return None if guard is None else guard.message_id
 
 
 class _Stats:

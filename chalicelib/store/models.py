@@ -98,6 +98,7 @@ class Lead(Model):
     assigned_to_id = UnicodeAttribute(null=True)
     source = UnicodeAttribute(default="manual")
     sms_opt_out = BooleanAttribute(default=False)
+    sms_opt_out_by = UnicodeAttribute(null=True)
     do_not_call = BooleanAttribute(default=False)
     timezone = UnicodeAttribute(null=True)
     last_contacted_at = UTCDateTimeAttribute(null=True)

@@ -48,6 +48,27 @@ def test_malformed_bodies_are_400_never_500(api, raw):
     assert body["error"]["code"] == "validation_error"
 
 
+@pytest.mark.parametrize("depth", [1000, 50_000])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/leads"),
+        ("PATCH", "/leads/01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+        ("POST", "/team-members"),
+        ("PATCH", "/team-members/01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+        ("POST", "/calls"),
+        ("PATCH", "/calls/01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+        ("POST", "/messages"),
+    ],
+)
+def test_deeply_nested_json_is_400_never_500(api, method, path, depth):
+    raw = '{"name":' + "[" * depth + "]" * depth + "}"
+    status, body, _ = api.request(method, path, raw=raw)
+    assert status == 400, body
+    assert body["error"]["code"] == "validation_error"
+    assert "nested" in body["error"]["message"]
+
+
 def test_wrong_content_type_is_415_in_the_error_shape(api):
     status, body, _ = api.post("/leads", raw="a,b", headers={"Content-Type": "text/plain"})
     assert status == 415

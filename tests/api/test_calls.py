@@ -239,6 +239,23 @@ def test_a_call_reported_failed_but_placed_anyway_is_never_bridged(api, setup, t
     }
 
 
+@pytest.mark.parametrize("outcome", ["busy", "no-answer", "failed", "canceled", "not-connected"])
+def test_a_call_that_never_reached_the_lead_is_no_contact(api, setup, outcome):
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    cid = call["id"]
+    for s in ("initiated", "ringing", "in-progress"):
+        member_leg(api, cid, s)
+    if outcome == "not-connected":
+        post_webhook(api, f"/twilio/voice/connect/{cid}", {"Digits": ""})
+    else:
+        lead_leg(api, cid, outcome)
+    member_leg(api, cid, "completed", CallDuration="20")
+    _, now_lead, _ = api.get(f"/leads/{lead['id']}")
+    assert now_lead["status"] == "new" and now_lead["lastContactedAt"] is None
+    assert funnel() == {"status#new": 1, "total": 1}
+
+
 @pytest.mark.parametrize("kind", ["forged", "missing", "other-token", "other-url"])
 def test_bad_signatures_are_403_and_change_nothing(api, setup, kind):
     member, lead = setup

@@ -87,6 +87,14 @@ def test_cursor_from_another_index_is_400(api, make_lead):
     assert status == 400
 
 
+def test_cursor_of_another_partition_is_400(api, make_lead):
+    for _ in range(3):
+        make_lead()
+    _, page, _ = api.get("/leads?status=new&limit=1")
+    status, body, _ = api.get(f"/leads?status=qualified&cursor={page['nextCursor']}")
+    assert status == 400 and body["error"]["details"]["field"] == "cursor"
+
+
 def test_patch_with_version_and_stale_409(api, make_lead):
     lead = make_lead()
     status, updated, _ = api.patch(

@@ -59,15 +59,22 @@ def test_send_queues_the_message_and_hands_it_to_twilio(api, setup, telephony, d
     assert sent["status_callback"] == (
         f"https://api.example.test/api/twilio/sms/status/{msg['id']}"
     )
-    # the lead (1), message + counters + member check (2), SID + the lead's contact (3)
-    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 2}
+    # the lead (1), message + counters + member check (2), the SID (3): no contact yet
+    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}
     assert get_message(msg["id"]).twilio_sid == msg["twilioSid"]
     assert day_counters() == {"sms#sent": 1, f"m#{member['id']}#sms": 1}
 
 
+def send_delivered(api, lead, **over):
+    status, msg, headers = send(api, lead, **over)
+    assert status == 201, msg
+    status_hook(api, msg["id"], "delivered")
+    return status, msg, headers
+
+
 def test_first_sms_moves_a_new_lead_to_contacted(api, setup):
     _, lead = setup
-    send(api, lead)
+    send_delivered(api, lead)
     _, after, _ = api.get(f"/leads/{lead['id']}")
     assert after["status"] == "contacted" and after["lastContactedAt"]
     assert after["version"] == lead["version"] + 1
@@ -75,7 +82,7 @@ def test_first_sms_moves_a_new_lead_to_contacted(api, setup):
     _, listed, _ = api.get("/leads?status=contacted")
     assert [x["id"] for x in listed["items"]] == [lead["id"]]
     # a second SMS only stamps the contact: no version bump for an open edit to trip on
-    send(api, lead)
+    send_delivered(api, lead)
     _, again, _ = api.get(f"/leads/{lead['id']}")
     assert again["status"] == "contacted" and again["version"] == after["version"]
     assert funnel() == {"status#contacted": 1, "total": 1}
@@ -85,15 +92,16 @@ def test_sms_to_a_qualified_lead_only_stamps_contact(api, setup, ddb_requests):
     _, lead = setup
     _, q, _ = api.patch(f"/leads/{lead['id']}", {"status": "qualified"})
     ddb_requests.reset()
-    assert send(api, lead)[0] == 201
-    assert ddb_requests.total <= 3
+    assert send_delivered(api, lead)[0] == 201
+    # send (3); delivered: the message (2), the lead read and its stamp (2)
+    assert ddb_requests.total <= 7
     _, after, _ = api.get(f"/leads/{lead['id']}")
     assert after["status"] == "qualified" and after["lastContactedAt"]
     assert after["version"] == q["version"]
 
 
-def test_lead_edited_between_read_and_send_still_gets_contacted(api, setup, monkeypatch):
-    """The version read is stale when the SID is stored: the fallback reads again."""
+def test_lead_edited_between_read_and_delivery_still_gets_contacted(api, setup, monkeypatch):
+    """The version read is stale when the contact is written: mark_contacted reads again."""
     from chalicelib.services import leads
 
     _, lead = setup
@@ -108,7 +116,7 @@ def test_lead_edited_between_read_and_send_still_gets_contacted(api, setup, monk
         return original(read, at)
 
     monkeypatch.setattr(leads, "contact_ops", edit_first)
-    status, msg, _ = send(api, lead)
+    status, msg, _ = send_delivered(api, lead)
     assert status == 201
     assert get_message(msg["id"]).twilio_sid == msg["twilioSid"]
     _, after, _ = api.get(f"/leads/{lead['id']}")
@@ -344,6 +352,33 @@ def status_hook(api, message_id, status, **extra):
     return post_webhook(api, f"/twilio/sms/status/{message_id}", params)
 
 
+def test_only_a_delivered_sms_is_a_contact(api, setup):
+    _, lead = setup
+    _, msg, _ = send(api, lead)
+    for state in ("queued", "sending", "sent"):
+        status_hook(api, msg["id"], state)
+        after = api.get(f"/leads/{lead['id']}")[1]
+        assert after["status"] == "new" and after["lastContactedAt"] is None, state
+    assert funnel() == {"status#new": 1, "total": 1}
+    status_hook(api, msg["id"], "delivered")
+    after = api.get(f"/leads/{lead['id']}")[1]
+    assert after["status"] == "contacted" and after["lastContactedAt"]
+    assert funnel() == {"status#contacted": 1, "total": 1}
+
+
+@pytest.mark.parametrize("walk", [("failed",), ("sent", "undelivered"), ("undelivered",)])
+def test_a_failed_sms_is_no_contact(api, setup, walk):
+    _, lead = setup
+    _, msg, _ = send(api, lead)
+    for state in walk:
+        status_hook(api, msg["id"], state, ErrorCode="30003")
+    status_hook(api, msg["id"], "delivered")  # late and out of order: changes nothing
+    after = api.get(f"/leads/{lead['id']}")[1]
+    assert after["status"] == "new" and after["lastContactedAt"] is None
+    assert after["version"] == lead["version"]
+    assert funnel() == {"status#new": 1, "total": 1}
+
+
 def test_delivery_walk_counts_once_within_budget(api, setup, ddb_requests):
     member, lead = setup
     _, msg, _ = send(api, lead, teamMemberId=member["id"])
@@ -352,7 +387,11 @@ def test_delivery_walk_counts_once_within_budget(api, setup, ddb_requests):
         status, body, headers = status_hook(api, msg["id"], state)
         assert status == 200 and headers["Content-Type"].startswith("text/xml")
         assert "<Response" in body
-        assert ddb_requests.total <= 2, (state, dict(ddb_requests.calls))
+        # delivered: + the lead read and marked contacted
+        assert ddb_requests.total <= (4 if state == "delivered" else 2), (
+            state,
+            dict(ddb_requests.calls),
+        )
         assert get_message(msg["id"]).status == state
     assert day_counters() == {
         "sms#sent": 1,
@@ -648,6 +687,52 @@ def test_redelivered_stop_still_opts_out(api, setup, monkeypatch):
     inbound(api, "STOP", sender=LEAD_PHONE, sid=SID)
     assert api.get(f"/leads/{lead['id']}")[1]["smsOptOut"] is True
     assert len(thread(api, lead)) == 1
+
+
+@pytest.mark.parametrize("text", ["REVOKE", "optout", "Opt Out"])
+def test_fcc_revocation_words_opt_the_lead_out(api, setup, text):
+    _, lead = setup
+    inbound(api, text, sender=LEAD_PHONE)
+    assert api.get(f"/leads/{lead['id']}")[1]["smsOptOut"] is True
+
+
+def test_a_redelivered_start_does_not_undo_a_later_stop(api, setup):
+    _, lead = setup
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "0" * 32)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "b" * 32)
+    version = api.get(f"/leads/{lead['id']}")[1]["version"]
+    status, _, _ = inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    assert status == 200
+    after = api.get(f"/leads/{lead['id']}")[1]
+    assert after["smsOptOut"] is True and after["version"] == version
+    assert len(thread(api, lead)) == 3
+
+
+def test_a_redelivered_stop_does_not_undo_a_later_start(api, setup):
+    _, lead = setup
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "b" * 32)
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    assert api.get(f"/leads/{lead['id']}")[1]["smsOptOut"] is False
+
+
+def test_a_redelivered_keyword_whose_first_delivery_died_does_not_undo_a_later_one(
+    api, setup, monkeypatch
+):
+    """START A is stored but its flag write dies; STOP B comes (the lead was already opted out:
+    no change); START A is redelivered: B is later, the lead stays opted out."""
+    from chalicelib.services import messages
+
+    _, lead = setup
+    inbound(api, "STOP", sender=LEAD_PHONE)
+    original = messages._apply_keyword
+    monkeypatch.setattr(messages, "_apply_keyword", lambda *a: None)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    monkeypatch.setattr(messages, "_apply_keyword", original)
+    inbound(api, "STOP", sender=LEAD_PHONE, sid="SM" + "b" * 32)
+    inbound(api, "START", sender=LEAD_PHONE, sid="SM" + "a" * 32)
+    assert api.get(f"/leads/{lead['id']}")[1]["smsOptOut"] is True
 
 
 @pytest.mark.parametrize(

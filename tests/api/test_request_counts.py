@@ -55,9 +55,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "call_list_by_member": {Q: 1},
     "call_wrap_up": {U: 1},
     "lead_update_status": {G: 1, T: 1},
-    "message_send": {G: 1, T: 2},
+    "message_send": {G: 1, T: 1, U: 1},  # the SID alone: the contact waits for `delivered`
     "sms_status_sent": {G: 1, T: 1},
-    "sms_status_delivered": {G: 1, T: 1},
+    # + the lead read and its contact stamped (already contacted here: one update)
+    "sms_status_delivered": {G: 2, T: 1, U: 1},
     "sms_status_duplicate": {G: 1},
     "sms_incoming": {G: 1, T: 1},
     "sms_incoming_redelivered": {G: 1, T: 1},  # the SID guard refuses it

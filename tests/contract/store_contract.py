@@ -12,9 +12,11 @@ import pytest
 
 from chalicelib.clock import new_id
 from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.errors import ValidationError
 from chalicelib.store.base import (
     ABSENT,
     PRESENT,
+    Before,
     Check,
     ConditionFailed,
     Count,
@@ -300,6 +302,41 @@ class StoreContract:
         assert self._all_pages(store, "assignee", "M1", 2, status="qualified") == []
         assert [x.id for x in store.leads.iter_live()] == everyone
 
+    def test_a_cursor_of_another_partition_is_refused(self, store):
+        self._leads(store, 3)
+        self._leads(store, 3, status="qualified", assigned_to_id="M2")
+        self._leads(store, 3, assigned_to_id="M1")
+        new = store.leads.page("status", "new", 1, None).next_cursor
+        assert new
+        with pytest.raises(ValidationError):
+            store.leads.page("status", "qualified", 1, new)
+        mine = store.leads.page("assignee", "M1", 1, None).next_cursor
+        assert mine
+        with pytest.raises(ValidationError):
+            store.leads.page("assignee", "M2", 1, mine)
+        with pytest.raises(ValidationError):
+            store.leads.page("assignee", "M2", 1, mine, status="qualified")
+        # the same cursors still work on their own partitions
+        assert len(store.leads.page("status", "new", 5, new).items) == 5
+        assert len(store.leads.page("assignee", "M1", 5, mine).items) == 2
+
+    def test_a_cursor_of_another_lead_or_member_is_refused(self, store):
+        for lead_id, member_id in (("LA", "M1"), ("LA", "M1"), ("LB", "M2"), ("LB", "M2")):
+            store.write(Put("c", call(lead_id=lead_id, team_member_id=member_id)))
+            store.write(Put("m", message(lead_id=lead_id)))
+        by_lead = store.calls.page_by_lead("LA", 1, None).next_cursor
+        by_member = store.calls.page_by_member("M1", 1, None).next_cursor
+        conversation = store.messages.page_by_lead("LA", 1, None).next_cursor
+        assert by_lead and by_member and conversation
+        with pytest.raises(ValidationError):
+            store.calls.page_by_lead("LB", 1, by_lead)
+        with pytest.raises(ValidationError):
+            store.calls.page_by_member("M2", 1, by_member)
+        with pytest.raises(ValidationError):
+            store.messages.page_by_lead("LB", 1, conversation)
+        assert len(store.calls.page_by_lead("LA", 5, by_lead).items) == 1
+        assert len(store.messages.page_by_lead("LA", 5, conversation).items) == 1
+
     def test_archiving_by_put_takes_a_lead_out_of_its_lists(self, store):
         (one,) = self._leads(store, 1, assigned_to_id="M1")
         one.archived_at = T0
@@ -358,6 +395,36 @@ class StoreContract:
         assert rest.next_cursor is None
         rows = list(store.messages.rows_on("2026-11-23"))
         assert sorted(r.direction for r in rows) == ["inbound"] + ["outbound"] * 5
+
+    def test_before_holds_when_absent_or_earlier(self, store):
+        x = lead()
+        store.write(Put("l", x, if_absent=True))
+        later = Update(
+            "l", Lead, x.id, {"sms_opt_out_by": "01B"}, when={"sms_opt_out_by": Before("01B")}
+        )
+        assert store.write(later).sms_opt_out_by == "01B"  # absent
+        for same_or_earlier in ("01B", "01A"):
+            with pytest.raises(ConditionFailed):
+                store.write(
+                    Update(
+                        "l",
+                        Lead,
+                        x.id,
+                        {"sms_opt_out_by": same_or_earlier},
+                        when={"sms_opt_out_by": Before(same_or_earlier)},
+                    )
+                )
+        store.write(
+            Update(
+                "l", Lead, x.id, {"sms_opt_out_by": "01C"}, when={"sms_opt_out_by": Before("01C")}
+            )
+        )
+        assert store.leads.get(x.id).sms_opt_out_by == "01C"
+
+    def test_an_inbound_message_is_found_by_its_sid(self, store):
+        store.write(Put("g", MessageSid("SM1", "01M"), if_absent=True))
+        assert store.messages.id_by_sid("SM1") == "01M"
+        assert store.messages.id_by_sid("SM2") is None
 
     def test_members_are_all_listed_in_id_order(self, store):
         ms = [member(active=i % 2 == 0) for i in range(4)]

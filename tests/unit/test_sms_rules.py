@@ -26,6 +26,12 @@ from chalicelib.telephony.webhooks import sms_status as twilio_status
         "Cancel",
         "END",
         "quit?",
+        "REVOKE",
+        "revoke.",
+        "OPTOUT",
+        "OPT OUT",
+        "opt out!",
+        " Opt  Out ",
     ],
 )
 def test_stop_words_as_the_whole_message(text):
@@ -61,6 +67,9 @@ def test_help_words_are_recognised_but_left_to_twilio(text):
         "ＳＴＯＰ",  # full-width letters
         "STOP\u200bNOW",
         "END 🙂 QUIT",
+        "OPT",
+        "OPT OUT NOW",
+        "O PTOUT",
     ],
 )
 def test_anything_else_is_a_plain_message(text):
