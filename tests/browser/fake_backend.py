@@ -144,8 +144,11 @@ class FakeBackend:
             call["status"] = steps[at + 1]
             call["updatedAt"] = now()
             if call["status"] == "in-progress":
-                call["leadLegStatus"] = "in-progress"
-                call["answeredAt"] = now()
+                if self.call_outcome == "completed":
+                    call["leadLegStatus"] = "in-progress"
+                    call["answeredAt"] = now()
+                else:  # the lead is being dialled, and will not answer
+                    call["leadLegStatus"] = "ringing"
             if call["status"] == "completed":
                 call.update(
                     leadLegStatus="completed", talkSeconds=30, durationSeconds=41, endedAt=now()

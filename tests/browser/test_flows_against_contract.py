@@ -94,6 +94,10 @@ def test_a_busy_lead_ends_as_busy_and_still_asks_for_the_outcome(signed_in, stac
     expect(dialog.get_by_label("Outcome")).to_be_visible()
     item = page.locator("[data-timeline] li[data-call-id] [data-call-outcome]")
     expect(item).to_have_text("Lead busy")
+    # the lead never answered: no step says "Connected"; the member did answer
+    steps = dialog.get_by_label("Call progress")
+    expect(steps.locator('[data-step="answered"]')).to_have_text("You answered")
+    expect(steps).not_to_contain_text("Connected")
     assert fake.calls
 
 

@@ -12,9 +12,10 @@ const SETTLE_POLLS = 10; // polls to wait, after the member leg ended, for the l
 const STEPS = [
   { key: "queued", text: "Queued" },
   { key: "ringing", text: "Ringing your phone" },
-  { key: "in-progress", text: "Connected" },
+  { key: "answered", text: "You answered" },
   { key: "ended", text: "Ended" },
 ];
+const LEAD_RINGING = new Set(["queued", "initiated", "ringing"]);
 
 function stepIndex(status) {
   if (isFinalCall({ status })) return 3;
@@ -23,31 +24,48 @@ function stepIndex(status) {
   return 0;
 }
 
+/** How far the member's own leg got: 0 placed, 1 rang, 2 answered (a final call included). */
+function memberReached(call) {
+  if (call.status === "in-progress" || call.status === "completed") return 2;
+  if (["initiated", "ringing", "busy", "no-answer", "canceled"].includes(call.status)) return 1;
+  return 0;
+}
+
+/** The third step says what the lead leg did, never "Connected" unless the lead answered. */
+function answeredText(call) {
+  const leg = call.leadLegStatus;
+  if (leg === "in-progress" || leg === "completed" || Number(call.talkSeconds) > 0) return "Connected";
+  if (!isFinalCall(call) && LEAD_RINGING.has(leg)) return "Ringing the lead";
+  return "You answered";
+}
+
 function statusText(call, lead, member) {
   const outcome = callOutcome(call);
   if (outcome) return `Call ended: ${outcome.text}`;
   const ringing = member ? `Ringing ${member.name}'s phone…` : "Ringing…";
-  const connected = call.leadLegStatus === "in-progress" || call.answeredAt;
-  const texts = {
-    queued: "Placing the call…",
-    initiated: ringing,
-    ringing,
-    "in-progress": connected ? `Connected to ${lead.name}` : `Connecting to ${lead.name}…`,
-  };
+  const leg = call.leadLegStatus;
+  let answered = "Answered: press 1 to call the lead";
+  if (leg === "in-progress" || call.answeredAt) answered = `Connected to ${lead.name}`;
+  else if (LEAD_RINGING.has(leg)) answered = `Ringing ${lead.name}…`;
+  const texts = { queued: "Placing the call…", initiated: ringing, ringing, "in-progress": answered };
   return texts[call.status] || label(call.status);
 }
 
 function steps(call) {
+  const final = isFinalCall(call);
   const idx = stepIndex(call.status);
+  const reached = memberReached(call);
   const outcome = callOutcome(call);
   const endTone = outcome?.key === "completed" ? "bg-emerald-700 text-white" : "bg-amber-700 text-white";
   const tone = (i) => {
+    if (final && i < 3) return i <= reached ? "bg-emerald-100 text-emerald-800" : "bg-slate-100 text-slate-600";
     if (i < idx) return "bg-emerald-100 text-emerald-800";
     if (i > idx) return "bg-slate-100 text-slate-600";
-    return isFinalCall(call) ? endTone : "bg-indigo-600 text-white";
+    return final ? endTone : "bg-indigo-600 text-white";
   };
+  const text = (s, i) => (i === 3 && outcome ? outcome.short : i === 2 ? answeredText(call) : s.text);
   return STEPS.map((s, i) =>
-    h("li", { class: `rounded-full px-2 py-0.5 ${tone(i)}`, "aria-current": i === idx ? "step" : null }, i === 3 && outcome ? outcome.short : s.text),
+    h("li", { class: `rounded-full px-2 py-0.5 ${tone(i)}`, "aria-current": i === idx ? "step" : null, "data-step": s.key }, text(s, i)),
   );
 }
 
