@@ -70,6 +70,12 @@ class Stack:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self.on_signal)
 
+    def ignore_signals(self) -> None:
+        """After stop(): Python's shutdown restores the default handlers, which a late signal
+        would turn into a death by SIGTERM; ignore them instead, as nothing is left to stop."""
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+
     def add(self, name: str, proc: subprocess.Popen[Any]) -> None:
         self.procs.append((name, proc))
 
@@ -435,6 +441,7 @@ def main() -> int:
     finally:
         stack.stop()
         say("stopped")
+        stack.ignore_signals()  # all is gone: a late signal must not kill the exit
 
 
 if __name__ == "__main__":
