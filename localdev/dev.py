@@ -13,6 +13,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -40,40 +41,87 @@ def port(name: str, default: int) -> int:
 
 
 class Stack:
-    """Children started by the runner, each in its own process group, stopped in reverse."""
+    """Children started by the runner, each in its own process group, stopped in reverse.
+
+    Signal-safe: `on_signal` (SIGTERM, SIGINT, SIGHUP) interrupts the runner with
+    KeyboardInterrupt once; every later signal, and any signal once `stop()` began, is noted and
+    ignored, so nothing can cut the cleanup short. A child is spawned and recorded in one step
+    (`spawn`) that a signal cannot split. `stop()` is idempotent, and returns only when every
+    child's process group is gone."""
 
     def __init__(self) -> None:
         self.procs: list[tuple[str, subprocess.Popen[Any]]] = []
         self.stoppers: list[Callable[[], None]] = []
         self.stopping = threading.Event()
+        self._interrupted = False  # the one KeyboardInterrupt was raised
+        self._pending = False  # a signal came while spawning: raise once the child is recorded
+        self._spawning = 0
+
+    def on_signal(self, signum: int, _frame: Any) -> None:
+        if self.stopping.is_set() or self._interrupted:
+            return  # already stopping: stop() finishes the job whatever else arrives
+        if self._spawning:
+            self._pending = True
+            return
+        self._interrupted = True
+        raise KeyboardInterrupt
+
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self.on_signal)
+
+    def ignore_signals(self) -> None:
+        """After stop(): Python's shutdown restores the default handlers, which a late signal
+        would turn into a death by SIGTERM; ignore them instead, as nothing is left to stop."""
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
 
     def add(self, name: str, proc: subprocess.Popen[Any]) -> None:
         self.procs.append((name, proc))
+
+    def spawn(self, name: str, argv: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+        """Start a child in a process group of its own and record it, with no signal between."""
+        self._spawning += 1
+        try:
+            proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
+            self.add(name, proc)
+        finally:
+            self._spawning -= 1
+        if self._pending and not self._interrupted and not self.stopping.is_set():
+            self._interrupted = True
+            raise KeyboardInterrupt
+        return proc
 
     def on_stop(self, fn: Callable[[], None]) -> None:
         self.stoppers.append(fn)
 
     def stop(self) -> None:
+        """Stop everything; safe to call again, and from a signal-interrupted state."""
         self.stopping.set()
-        for fn in reversed(self.stoppers):
+        while True:
+            try:
+                self._stop_all()
+                return
+            except KeyboardInterrupt:  # only possible before stopping was set: finish anyway
+                continue
+
+    def _stop_all(self) -> None:
+        # The rollup thread and the in-process servers, then the children (each whole group).
+        while self.stoppers:
+            fn = self.stoppers[-1]
             try:
                 fn()
             except Exception as exc:  # a failed stopper must not keep the others from running
                 say(f"stopping: {exc}")
+            self.stoppers.pop()
         for _name, proc in reversed(self.procs):
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
+            _signal_group(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         for name, proc in reversed(self.procs):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+            if not _wait_group(proc, deadline):
                 say(f"{name} did not stop; killing it")
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                _signal_group(proc.pid, signal.SIGKILL)
+                _wait_group(proc, time.monotonic() + 10)
 
     def check(self) -> str | None:
         """The name of a child that died, if any."""
@@ -81,6 +129,26 @@ class Stack:
             if proc.poll() is not None:
                 return name
         return None
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _wait_group(proc: subprocess.Popen[Any], deadline: float) -> bool:
+    """Wait until the child and every process of its group are gone; False at the deadline."""
+    while True:
+        if proc.poll() is not None:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def api_token() -> str:
@@ -98,9 +166,13 @@ def api_token() -> str:
     return token
 
 
-def wait_http(url: str, timeout: float = 60, what: str = "") -> None:
+def wait_http(
+    url: str, timeout: float = 60, what: str = "", proc: subprocess.Popen[Any] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what or url} exited with code {proc.returncode}")
         try:
             urllib.request.urlopen(url, timeout=2)  # noqa: S310 (local URL)
             return
@@ -119,8 +191,16 @@ def start_dynamodb(stack: Stack) -> str:
     endpoint = f"http://{HOST}:{ddb_port}"
     if ddb_local.java_available():
         DATA.mkdir(parents=True, exist_ok=True)
-        proc = ddb_local.start(DATA / "dynamodb", ddb_port, DATA / "dynamodb-local.log")
-        stack.add("DynamoDB Local", proc)
+        data_dir = DATA / "dynamodb"
+        with open(DATA / "dynamodb-local.log", "ab") as log:
+            proc = stack.spawn(
+                "DynamoDB Local",
+                ddb_local.command(data_dir, ddb_port),
+                cwd=data_dir,  # it writes a metadata file into its working directory
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        ddb_local.wait_until_up(endpoint, proc)
         say(f"DynamoDB Local on {endpoint} (data in {DATA / 'dynamodb'})")
         return endpoint
     from moto.server import ThreadedMotoServer
@@ -158,16 +238,13 @@ def start_twilio(stack: Stack, env: dict[str, str]) -> None:
     sim_port = port("SIMULATOR_PORT", twilio_sim.DEFAULT_PORT)
     base = f"http://{HOST}:{sim_port}"
     token = os.environ.get("SIMULATOR_AUTH_TOKEN", "").strip() or twilio_sim.DEFAULT_AUTH_TOKEN
-    proc = subprocess.Popen(
+    proc = stack.spawn(
+        "Twilio simulator",
         [sys.executable, "-m", "localdev.twilio_sim", "--host", HOST, "--port", str(sim_port)],
         cwd=ROOT,
         env={**os.environ, "SIMULATOR_AUTH_TOKEN": token, "SIM_APP_BASE": env["PUBLIC_BASE_URL"]},
-        start_new_session=True,
     )
-    stack.add("Twilio simulator", proc)
-    wait_http(f"{base}/simulator/health", timeout=30, what="the Twilio simulator")
-    if proc.poll() is not None:
-        raise RuntimeError(f"the Twilio simulator exited; is port {sim_port} taken?")
+    wait_http(f"{base}/simulator/health", timeout=30, what="the Twilio simulator", proc=proc)
     env.update(
         TWILIO_ACCOUNT_SID=twilio_sim.ACCOUNT_SID,
         TWILIO_AUTH_TOKEN=token,
@@ -182,19 +259,21 @@ def start_twilio(stack: Stack, env: dict[str, str]) -> None:
 def start_api(stack: Stack, env: dict[str, str]) -> str:
     api_port = port("API_PORT", 8000)
     base = f"http://{HOST}:{api_port}"
-    chalice = str(Path(sys.executable).with_name("chalice"))
     # chalice local's autoreload restarts the API whenever ANY file under the project changes,
     # and DynamoDB Local writes .data/ on every write: the API would drop requests after each
     # save. Off by default; API_AUTORELOAD=1 turns it on while editing Python code.
     reload = "--autoreload" if os.environ.get("API_AUTORELOAD") == "1" else "--no-autoreload"
-    proc = subprocess.Popen(
-        [chalice, "local", "--host", HOST, "--port", str(api_port), "--stage", "dev", reload],
+    # `chalice local` through localdev/api_server.py: unknown routes answer the API's 404
+    # (chalice's own answer echoes the Authorization header), and a quieter log.
+    argv = [sys.executable, "-m", "localdev.api_server", "local", "--host", HOST]
+    argv += ["--port", str(api_port), "--stage", "dev", reload]
+    proc = stack.spawn(
+        "API",
+        argv,
         cwd=ROOT,
         env={**os.environ, **env},
-        start_new_session=True,
     )
-    stack.add("API", proc)
-    wait_http(f"{base}/health", what="the API")
+    wait_http(f"{base}/health", what="the API", proc=proc)
     say(f"API on {base}")
     return base
 
@@ -260,13 +339,73 @@ def start_rollup(stack: Stack, env: dict[str, str]) -> None:
     say(f"rollup every {every:g}s")
 
 
+# ---------------------------------------------------------------- ports
+
+
+def uses_simulator() -> bool:
+    return not (os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"))
+
+
+def planned_ports() -> list[tuple[str, int, str]]:
+    """(variable, port, what) for every port the runner will listen on."""
+    from localdev.twilio_sim import DEFAULT_PORT as SIMULATOR_DEFAULT
+
+    ports = [
+        ("API_PORT", port("API_PORT", 8000), "the API"),
+        ("DDB_PORT", port("DDB_PORT", 8001), "DynamoDB Local"),
+        ("DASHBOARD_PORT", port("DASHBOARD_PORT", 8080), "the dashboard"),
+    ]
+    if uses_simulator():
+        ports.append(
+            ("SIMULATOR_PORT", port("SIMULATOR_PORT", SIMULATOR_DEFAULT), "the Twilio simulator")
+        )
+    return ports
+
+
+def port_in_use(number: int) -> bool:
+    """Something listens on HOST:number (or on every address), so our server could not bind."""
+    with socket.socket() as probe:
+        if probe.connect_ex((HOST, number)) == 0:
+            return True
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as our servers bind
+        try:
+            s.bind((HOST, number))
+        except OSError:
+            return True
+    return False
+
+
+def port_problems() -> list[str]:
+    """One message per busy or repeated port; empty when every port is free."""
+    problems = []
+    seen: dict[int, str] = {}
+    for name, number, what in planned_ports():
+        if number in seen:
+            problems.append(
+                f"port {number} is given to both {seen[number]} and {name}: "
+                f"give {name} another port, e.g. {name}={number + 10} make dev"
+            )
+            continue
+        seen[number] = name
+        if port_in_use(number):
+            problems.append(
+                f"port {number} ({name}, {what}) is already in use on {HOST}: another "
+                f"`make dev` or another program holds it. Stop it (`ss -ltnp 'sport = :{number}'` "
+                f"shows which process), or choose a free port, e.g. {name}={number + 10} make dev"
+            )
+    return problems
+
+
 def main() -> int:
     stack = Stack()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
+    stack.install_signal_handlers()
+    problems = port_problems()  # before starting anything: never serve beside an old stack
+    if problems:
+        for problem in problems:
+            say(f"ERROR: {problem}")
+        say("nothing was started")
+        return 1
     try:
         token = api_token()
         endpoint = start_dynamodb(stack)
@@ -302,6 +441,7 @@ def main() -> int:
     finally:
         stack.stop()
         say("stopped")
+        stack.ignore_signals()  # all is gone: a late signal must not kill the exit
 
 
 if __name__ == "__main__":

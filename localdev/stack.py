@@ -310,9 +310,10 @@ def live_stack_running(
     )
     child_env.pop("AWS_SESSION_TOKEN", None)
     log_path = log_dir / f"api-{stage}.log"
-    chalice = str(Path(sys.executable).with_name("chalice"))
-    # A stage not in .chalice/config.json, so no stage variables override ours.
-    command = [chalice, "local", "--host", "127.0.0.1", "--port", str(port)]
+    # A stage not in .chalice/config.json, so no stage variables override ours. `chalice local`
+    # as `make dev` runs it (localdev/api_server.py: the API's 404 for unknown routes).
+    command = [sys.executable, "-m", "localdev.api_server", "local", "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
     command += ["--stage", "livetest", "--no-autoreload"]
     stack = LiveStack(api, LIVE_TOKEN, sim, stage, log_path, child_env)
     proc: subprocess.Popen[bytes] | None = None

@@ -4,6 +4,7 @@ the local API. Runs in a thread of the process that starts it."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -37,13 +38,22 @@ class _Handler(SimpleHTTPRequestHandler):
         return
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser that cancels a request (navigation, reload) is not an error worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class DashboardServer:
     """Serve `root` on host:port with `config_js` as /config.js, in a daemon thread."""
 
     def __init__(self, root: Path, host: str, port: int, config_js: str) -> None:
         handler = type("DashboardHandler", (_Handler,), {"config_body": config_js.encode()})
-        self.httpd = ThreadingHTTPServer((host, port), partial(handler, directory=str(root)))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), partial(handler, directory=str(root)))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
