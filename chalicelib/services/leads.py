@@ -20,6 +20,7 @@ from chalicelib.services import team
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.store.base import (
+    ABSENT,
     Before,
     ConditionFailed,
     Count,
@@ -31,6 +32,7 @@ from chalicelib.store.base import (
     Put,
     TransactionFailed,
     Update,
+    When,
 )
 
 _STALE = "lead was changed by someone else; reload and try again"
@@ -159,51 +161,87 @@ def iter_all(deps: Deps) -> Iterator[Lead]:
     return deps.store.leads.iter_live()
 
 
+# Fields written without a version bump (a contact's time, the keyword that set the opt-out),
+# so nobody's open edit turns stale: a whole-lead Put must find them as it read them.
+_UNVERSIONED = ("last_contacted_at", "sms_opt_out_by")
+
+
+class _Stamped(Exception):
+    """Only an unversioned field changed since the lead was read: apply the edit again."""
+
+
 def update(deps: Deps, lead_id: str, patch: Patch) -> Lead:
-    lead = get(deps, lead_id)
-    if lead.archived_at is not None:
-        raise Conflict("lead is archived and cannot be edited", {"id": lead_id})
-    if patch.version is not None and patch.version != lead.version:
-        raise Conflict(_STALE, {"currentVersion": lead.version})
-    bad_nulls = {f for f, v in patch.values.items() if v is None} - NULLABLE_LEAD_FIELDS
-    if bad_nulls:
-        field = sorted(bad_nulls)[0]
-        raise ValidationError(f"{field} cannot be null", {"field": field})
-    changes = dict(patch.values)
-    if changes.get("assigned_to_id"):
-        team.require_active(deps, changes["assigned_to_id"], "assignedToId")
-    old_status, old_phone = lead.status, lead.phone
-    if "phone" in changes:
-        changes["phone"] = phones.normalize(changes["phone"])
-        lead.timezone = phones.primary_timezone(changes["phone"])
-    if "sms_opt_out" in changes and changes["sms_opt_out"] != lead.sms_opt_out:
-        lead.sms_opt_out_by = new_id()  # later than any keyword received so far
-    for field, value in changes.items():
-        setattr(lead, field, value)
-    lead.updated_at = deps.clock.now()
-    _save(deps, lead, old_status=old_status, old_phone=old_phone)
-    return lead
+    for _ in range(_CONTACT_ATTEMPTS):
+        lead = get(deps, lead_id)
+        if lead.archived_at is not None:
+            raise Conflict("lead is archived and cannot be edited", {"id": lead_id})
+        if patch.version is not None and patch.version != lead.version:
+            raise Conflict(_STALE, {"currentVersion": lead.version})
+        bad_nulls = {f for f, v in patch.values.items() if v is None} - NULLABLE_LEAD_FIELDS
+        if bad_nulls:
+            field = sorted(bad_nulls)[0]
+            raise ValidationError(f"{field} cannot be null", {"field": field})
+        changes = dict(patch.values)
+        if changes.get("assigned_to_id"):
+            team.require_active(deps, changes["assigned_to_id"], "assignedToId")
+        read = _as_read(lead)
+        old_status, old_phone = lead.status, lead.phone
+        if "phone" in changes:
+            changes["phone"] = phones.normalize(changes["phone"])
+            lead.timezone = phones.primary_timezone(changes["phone"])
+        if "sms_opt_out" in changes and changes["sms_opt_out"] != lead.sms_opt_out:
+            lead.sms_opt_out_by = new_id()  # later than any keyword received so far
+        for field, value in changes.items():
+            setattr(lead, field, value)
+        lead.updated_at = deps.clock.now()
+        try:
+            _save(deps, lead, read, old_status=old_status, old_phone=old_phone)
+        except _Stamped:
+            continue
+        return lead
+    raise Conflict(_STALE)
 
 
 def archive(deps: Deps, lead_id: str) -> Lead:
     """Archive: out of every list and the funnel; calls, messages and the phone guard stay."""
-    lead = get(deps, lead_id)
-    if lead.archived_at is not None:
+    for _ in range(_CONTACT_ATTEMPTS):
+        lead = get(deps, lead_id)
+        if lead.archived_at is not None:
+            return lead
+        read = _as_read(lead)
+        lead.archived_at = deps.clock.now()
+        lead.updated_at = lead.archived_at
+        try:
+            _save(
+                deps, lead, read, old_status=lead.status, old_phone=lead.phone, counted_after=False
+            )
+        except _Stamped:
+            continue
         return lead
-    lead.archived_at = deps.clock.now()
-    lead.updated_at = lead.archived_at
-    _save(deps, lead, old_status=lead.status, old_phone=lead.phone, counted_after=False)
-    return lead
+    raise Conflict(_STALE)
+
+
+def _as_read(lead: Lead) -> When:
+    values = {name: getattr(lead, name) for name in _UNVERSIONED}
+    return {name: ABSENT if value is None else Eq(value) for name, value in values.items()}
 
 
 def _save(
-    deps: Deps, lead: Lead, *, old_status: str, old_phone: str, counted_after: bool = True
+    deps: Deps,
+    lead: Lead,
+    read: When,
+    *,
+    old_status: str,
+    old_phone: str,
+    counted_after: bool = True,
 ) -> None:
-    """Save an edited lead with its version condition; move the phone guard, the funnel
-    counters and the day's conversion counters in the same transaction when they change."""
+    """Save an edited lead with its version condition (and its unversioned fields as `read`);
+    move the phone guard, the funnel counters and the day's conversion counters in the same
+    transaction when they change. Raises `_Stamped` when only an unversioned field moved
+    meanwhile (a call connected, a keyword arrived): the caller applies its edit again."""
     deltas = counters.lead_status_deltas(old_status, lead.status if counted_after else None)
     conversion = conversion_deltas(lead, old_status) if counted_after else {}
-    ops: list[Op] = [Put("lead", lead)]
+    ops: list[Op] = [Put("lead", lead, when=read)]
     if lead.phone != old_phone:
         ops.append(Delete("old-phone", LeadPhone, old_phone, when={"lead_id": Eq(lead.id)}))
         ops.append(Put("phone", LeadPhone(lead.phone, lead.id), if_absent=True))
@@ -217,6 +255,10 @@ def _save(
     except TransactionFailed as exc:
         if "phone" in exc.failed:
             raise _duplicate(deps, lead.phone) from None
+        if "lead" in exc.failed:
+            now = deps.store.leads.get(lead.id, consistent=True)
+            if now is not None and now.version == lead.version:
+                raise _Stamped from None
         if exc.failed or exc.conflict:
             raise Conflict(_STALE) from None
         raise

@@ -79,11 +79,13 @@ When = Mapping[str, Cond]
 class Put:
     """Write the whole record. `if_absent`: only if no record has its key. A record with a
     `version` is saved on the condition that the stored version is still `record.version`
-    (absent when 0) and is stored with the next one, which is set on the record on success."""
+    (absent when 0) and is stored with the next one, which is set on the record on success.
+    `when`: more conditions on the stored record (fields others update without a version)."""
 
     name: str
     record: Record
     if_absent: bool = False
+    when: When = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

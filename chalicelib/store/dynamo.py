@@ -141,6 +141,9 @@ class _Tables:
             parts.append(
                 cls.version == record.version if record.version else cls.version.does_not_exist()
             )
+        extra = self.condition(type(record), op.when, False)
+        if extra is not None:
+            parts.append(extra)
         condition: Condition | None = None
         for part in parts:
             condition = part if condition is None else condition & part

@@ -107,6 +107,8 @@ class MemoryStore:
             stored = self.tables[type(record)].get(_key_of(record))
             if op.if_absent and stored is not None:
                 return True
+            if op.when and not _holds(stored, op.when):
+                return True
             if hasattr(record, "version"):
                 have = stored.version if stored is not None else None
                 return have != (record.version or None)

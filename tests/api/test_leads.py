@@ -119,7 +119,8 @@ def test_concurrent_edit_between_read_and_write_is_a_conflict(api, make_lead):
     api.patch(f"/leads/{lead['id']}", {"name": "Theirs"})
     mine.name = "Mine"
     with pytest.raises(Conflict):
-        leads._save(deps(), mine, old_status=mine.status, old_phone=mine.phone)
+        read = leads._as_read(mine)
+        leads._save(deps(), mine, read, old_status=mine.status, old_phone=mine.phone)
     assert leads.get(deps(), lead["id"]).name == "Theirs"
 
 

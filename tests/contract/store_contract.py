@@ -127,6 +127,18 @@ class StoreContract:
         with pytest.raises(ConditionFailed):
             store.write(Put("m", clone))
 
+    def test_a_put_can_require_fields_as_they_were_read(self, store):
+        new = lead()
+        store.write(Put("l", new, if_absent=True))
+        read = store.leads.get(new.id)
+        store.write(Update("stamp", Lead, new.id, {"last_contacted_at": T0}))  # no version bump
+        read.notes = "edited"
+        with pytest.raises(ConditionFailed):
+            store.write(Put("l", read, when={"last_contacted_at": ABSENT}))
+        assert store.leads.get(new.id).last_contacted_at == T0
+        store.write(Put("l", read, when={"last_contacted_at": Eq(T0)}))
+        assert store.leads.get(new.id).notes == "edited"
+
     # ---------------------------------------------------------------- updates
 
     def test_update_sets_and_removes_fields_and_returns_the_record(self, store):

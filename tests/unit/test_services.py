@@ -178,3 +178,28 @@ def test_the_rollup_repairs_drift_and_keeps_conversions(deps, people):
     assert report.changed and report.days[-1].fixed == {"calls": [9, 1]}
     assert day(deps) == right
     assert not stats.rollup(deps, settle_seconds=0).changed
+
+
+def test_an_edit_racing_a_contact_keeps_the_contact_and_the_edit(deps, people, monkeypatch):
+    """The webhook stamps lastContactedAt without a version bump between the edit's read and
+    its write: the edit is applied again on a fresh read, never erasing the contact."""
+    _, lead = people
+    leads.update(deps, lead.id, Patch({"status": "qualified"}))
+    contact = datetime(2026, 11, 23, 17, 5, tzinfo=UTC)
+    repo = deps.store.leads
+    real = repo.get
+    stamped: list[bool] = []
+
+    def racing_get(lead_id, **kwargs):
+        got = real(lead_id, **kwargs)
+        if not stamped:
+            stamped.append(True)
+            leads.mark_contacted(deps, lead_id, contact)
+        return got
+
+    monkeypatch.setattr(repo, "get", racing_get)
+    edited = leads.update(deps, lead.id, Patch({"notes": "called back"}, version=2))
+    monkeypatch.setattr(repo, "get", real)
+    stored = leads.get(deps, lead.id)
+    assert stored.notes == "called back" and stored.last_contacted_at == contact
+    assert edited.version == stored.version == 3
