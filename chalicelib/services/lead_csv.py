@@ -24,7 +24,18 @@ from chalicelib.services import leads
 from chalicelib.services.deps import Deps
 from chalicelib.services.leads import NewLead
 
+# The report is bounded whatever the file (a Lambda response cannot pass 6 MB): at most this
+# many errors and ignored column names are listed, each message and name cut to a length; the
+# totals count them all. Worst case about 1000 * 300 + 100 * 100 bytes plus JSON quoting.
 MAX_REPORTED_ERRORS = 1000
+MAX_REPORTED_COLUMNS = 100
+MAX_MESSAGE_CHARS = 300
+MAX_COLUMN_CHARS = 100
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
 
 # Accepted header spellings (case, spaces, dashes and underscores ignored).
 _COLUMNS = {
@@ -49,11 +60,16 @@ class ImportResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     error_count: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    ignored_column_count: int = 0
 
     def add_error(self, row: int, message: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"row": row, "message": message})
+            self.errors.append({"row": row, "message": _clip(message, MAX_MESSAGE_CHARS)})
+
+    def ignore_columns(self, names: list[str]) -> None:
+        self.ignored_column_count = len(names)
+        self.ignored_columns = [_clip(n, MAX_COLUMN_CHARS) for n in names[:MAX_REPORTED_COLUMNS]]
 
     def to_body(self) -> dict[str, Any]:
         return {
@@ -64,6 +80,8 @@ class ImportResult:
             "errorsTruncated": self.error_count > len(self.errors),
             "rows": self.rows,
             "ignoredColumns": self.ignored_columns,
+            "ignoredColumnCount": self.ignored_column_count,
+            "ignoredColumnsTruncated": self.ignored_column_count > len(self.ignored_columns),
         }
 
 
@@ -102,14 +120,16 @@ def import_csv(deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser) -> 
     except csv.Error as exc:
         raise ValidationError(f"the header row is not valid CSV: {exc}") from None
     columns: list[str | None] = [_COLUMNS.get(_key(h)) for h in header]
-    result = ImportResult(
-        ignored_columns=[h for h, c in zip(header, columns, strict=True) if not c]
-    )
+    result = ImportResult()
+    result.ignore_columns([h for h, c in zip(header, columns, strict=True) if not c])
     missing = {"name", "phone"} - {c for c in columns if c}
     if missing:
         raise ValidationError(
             f"the header row must name the columns {', '.join(sorted(missing))}",
-            {"missingColumns": sorted(missing), "header": header[:50]},
+            {
+                "missingColumns": sorted(missing),
+                "header": [_clip(h, MAX_COLUMN_CHARS) for h in header[:50]],
+            },
         )
     members = {m.id: m for m in deps.store.members.all()}
     seen: set[str] = set()

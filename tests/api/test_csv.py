@@ -1,6 +1,8 @@
 import csv
 import io
+import json
 
+from tests.conftest import TOKEN
 from tests.helpers import funnel
 
 CSV = {"Content-Type": "text/csv"}
@@ -132,3 +134,55 @@ def test_export_round_trips_and_neutralises_formulas(api, make_lead):
     # what was exported can be imported again (as duplicates)
     status, body = import_csv(api, text)
     assert body["duplicates"] == 2 and body["created"] == 0
+
+
+def test_the_report_stays_small_whatever_the_file(api):
+    """The worst case within MAX_IMPORT_BYTES: a header of long and of countless ignored
+    columns, then more bad rows than are listed. The answer stays far under Lambda's 6 MB."""
+    from chalicelib import providers
+    from chalicelib.services.lead_csv import (
+        MAX_COLUMN_CHARS,
+        MAX_REPORTED_COLUMNS,
+        MAX_REPORTED_ERRORS,
+    )
+
+    limit = providers.settings().max_import_bytes
+    long_names = [f"{i:03d}" + "x" * 100_000 for i in range(20)]  # ~2 MB of names
+    short_names = ["y"] * 1_000_000  # ~2 MB of one-letter columns
+    header = ",".join(["name", "phone", *long_names, *short_names])
+    rows = [f"X{i},bad" for i in range(150_000)]  # ~1.5 MB of errors
+    text = header + "\n" + "\n".join(rows) + "\n"
+    raw = text.encode()
+    assert len(raw) <= limit
+    resp = api.client.http.post(
+        "/leads/import",
+        headers={**CSV, "Authorization": f"Bearer {TOKEN}"},
+        body=raw,
+    )
+    assert resp.status_code == 200
+    assert len(resp.body) < 512 * 1024, len(resp.body)
+    body = json.loads(resp.body)
+    assert body["ignoredColumnCount"] == 1_000_020 and body["ignoredColumnsTruncated"] is True
+    assert len(body["ignoredColumns"]) == MAX_REPORTED_COLUMNS
+    assert all(len(c) <= MAX_COLUMN_CHARS for c in body["ignoredColumns"])
+    assert body["ignoredColumns"][0].startswith("000x")
+    assert body["errorCount"] == 150_000 and len(body["errors"]) == MAX_REPORTED_ERRORS
+
+
+def test_long_error_messages_and_header_details_are_clipped(api):
+    from chalicelib.services.lead_csv import MAX_MESSAGE_CHARS, ImportResult
+
+    result = ImportResult()
+    result.add_error(2, "m" * 100_000)
+    assert len(result.errors[0]["message"]) == MAX_MESSAGE_CHARS
+    assert result.error_count == 1
+    status, body = import_csv(api, ",".join(["z" * 100_000] * 50) + "\n")
+    assert status == 400
+    assert all(len(h) <= 100 for h in body["error"]["details"]["header"])
+
+
+def test_a_few_ignored_columns_are_listed_in_full(api):
+    status, body = import_csv(api, "name,phone,a,b\nA,4155550101,1,2\n")
+    assert status == 200
+    assert body["ignoredColumns"] == ["a", "b"] and body["ignoredColumnCount"] == 2
+    assert body["ignoredColumnsTruncated"] is False
