@@ -54,6 +54,8 @@ class Settings:
     stats_timezone: str = "UTC"
     dashboard_origin: str | None = None
     max_import_bytes: int = 6 * 1024 * 1024
+    export_bucket: str | None = None
+    export_inline_max_bytes: int = 4 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -81,6 +83,8 @@ class Settings:
             stats_timezone=stats_tz,
             dashboard_origin=_env("DASHBOARD_ORIGIN"),
             max_import_bytes=int(_env("MAX_IMPORT_BYTES", str(6 * 1024 * 1024)) or 0),
+            export_bucket=_env("EXPORT_BUCKET"),
+            export_inline_max_bytes=int(_env("EXPORT_INLINE_MAX_BYTES", str(4 * 1024 * 1024)) or 0),
         )
 
     def table_name(self, entity: str) -> str:

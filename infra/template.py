@@ -17,6 +17,7 @@ What the merge adds to what Chalice generates (API Gateway, the Lambda functions
 * the deploy-time environment of every function (`Globals`): the stage, the secret
   *references* (never values), and `PUBLIC_BASE_URL` / the Twilio account SID as stack
   parameters;
+* the exports bucket: large CSV exports, answered as a presigned URL, expire after a day;
 * outputs: `ApiUrl`, `DashboardUrl`, the bucket and distribution the dashboard upload needs.
 """
 
@@ -182,6 +183,60 @@ def dashboard_bucket() -> dict[str, Any]:
                 "BucketEncryption": {
                     "ServerSideEncryptionConfiguration": [
                         {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+            },
+        }
+    }
+
+
+def export_bucket_name(cfg: StageConfig) -> dict[str, Any]:
+    """`{app}-{stage}-exports-{account}-{region}`: named, so the stage's static IAM policy
+    (`.chalice/policy-{stage}.json`) can allow this bucket's objects and no other stage's."""
+    return {"Fn::Sub": f"{cfg.app_name}-{cfg.stage}-exports-${{AWS::AccountId}}-${{AWS::Region}}"}
+
+
+def export_bucket(cfg: StageConfig) -> dict[str, Any]:
+    """Large CSV exports (a Lambda response cannot pass 6 MB): private, encrypted, objects
+    deleted after a day; read only through the presigned URLs the API answers with (GET, any
+    origin: the URL is the secret, and the dashboard follows the 303 with fetch)."""
+    return {
+        "ExportBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "BucketName": export_bucket_name(cfg),
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "ExpireExports",
+                            "Status": "Enabled",
+                            "ExpirationInDays": 1,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
+                },
+                "CorsConfiguration": {
+                    "CorsRules": [
+                        {
+                            "AllowedMethods": ["GET"],
+                            "AllowedOrigins": ["*"],
+                            "ExposedHeaders": ["Content-Disposition"],
+                            "MaxAge": 600,
+                        }
                     ]
                 },
             },
@@ -373,6 +428,7 @@ def function_environment(cfg: StageConfig) -> dict[str, Any]:
         "PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"},
         "TWILIO_ACCOUNT_SID": {"Ref": "TwilioAccountSid"},
         "TWILIO_MESSAGING_SERVICE_SID": {"Ref": "TwilioMessagingServiceSid"},
+        "EXPORT_BUCKET": {"Ref": "ExportBucket"},
     }
 
 
@@ -403,6 +459,7 @@ def merge_template(cfg: StageConfig) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     resources.update(table_resources(cfg))
     resources.update(dashboard_bucket())
+    resources.update(export_bucket(cfg))
     resources.update(dashboard_delivery(cfg))
     resources[API_LOG_GROUP] = {
         "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${" + API_FUNCTION + "}"}}

@@ -57,3 +57,29 @@ def export_rows(rows: Iterable[Lead]) -> Iterator[str]:
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue()
+
+
+EXPORT_URL_SECONDS = 300
+
+
+def upload(bucket: str, region: str, body: bytes, disposition: str) -> str:
+    """Put an export in the exports bucket (its lifecycle rule deletes it after a day) and
+    answer a presigned GET URL for it, valid EXPORT_URL_SECONDS."""
+    import secrets
+
+    import boto3  # imported here: only a large export in AWS needs S3
+    from botocore.config import Config
+
+    s3 = boto3.client("s3", region_name=region, config=Config(signature_version="s3v4"))
+    key = f"exports/{secrets.token_urlsafe(24)}.csv"
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType="text/csv; charset=utf-8",
+        ContentDisposition=disposition,
+    )
+    url: str = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=EXPORT_URL_SECONDS
+    )
+    return url

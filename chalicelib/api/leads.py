@@ -59,18 +59,23 @@ def import_leads(request: Request) -> dict[str, Any]:
 
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request) -> Response:
+    """The whole list as CSV. A Lambda response cannot pass 6 MB: with `EXPORT_BUCKET` set
+    (deployed), a file over `EXPORT_INLINE_MAX_BYTES` is put in that bucket and the answer is
+    303 to a presigned URL of it (valid five minutes); without it (make dev) the CSV itself."""
     from chalicelib.api import csv_export
 
     d = deps()
-    text = "".join(csv_export.export_rows(leads.iter_all(d)))
+    body = "".join(csv_export.export_rows(leads.iter_all(d))).encode()
     filename = f"leads-{d.clock.now().strftime('%Y%m%d-%H%M%S')}.csv"
+    disposition = f'attachment; filename="{filename}"'
+    settings = d.settings
+    if settings.export_bucket and len(body) > settings.export_inline_max_bytes:
+        url = csv_export.upload(settings.export_bucket, settings.region, body, disposition)
+        return Response(body="", status_code=303, headers={"Location": url})
     return Response(
-        body=text,
+        body=body.decode(),
         status_code=200,
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        },
+        headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": disposition},
     )
 
 

@@ -186,3 +186,42 @@ def test_a_few_ignored_columns_are_listed_in_full(api):
     assert status == 200
     assert body["ignoredColumns"] == ["a", "b"] and body["ignoredColumnCount"] == 2
     assert body["ignoredColumnsTruncated"] is False
+
+
+def test_small_export_is_the_csv_itself_even_with_a_bucket(aws, api, make_lead, monkeypatch):
+    make_lead(name="Plain", phone="+14155550102")
+    _, before, _ = api.get("/leads/export")
+    monkeypatch.setenv("EXPORT_BUCKET", "coldcall-test-exports")
+    from chalicelib.config import reset_settings
+
+    reset_settings()
+    status, text, headers = api.get("/leads/export")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert text == before and "Location" not in headers
+
+
+def test_large_export_in_aws_is_a_303_to_a_presigned_s3_url(aws, api, make_lead, monkeypatch):
+    from urllib.parse import parse_qs, urlparse
+
+    import boto3
+
+    for i in range(5):
+        make_lead(name=f"Lead {i}", phone=f"+141555501{i:02d}")
+    _, inline, _ = api.get("/leads/export")  # no EXPORT_BUCKET (make dev): the CSV itself
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="coldcall-test-exports")
+    monkeypatch.setenv("EXPORT_BUCKET", "coldcall-test-exports")
+    monkeypatch.setenv("EXPORT_INLINE_MAX_BYTES", "100")
+    from chalicelib.config import reset_settings
+
+    reset_settings()
+    status, body, headers = api.get("/leads/export")
+    assert status == 303 and not body
+    url = urlparse(headers["Location"])
+    assert url.scheme == "https" and "coldcall-test-exports" in url.netloc + url.path
+    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 900
+    key = url.path.split("coldcall-test-exports/")[-1].lstrip("/")
+    obj = s3.get_object(Bucket="coldcall-test-exports", Key=key)
+    assert obj["ContentType"].startswith("text/csv")
+    assert "attachment" in obj["ContentDisposition"]
+    assert obj["Body"].read().decode() == inline

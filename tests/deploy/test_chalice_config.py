@@ -140,3 +140,14 @@ def test_dev_stage_overrides_nothing_make_dev_sets():
     assert not (set(dev) & passed), set(dev) & passed
     # Nor anything that would switch a local run to AWS secrets.
     assert not any(var.endswith("_SECRET") for var in dev)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_puts_and_gets_only_the_stages_exports(stage):
+    other = next(s for s in STAGES if s != stage)
+    mine = f"arn:aws:s3:::coldcall-{stage}-exports-123456789012-us-east-1/exports/x.csv"
+    for action in ("s3:PutObject", "s3:GetObject"):
+        assert allowed(stage, action, mine)
+        assert not allowed(stage, action, mine.replace(f"-{stage}-", f"-{other}-"))
+    assert not allowed(stage, "s3:DeleteBucket", mine)
+    assert not allowed(stage, "s3:PutObject", "arn:aws:s3:::some-dashboard-bucket/index.html")

@@ -195,3 +195,15 @@ def test_data_template_stands_alone():
 def test_unknown_stage_is_refused():
     with pytest.raises(ValueError, match=r"not in \.chalice/config\.json"):
         load_stage("staging")
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_exports_bucket_is_private_expires_in_a_day_and_is_named_for_the_policy(stage):
+    template = merge_template(load_stage(stage))
+    bucket = template["Resources"]["ExportBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketName"]["Fn::Sub"].startswith(f"coldcall-{stage}-exports-")
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 1
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
