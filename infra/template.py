@@ -451,6 +451,7 @@ def outputs(cfg: StageConfig) -> dict[str, Any]:
         },
         "DashboardBucketName": {"Value": {"Ref": "DashboardBucket"}},
         "DashboardDistributionId": {"Value": {"Ref": "DashboardDistribution"}},
+        "ExportBucketName": {"Value": {"Ref": "ExportBucket"}},
     }
 
 
@@ -474,15 +475,20 @@ def merge_template(cfg: StageConfig) -> dict[str, Any]:
 
 
 def data_template(cfg: StageConfig) -> dict[str, Any]:
-    """The tables and the dashboard bucket on their own: plain CloudFormation with no reference
+    """The tables and the buckets on their own: plain CloudFormation with no reference
     to Chalice's resources, which is what moto can deploy in the tests."""
-    resources: dict[str, Any] = {**table_resources(cfg), **dashboard_bucket()}
+    resources: dict[str, Any] = {
+        **table_resources(cfg),
+        **dashboard_bucket(),
+        **export_bucket(cfg),
+    }
     outs: dict[str, Any] = {
         logical_id: {"Value": {"Ref": logical_id}}
         for logical_id, res in resources.items()
         if res["Type"] == "AWS::DynamoDB::Table"
     }
     outs["DashboardBucketName"] = {"Value": {"Ref": "DashboardBucket"}}
+    outs["ExportBucketName"] = {"Value": {"Ref": "ExportBucket"}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"{cfg.app_name} {cfg.stage}: tables and dashboard bucket",

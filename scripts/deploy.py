@@ -614,9 +614,9 @@ def print_result(result: Result, cfg: StageConfig) -> None:
 
 
 def teardown(opts: Options, cfg: StageConfig, session: Any, confirm: bool) -> int:
-    """Empty the dashboard bucket (CloudFormation cannot delete a bucket with objects) and
-    delete the stack. Tables of protected stages are retained by design, and the secrets stay
-    in SSM; both are listed with the commands that remove them."""
+    """Empty the dashboard and export buckets (CloudFormation cannot delete a bucket with
+    objects) and delete the stack. Tables of protected stages are retained by design, and the
+    secrets stay in SSM; both are listed with the commands that remove them."""
     cfn = session.client("cloudformation")
     if stack_status(cfn, cfg.stack_name) is None:
         say(f"stack {cfg.stack_name} does not exist in {opts.region}")
@@ -626,9 +626,10 @@ def teardown(opts: Options, cfg: StageConfig, session: Any, confirm: bool) -> in
         if typed != cfg.stack_name:
             say("not deleted")
             return 1
-    bucket = stack_outputs(cfn, cfg.stack_name).get("DashboardBucketName")
-    if bucket:
-        session.resource("s3").Bucket(bucket).objects.all().delete()
+    outputs = stack_outputs(cfn, cfg.stack_name)
+    for name in ("DashboardBucketName", "ExportBucketName"):
+        if outputs.get(name):
+            session.resource("s3").Bucket(outputs[name]).objects.all().delete()
     cfn.delete_stack(StackName=cfg.stack_name)
     cfn.get_waiter("stack_delete_complete").wait(
         StackName=cfg.stack_name, WaiterConfig=_waiter_config(opts.delay)

@@ -261,7 +261,7 @@ def test_first_deploy_sets_public_base_url_on_a_second_pass(
     assert fake.calls[0]["TwilioAccountSid"] == "AC" + "2" * 32  # kept from the stack
 
 
-def test_teardown_empties_the_bucket_and_deletes_the_stack(session, capsys):
+def test_teardown_empties_the_buckets_and_deletes_the_stack(session, capsys):
     cfg = StageConfig("coldcall", "cfn")
     cfn = session.client("cloudformation")
     from infra.template import data_template
@@ -269,6 +269,8 @@ def test_teardown_empties_the_bucket_and_deletes_the_stack(session, capsys):
     cfn.create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(data_template(cfg)))
     bucket = deploy.stack_outputs(cfn, cfg.stack_name)["DashboardBucketName"]
     session.client("s3").put_object(Bucket=bucket, Key="index.html", Body=b"<html></html>")
+    exports = deploy.stack_outputs(cfn, cfg.stack_name)["ExportBucketName"]
+    session.client("s3").put_object(Bucket=exports, Key="exports/x.csv", Body=b"id\r\n")
     opts = deploy.Options(stage="cfn", region="us-east-1", delay=0.1)
     assert deploy.teardown(opts, cfg, session, confirm=False) == 0
     assert deploy.stack_status(cfn, cfg.stack_name) is None
