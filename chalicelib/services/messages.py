@@ -21,6 +21,7 @@ from chalicelib.domain import counters
 from chalicelib.domain.records import Message, MessageSid, TeamMember
 from chalicelib.domain.sms import OptKeyword, opt_keyword
 from chalicelib.domain.statuses import INBOUND, OUTBOUND, RECEIVED, sms_rank
+from chalicelib.domain.twilio_errors import error_message
 from chalicelib.errors import Blocked, TelephonyError, ValidationError, found
 from chalicelib.services import leads, numbers, transitions
 from chalicelib.services.deps import Deps
@@ -175,8 +176,9 @@ def advance(deps: Deps, message_id: str, event: SmsStatusEvent, at: datetime | N
         fields: dict[str, Any] = {"status": status, "updated_at": moment}
         if event.error_code:
             fields["error_code"] = event.error_code[:32]
-            if event.error_message:
-                fields["error_message"] = event.error_message[:500]
+            # A status callback carries the code alone: Twilio's words for it, from our table.
+            text = event.error_message or error_message(event.error_code[:32])
+            fields["error_message"] = text[:500]
         sender = event.from_number
         if sender and not m.from_number and _E164.match(sender):
             fields["from_number"] = sender

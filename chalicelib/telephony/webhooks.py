@@ -38,15 +38,16 @@ def url(base: str, path: str, **ids: str) -> str:
 # Twilio's call statuses we track, as they are; `answered` (a <Number> event) is in-progress.
 _CALL_ALIASES = {"answered": "in-progress"}
 # A send through a Messaging Service starts `accepted` (a scheduled one `scheduled`), both
-# before `queued`; `read` (channels with read receipts) comes after delivery. `canceled` (a
-# scheduled send cancelled) and `partially_delivered` (an MMS split) are not tracked: they
-# change nothing.
+# before `queued`; `read` (channels with read receipts) comes after delivery.
+# `partially_delivered` is final for a message sent in several parts (an MMS, say): some parts
+# reached the handset, so the lead got the text and it is `delivered` for us (a contact).
+# `canceled` (a scheduled send cancelled) is not tracked: it changes nothing.
 _SMS_ALIASES: dict[str, str | None] = {
     "accepted": "queued",
     "scheduled": "queued",
     "read": "delivered",
+    "partially_delivered": "delivered",
     "canceled": None,
-    "partially_delivered": None,
 }
 
 

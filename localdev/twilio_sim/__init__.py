@@ -48,9 +48,11 @@ pressing 1 would do; `localdev.twilio_sim.twiml` explains why and what the app s
 SMS: a send is validated like Twilio (21211, 21212, 21602, 21603, 21604, 21606, 21610, 21617,
 21701), answers 201 ``queued`` (``accepted`` with a Messaging Service, whose ``from`` is filled in
 once a number of the service, here the account's first, is picked), then posts ``sent`` and
-``delivered`` to its ``StatusCallback``; to a number ending in 3 it ends ``failed`` with
-``ErrorCode=30003``. Opt-outs are kept per recipient and sender number as Twilio's default
-handling does (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT; START, YES, UNSTOP re-subscribe; the
+``delivered`` to its ``StatusCallback``; to a number ending in 3 ``sent`` is followed by
+``undelivered`` with ``ErrorCode=30003`` (a carrier failure, as Twilio reports it). Status
+callbacks carry ``ErrorCode`` only, never ``ErrorMessage``, as Twilio's do. Opt-outs are kept
+per recipient and sender number as Twilio's default handling does (STOP, STOPALL, UNSUBSCRIBE,
+CANCEL, END, QUIT; START, YES, UNSTOP re-subscribe; the
 whole message, any case, surrounding spaces and punctuation ignored); a send through a Messaging
 Service is refused when the recipient opted out of any of the account's numbers (its pool). Like
 Twilio, the simulator answers STOP, START and HELP itself (recorded as ``outbound-reply``

@@ -116,7 +116,8 @@ class SmsEngine:
         return resource
 
     def _run(self, message: Message) -> None:
-        """queued -> sending -> sent -> delivered (or failed 30003 to a number ending in 3)."""
+        """queued -> sending -> sent -> delivered; to a number ending in 3 the carrier cannot
+        reach the handset: sent -> undelivered with 30003, as Twilio reports carrier failures."""
         try:
             if message.messaging_service_sid and message.from_ is None:
                 self._clock.sleep(message, 0.2)
@@ -125,14 +126,14 @@ class SmsEngine:
                 self._status(message, "queued")
             self._clock.sleep(message, SMS_SEND_S)
             self._status(message, "sending", notify=False)
+            self._status(message, "sent")
+            self._clock.sleep(message, SMS_DELIVER_S)
             if message.to.endswith("3"):
                 with self._lock:
                     message.error_code = 30003
                     message.error_message = "Unreachable destination handset"
-                self._status(message, "failed")
+                self._status(message, "undelivered")
                 return
-            self._status(message, "sent")
-            self._clock.sleep(message, SMS_DELIVER_S)
             self._status(message, "delivered")
         except Aborted:
             pass
@@ -161,9 +162,10 @@ class SmsEngine:
             }
             if message.messaging_service_sid:
                 params["MessagingServiceSid"] = message.messaging_service_sid
+            # Twilio's status callbacks carry the code alone, never ErrorMessage (the REST
+            # resource has `error_message`).
             if message.error_code is not None:
                 params["ErrorCode"] = str(message.error_code)
-                params["ErrorMessage"] = message.error_message or ""
         if notify and message.status_callback:
             self._sender.deliver(
                 message.status_callback, params, kind=f"sms-status:{status}", owner=message

@@ -453,6 +453,39 @@ def test_error_code_and_message_are_stored(api, setup, final):
     assert day_counters()[f"sms#{final}"] == 1
 
 
+@pytest.mark.parametrize("final", ["undelivered", "failed"])
+def test_a_callback_with_only_an_error_code_gets_twilio_s_description(api, setup, final):
+    # Twilio's status callbacks carry ErrorCode, never ErrorMessage.
+    _, lead = setup
+    _, msg, _ = send(api, lead)
+    status_hook(api, msg["id"], "sent")
+    status_hook(api, msg["id"], final, ErrorCode="30006")
+    (got,) = thread(api, lead)
+    assert got["status"] == final and got["errorCode"] == "30006"
+    assert got["errorMessage"] == "Landline or unreachable carrier"
+
+
+def test_an_error_code_not_in_the_table_is_named_as_it_is(api, setup):
+    _, lead = setup
+    _, msg, _ = send(api, lead)
+    status_hook(api, msg["id"], "undelivered", ErrorCode="39999")
+    (got,) = thread(api, lead)
+    assert got["errorCode"] == "39999" and got["errorMessage"] == "Twilio error 39999"
+
+
+def test_partially_delivered_is_a_delivered_contact(api, setup):
+    # Twilio: some parts of a multi-part message (an MMS sent as several parts) reached the
+    # handset; the lead got the text, and no further status follows.
+    _, lead = setup
+    _, msg, _ = send(api, lead)
+    status_hook(api, msg["id"], "sent")
+    status_hook(api, msg["id"], "partially_delivered")
+    assert get_message(msg["id"]).status == "delivered"
+    after = api.get(f"/leads/{lead['id']}")[1]
+    assert after["status"] == "contacted" and after["lastContactedAt"]
+    assert day_counters()["sms#delivered"] == 1
+
+
 def test_messaging_service_sender_is_filled_in_by_the_first_callback(api, setup, monkeypatch):
     from chalicelib.config import reset_settings
 

@@ -54,14 +54,19 @@ def test_send_and_see_it_delivered(live_stack: LiveStack) -> None:
     assert after["status"] == "contacted" and after["lastContactedAt"]
 
 
-def test_a_number_ending_in_3_fails_with_30003(live_stack: LiveStack) -> None:
+def test_a_number_ending_in_3_is_undelivered_with_30003(live_stack: LiveStack) -> None:
     lead = new_lead(live_stack, "3")
     status, msg = send(live_stack, lead, "This one will not arrive", **{"from": OURS})
     assert status == 201, msg
     live_stack.sim.wait_message(msg["twilioSid"])
     (got,) = thread(live_stack, lead)
-    assert got["status"] == "failed" and got["errorCode"] == "30003"
+    assert got["status"] == "undelivered" and got["errorCode"] == "30003"
+    # The callback carried the code alone: the description is the app's, from Twilio's table.
     assert got["errorMessage"] == "Unreachable destination handset"
+    hooks = live_stack.sim.webhooks(msg["twilioSid"])
+    assert [h["kind"] for h in hooks] == ["sms-status:sent", "sms-status:undelivered"]
+    status, after = live_stack.get(f"/leads/{lead['id']}")
+    assert after["status"] == "new" and after["lastContactedAt"] is None
 
 
 def test_inbound_from_an_unknown_number_creates_the_lead_and_the_message(

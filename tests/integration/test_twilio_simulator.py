@@ -353,9 +353,11 @@ def test_sms_goes_queued_sent_delivered(sim: Simulator, client: Client, fake_app
     assert client.messages(message.sid).fetch().status == "delivered"
 
 
-def test_sms_to_a_number_ending_in_3_fails_with_30003(
+def test_sms_to_a_number_ending_in_3_is_undelivered_with_30003(
     sim: Simulator, client: Client, fake_app: FakeApp
 ) -> None:
+    # A carrier failure, as Twilio reports it: `sent` (handed to the carrier), then
+    # `undelivered` with ErrorCode only; status callbacks never carry ErrorMessage.
     message = client.messages.create(
         to="+14155550103",
         from_=NUMBERS[1],
@@ -363,12 +365,14 @@ def test_sms_to_a_number_ending_in_3_fails_with_30003(
         status_callback=f"{fake_app.base}/twilio/sms/status/m3",
     )
     sim.wait_message(message.sid)
-    (callback,) = fake_app.requests("/twilio/sms/status/m3")
-    assert callback.params["MessageStatus"] == "failed"
-    assert callback.params["ErrorCode"] == "30003"
-    assert callback.params["ErrorMessage"]
+    sent, undelivered = fake_app.requests("/twilio/sms/status/m3")
+    assert sent.params["MessageStatus"] == "sent" and "ErrorCode" not in sent.params
+    assert undelivered.params["MessageStatus"] == "undelivered"
+    assert undelivered.params["ErrorCode"] == "30003"
+    assert all("ErrorMessage" not in r.params for r in (sent, undelivered))
     fetched = client.messages(message.sid).fetch()
-    assert (fetched.status, fetched.error_code) == ("failed", 30003)
+    assert (fetched.status, fetched.error_code) == ("undelivered", 30003)
+    assert fetched.error_message == "Unreachable destination handset"
 
 
 def test_sms_through_a_messaging_service(sim: Simulator, client: Client) -> None:

@@ -92,6 +92,7 @@ def test_anything_else_is_a_plain_message(text):
         ("receiving", None),
         ("received", None),
         ("canceled", None),
+        ("partially_delivered", "delivered"),
         ("", None),
         ("bogus", None),
     ],
@@ -107,3 +108,28 @@ def test_statuses_only_move_forward_and_finals_are_equal():
     assert {rank(s) for s in FINAL} == {rank("sent") + 1}
     assert rank(None) < rank("queued")
     assert rank("received") < rank("queued")  # inbound is never "advanced"
+
+
+@pytest.mark.parametrize(
+    "code, text",
+    [
+        ("30003", "Unreachable destination handset"),
+        ("30006", "Landline or unreachable carrier"),
+        (30007, "Message filtered"),
+        ("21610", "Attempt to send to unsubscribed recipient"),
+        ("21614", "'To' number is not a valid mobile number"),
+        ("39999", "Twilio error 39999"),
+        ("not_placed", "Twilio error not_placed"),
+    ],
+)
+def test_twilio_error_codes_are_described_by_twilio_s_own_words(code, text):
+    from chalicelib.domain.twilio_errors import error_message
+
+    assert error_message(code) == text
+
+
+def test_the_error_table_covers_the_sms_codes_we_meet():
+    from chalicelib.domain.twilio_errors import TWILIO_ERRORS
+
+    assert set(range(30001, 30011)) | {21211, 21408, 21610, 21611, 21614} <= set(TWILIO_ERRORS)
+    assert all(text and text == text.strip() for text in TWILIO_ERRORS.values())
