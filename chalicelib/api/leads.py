@@ -95,3 +95,9 @@ def update_lead(request: Request, lead_id: str) -> dict[str, Any]:
 @route(bp, "/leads/{lead_id}", ["DELETE"])
 def archive_lead(request: Request, lead_id: str) -> dict[str, Any]:
     return lead_out(leads.archive(deps(), lead_id))
+
+
+@route(bp, "/leads/{lead_id}/restore", ["POST"])
+def restore_lead(request: Request, lead_id: str) -> dict[str, Any]:
+    # No roles yet: any authenticated caller may restore (managers and admins once they exist).
+    return lead_out(leads.restore(deps(), lead_id))

@@ -1,6 +1,6 @@
 """Leads: create with a unique phone (guard item in the same transaction), list by index
-(never a Scan), edit with optimistic locking, archive (history and phone guard kept). The lead
-funnel counters move in the same transaction as every status change."""
+(never a Scan), edit with optimistic locking, archive (history and phone guard kept) and
+restore. The lead funnel counters move in the same transaction as every status change."""
 
 from __future__ import annotations
 
@@ -56,8 +56,11 @@ class NewLead:
 def _duplicate(deps: Deps, phone: str) -> Conflict:
     details: dict[str, Any] = {"field": "phone", "phone": phone}
     existing = deps.store.leads.id_by_phone(phone)
-    if existing is not None and deps.store.leads.get(existing) is not None:
+    lead = deps.store.leads.get(existing) if existing is not None else None
+    if lead is not None:
         details["existingLeadId"] = existing
+        if lead.archived_at is not None:
+            details["existingLeadArchived"] = True
     return Conflict(f"a lead with phone {phone} already exists", details)
 
 
@@ -221,6 +224,26 @@ def archive(deps: Deps, lead_id: str) -> Lead:
     raise Conflict(_STALE)
 
 
+def restore(deps: Deps, lead_id: str) -> Lead:
+    """Bring an archived lead back: into its lists and the funnel again, in one transaction
+    (its calls, messages and phone guard never left). A live lead is returned unchanged."""
+    for _ in range(_CONTACT_ATTEMPTS):
+        lead = get(deps, lead_id)
+        if lead.archived_at is None:
+            return lead
+        read = _as_read(lead)
+        lead.archived_at = None
+        lead.updated_at = deps.clock.now()
+        try:
+            _save(
+                deps, lead, read, old_status=lead.status, old_phone=lead.phone, counted_before=False
+            )
+        except _Stamped:
+            continue
+        return lead
+    raise Conflict(_STALE)
+
+
 def _as_read(lead: Lead) -> When:
     values = {name: getattr(lead, name) for name in _UNVERSIONED}
     return {name: ABSENT if value is None else Eq(value) for name, value in values.items()}
@@ -233,13 +256,18 @@ def _save(
     *,
     old_status: str,
     old_phone: str,
+    counted_before: bool = True,
     counted_after: bool = True,
 ) -> None:
     """Save an edited lead with its version condition (and its unversioned fields as `read`);
     move the phone guard, the funnel counters and the day's conversion counters in the same
-    transaction when they change. Raises `_Stamped` when only an unversioned field moved
-    meanwhile (a call connected, a keyword arrived): the caller applies its edit again."""
-    deltas = counters.lead_status_deltas(old_status, lead.status if counted_after else None)
+    transaction when they change (`counted_before`/`counted_after`: whether the lead is in the
+    funnel before and after, i.e. not archived). Raises `_Stamped` when only an unversioned
+    field moved meanwhile (a call connected, a keyword arrived): the caller applies its edit
+    again."""
+    deltas = counters.lead_status_deltas(
+        old_status if counted_before else None, lead.status if counted_after else None
+    )
     conversion = conversion_deltas(lead, old_status) if counted_after else {}
     ops: list[Op] = [Put("lead", lead, when=read)]
     if lead.phone != old_phone:

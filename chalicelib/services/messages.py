@@ -18,7 +18,7 @@ from typing import Any
 from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
-from chalicelib.domain.records import Message, MessageSid, TeamMember
+from chalicelib.domain.records import Lead, Message, MessageSid, TeamMember
 from chalicelib.domain.sms import OptKeyword, opt_keyword
 from chalicelib.domain.statuses import INBOUND, OUTBOUND, RECEIVED, sms_rank
 from chalicelib.domain.twilio_errors import error_message
@@ -26,7 +26,17 @@ from chalicelib.errors import Blocked, TelephonyError, ValidationError, found
 from chalicelib.services import leads, numbers, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
-from chalicelib.store.base import Check, Count, Eq, Op, Page, Put, TransactionFailed, Update
+from chalicelib.store.base import (
+    ABSENT,
+    Check,
+    Count,
+    Eq,
+    Op,
+    Page,
+    Put,
+    TransactionFailed,
+    Update,
+)
 from chalicelib.telephony import webhooks
 from chalicelib.telephony.base import UNSUBSCRIBED_CODE, TelephonyFailure
 from chalicelib.telephony.webhooks import InboundSms, SmsStatusEvent
@@ -209,7 +219,11 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
     DynamoDB: the phone guard (1), the message with its SID guard, its counter and, for an
     unknown number, the new lead (2), and for STOP/START from a known lead the flag (3; a
     second update records the message alone when the flag is already so). A redelivered
-    STOP/START also reads the SID guard, to apply as of the message first stored."""
+    STOP/START also reads the SID guard, to apply as of the message first stored.
+
+    A known lead must not be archived (a check in the message's transaction, no extra read):
+    a text from an archived lead's number restores the lead (back in its lists and the
+    funnel), then the message is stored."""
     keyword = opt_keyword(sms.body) or sms.opt_out_type
     moment = deps.clock.now()
     day = business_day(moment, deps.settings.stats_timezone)
@@ -242,7 +256,11 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
             created_at=moment,
             updated_at=moment,
         )
-        ops: list[Op] = leads.insert_ops(fresh) if fresh is not None else []
+        ops: list[Op] = (
+            leads.insert_ops(fresh)
+            if fresh is not None
+            else [Check("live", Lead, lead_id, {"archived_at": ABSENT})]
+        )
         ops += [
             Put("message", message, if_absent=True),
             Put("sid", MessageSid(sms.sid, message.id), if_absent=True),
@@ -261,6 +279,9 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
                     if stored is not None:
                         _apply_keyword(deps, lead_id, keyword, stored, moment)
                 return Inbound(lead_id, None, False, keyword)
+            if "live" in exc.failed:
+                leads.restore(deps, lead_id)  # then store the message
+                continue
             if "phone" in exc.failed or exc.conflict:
                 continue  # the number became a lead meanwhile: look it up again
             raise

@@ -170,6 +170,42 @@ def test_archive_keeps_history_and_guard(api, make_lead):
     assert funnel() == {}
 
 
+def test_restore_brings_an_archived_lead_back(api, make_lead, ddb_requests):
+    lead = make_lead(phone="+12125550142")
+    api.patch(f"/leads/{lead['id']}", {"status": "qualified"})
+    api.delete(f"/leads/{lead['id']}")
+    status, err, _ = api.post("/leads", {"name": "Back", "phone": "212-555-0142"})
+    assert status == 409
+    assert err["error"]["details"]["existingLeadId"] == lead["id"]
+    assert err["error"]["details"]["existingLeadArchived"] is True
+    assert funnel() == {}
+    ddb_requests.reset()
+    status, back, _ = api.post(f"/leads/{lead['id']}/restore")
+    assert status == 200 and back["archived"] is False and back["archivedAt"] is None
+    assert back["status"] == "qualified" and back["id"] == lead["id"]
+    # the lead (1) and one transaction: the lead and its funnel count (2)
+    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert funnel() == {"status#qualified": 1, "total": 1}
+    _, page, _ = api.get("/leads?status=qualified")
+    assert [x["id"] for x in page["items"]] == [lead["id"]]
+    status, edited, _ = api.patch(f"/leads/{lead['id']}", {"name": "Editable again"})
+    assert status == 200 and edited["name"] == "Editable again"
+    # restoring a live lead changes nothing
+    status, again, _ = api.post(f"/leads/{lead['id']}/restore")
+    assert status == 200 and again["version"] == edited["version"]
+    assert funnel() == {"status#qualified": 1, "total": 1}
+    # the duplicate's 409 no longer says archived
+    status, err, _ = api.post("/leads", {"name": "Back", "phone": "212-555-0142"})
+    assert status == 409 and "existingLeadArchived" not in err["error"]["details"]
+
+
+def test_restore_an_unknown_lead_is_404_and_needs_auth(api):
+    status, err, _ = api.post("/leads/01NOSUCHLEAD/restore")
+    assert status == 404 and err["error"]["code"] == "not_found"
+    status, _, _ = api.request("POST", "/leads/01NOSUCHLEAD/restore", None, token=None)
+    assert status == 401
+
+
 def test_funnel_follows_status_changes(api, make_lead):
     a, b, _c = make_lead(), make_lead(), make_lead()
     api.patch(f"/leads/{a['id']}", {"status": "contacted"})

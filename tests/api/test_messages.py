@@ -598,6 +598,21 @@ def test_inbound_from_a_known_lead_joins_the_thread(api, setup, telephony, ddb_r
     assert len(telephony.messages) == 1  # we never answer
 
 
+def test_inbound_from_an_archived_lead_restores_it(api, setup):
+    _, lead = setup
+    api.delete(f"/leads/{lead['id']}")
+    assert funnel() == {}
+    status, _, _ = inbound(api, "Are you still there?", sender=LEAD_PHONE, sid=SID)
+    assert status == 200
+    _, now, _ = api.get(f"/leads/{lead['id']}")
+    assert now["archived"] is False
+    _, page, _ = api.get("/leads")
+    assert [x["id"] for x in page["items"]] == [lead["id"]]
+    assert funnel() == {"status#new": 1, "total": 1}
+    assert [m["body"] for m in thread(api, lead)] == ["Are you still there?"]
+    assert day_counters() == {"sms#inbound": 1}
+
+
 def test_inbound_redelivery_stores_one_message(api, setup, ddb_requests):
     _, lead = setup
     inbound(api, "Is this Jane's agent?", sender=LEAD_PHONE, sid=SID)
@@ -637,14 +652,6 @@ def test_unknown_number_that_texts_stop_becomes_an_opted_out_lead(api, telephony
     (lead,) = leads["items"]
     assert lead["smsOptOut"] is True and lead["version"] == 1
     assert send(api, lead)[0] == 422
-
-
-def test_inbound_to_an_archived_lead_is_kept_with_it(api, setup):
-    _, lead = setup
-    api.delete(f"/leads/{lead['id']}")
-    inbound(api, "Still there?", sender=LEAD_PHONE)
-    assert [m["body"] for m in thread(api, lead)] == ["Still there?"]
-    assert len(api.get("/leads")[1]["items"]) == 0  # no new lead for an archived number
 
 
 @pytest.mark.parametrize(

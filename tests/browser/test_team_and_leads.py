@@ -235,3 +235,46 @@ def test_empty_required_fields_are_flagged_before_anything_is_sent(signed_in, st
     lead_dialog.get_by_role("button", name=re.compile("Add lead|Create|Save")).click()
     expect(lead_dialog.get_by_label("Phone")).to_have_attribute("aria-invalid", "true")
     expect(lead_dialog.get_by_label("Name")).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_an_archived_lead_says_so_and_can_be_restored(signed_in, stack):
+    phone = unique_phone()
+    lead = stack.post("/leads", {"name": "Archie Ved", "phone": phone})
+    assert stack.call("DELETE", f"/leads/{lead['id']}").status_code == 200
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
+    expect(page.get_by_role("heading", name="Archie Ved")).to_be_visible()
+    expect(page.get_by_text("Archie Ved is archived.")).to_be_visible()
+    for name in ("Call", "Edit", "Archive"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Send")).to_have_count(0)
+    page.get_by_role("button", name="Restore", exact=True).click()
+    expect(page.get_by_role("button", name="Call", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Edit", exact=True)).to_be_visible()
+    expect(page.get_by_text("Archie Ved is archived.")).to_have_count(0)
+    expect(page.get_by_role("button", name="Restore", exact=True)).to_have_count(0)
+    assert stack.call("GET", f"/leads/{lead['id']}").json()["archived"] is False
+    page.get_by_role("link", name="← All leads").click()
+    expect(page.get_by_role("row").filter(has_text="Archie Ved")).to_have_count(1)
+
+
+def test_a_duplicate_phone_of_an_archived_lead_offers_to_restore_it(signed_in, stack, watch):
+    watch.allow_http(409)
+    phone = unique_phone()
+    first = stack.post("/leads", {"name": "Gone Owner", "phone": phone})
+    stack.call("DELETE", f"/leads/{first['id']}")
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads")
+    page.get_by_role("button", name="New lead").click()
+    dialog = page.get_by_role("dialog", name="New lead")
+    dialog.get_by_label("Name").fill("Second Try")
+    dialog.get_by_label("Phone").fill(phone)
+    dialog.get_by_role("button", name="Add lead").click()
+    expect(dialog.get_by_text("That lead is archived.")).to_be_visible()
+    expect(dialog.get_by_role("link", name="Open the archived lead")).to_be_visible()
+    dialog.get_by_role("button", name="Restore it").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("heading", name="Gone Owner")).to_be_visible()
+    expect(page.get_by_role("button", name="Call", exact=True)).to_be_visible()
+    assert first["id"] in page.url
+    assert stack.call("GET", f"/leads/{first['id']}").json()["archived"] is False

@@ -203,3 +203,37 @@ def test_an_edit_racing_a_contact_keeps_the_contact_and_the_edit(deps, people, m
     stored = leads.get(deps, lead.id)
     assert stored.notes == "called back" and stored.last_contacted_at == contact
     assert edited.version == stored.version == 3
+
+
+def test_restore_puts_an_archived_lead_back_in_its_lists_and_the_funnel(deps, people):
+    _, lead = people
+    leads.update(deps, lead.id, Patch({"status": "contacted"}))
+    leads.archive(deps, lead.id)
+    assert funnel(deps) == {}
+    with pytest.raises(Conflict) as info:
+        leads.create(deps, leads.NewLead(name="Again", phone="+1 212-555-0142"))
+    assert info.value.details["existingLeadArchived"] is True
+    back = leads.restore(deps, lead.id)
+    assert back.archived_at is None and back.status == "contacted"
+    assert funnel(deps) == {"status#contacted": 1, "total": 1}
+    assert [x.id for x in leads.list_leads(deps, "contacted", None, 10, None).items] == [lead.id]
+    assert leads.restore(deps, lead.id).version == back.version  # a live lead: no change
+    assert funnel(deps) == {"status#contacted": 1, "total": 1}
+
+
+def test_a_text_from_an_archived_lead_restores_it(deps, people):
+    _, lead = people
+    leads.archive(deps, lead.id)
+    got = messages.receive(
+        deps,
+        InboundSms(
+            sid="SM" + "cd" * 16,
+            sender=lead.phone,
+            to=CALLER_ID,
+            body="Hi again",
+            opt_out_type=None,
+        ),
+    )
+    assert got.lead_id == lead.id and not got.new_lead and got.message_id
+    assert leads.get(deps, lead.id).archived_at is None
+    assert funnel(deps) == {"status#new": 1, "total": 1}

@@ -173,6 +173,7 @@ export const createLead = (body) => request("POST", "/leads", { json: body });
 export const updateLead = (id, body) =>
   request("PATCH", `/leads/${encodeURIComponent(id)}`, { json: body });
 export const archiveLead = (id) => request("DELETE", `/leads/${encodeURIComponent(id)}`);
+export const restoreLead = (id) => request("POST", `/leads/${encodeURIComponent(id)}/restore`);
 
 /**
  * Upload a CSV file with XHR (fetch cannot report upload progress).

@@ -67,15 +67,26 @@ function changes(values, current) {
   return body;
 }
 
-/** A 409's way out: reload a lead someone else changed, or open the lead with that phone. */
-function conflictHelp(err, { editing, reload }) {
+/** A 409's way out: reload a lead someone else changed, or open (or restore, when it is
+ * archived) the lead with that phone. */
+function conflictHelp(err, { editing, reload, restore }) {
   if (err.status !== 409) return null;
   if (editing && /changed/i.test(err.message)) {
     return h("button", { type: "button", class: "btn btn-secondary btn-sm mt-2", onclick: reload }, "Load the latest version");
   }
   const existing = err.details?.existingLeadId;
   if (!existing) return null;
-  return h("a", { href: `#/leads/${encodeURIComponent(existing)}`, class: "link mt-1 inline-block" }, "Open the existing lead");
+  const href = `#/leads/${encodeURIComponent(existing)}`;
+  if (err.details?.existingLeadArchived) {
+    return h(
+      "p",
+      { class: "mt-1 flex flex-wrap items-center gap-2" },
+      h("span", {}, "That lead is archived."),
+      h("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => restore(existing) }, "Restore it"),
+      h("a", { href, class: "link" }, "Open the archived lead"),
+    );
+  }
+  return h("a", { href, class: "link mt-1 inline-block" }, "Open the existing lead");
 }
 
 /** openLeadForm({lead?, onSaved(lead)}): `lead` edits, no lead creates. */
@@ -97,6 +108,18 @@ export async function openLeadForm({ lead = null, onSaved }) {
   const cancel = h("button", { type: "button", class: "btn btn-secondary" }, "Cancel");
   const dlg = openDialog({ title: editing ? `Edit ${lead.name}` : "New lead", content: form, footer: [cancel, submit], wide: true, opener });
   cancel.addEventListener("click", () => dlg.close());
+
+  async function restore(leadId) {
+    try {
+      const restored = await api.restoreLead(leadId);
+      rememberLead(restored);
+      dlg.close();
+      toast(`Restored ${restored.name}.`, "success");
+      location.hash = `#/leads/${encodeURIComponent(restored.id)}`;
+    } catch (restoreErr) {
+      showErrors(form, restoreErr);
+    }
+  }
 
   async function reload() {
     try {
@@ -126,7 +149,7 @@ export async function openLeadForm({ lead = null, onSaved }) {
       toast(editing ? `Saved ${saved.name}.` : `Added ${saved.name}.`, "success");
       if (onSaved) onSaved(saved);
     } catch (err) {
-      showErrors(form, err, conflictHelp(err, { editing, reload }));
+      showErrors(form, err, conflictHelp(err, { editing, reload, restore }));
     }
   });
   return dlg;

@@ -12,7 +12,7 @@ import { leadHeader } from "../panels/lead-header.js";
 import { smsComposer } from "../panels/sms-composer.js";
 import { timeline } from "../panels/timeline.js";
 import { createStore, members, rememberLead, resource } from "../store.js";
-import { errorState, loading, section } from "../ui.js";
+import { errorMessage, errorState, loading, section, toast } from "../ui.js";
 
 const FAST_MS = 1500;
 const SLOW_MS = 10_000;
@@ -76,8 +76,23 @@ function leadPage({ lead, team }, { signal, navigate, setTitle }) {
     onArchive: async () => {
       if (await openArchiveLead(leadStore.get())) navigate("#/leads");
     },
+    onRestore: async () => {
+      const { id, name } = leadStore.get();
+      try {
+        leadStore.set(await api.restoreLead(id));
+        toast(`Restored ${name}.`, "success");
+      } catch (err) {
+        toast(`Could not restore ${name}: ${errorMessage(err)}`, "error");
+      }
+    },
   });
   const composer = smsComposer({ leadStore, team, signal, onSent: changed("message") });
+  // An archived lead cannot be texted: no composer until it is restored.
+  const hideComposer = (next) => {
+    composer.hidden = Boolean(next.archived);
+  };
+  hideComposer(lead);
+  leadStore.subscribe(hideComposer);
   activity.start();
   return [
     backLink(),
