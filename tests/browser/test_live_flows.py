@@ -130,9 +130,12 @@ def test_a_failed_sms_shows_why(signed_in, stack):
     composer.get_by_label("From number").select_option(SIM_NUMBER)
     composer.get_by_role("button", name="Send").click()
     bubble = page.locator("[data-timeline] li[data-message-id]").last
+    # as Twilio reports a carrier failure: sent, then undelivered with 30003 and no message;
+    # the app names the error from its table of Twilio's codes
     expect(bubble.locator("[data-message-status]")).to_have_attribute(
-        "data-message-status", "failed", timeout=60_000
+        "data-message-status", "undelivered", timeout=60_000
     )
+    expect(bubble).to_contain_text("Unreachable destination handset")
 
 
 def test_the_dashboard_numbers_move_after_a_call_and_a_text(signed_in, stack):
