@@ -36,6 +36,19 @@ def _parse_hours(spec: str) -> tuple[time, time]:
     return start, end
 
 
+def _parse_base_urls(spec: str) -> tuple[str, ...]:
+    """PUBLIC_BASE_URLS: comma-separated absolute http(s) URLs; a trailing slash is dropped."""
+    urls = []
+    for part in spec.split(","):
+        url = part.strip().rstrip("/")
+        if not url:
+            continue
+        if not url.startswith(("https://", "http://")):
+            raise ValueError(f"PUBLIC_BASE_URLS must list http(s) URLs, got {part.strip()!r}")
+        urls.append(url)
+    return tuple(urls)
+
+
 @dataclass(frozen=True)
 class Settings:
     app_name: str = "coldcall"
@@ -50,6 +63,7 @@ class Settings:
     twilio_api_base: str | None = None
     twilio_messaging_service_sid: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
+    public_base_urls: tuple[str, ...] = ()
     calling_hours: tuple[time, time] = field(default=(time(8, 0), time(21, 0)))
     stats_timezone: str = "UTC"
     dashboard_origin: str | None = None
@@ -79,6 +93,7 @@ class Settings:
                 "TWILIO_MESSAGING_SERVICE_SID", _env("TWILIO_SERVICE_ID")
             ),
             public_base_url=(_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            public_base_urls=_parse_base_urls(_env("PUBLIC_BASE_URLS", "") or ""),
             calling_hours=_parse_hours(_env("CALLING_HOURS", "08:00-21:00") or "08:00-21:00"),
             stats_timezone=stats_tz,
             dashboard_origin=_env("DASHBOARD_ORIGIN"),
@@ -86,6 +101,11 @@ class Settings:
             export_bucket=_env("EXPORT_BUCKET"),
             export_inline_max_bytes=int(_env("EXPORT_INLINE_MAX_BYTES", str(4 * 1024 * 1024)) or 0),
         )
+
+    def signing_base_urls(self) -> tuple[str, ...]:
+        """The public base URLs a webhook may have been signed for: PUBLIC_BASE_URL first,
+        then PUBLIC_BASE_URLS (a custom domain, a console URL), each once."""
+        return tuple(dict.fromkeys((self.public_base_url, *self.public_base_urls)))
 
     def table_name(self, entity: str) -> str:
         return f"{self.app_name}-{self.stage}-{entity}"

@@ -42,6 +42,7 @@ SCRUB = [
     "MAX_IMPORT_BYTES",
     "EXPORT_BUCKET",
     "EXPORT_INLINE_MAX_BYTES",
+    "PUBLIC_BASE_URLS",
 ]
 
 
@@ -240,18 +241,47 @@ def clock() -> Iterator[Any]:
     providers.override(clock=None)
 
 
+class _Pairs(dict[str, list[str]]):
+    """Form pairs as the SDK's validator takes a multi-valued form (Django's `getlist`)."""
+
+    def getlist(self, name: str) -> list[str]:
+        return self[name]
+
+
+def _sign_pairs(token: str, url: str, pairs: list[tuple[str, str]]) -> str:
+    """Twilio's signature of a form with repeated keys, straight from the SDK."""
+    from twilio.request_validator import RequestValidator
+
+    form = _Pairs()
+    for key, value in pairs:
+        form.setdefault(key, []).append(value)
+    return str(RequestValidator(token).compute_signature(url, form))
+
+
 def post_webhook(
-    api: Api, path: str, params: dict[str, str], *, token: str = SIM_TOKEN, sign: bool = True
+    api: Api,
+    path: str,
+    params: dict[str, str] | list[tuple[str, str]],
+    *,
+    token: str = SIM_TOKEN,
+    sign: bool = True,
+    base: str | None = None,
+    signed_url: str | None = None,
+    signed_params: dict[str, str] | None = None,
 ) -> tuple[int, Any, dict[str, str]]:
-    """POST a form-encoded Twilio webhook signed for the public URL, as Twilio would."""
+    """POST a form-encoded Twilio webhook signed as Twilio would: over the public URL (`base`,
+    PUBLIC_BASE_URL unless given, + `path`, query included), or over `signed_url` if given.
+    `params` may be a list of pairs to repeat a key; `signed_params` signs other params."""
     from urllib.parse import urlencode
 
     from chalicelib.telephony.signature import sign as make_signature
 
-    url = BASE_ENV["PUBLIC_BASE_URL"] + path
+    url = signed_url or (base or BASE_ENV["PUBLIC_BASE_URL"]) + path
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if sign:
-        headers["X-Twilio-Signature"] = make_signature(token, url, params)
+    if sign and isinstance(params, list) and signed_params is None:
+        headers["X-Twilio-Signature"] = _sign_pairs(token, url, params)
+    elif sign:
+        headers["X-Twilio-Signature"] = make_signature(token, url, signed_params or params)
     return api.request("POST", path, raw=urlencode(params), token=None, headers=headers)
 
 
