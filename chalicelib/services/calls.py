@@ -23,6 +23,7 @@ from chalicelib.domain.statuses import (
     LEAD_LEG_FINAL,
     NOT_CONNECTED,
     call_rank,
+    is_machine,
 )
 from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, found, not_found
 from chalicelib.services import calling_hours, leads, numbers, team, transitions
@@ -61,6 +62,10 @@ def status_url(deps: Deps, call_id: str) -> str:
 def lead_status_url(deps: Deps, call_id: str) -> str:
     base = deps.settings.public_base_url
     return webhooks.url(base, webhooks.VOICE_LEAD_STATUS, call_id=call_id)
+
+
+def amd_url(deps: Deps, call_id: str) -> str:
+    return webhooks.url(deps.settings.public_base_url, webhooks.VOICE_AMD, call_id=call_id)
 
 
 # ---------------------------------------------------------------- place
@@ -227,7 +232,8 @@ def advance_lead_leg(
     duration: int | None = None,
     at: datetime | None = None,
 ) -> bool:
-    """Move the lead leg forward; a first connected call marks the lead contacted."""
+    """Move the lead leg forward; a first connected call marks the lead contacted, unless a
+    machine answered it (a voicemail is no contact)."""
     moment = at or deps.clock.now()
 
     def decide(call: Call) -> Change | None:
@@ -245,9 +251,28 @@ def advance_lead_leg(
         return Change(fields, {"lead_leg_status": ABSENT if read is None else Eq(read)})
 
     call, moved = _apply(deps, call_id, decide)
-    if moved and status == "completed":
+    if moved and status == "completed" and not is_machine(call.answered_by):
         leads.mark_contacted(deps, call.lead_id, moment)
     return moved
+
+
+def record_answered_by(
+    deps: Deps, call_id: str, answered_by: str, *, at: datetime | None = None
+) -> bool:
+    """Twilio's answering-machine verdict on the lead leg: stored once (the first wins); the
+    counters follow `counters.of_call` (a machine's completed leg is not `connected`).
+
+    DetectMessageEnd posts it when the greeting ends, before the leg completes; should the
+    completion land first, the counters still come right, but the lead stays contacted."""
+    moment = at or deps.clock.now()
+
+    def decide(call: Call) -> Change | None:
+        if call.answered_by is not None:
+            return None
+        fields = {"answered_by": answered_by, "updated_at": moment}
+        return Change(fields, {"answered_by": ABSENT})
+
+    return _apply(deps, call_id, decide)[1]
 
 
 # ---------------------------------------------------------------- read and wrap up
