@@ -247,8 +247,9 @@ def advance_lead_leg(
             fields["talk_seconds"] = talk
             if call.answered_at is None:
                 fields["answered_at"] = moment - timedelta(seconds=talk)
-        read = call.lead_leg_status
-        return Change(fields, {"lead_leg_status": ABSENT if read is None else Eq(read)})
+        # Both fields `counters.of_call` reads of the lead leg are conditions, so a verdict
+        # landing meanwhile makes this re-read (and the counters follow both).
+        return Change(fields, _lead_leg_as_read(call))
 
     call, moved = _apply(deps, call_id, decide)
     if moved and status == "completed" and not is_machine(call.answered_by):
@@ -270,9 +271,17 @@ def record_answered_by(
         if call.answered_by is not None:
             return None
         fields = {"answered_by": answered_by, "updated_at": moment}
-        return Change(fields, {"answered_by": ABSENT})
+        return Change(fields, _lead_leg_as_read(call))
 
     return _apply(deps, call_id, decide)[1]
+
+
+def _lead_leg_as_read(call: Call) -> dict[str, Any]:
+    leg, by = call.lead_leg_status, call.answered_by
+    return {
+        "lead_leg_status": ABSENT if leg is None else Eq(leg),
+        "answered_by": ABSENT if by is None else Eq(by),
+    }
 
 
 # ---------------------------------------------------------------- read and wrap up
