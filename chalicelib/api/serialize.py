@@ -58,6 +58,7 @@ def call_out(c: Call) -> dict[str, Any]:
         "twilioSid": c.twilio_sid,
         "durationSeconds": int(c.duration_seconds) if c.duration_seconds is not None else None,
         "talkSeconds": int(c.talk_seconds) if c.talk_seconds is not None else None,
+        "answeredBy": c.answered_by,
         "answeredAt": iso(c.answered_at),
         "endedAt": iso(c.ended_at),
         "errorCode": c.error_code,

@@ -1,4 +1,5 @@
-"""Twilio voice webhooks: the connect TwiML and both legs' status callbacks."""
+"""Twilio voice webhooks: the connect TwiML, both legs' status callbacks and the lead leg's
+answering-machine detection."""
 
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ def _gather_result(call_id: str, digits: str) -> Response:
             return twiml(build.cancelled())
         if call.lead_phone:
             status_url = calls.lead_status_url(d, call_id)
-            return twiml(build.dial(call.lead_phone, call.caller_id, status_url))
+            amd_url = calls.amd_url(d, call_id)
+            return twiml(build.dial(call.lead_phone, call.caller_id, status_url, amd_url))
     calls.advance_lead_leg(d, call_id, NOT_CONNECTED)
     return twiml(build.goodbye())
 
@@ -81,6 +83,18 @@ def lead_status(request: Request, call_id: str) -> Response:
     d = deps()
     if event.status is not None:
         calls.advance_lead_leg(d, call_id, event.status, duration=event.duration)
+    else:
+        calls.get(d, call_id)
+    return twiml(build.empty())
+
+
+@route(bp, hooks.VOICE_AMD, ["POST"], public=True, content_types=[FORM])
+def lead_amd(request: Request, call_id: str) -> Response:
+    """The lead leg's answering-machine detection: who answered (`AnsweredBy`)."""
+    event = hooks.AmdResult.parse(signed_form(request, hooks.VOICE_AMD, call_id=call_id))
+    d = deps()
+    if event.answered_by is not None:
+        calls.record_answered_by(d, call_id, event.answered_by)
     else:
         calls.get(d, call_id)
     return twiml(build.empty())

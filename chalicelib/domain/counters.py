@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from chalicelib.domain.statuses import CALL_FINAL, INBOUND, LEAD_LEG_FINAL, SMS_FINAL
+from chalicelib.domain.statuses import CALL_FINAL, INBOUND, LEAD_LEG_FINAL, SMS_FINAL, is_machine
 
 FUNNEL_SCOPE = "funnel"
 FUNNEL_DAY = "current"
@@ -62,6 +62,8 @@ class CallLike(Protocol):
     def lead_leg_status(self) -> str | None: ...
     @property
     def talk_seconds(self) -> int | None: ...
+    @property
+    def answered_by(self) -> str | None: ...
 
 
 class MessageLike(Protocol):
@@ -76,7 +78,8 @@ class MessageLike(Protocol):
 def of_call(call: CallLike) -> Counter[str]:
     """The day counters a call in its present state contributes: placed (and its member's);
     its final status; its lead leg's final status; connected and talk time once the lead leg
-    completed (a conversation happened)."""
+    completed and a person answered it (a conversation happened): a lead leg answered by a
+    machine (answering-machine detection: voicemail, fax) counts `lead#completed` only."""
     out: Counter[str] = Counter()
     member_id = call.team_member_id
     out[CALLS_PLACED] += 1
@@ -86,7 +89,7 @@ def of_call(call: CallLike) -> Counter[str]:
     leg = call.lead_leg_status
     if leg in LEAD_LEG_FINAL:
         out[lead_leg_status(leg)] += 1
-        if leg == "completed":
+        if leg == "completed" and not is_machine(call.answered_by):
             talk = max(0, int(call.talk_seconds or 0))
             out[CALLS_CONNECTED] += 1
             out[member(member_id, "connected")] += 1

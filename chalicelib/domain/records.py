@@ -80,6 +80,9 @@ class Call:
     lead_leg_sid: str | None = None
     duration_seconds: int | None = None
     talk_seconds: int | None = None
+    # Twilio's answering-machine verdict on the lead leg (`AnsweredBy`: `human`,
+    # `machine_end_beep`, ...); a machine's completed leg is not a conversation.
+    answered_by: str | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     error_code: str | None = None

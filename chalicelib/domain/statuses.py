@@ -12,6 +12,12 @@ LEAD_LEG_FINAL = CALL_FINAL | {NOT_CONNECTED}
 CALL_FINAL_ORDER = ("completed", "busy", "no-answer", "failed", "canceled")
 LEAD_LEG_FINAL_ORDER = (*CALL_FINAL_ORDER, NOT_CONNECTED)
 
+# Twilio's answering-machine detection (`AnsweredBy`): these mean no person took the call
+# (`human` and `unknown` do not).
+MACHINE_ANSWERS = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
+
 SMS_FINAL = frozenset({"delivered", "undelivered", "failed"})
 SMS_FINAL_ORDER = ("delivered", "undelivered", "failed")
 SMS_PROGRESS = {"queued": 0, "sending": 1, "sent": 2}
@@ -30,6 +36,10 @@ def call_rank(status: str | None) -> int:
 
 def is_call_status(status: str) -> bool:
     return status in CALL_FINAL or status in CALL_PROGRESS
+
+
+def is_machine(answered_by: str | None) -> bool:
+    return answered_by in MACHINE_ANSWERS
 
 
 def sms_rank(status: str | None) -> int:

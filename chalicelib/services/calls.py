@@ -23,6 +23,7 @@ from chalicelib.domain.statuses import (
     LEAD_LEG_FINAL,
     NOT_CONNECTED,
     call_rank,
+    is_machine,
 )
 from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, found, not_found
 from chalicelib.services import calling_hours, leads, numbers, team, transitions
@@ -61,6 +62,10 @@ def status_url(deps: Deps, call_id: str) -> str:
 def lead_status_url(deps: Deps, call_id: str) -> str:
     base = deps.settings.public_base_url
     return webhooks.url(base, webhooks.VOICE_LEAD_STATUS, call_id=call_id)
+
+
+def amd_url(deps: Deps, call_id: str) -> str:
+    return webhooks.url(deps.settings.public_base_url, webhooks.VOICE_AMD, call_id=call_id)
 
 
 # ---------------------------------------------------------------- place
@@ -227,7 +232,8 @@ def advance_lead_leg(
     duration: int | None = None,
     at: datetime | None = None,
 ) -> bool:
-    """Move the lead leg forward; a first connected call marks the lead contacted."""
+    """Move the lead leg forward; a first connected call marks the lead contacted, unless a
+    machine answered it (a voicemail is no contact)."""
     moment = at or deps.clock.now()
 
     def decide(call: Call) -> Change | None:
@@ -241,13 +247,41 @@ def advance_lead_leg(
             fields["talk_seconds"] = talk
             if call.answered_at is None:
                 fields["answered_at"] = moment - timedelta(seconds=talk)
-        read = call.lead_leg_status
-        return Change(fields, {"lead_leg_status": ABSENT if read is None else Eq(read)})
+        # Both fields `counters.of_call` reads of the lead leg are conditions, so a verdict
+        # landing meanwhile makes this re-read (and the counters follow both).
+        return Change(fields, _lead_leg_as_read(call))
 
     call, moved = _apply(deps, call_id, decide)
-    if moved and status == "completed":
+    if moved and status == "completed" and not is_machine(call.answered_by):
         leads.mark_contacted(deps, call.lead_id, moment)
     return moved
+
+
+def record_answered_by(
+    deps: Deps, call_id: str, answered_by: str, *, at: datetime | None = None
+) -> bool:
+    """Twilio's answering-machine verdict on the lead leg: stored once (the first wins); the
+    counters follow `counters.of_call` (a machine's completed leg is not `connected`).
+
+    DetectMessageEnd posts it when the greeting ends, before the leg completes; should the
+    completion land first, the counters still come right, but the lead stays contacted."""
+    moment = at or deps.clock.now()
+
+    def decide(call: Call) -> Change | None:
+        if call.answered_by is not None:
+            return None
+        fields = {"answered_by": answered_by, "updated_at": moment}
+        return Change(fields, _lead_leg_as_read(call))
+
+    return _apply(deps, call_id, decide)[1]
+
+
+def _lead_leg_as_read(call: Call) -> dict[str, Any]:
+    leg, by = call.lead_leg_status, call.answered_by
+    return {
+        "lead_leg_status": ABSENT if leg is None else Eq(leg),
+        "answered_by": ABSENT if by is None else Eq(by),
+    }
 
 
 # ---------------------------------------------------------------- read and wrap up

@@ -171,6 +171,7 @@ class CallRow:
     status: str
     lead_leg_status: str | None
     talk_seconds: int | None
+    answered_by: str | None = None
 
 
 @dataclass(frozen=True)

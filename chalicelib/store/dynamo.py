@@ -422,7 +422,10 @@ class _Calls:
             yield self.t.record(Call, item)
 
     def rows_on(self, day: str) -> Iterator[CallRow]:
-        fields = ["id", "day", "team_member_id", "status", "lead_leg_status", "talk_seconds"]
+        fields = [
+            *("id", "day", "team_member_id", "status", "lead_leg_status", "talk_seconds"),
+            "answered_by",
+        ]
         for item in self.t.m.Call.by_day.query(day, attributes_to_get=fields):
             talk = item.talk_seconds
             yield CallRow(
@@ -430,6 +433,7 @@ class _Calls:
                 item.status,
                 item.lead_leg_status,
                 int(talk) if talk is not None else None,
+                item.answered_by,
             )
 
 

@@ -176,6 +176,7 @@ class Call(Model):
     lead_leg_sid = UnicodeAttribute(null=True)
     duration_seconds = NumberAttribute(null=True)
     talk_seconds = NumberAttribute(null=True)
+    answered_by = UnicodeAttribute(null=True)
     answered_at = UTCDateTimeAttribute(null=True)
     ended_at = UTCDateTimeAttribute(null=True)
     error_code = UnicodeAttribute(null=True)

@@ -2,7 +2,7 @@
 
 The member hears a whisper with the lead's name and must press 1 (so a member's voicemail is
 never bridged to the lead); then the lead is dialled with the caller ID, the lead leg reporting
-to its own status callback."""
+to its own status callback and answering-machine detection to its own."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def whisper(lead_name: str, action_url: str) -> str:
     return str(response)
 
 
-def dial(lead_phone: str, caller_id: str, lead_status_url: str) -> str:
+def dial(lead_phone: str, caller_id: str, lead_status_url: str, amd_url: str) -> str:
+    """The lead dialled, with answering-machine detection: Twilio posts who answered
+    (`AnsweredBy`) to `amd_url` once a machine's greeting ended (DetectMessageEnd), so a
+    voicemail is not counted as a conversation."""
     from twilio.twiml.voice_response import Dial, VoiceResponse
 
     response = VoiceResponse()
@@ -45,6 +48,9 @@ def dial(lead_phone: str, caller_id: str, lead_status_url: str) -> str:
         status_callback=lead_status_url,
         status_callback_event=LEAD_LEG_EVENTS,
         status_callback_method="POST",
+        machine_detection="DetectMessageEnd",
+        amd_status_callback=amd_url,
+        amd_status_callback_method="POST",
     )
     response.append(dial_verb)
     return str(response)

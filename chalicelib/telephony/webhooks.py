@@ -24,6 +24,7 @@ VOICE_CONNECT = "/twilio/voice/connect/{call_id}"
 VOICE_GATHER = "/twilio/voice/gather/{call_id}"
 VOICE_STATUS = "/twilio/voice/status/{call_id}"
 VOICE_LEAD_STATUS = "/twilio/voice/lead-status/{call_id}"
+VOICE_AMD = "/twilio/voice/amd/{call_id}"
 SMS_STATUS = "/twilio/sms/status/{message_id}"
 SMS_INCOMING = "/twilio/sms/incoming"
 
@@ -131,6 +132,19 @@ class DialResult:
         if "DialCallStatus" in form:
             return cls(call_status(form["DialCallStatus"]), _int(form, "DialCallDuration"))
         return cls(call_status(form.get("CallStatus", "")), _int(form, "CallDuration"))
+
+
+@dataclass(frozen=True)
+class AmdResult:
+    """The lead leg's `<Number amdStatusCallback>`: who answered (`AnsweredBy`: `human`,
+    `machine_start`, `machine_end_beep`, ..., `fax`, `unknown`); None when absent."""
+
+    answered_by: str | None
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> AmdResult:
+        value = form.get("AnsweredBy", "").strip().lower()
+        return cls(value[:40] or None)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,16 @@ from localdev.twilio_sim.clock import Hangup, SimClock
 from localdev.twilio_sim.resources import Call
 from localdev.twilio_sim.rules import (
     ACCOUNT_SID,
+    AMD_HUMAN_S,
     API_VERSION,
     BUSY_S,
     DIAL_S,
     FAILED_S,
+    GREETING_S,
     LEAD_RING_S,
     TALK_S,
+    VOICEMAIL_S,
+    answered_by,
     now,
     outcome_for,
     rfc2822,
@@ -91,6 +95,31 @@ class CallLegs:
         with contextlib.suppress(RuntimeError):  # the queue is shut down after an abort
             queue.submit(send)
 
+    def amd_callback(self, call: Call, verdict: str | None, took_s: float) -> None:
+        """Answering-machine detection's verdict: kept on the call and, if asked for, posted to
+        its `amdStatusCallback` (on the leg's ordered queue: Twilio sends it while the call
+        goes on, before the leg's `completed`)."""
+        if verdict is None:
+            return
+        with self._lock:
+            call.answered_by = verdict
+            url, method = call.amd_status_callback, call.amd_status_callback_method
+            params = {
+                **self.call_params(call),
+                "AnsweredBy": verdict,
+                "MachineDetectionDuration": str(round(took_s * 1000)),
+            }
+        queue = call.callbacks
+        if not url or queue is None:
+            return
+
+        def send() -> None:
+            if not call.aborted:
+                self._sender.deliver(url, params, method, kind="call-amd", owner=call)
+
+        with contextlib.suppress(RuntimeError):  # the queue is shut down after an abort
+            queue.submit(send)
+
     def call_params(self, call: Call) -> dict[str, str]:
         params = {
             "AccountSid": ACCOUNT_SID,
@@ -127,7 +156,17 @@ class CallLegs:
             self._clock.sleep(call, LEAD_RING_S, also=child)
             child.answered_at_clock = child.clock
             self.set_status(child, "in-progress", "answered")
-            self._clock.sleep(call, TALK_S, also=child)
+            verdict = answered_by(child.machine_detection, outcome)
+            if outcome == "machine":
+                # The greeting, the beep (DetectMessageEnd reports here), a short message.
+                self._clock.sleep(call, GREETING_S, also=child)
+                self.amd_callback(child, verdict, GREETING_S)
+                self._clock.sleep(call, VOICEMAIL_S, also=child)
+                return self.end(child, "completed")
+            if verdict is not None:
+                self._clock.sleep(call, AMD_HUMAN_S, also=child)
+                self.amd_callback(child, verdict, AMD_HUMAN_S)
+            self._clock.sleep(call, TALK_S - (AMD_HUMAN_S if verdict else 0), also=child)
             return self.end(child, "completed")
         except Hangup as hangup:
             if hangup.leg is not child:

@@ -136,6 +136,12 @@ class Call(Activity):
     status_callback: str | None = None
     status_callback_method: str = "POST"
     events: frozenset[str] = frozenset()
+    # Answering-machine detection (a <Number machineDetection> leg): the mode, its callback
+    # and, once known, the verdict (AnsweredBy).
+    machine_detection: str | None = None
+    amd_status_callback: str | None = None
+    amd_status_callback_method: str = "POST"
+    answered_by: str | None = None
     timeout: int = DEFAULT_CALL_TIMEOUT
     status: str = "queued"
     start_time: datetime | None = None
@@ -153,7 +159,7 @@ class Call(Activity):
         return {
             "account_sid": ACCOUNT_SID,
             "annotation": None,
-            "answered_by": None,
+            "answered_by": self.answered_by,
             "api_version": API_VERSION,
             "caller_name": None,
             "date_created": rfc2822(self.date_created),

@@ -34,6 +34,9 @@ LEAD_RING_S = 4.0  # the lead picks up after this
 BUSY_S = 2.0  # a busy line gives up after this
 FAILED_S = 1.0  # a failed dial is known after this
 TALK_S = 30.0  # the lead talks this long
+GREETING_S = 6.0  # an answering machine's greeting, up to the beep
+AMD_HUMAN_S = 2.0  # answering-machine detection tells a person within this
+VOICEMAIL_S = 8.0  # the short message left after the beep, then the machine hangs up
 PRESS_S = 1.0  # the member presses 1 this long after being asked
 SAY_WORD_S = 0.4
 APP_ERROR_S = 3.0  # "An application error has occurred", then hang up
@@ -73,7 +76,7 @@ def is_e164(number: str) -> bool:
     return bool(_E164.match(number))
 
 
-LeadOutcome = Literal["busy", "no-answer", "failed", "no-press", "answered"]
+LeadOutcome = Literal["busy", "no-answer", "failed", "machine", "no-press", "answered"]
 
 
 def outcome_for(number: str) -> LeadOutcome:
@@ -83,9 +86,25 @@ def outcome_for(number: str) -> LeadOutcome:
         "1": "busy",
         "2": "no-answer",
         "3": "failed",
+        "4": "machine",
         "9": "no-press",
     }
     return scripted.get(last, "answered")
+
+
+AMD_MODES = frozenset({"Enable", "DetectMessageEnd"})
+
+
+def answered_by(machine_detection: str | None, outcome: LeadOutcome) -> str | None:
+    """Twilio's `AnsweredBy` for an answered leg with `machineDetection` set (None: detection
+    off). `Enable` reports a machine as soon as it is recognised (`machine_start`);
+    `DetectMessageEnd` waits for the end of the greeting (`machine_end_beep` for our
+    machine, which beeps). A person is `human` either way."""
+    if (machine_detection or "").strip() not in AMD_MODES:
+        return None
+    if outcome != "machine":
+        return "human"
+    return "machine_end_beep" if machine_detection == "DetectMessageEnd" else "machine_start"
 
 
 MemberOutcome = Literal["busy", "no-answer", "no-press", "answered"]

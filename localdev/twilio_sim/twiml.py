@@ -240,6 +240,7 @@ class TwimlWalker:
         else:
             attrs = number_el.attrib if number_el is not None else {}
             callback = attrs.get("statusCallback")
+            amd = attrs.get("amdStatusCallback")
             child = Call(
                 sid=new_sid("CA"),
                 to=number,
@@ -249,6 +250,9 @@ class TwimlWalker:
                 status_callback=urljoin(doc.url, callback) if callback else None,
                 status_callback_method=(attrs.get("statusCallbackMethod") or "POST").upper(),
                 events=callback_events([attrs.get("statusCallbackEvent") or ""]),
+                machine_detection=attrs.get("machineDetection") or None,
+                amd_status_callback=urljoin(doc.url, amd) if amd else None,
+                amd_status_callback_method=(attrs.get("amdStatusCallbackMethod") or "POST").upper(),
             )
             child.wake = call.wake  # one thread sleeps for both legs: one alarm wakes it
             child.history.append("queued")

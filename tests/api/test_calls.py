@@ -178,6 +178,9 @@ def test_pressing_1_dials_the_lead_with_its_own_status_callback(api, setup):
     assert f'statusCallback="{lead_url}"' in body
     assert 'statusCallbackEvent="initiated ringing answered completed"' in body
     assert ">+12125550142</Number>" in body
+    amd_url = f"https://api.example.test/api/twilio/voice/amd/{call['id']}"
+    assert 'machineDetection="DetectMessageEnd"' in body
+    assert f'amdStatusCallback="{amd_url}"' in body and 'amdStatusCallbackMethod="POST"' in body
     _, still, _ = api.get(f"/calls/{call['id']}")
     assert still["leadLegStatus"] == "queued"  # dialling is recorded: item 5 must not settle it
     assert "lead#not-connected" not in day_counters()
@@ -301,7 +304,7 @@ def test_bad_signatures_are_403_and_change_nothing(api, setup, kind):
 
 
 def test_unknown_call_is_404_not_500(api, telephony):
-    for path in ("status", "lead-status", "connect", "gather"):
+    for path in ("status", "lead-status", "connect", "gather", "amd"):
         status, body, _ = post_webhook(
             api, f"/twilio/voice/{path}/01NOPE", {"CallStatus": "ringing"}
         )
@@ -385,6 +388,59 @@ def test_duplicates_and_late_callbacks_change_nothing(api, setup):
     c = day_counters()
     assert c["call#completed"] == 1 and c["connected"] == 1 and c["talk"] == 30
     assert "lead#busy" not in c
+
+
+def amd(api, call_id, answered_by):
+    params = {"AnsweredBy": answered_by, "CallSid": "CAchild", "ParentCallSid": "CAxx"}
+    return post_webhook(api, f"/twilio/voice/amd/{call_id}", params)
+
+
+@pytest.mark.parametrize("answered_by", ["machine_end_beep", "machine_start", "fax"])
+def test_a_voicemail_is_completed_but_not_connected_nor_a_contact(
+    api, setup, ddb_requests, answered_by
+):
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    cid = call["id"]
+    lead_leg(api, cid, "in-progress")
+    ddb_requests.reset()
+    assert amd(api, cid, answered_by)[0] == 200
+    assert ddb_requests.total <= 2  # a consistent read, one transaction
+    amd(api, cid, "human")  # the first verdict stands
+    lead_leg(api, cid, "completed", CallDuration="12")
+    member_leg(api, cid, "completed", CallDuration="20")
+    _, got, _ = api.get(f"/calls/{cid}")
+    assert got["leadLegStatus"] == "completed" and got["answeredBy"] == answered_by
+    _, same_lead, _ = api.get(f"/leads/{lead['id']}")
+    assert same_lead["status"] == "new" and same_lead["lastContactedAt"] is None
+    assert day_counters() == {
+        "calls": 1,
+        "call#completed": 1,
+        "lead#completed": 1,
+        f"m#{member['id']}#calls": 1,
+    }
+
+
+def test_a_human_answer_is_connected(api, setup):
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    amd(api, call["id"], "human")
+    lead_leg(api, call["id"], "completed", CallDuration="30")
+    _, got, _ = api.get(f"/calls/{call['id']}")
+    assert got["answeredBy"] == "human"
+    _, now_lead, _ = api.get(f"/leads/{lead['id']}")
+    assert now_lead["status"] == "contacted"
+    assert day_counters()["connected"] == 1 and day_counters()["talk"] == 30
+
+
+def test_a_late_machine_verdict_takes_the_connect_back(api, setup):
+    member, lead = setup
+    _, call, _ = place(api, member, lead)
+    lead_leg(api, call["id"], "completed", CallDuration="30")
+    assert day_counters()["connected"] == 1
+    amd(api, call["id"], "machine_end_silence")
+    c = day_counters()
+    assert "connected" not in c and "talk" not in c and c["lead#completed"] == 1
 
 
 @pytest.mark.parametrize("outcome", ["busy", "no-answer", "failed"])

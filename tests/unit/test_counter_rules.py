@@ -21,7 +21,7 @@ from tests.conftest import CLOCK_START
 
 CALL_EVENTS = st.lists(
     st.tuples(
-        st.sampled_from(["member", "lead"]),
+        st.sampled_from(["member", "lead", "amd"]),
         st.sampled_from(
             [
                 "queued",
@@ -84,7 +84,11 @@ def test_live_counters_equal_the_rollups_over_random_histories(call_histories, s
             ]
         )
         for leg, status, duration in events:
-            if leg == "member":
+            if leg == "amd":
+                # answering-machine detection, at any point of the history
+                verdict = "machine_end_beep" if duration % 2 else "human"
+                calls.record_answered_by(deps, call.id, verdict)
+            elif leg == "member":
                 if status != "not-connected":
                     calls.advance_member_leg(deps, call.id, status, duration=duration)
             else:
@@ -140,6 +144,28 @@ def test_a_connected_call_counts_placed_connected_and_talk_for_its_member():
         "m#M1#connected": 1,
         "talk": 42,
         "m#M1#talk": 42,
+    }
+
+
+def test_a_lead_leg_a_machine_answered_counts_completed_but_not_connected():
+    call = Call(
+        "C",
+        "L",
+        "M1",
+        "+1",
+        "2026-11-23",
+        None,
+        None,
+        lead_leg_status="completed",  # type: ignore[arg-type]
+        status="completed",
+        talk_seconds=42,
+        answered_by="machine_end_beep",
+    )
+    assert counters.of_call(call) == {
+        "calls": 1,
+        "m#M1#calls": 1,
+        "call#completed": 1,
+        "lead#completed": 1,
     }
 
 

@@ -11,6 +11,7 @@ from localdev import twilio_sim
 from localdev.twilio_sim import (
     Engine,
     SimConfig,
+    answered_by,
     is_e164,
     member_outcome_for,
     national,
@@ -31,6 +32,7 @@ def test_the_account_is_the_one_the_app_expects() -> None:
         ("+12125550101", "busy"),
         ("+12125550102", "no-answer"),
         ("+12125550103", "failed"),
+        ("+12125550104", "machine"),
         ("+12125550109", "no-press"),
         ("+12125550100", "answered"),
         ("+12125550105", "answered"),
@@ -38,6 +40,22 @@ def test_the_account_is_the_one_the_app_expects() -> None:
 )
 def test_the_last_digit_scripts_the_lead(number: str, outcome: str) -> None:
     assert outcome_for(number) == outcome
+
+
+@pytest.mark.parametrize(
+    ("mode", "outcome", "verdict"),
+    [
+        ("DetectMessageEnd", "machine", "machine_end_beep"),
+        ("Enable", "machine", "machine_start"),
+        ("DetectMessageEnd", "answered", "human"),
+        ("Enable", "answered", "human"),
+        (None, "machine", None),
+        ("", "answered", None),
+        ("Bogus", "machine", None),
+    ],
+)
+def test_answering_machine_detection_reports_who_answered(mode, outcome, verdict) -> None:
+    assert answered_by(mode, outcome) == verdict
 
 
 @pytest.mark.parametrize(
