@@ -163,6 +163,22 @@ def table_resources(
 
 # ---------------------------------------------------------------- dashboard
 
+# Every bucket of the stack: no public access, owner-enforced objects, encrypted at rest.
+PRIVATE_BUCKET: dict[str, Any] = {
+    "PublicAccessBlockConfiguration": {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    },
+    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    "BucketEncryption": {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        ]
+    },
+}
+
 
 def dashboard_bucket() -> dict[str, Any]:
     """Private, encrypted, owner-enforced; only CloudFront reads it (bucket policy below).
@@ -173,18 +189,7 @@ def dashboard_bucket() -> dict[str, Any]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Properties": {
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
+                **PRIVATE_BUCKET,
             },
         }
     }
@@ -207,18 +212,7 @@ def export_bucket(cfg: StageConfig) -> dict[str, Any]:
             "UpdateReplacePolicy": "Delete",
             "Properties": {
                 "BucketName": export_bucket_name(cfg),
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
+                **PRIVATE_BUCKET,
                 "LifecycleConfiguration": {
                     "Rules": [
                         {

@@ -4,6 +4,8 @@ histories run through the real services on the in-memory store."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -122,16 +124,22 @@ def test_live_counters_equal_the_rollups_over_random_histories(call_histories, s
     assert _day(deps) == derived
 
 
+def _call(**over: Any) -> Call:
+    values: dict[str, Any] = {
+        "id": "C",
+        "lead_id": "L",
+        "team_member_id": "M1",
+        "caller_id": "+15005550006",
+        "day": "2026-11-23",
+        "created_at": CLOCK_START,
+        "updated_at": CLOCK_START,
+    }
+    return Call(**{**values, **over})
+
+
 def test_a_connected_call_counts_placed_connected_and_talk_for_its_member():
-    call = Call(
-        "C",
-        "L",
-        "M1",
-        "+1",
-        "2026-11-23",
-        None,
-        None,
-        lead_leg_status="completed",  # type: ignore[arg-type]
+    call = _call(
+        lead_leg_status="completed",
         status="completed",
         talk_seconds=42,
     )
@@ -148,15 +156,8 @@ def test_a_connected_call_counts_placed_connected_and_talk_for_its_member():
 
 
 def test_a_lead_leg_a_machine_answered_counts_completed_but_not_connected():
-    call = Call(
-        "C",
-        "L",
-        "M1",
-        "+1",
-        "2026-11-23",
-        None,
-        None,
-        lead_leg_status="completed",  # type: ignore[arg-type]
+    call = _call(
+        lead_leg_status="completed",
         status="completed",
         talk_seconds=42,
         answered_by="machine_end_beep",
@@ -170,6 +171,6 @@ def test_a_lead_leg_a_machine_answered_counts_completed_but_not_connected():
 
 
 def test_change_is_the_difference_of_two_contributions():
-    before = Call("C", "L", "M1", "+1", "d", None, None, status="ringing")  # type: ignore[arg-type]
-    after = Call("C", "L", "M1", "+1", "d", None, None, status="busy")  # type: ignore[arg-type]
+    before = _call(status="ringing")
+    after = _call(status="busy")
     assert counters.change(counters.of_call(before), counters.of_call(after)) == {"call#busy": 1}
