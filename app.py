@@ -11,7 +11,7 @@ from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent
 
 from chalicelib import logs
-from chalicelib.api import calls, health, leads, messages, sms, stats, team, voice
+from chalicelib.api import admin, auth, calls, health, leads, messages, sms, stats, team, voice
 from chalicelib.api.http import request_middleware
 from chalicelib.providers import deps
 
@@ -29,6 +29,8 @@ app.register_blueprint(voice.bp)
 app.register_blueprint(messages.bp)
 app.register_blueprint(sms.bp)
 app.register_blueprint(stats.bp)
+app.register_blueprint(auth.bp)
+app.register_blueprint(admin.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -49,6 +49,17 @@ def _parse_base_urls(spec: str) -> tuple[str, ...]:
     return tuple(urls)
 
 
+def _positive_int(name: str, default: int) -> int:
+    raw = _env(name, str(default)) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     app_name: str = "coldcall"
@@ -70,6 +81,14 @@ class Settings:
     max_import_bytes: int = 6 * 1024 * 1024
     export_bucket: str | None = None
     export_inline_max_bytes: int = 4 * 1024 * 1024
+    cognito_user_pool_id: str | None = None
+    cognito_client_id: str | None = None
+    cognito_endpoint: str | None = None
+    cognito_issuer_url: str | None = None
+    # Cognito e-mails invitations and reset passwords (AWS); off, the API answers the temporary
+    # password once instead (`make dev`, where no e-mail is sent).
+    invite_emails: bool = True
+    rate_limit_per_minute: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -100,12 +119,27 @@ class Settings:
             max_import_bytes=int(_env("MAX_IMPORT_BYTES", str(6 * 1024 * 1024)) or 0),
             export_bucket=_env("EXPORT_BUCKET"),
             export_inline_max_bytes=int(_env("EXPORT_INLINE_MAX_BYTES", str(4 * 1024 * 1024)) or 0),
+            cognito_user_pool_id=_env("COGNITO_USER_POOL_ID"),
+            cognito_client_id=_env("COGNITO_CLIENT_ID"),
+            cognito_endpoint=_env("COGNITO_ENDPOINT"),
+            cognito_issuer_url=(_env("COGNITO_ISSUER") or "").rstrip("/") or None,
+            invite_emails=(_env("INVITE_EMAILS", "1") or "1").lower() not in ("0", "false", "no"),
+            rate_limit_per_minute=_positive_int("RATE_LIMIT_PER_MINUTE", 30),
         )
 
     def signing_base_urls(self) -> tuple[str, ...]:
         """The public base URLs a webhook may have been signed for: PUBLIC_BASE_URL first,
         then PUBLIC_BASE_URLS (a custom domain, a console URL), each once."""
         return tuple(dict.fromkeys((self.public_base_url, *self.public_base_urls)))
+
+    @property
+    def cognito_issuer(self) -> str | None:
+        """The issuer of the pool's tokens (COGNITO_ISSUER, else Cognito's own URL)."""
+        if self.cognito_issuer_url:
+            return self.cognito_issuer_url
+        if not self.cognito_user_pool_id:
+            return None
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.cognito_user_pool_id}"
 
     def table_name(self, entity: str) -> str:
         return f"{self.app_name}-{self.stage}-{entity}"

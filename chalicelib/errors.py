@@ -90,3 +90,17 @@ def found(record: T | None, kind: str, ident: str) -> T:
     if record is None:
         raise not_found(kind, ident)
     return record
+
+
+class RateLimited(AppError):
+    """Too many requests; `retry_after` seconds until the next one may succeed (the
+    `Retry-After` header)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(
+        self, message: str, retry_after: int, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, {"retryAfterSeconds": retry_after, **(details or {})})
+        self.retry_after = retry_after

@@ -30,6 +30,33 @@ def _twilio(settings: Settings) -> Telephony:
     return TwilioTelephony(settings.twilio_account_sid, token, settings.twilio_api_base)
 
 
+def _identity(settings: Settings) -> Any:
+    if not settings.cognito_user_pool_id or not settings.cognito_client_id:
+        from chalicelib.services.deps import _no_identity
+
+        return _no_identity()
+    from chalicelib.identity.provider import CognitoProvider
+
+    return CognitoProvider(
+        settings.region,
+        settings.cognito_user_pool_id,
+        settings.cognito_client_id,
+        settings.cognito_endpoint,
+    )
+
+
+def _verifier(settings: Settings) -> Any:
+    issuer = settings.cognito_issuer
+    if not issuer or not settings.cognito_client_id:
+        from chalicelib.services.deps import _no_identity
+
+        return _no_identity()
+    from chalicelib.identity.tokens import JwksKeys, TokenVerifier
+
+    keys = _overrides.get("token_keys") or JwksKeys(f"{issuer}/.well-known/jwks.json")
+    return TokenVerifier(issuer, settings.cognito_client_id, keys)
+
+
 def _build(settings: Settings) -> Deps:
     store: Store
     if "store" in _overrides:
@@ -40,9 +67,18 @@ def _build(settings: Settings) -> Deps:
         store = DynamoStore(settings)
     clock: Clock = _overrides.get("clock") or SystemClock()
     telephony: Telephony | None = _overrides.get("telephony")
-    deps = Deps(settings, store, clock, lambda: _twilio(settings))
+    deps = Deps(
+        settings,
+        store,
+        clock,
+        lambda: _twilio(settings),
+        make_identity=lambda: _identity(settings),
+        make_verifier=lambda: _verifier(settings),
+    )
     if telephony is not None:
         deps._telephony = telephony
+    if "identity" in _overrides:
+        deps._identity = _overrides["identity"]
     return deps
 
 
@@ -60,10 +96,11 @@ def settings() -> Settings:
 
 
 def override(**parts: Any) -> None:
-    """Install replacements (`store`, `clock`, `telephony`); a value of None removes one."""
+    """Install replacements (`store`, `clock`, `telephony`, `identity`, `token_keys`); a value
+    of None removes one."""
     global _deps
     for name, value in parts.items():
-        if name not in ("store", "clock", "telephony"):
+        if name not in ("store", "clock", "telephony", "identity", "token_keys"):
             raise TypeError(f"unknown dependency {name!r}")
         if value is None:
             _overrides.pop(name, None)

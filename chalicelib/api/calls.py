@@ -10,6 +10,7 @@ from chalice.app import Request
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
 from chalicelib.api.patch import patch_of
 from chalicelib.api.serialize import call_out
+from chalicelib.domain.actors import Actor
 from chalicelib.providers import deps
 from chalicelib.services import calls, numbers
 
@@ -17,16 +18,16 @@ bp = Blueprint(__name__)
 
 
 @route(bp, "/calls", ["POST"])
-def place_call(request: Request) -> Any:
+def place_call(request: Request, actor: Actor) -> Any:
     from chalicelib.api.schemas import CallCreate, parse
 
     body = parse(CallCreate, json_body(request))
-    call = calls.place(deps(), calls.PlaceCall(**body.model_dump()))
+    call = calls.place(deps(), calls.PlaceCall(**body.model_dump()), actor)
     return created(call_out(call))
 
 
 @route(bp, "/calls", ["GET"])
-def list_calls(request: Request) -> dict[str, Any]:
+def list_calls(request: Request, actor: Actor) -> dict[str, Any]:
     params = query(request)
     page = calls.list_calls(
         deps(),
@@ -34,21 +35,22 @@ def list_calls(request: Request) -> dict[str, Any]:
         params.get("teamMemberId") or None,
         limit_param(params),
         params.get("cursor"),
+        actor,
     )
     return page_body([call_out(c) for c in page.items], page.next_cursor)
 
 
 @route(bp, "/calls/{call_id}", ["GET"])
-def get_call(request: Request, call_id: str) -> dict[str, Any]:
-    return call_out(calls.get(deps(), call_id))
+def get_call(request: Request, call_id: str, actor: Actor) -> dict[str, Any]:
+    return call_out(calls.get(deps(), call_id, actor))
 
 
 @route(bp, "/calls/{call_id}", ["PATCH"])
-def wrap_up(request: Request, call_id: str) -> dict[str, Any]:
+def wrap_up(request: Request, call_id: str, actor: Actor) -> dict[str, Any]:
     from chalicelib.api.schemas import CallUpdate, parse
 
     body = parse(CallUpdate, json_body(request))
-    return call_out(calls.wrap_up(deps(), call_id, calls.WrapUp(patch_of(body).values)))
+    return call_out(calls.wrap_up(deps(), call_id, calls.WrapUp(patch_of(body).values), actor))
 
 
 @route(bp, "/twilio/phone-numbers", ["GET"])

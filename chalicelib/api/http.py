@@ -5,6 +5,7 @@ errors (405, 415) the API's error shape."""
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import os
@@ -15,8 +16,7 @@ from typing import Any
 from chalice import Blueprint, CORSConfig, Response
 from chalice.app import Request
 
-from chalicelib import auth
-from chalicelib.errors import AppError, Internal, ValidationError
+from chalicelib.errors import AppError, Internal, RateLimited, ValidationError
 
 log = logging.getLogger("coldcall")
 
@@ -40,7 +40,10 @@ def cors_config() -> CORSConfig | None:
 
 
 def error_response(err: AppError) -> Response:
-    return Response(body=err.to_body(), status_code=err.status, headers={"Content-Type": JSON})
+    headers: dict[str, str | list[str]] = {"Content-Type": JSON}
+    if isinstance(err, RateLimited):
+        headers["Retry-After"] = str(max(1, err.retry_after))
+    return Response(body=err.to_body(), status_code=err.status, headers=headers)
 
 
 def route(
@@ -51,16 +54,28 @@ def route(
     public: bool = False,
     content_types: list[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view that receives the request first. Auth is on unless `public`; every
-    AppError becomes the error shape and anything else a 500 without a stack trace."""
+    """Register a view that receives the request first, and the `actor` (who is asking:
+    services.auth.authenticate) when it takes one. Auth is on unless `public`; every AppError
+    becomes the error shape and anything else a 500 without a stack trace."""
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        wants_actor = "actor" in inspect.signature(fn).parameters
+
         @functools.wraps(fn)
         def view(**kwargs: Any) -> Response:
             request = bp.current_request
             try:
                 if not public:
-                    auth.check_bearer(request.headers)
+                    from chalicelib.providers import deps
+                    from chalicelib.services.auth import authenticate
+
+                    actor = authenticate(
+                        deps(),
+                        request.headers.get("authorization"),
+                        request_ids(request)["requestId"],
+                    )
+                    if wants_actor:
+                        kwargs["actor"] = actor
                 result = fn(request, **kwargs)
             except AppError as err:
                 return error_response(err)

@@ -10,10 +10,11 @@ from chalice.app import Request
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
 from chalicelib.api.patch import patch_of
 from chalicelib.api.serialize import lead_out
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
-from chalicelib.services import leads
+from chalicelib.services import access, audit, leads
 
 bp = Blueprint(__name__)
 
@@ -21,7 +22,7 @@ CSV_TYPES = ["text/csv", "text/plain", "application/csv", "application/vnd.ms-ex
 
 
 @route(bp, "/leads", ["GET"])
-def list_leads(request: Request) -> dict[str, Any]:
+def list_leads(request: Request, actor: Actor) -> dict[str, Any]:
     params = query(request)
     status = params.get("status") or None
     if status is not None and status not in LEAD_STATUSES:
@@ -31,41 +32,54 @@ def list_leads(request: Request) -> dict[str, Any]:
     assigned = params.get("assignedToId") or None
     if assigned is not None and len(assigned) > 64:
         raise ValidationError("assignedToId is too long", {"field": "assignedToId"})
-    page = leads.list_leads(deps(), status, assigned, limit_param(params), params.get("cursor"))
+    page = leads.list_leads(
+        deps(), status, assigned, limit_param(params), params.get("cursor"), actor
+    )
     return page_body([lead_out(lead) for lead in page.items], page.next_cursor)
 
 
 @route(bp, "/leads", ["POST"])
-def create_lead(request: Request) -> Any:
+def create_lead(request: Request, actor: Actor) -> Any:
     from chalicelib.api.schemas import LeadCreate, parse
 
     body = parse(LeadCreate, json_body(request))
-    lead = leads.create(deps(), leads.NewLead(**body.model_dump()))
+    lead = leads.create(deps(), leads.NewLead(**body.model_dump()), actor=actor)
     return created(lead_out(lead))
 
 
 @route(bp, "/leads/import", ["POST"], content_types=CSV_TYPES)
-def import_leads(request: Request) -> dict[str, Any]:
+def import_leads(request: Request, actor: Actor) -> dict[str, Any]:
     from chalicelib.api.schemas import lead_row  # pydantic: imported when first used
     from chalicelib.services import lead_csv
 
+    access.require(actor, "leads.import", "import leads")
     raw = request.raw_body or b""
     if isinstance(raw, str):
         raw = raw.encode()
     d = deps()
     result = lead_csv.import_csv(d, raw, d.settings.max_import_bytes, lead_row)
-    return result.to_body()
+    body = result.to_body()
+    audit.record(
+        d,
+        actor,
+        "leads.imported",
+        None,
+        {"bytes": len(raw), "created": body.get("created"), "duplicates": body.get("duplicates")},
+    )
+    return body
 
 
 @route(bp, "/leads/export", ["GET"])
-def export_leads(request: Request) -> Response:
+def export_leads(request: Request, actor: Actor) -> Response:
     """The whole list as CSV. A Lambda response cannot pass 6 MB: with `EXPORT_BUCKET` set
     (deployed), a file over `EXPORT_INLINE_MAX_BYTES` is put in that bucket and the answer is
     303 to a presigned URL of it (valid five minutes); without it (make dev) the CSV itself."""
     from chalicelib.api import csv_export
 
+    access.require(actor, "leads.export", "export leads")
     d = deps()
     body = "".join(csv_export.export_rows(leads.iter_all(d))).encode()
+    audit.record(d, actor, "leads.exported", None, {"bytes": len(body)})
     filename = f"leads-{d.clock.now().strftime('%Y%m%d-%H%M%S')}.csv"
     disposition = f'attachment; filename="{filename}"'
     settings = d.settings
@@ -80,24 +94,23 @@ def export_leads(request: Request) -> Response:
 
 
 @route(bp, "/leads/{lead_id}", ["GET"])
-def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
-    return lead_out(leads.get(deps(), lead_id))
+def get_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
+    return lead_out(leads.get(deps(), lead_id, actor))
 
 
 @route(bp, "/leads/{lead_id}", ["PATCH"])
-def update_lead(request: Request, lead_id: str) -> dict[str, Any]:
+def update_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
     from chalicelib.api.schemas import LeadUpdate, parse
 
     body = parse(LeadUpdate, json_body(request))
-    return lead_out(leads.update(deps(), lead_id, patch_of(body)))
+    return lead_out(leads.update(deps(), lead_id, patch_of(body), actor))
 
 
 @route(bp, "/leads/{lead_id}", ["DELETE"])
-def archive_lead(request: Request, lead_id: str) -> dict[str, Any]:
-    return lead_out(leads.archive(deps(), lead_id))
+def archive_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
+    return lead_out(leads.archive(deps(), lead_id, actor))
 
 
 @route(bp, "/leads/{lead_id}/restore", ["POST"])
-def restore_lead(request: Request, lead_id: str) -> dict[str, Any]:
-    # No roles yet: any authenticated caller may restore (managers and admins once they exist).
-    return lead_out(leads.restore(deps(), lead_id))
+def restore_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
+    return lead_out(leads.restore(deps(), lead_id, actor))

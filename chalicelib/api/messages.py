@@ -9,6 +9,7 @@ from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
 from chalicelib.api.serialize import message_out
+from chalicelib.domain.actors import Actor
 from chalicelib.providers import deps
 from chalicelib.services import messages
 
@@ -16,18 +17,18 @@ bp = Blueprint(__name__)
 
 
 @route(bp, "/messages", ["POST"])
-def send_message(request: Request) -> Any:
+def send_message(request: Request, actor: Actor) -> Any:
     from chalicelib.api.schemas import MessageCreate, parse
 
     body = parse(MessageCreate, json_body(request))
-    message = messages.send(deps(), messages.SendSms(**body.model_dump()))
+    message = messages.send(deps(), messages.SendSms(**body.model_dump()), actor)
     return created(message_out(message))
 
 
 @route(bp, "/messages", ["GET"])
-def conversation(request: Request) -> dict[str, Any]:
+def conversation(request: Request, actor: Actor) -> dict[str, Any]:
     params = query(request)
     page = messages.conversation(
-        deps(), params.get("leadId") or None, limit_param(params), params.get("cursor")
+        deps(), params.get("leadId") or None, limit_param(params), params.get("cursor"), actor
     )
     return page_body([message_out(m) for m in page.items], page.next_cursor)

@@ -58,6 +58,26 @@ class TeamMemberCreate(Body):
     active: bool = True
 
 
+class Login(Body):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class NewPassword(Body):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    session: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    new_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Refresh(Body):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class ApiKeyCreate(Body):
+    name: Name
+    role: Role = "admin"
+
+
 class TeamMemberUpdate(Body):
     name: Name | None = None
     phone: PhoneText | None = None
@@ -95,8 +115,8 @@ class LeadUpdate(Body):
 
 class CallCreate(Body):
     lead_id: Id
-    team_member_id: Id
     caller_id: PhoneText
+    team_member_id: Id | None = None
 
 
 class CallUpdate(Body):

@@ -10,6 +10,7 @@ from chalice.app import Request
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
 from chalicelib.api.patch import patch_of
 from chalicelib.api.serialize import team_member_out
+from chalicelib.domain.actors import Actor
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
 from chalicelib.services import team
@@ -35,13 +36,25 @@ def list_members(request: Request) -> dict[str, Any]:
     return page_body([team_member_out(m) for m in page.items], page.next_cursor)
 
 
+def _with_invite(member: team.TeamMember, invite: team.Invite | None) -> dict[str, Any]:
+    out = team_member_out(member)
+    if invite is not None:
+        # Shown once: only where no e-mail carries it (make dev); Cognito e-mails it in AWS.
+        out["invite"] = (
+            {"temporaryPassword": invite.temporary_password}
+            if invite.temporary_password
+            else {"emailed": True}
+        )
+    return out
+
+
 @route(bp, "/team-members", ["POST"])
-def create_member(request: Request) -> Any:
+def create_member(request: Request, actor: Actor) -> Any:
     from chalicelib.api.schemas import TeamMemberCreate, parse
 
     body = parse(TeamMemberCreate, json_body(request))
-    member = team.create(deps(), team.NewMember(**body.model_dump()))
-    return created(team_member_out(member))
+    member, invite = team.create(deps(), team.NewMember(**body.model_dump()), actor)
+    return created(_with_invite(member, invite))
 
 
 @route(bp, "/team-members/{member_id}", ["GET"])
@@ -50,13 +63,27 @@ def get_member(request: Request, member_id: str) -> dict[str, Any]:
 
 
 @route(bp, "/team-members/{member_id}", ["PATCH"])
-def update_member(request: Request, member_id: str) -> dict[str, Any]:
+def update_member(request: Request, member_id: str, actor: Actor) -> dict[str, Any]:
     from chalicelib.api.schemas import TeamMemberUpdate, parse
 
     body = parse(TeamMemberUpdate, json_body(request))
-    return team_member_out(team.update(deps(), member_id, patch_of(body)))
+    member, invite = team.update(deps(), member_id, patch_of(body), actor)
+    return _with_invite(member, invite)
 
 
 @route(bp, "/team-members/{member_id}", ["DELETE"])
-def deactivate_member(request: Request, member_id: str) -> dict[str, Any]:
-    return team_member_out(team.deactivate(deps(), member_id))
+def deactivate_member(request: Request, member_id: str, actor: Actor) -> dict[str, Any]:
+    return team_member_out(team.deactivate(deps(), member_id, actor))
+
+
+@route(bp, "/team-members/{member_id}/reset-password", ["POST"])
+def reset_password(request: Request, member_id: str, actor: Actor) -> dict[str, Any]:
+    """A new temporary password (also: re-send an invite), shown once under make dev."""
+    member, invite = team.reset_password(deps(), member_id, actor)
+    return _with_invite(member, invite)
+
+
+@route(bp, "/team-members/{member_id}/invite", ["POST"])
+def resend_invite(request: Request, member_id: str, actor: Actor) -> dict[str, Any]:
+    member, invite = team.reset_password(deps(), member_id, actor)
+    return _with_invite(member, invite)

@@ -11,7 +11,7 @@ from typing import Final, Literal, get_args
 LeadStatus = Literal["new", "contacted", "qualified", "not_interested", "converted"]
 LEAD_STATUSES: Final[tuple[LeadStatus, ...]] = get_args(LeadStatus)
 
-Role = Literal["admin", "caller"]
+Role = Literal["admin", "manager", "caller"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 
 # What a team member records when wrapping up a call.

@@ -22,6 +22,9 @@ class TeamMember:
     role: str = "caller"
     active: bool = True
     version: int = 0
+    # Sign-out, deactivation and password resets end every session begun before this instant:
+    # access tokens issued earlier and refresh sessions started earlier are refused.
+    sessions_ended_at: datetime | None = None
 
 
 @dataclass
@@ -120,4 +123,78 @@ class MessageSid:
     message_id: str
 
 
-Record = TeamMember | Lead | LeadPhone | Call | Message | MessageSid
+@dataclass
+class Login:
+    """Guard: `email#<address>` or `sub#<Cognito sub>` to the member it signs in (e-mails are
+    unique among members; an access token names its user by `sub`)."""
+
+    key: str
+    member_id: str
+
+
+@dataclass
+class Session:
+    """A refresh token the app handed out (stored as a hash): refused once the member's
+    sessions were ended after it began, or the member is deactivated."""
+
+    token_hash: str
+    member_id: str
+    created_at: datetime
+    expires_at: datetime  # DynamoDB's TTL removes the record some time after
+
+
+@dataclass
+class ApiKey:
+    """An integration's key: `ck_<id>_<secret>` is shown once; only its hash is kept."""
+
+    id: str
+    name: str
+    role: str
+    secret_hash: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    last_used_day: str | None = None
+
+
+@dataclass
+class AuditEntry:
+    """One action, as it happened: never edited. `details` is JSON (no secrets, no message
+    bodies, phones masked)."""
+
+    id: str
+    at: datetime
+    action: str
+    actor_type: str
+    actor_id: str
+    actor_name: str
+    target_type: str | None = None
+    target_id: str | None = None
+    details: str | None = None
+    request_id: str | None = None
+    stream: str = "audit"
+
+
+@dataclass
+class LiveCall:
+    """Guard: `member#<id>` or `lead#<id>` held by the call that is live on it, written in the
+    call's transaction; taken over once `expires_at` (ISO time) has passed."""
+
+    key: str
+    call_id: str
+    expires_at: str
+
+
+Record = (
+    TeamMember
+    | Lead
+    | LeadPhone
+    | Call
+    | Message
+    | MessageSid
+    | Login
+    | Session
+    | ApiKey
+    | AuditEntry
+    | LiveCall
+)

@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
+from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.records import Call
 from chalicelib.domain.statuses import (
     CALL_FINAL,
@@ -25,8 +26,16 @@ from chalicelib.domain.statuses import (
     call_rank,
     is_machine,
 )
-from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, found, not_found
-from chalicelib.services import calling_hours, leads, numbers, team, transitions
+from chalicelib.errors import (
+    Blocked,
+    Forbidden,
+    NotFound,
+    TelephonyError,
+    ValidationError,
+    found,
+    not_found,
+)
+from chalicelib.services import access, calling_hours, leads, numbers, team, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
 from chalicelib.store.base import ABSENT, ConditionFailed, Count, Eq, Page, Put, Update
@@ -40,7 +49,7 @@ RING_TIMEOUT_SECONDS = 30
 @dataclass(frozen=True)
 class PlaceCall:
     lead_id: str
-    team_member_id: str
+    team_member_id: str | None  # None: the signed-in member
     caller_id: str
 
 
@@ -71,14 +80,15 @@ def amd_url(deps: Deps, call_id: str) -> str:
 # ---------------------------------------------------------------- place
 
 
-def place(deps: Deps, cmd: PlaceCall) -> Call:
+def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
     s = deps.settings
-    lead = leads.require_live(deps, cmd.lead_id, "leadId")
+    member_id = access.acting_member(actor, cmd.team_member_id)
+    lead = leads.require_live(deps, cmd.lead_id, "leadId", actor)
     if lead.do_not_call:
         raise Blocked(
             "this lead is marked do-not-call", {"reason": "do_not_call", "leadId": lead.id}
         )
-    member = team.require_active(deps, cmd.team_member_id, "teamMemberId")
+    member = team.require_active(deps, member_id, "teamMemberId")
     caller_id = phones.normalize(cmd.caller_id, "callerId")
     moment = deps.clock.now()
     zones = phones.timezones(lead.phone) or ([lead.timezone] if lead.timezone else [])
@@ -287,18 +297,33 @@ def _lead_leg_as_read(call: Call) -> dict[str, Any]:
 # ---------------------------------------------------------------- read and wrap up
 
 
-def get(deps: Deps, call_id: str) -> Call:
-    return found(deps.store.calls.get(call_id), "call", call_id)
+def get(deps: Deps, call_id: str, actor: Actor = SYSTEM) -> Call:
+    call = found(deps.store.calls.get(call_id), "call", call_id)
+    if not actor.sees_all_leads and call.team_member_id != actor.member_id:
+        # A caller reads calls of leads they can read (and their own).
+        lead = deps.store.leads.get(call.lead_id)
+        if lead is None or not actor.sees_lead(lead.assigned_to_id):
+            raise not_found("call", call_id)
+    return call
 
 
 def list_calls(
-    deps: Deps, lead_id: str | None, member_id: str | None, limit: int, cursor: str | None
+    deps: Deps,
+    lead_id: str | None,
+    member_id: str | None,
+    limit: int,
+    cursor: str | None,
+    actor: Actor = SYSTEM,
 ) -> Page[Call]:
     if bool(lead_id) == bool(member_id):
         raise ValidationError("give exactly one of leadId or teamMemberId", {"field": "leadId"})
     if lead_id:
+        if not actor.sees_all_leads:
+            leads.get(deps, lead_id, actor)  # a lead the caller cannot read: 404
         return deps.store.calls.page_by_lead(lead_id, limit, cursor)
     assert member_id is not None
+    if not actor.sees_all_leads and member_id != actor.member_id:
+        raise Forbidden("a caller sees only their own calls by member", {"field": "teamMemberId"})
     return deps.store.calls.page_by_member(member_id, limit, cursor)
 
 
@@ -309,9 +334,11 @@ class WrapUp:
     values: Mapping[str, str | None]
 
 
-def wrap_up(deps: Deps, call_id: str, cmd: WrapUp) -> Call:
+def wrap_up(deps: Deps, call_id: str, cmd: WrapUp, actor: Actor = SYSTEM) -> Call:
     """Disposition and notes: updated in place (never a whole-item save, which could undo a
     status callback landing at the same moment)."""
+    if not actor.sees_all_leads:
+        get(deps, call_id, actor)
     fields: dict[str, Any] = {"updated_at": deps.clock.now(), **cmd.values}
     try:
         call = deps.store.write(Update("wrap-up", Call, call_id, fields))

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import Clock
 from chalicelib.config import Settings
@@ -15,7 +16,20 @@ from chalicelib.errors import TelephonyError
 from chalicelib.store.base import Store
 from chalicelib.telephony.base import PhoneNumber, Telephony, TelephonyFailure
 
+if TYPE_CHECKING:
+    from chalicelib.identity.provider import IdentityProvider
+    from chalicelib.identity.tokens import TokenVerifier
+
 NUMBERS_CACHE_SECONDS = 300
+
+
+def _no_identity() -> Any:
+    from chalicelib.errors import Unauthorized
+
+    raise Unauthorized(
+        "sign-in is not configured here (COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID are unset); "
+        "use an API key"
+    )
 
 
 @dataclass
@@ -26,7 +40,14 @@ class Deps:
     # Twilio is built on first use: its SDK costs cold start, and routes that never talk to
     # Twilio must not pay for it (nor fail when it is not configured).
     make_telephony: Callable[[], Telephony]
+    # The identity provider (Cognito) and the token verifier, built on first use likewise.
+    make_identity: Callable[[], IdentityProvider] = _no_identity
+    make_verifier: Callable[[], TokenVerifier] = _no_identity
     _telephony: Telephony | None = None
+    _identity: IdentityProvider | None = None
+    _verifier: TokenVerifier | None = None
+    # Per container: who a token's `sub` is, and that member as last read (the active-check).
+    members_seen: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _numbers: tuple[float, list[PhoneNumber]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,6 +56,18 @@ class Deps:
         if self._telephony is None:
             self._telephony = self.make_telephony()
         return self._telephony
+
+    @property
+    def identity(self) -> IdentityProvider:
+        if self._identity is None:
+            self._identity = self.make_identity()
+        return self._identity
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        if self._verifier is None:
+            self._verifier = self.make_verifier()
+        return self._verifier
 
     def account_numbers(self) -> list[PhoneNumber]:
         """The account's phone numbers (caller IDs and SMS senders), cached a few minutes:

@@ -13,10 +13,11 @@ from typing import Any
 from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
+from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.constants import NULLABLE_LEAD_FIELDS
 from chalicelib.domain.records import Lead, LeadPhone
-from chalicelib.errors import Conflict, NotFound, ValidationError, found
-from chalicelib.services import team
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
+from chalicelib.services import access, audit, team
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.store.base import (
@@ -124,7 +125,8 @@ def insert(deps: Deps, lead: Lead) -> Lead:
     return lead
 
 
-def create(deps: Deps, cmd: NewLead, source: str = "manual") -> Lead:
+def create(deps: Deps, cmd: NewLead, source: str = "manual", actor: Actor = SYSTEM) -> Lead:
+    access.check_assignment(actor, cmd.assigned_to_id)
     if cmd.assigned_to_id:
         team.require_active(deps, cmd.assigned_to_id, "assignedToId")
     lead = new_lead(
@@ -143,15 +145,34 @@ def create(deps: Deps, cmd: NewLead, source: str = "manual") -> Lead:
     return insert(deps, lead)
 
 
-def get(deps: Deps, lead_id: str) -> Lead:
-    return found(deps.store.leads.get(lead_id), "lead", lead_id)
+def get(deps: Deps, lead_id: str, actor: Actor = SYSTEM) -> Lead:
+    return access.check_lead(actor, deps.store.leads.get(lead_id), lead_id)
 
 
 def list_leads(
-    deps: Deps, status: str | None, assigned_to_id: str | None, limit: int, cursor: str | None
+    deps: Deps,
+    status: str | None,
+    assigned_to_id: str | None,
+    limit: int,
+    cursor: str | None,
+    actor: Actor = SYSTEM,
 ) -> Page[Lead]:
-    """Newest first, always a Query on a sparse index (archived leads are not listed)."""
+    """Newest first, always a Query on a sparse index (archived leads are not listed). A
+    caller's list is the merge of two Queries, their leads and the unassigned ones: nothing
+    they may not see is read, counted or paged over."""
     repo = deps.store.leads
+    if not actor.sees_all_leads:
+        me = actor.member_id
+        if assigned_to_id and assigned_to_id != me:
+            raise Forbidden(
+                "a caller sees only their own leads and unassigned ones",
+                {"field": "assignedToId"},
+            )
+        if me is None:
+            raise Forbidden("this API key's role cannot list leads")
+        if assigned_to_id:
+            return repo.page("assignee", me, limit, cursor, status=status)
+        return repo.page_visible(me, limit, cursor, status=status)
     if assigned_to_id:
         return repo.page("assignee", assigned_to_id, limit, cursor, status=status)
     if status:
@@ -173,9 +194,11 @@ class _Stamped(Exception):
     """Only an unversioned field changed since the lead was read: apply the edit again."""
 
 
-def update(deps: Deps, lead_id: str, patch: Patch) -> Lead:
+def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lead:
+    if "assigned_to_id" in patch.values:
+        access.check_assignment(actor, patch.values["assigned_to_id"])
     for _ in range(_CONTACT_ATTEMPTS):
-        lead = get(deps, lead_id)
+        lead = get(deps, lead_id, actor)
         if lead.archived_at is not None:
             raise Conflict("lead is archived and cannot be edited", {"id": lead_id})
         if patch.version is not None and patch.version != lead.version:
@@ -205,8 +228,10 @@ def update(deps: Deps, lead_id: str, patch: Patch) -> Lead:
     raise Conflict(_STALE)
 
 
-def archive(deps: Deps, lead_id: str) -> Lead:
+def archive(deps: Deps, lead_id: str, actor: Actor = SYSTEM) -> Lead:
     """Archive: out of every list and the funnel; calls, messages and the phone guard stay."""
+    # The role first: a caller is refused whatever the id (nothing to probe), at no read.
+    access.require(actor, "leads.archive", "archive leads")
     for _ in range(_CONTACT_ATTEMPTS):
         lead = get(deps, lead_id)
         if lead.archived_at is not None:
@@ -220,13 +245,16 @@ def archive(deps: Deps, lead_id: str) -> Lead:
             )
         except _Stamped:
             continue
+        if actor is not SYSTEM:
+            audit.record(deps, actor, "lead.archived", ("lead", lead.id))
         return lead
     raise Conflict(_STALE)
 
 
-def restore(deps: Deps, lead_id: str) -> Lead:
+def restore(deps: Deps, lead_id: str, actor: Actor = SYSTEM) -> Lead:
     """Bring an archived lead back: into its lists and the funnel again, in one transaction
     (its calls, messages and phone guard never left). A live lead is returned unchanged."""
+    access.require(actor, "leads.restore", "restore leads")
     for _ in range(_CONTACT_ATTEMPTS):
         lead = get(deps, lead_id)
         if lead.archived_at is None:
@@ -240,6 +268,8 @@ def restore(deps: Deps, lead_id: str) -> Lead:
             )
         except _Stamped:
             continue
+        if actor is not SYSTEM:
+            audit.record(deps, actor, "lead.restored", ("lead", lead.id))
         return lead
     raise Conflict(_STALE)
 
@@ -305,10 +335,11 @@ def conversion_deltas(lead: Lead, old_status: str) -> dict[str, int]:
     return deltas
 
 
-def require_live(deps: Deps, lead_id: str, field: str = "leadId") -> Lead:
-    """The lead, which must exist and not be archived (calls, messages); else a 400 on `field`."""
+def require_live(deps: Deps, lead_id: str, field: str = "leadId", actor: Actor = SYSTEM) -> Lead:
+    """The lead, which must exist (for this actor) and not be archived (calls, messages); else
+    a 400 on `field`."""
     try:
-        lead = get(deps, lead_id)
+        lead = get(deps, lead_id, actor)
     except NotFound:
         raise ValidationError(f"lead {lead_id} does not exist", {"field": field}) from None
     if lead.archived_at is not None:

@@ -18,12 +18,13 @@ from typing import Any
 from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
+from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.records import Lead, Message, MessageSid, TeamMember
 from chalicelib.domain.sms import OptKeyword, opt_keyword
 from chalicelib.domain.statuses import INBOUND, OUTBOUND, RECEIVED, sms_rank
 from chalicelib.domain.twilio_errors import error_message
-from chalicelib.errors import Blocked, TelephonyError, ValidationError, found
-from chalicelib.services import leads, numbers, transitions
+from chalicelib.errors import Blocked, TelephonyError, ValidationError, found, not_found
+from chalicelib.services import access, leads, numbers, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
 from chalicelib.store.base import (
@@ -65,13 +66,17 @@ def _day_count(day: str, deltas: dict[str, int]) -> Count:
 # ---------------------------------------------------------------- send
 
 
-def send(deps: Deps, cmd: SendSms) -> Message:
+def send(deps: Deps, cmd: SendSms, actor: Actor = SYSTEM) -> Message:
     """Create the message `queued` (with the day's counters), hand it to Twilio, store the SID.
 
     DynamoDB: the lead (1), the message with its counters and the member check (2), the SID
     (3). The lead is contacted only once the message is delivered (`advance`)."""
     s = deps.settings
-    lead = leads.require_live(deps, cmd.lead_id, "leadId")
+    # A member texts as themselves; an admin (or an admin API key) may name another member.
+    member_id: str | None = cmd.team_member_id
+    if actor is not SYSTEM and (cmd.team_member_id or actor.member_id):
+        member_id = access.acting_member(actor, cmd.team_member_id)
+    lead = leads.require_live(deps, cmd.lead_id, "leadId", actor)
     if lead.sms_opt_out:
         raise Blocked(
             "this lead opted out of SMS (they texted STOP); they can text START to opt back in",
@@ -97,7 +102,7 @@ def send(deps: Deps, cmd: SendSms) -> Message:
     message = Message(
         id=new_id(),
         lead_id=lead.id,
-        team_member_id=cmd.team_member_id,
+        team_member_id=member_id,
         direction=OUTBOUND,
         from_number=sender,
         to_number=lead.phone,
@@ -108,9 +113,9 @@ def send(deps: Deps, cmd: SendSms) -> Message:
         updated_at=moment,
     )
     ops: list[Op] = []
-    if cmd.team_member_id:
+    if member_id:
         # Checked in the transaction rather than read first: one request fewer.
-        ops.append(Check("member", TeamMember, cmd.team_member_id, {"active": Eq(True)}))
+        ops.append(Check("member", TeamMember, member_id, {"active": Eq(True)}))
     ops += [
         Put("message", message, if_absent=True),
         _day_count(message.day, counters.of_message(message)),
@@ -120,7 +125,7 @@ def send(deps: Deps, cmd: SendSms) -> Message:
     except TransactionFailed as exc:
         if "member" in exc.failed:
             raise ValidationError(
-                f"team member {cmd.team_member_id} does not exist or is deactivated",
+                f"team member {member_id} does not exist or is deactivated",
                 {"field": "teamMemberId"},
             ) from None
         raise
@@ -306,12 +311,21 @@ def _apply_keyword(
 # ---------------------------------------------------------------- read
 
 
-def get(deps: Deps, message_id: str) -> Message:
-    return found(deps.store.messages.get(message_id), "message", message_id)
+def get(deps: Deps, message_id: str, actor: Actor = SYSTEM) -> Message:
+    message = found(deps.store.messages.get(message_id), "message", message_id)
+    if not actor.sees_all_leads:
+        lead = deps.store.leads.get(message.lead_id)
+        if lead is None or not actor.sees_lead(lead.assigned_to_id):
+            raise not_found("message", message_id)
+    return message
 
 
-def conversation(deps: Deps, lead_id: str | None, limit: int, cursor: str | None) -> Page[Message]:
+def conversation(
+    deps: Deps, lead_id: str | None, limit: int, cursor: str | None, actor: Actor = SYSTEM
+) -> Page[Message]:
     """The lead's messages, both directions, oldest first: a Query on by-lead, never a Scan."""
     if not lead_id:
         raise ValidationError("leadId is required", {"field": "leadId"})
+    if not actor.sees_all_leads:
+        leads.get(deps, lead_id, actor)  # a lead the caller cannot read: 404
     return deps.store.messages.page_by_lead(lead_id, limit, cursor)

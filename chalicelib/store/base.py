@@ -15,21 +15,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from chalicelib.domain.records import (
+    ApiKey,
+    AuditEntry,
     Call,
     Lead,
     LeadPhone,
+    LiveCall,
+    Login,
     Message,
     MessageSid,
     Record,
+    Session,
     TeamMember,
 )
 
 T = TypeVar("T")
 RecordKind = (
-    type[TeamMember] | type[Lead] | type[LeadPhone] | type[Call] | type[Message] | type[MessageSid]
+    type[TeamMember]
+    | type[Lead]
+    | type[LeadPhone]
+    | type[Call]
+    | type[Message]
+    | type[MessageSid]
+    | type[Login]
+    | type[Session]
+    | type[ApiKey]
+    | type[AuditEntry]
+    | type[LiveCall]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -207,6 +223,13 @@ class LeadRepository(Protocol):
         status). A Query on a sparse index, never a Scan."""
         ...
 
+    def page_visible(
+        self, member_id: str, limit: int, cursor: str | None, *, status: str | None = None
+    ) -> Page[Lead]:
+        """A caller's list: live leads assigned to `member_id` or to nobody, newest first (two
+        Queries on by-assignee, merged)."""
+        ...
+
     def iter_live(self) -> Iterator[Lead]:
         """Every live lead, newest first, read page by page."""
         ...
@@ -264,6 +287,39 @@ class StatsRepository(Protocol):
         ...
 
 
+class LoginRepository(Protocol):
+    def member_id(self, key: str) -> str | None:
+        """The member a login guard (`email#...`, `sub#...`) names; a consistent read."""
+        ...
+
+
+class SessionRepository(Protocol):
+    def get(self, token_hash: str) -> Session | None: ...
+
+
+class ApiKeyRepository(Protocol):
+    def get(self, key_id: str) -> ApiKey | None: ...
+    def all(self) -> list[ApiKey]:
+        """Every key, revoked ones included (a handful: one Scan, by design)."""
+        ...
+
+
+class AuditRepository(Protocol):
+    def page(self, action: str | None, limit: int, cursor: str | None) -> Page[AuditEntry]:
+        """Newest first; all entries, or one action's (a Query either way)."""
+        ...
+
+
+class ThrottleRepository(Protocol):
+    def hit(self, key: str, expires_at: datetime) -> int:
+        """Add one to the window's counter (created at 1) and return its new value."""
+        ...
+
+    def count(self, key: str) -> int:
+        """The window's counter (0 when absent)."""
+        ...
+
+
 class Store(Protocol):
     @property
     def members(self) -> MemberRepository: ...
@@ -275,6 +331,16 @@ class Store(Protocol):
     def messages(self) -> MessageRepository: ...
     @property
     def stats(self) -> StatsRepository: ...
+    @property
+    def logins(self) -> LoginRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def throttles(self) -> ThrottleRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def write(self, op: Put | Update | Delete | Count) -> Record | None:

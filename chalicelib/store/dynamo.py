@@ -12,6 +12,7 @@ import dataclasses
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,7 +23,19 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
 from chalicelib.config import Settings
-from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.domain.records import (
+    ApiKey,
+    AuditEntry,
+    Call,
+    Lead,
+    LeadPhone,
+    LiveCall,
+    Login,
+    Message,
+    MessageSid,
+    Session,
+    TeamMember,
+)
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
@@ -46,8 +59,8 @@ from chalicelib.store.base import (
     check_names,
     stamp_versions,
 )
-from chalicelib.store.models import LEAD_LIST_KEY, Bound, bound
-from chalicelib.store.pagination import query_page
+from chalicelib.store.models import LEAD_LIST_KEY, UNASSIGNED_KEY, Bound, bound
+from chalicelib.store.pagination import merged_page, query_page
 
 REVISION = "rev"
 _BATCH_WRITE = 25
@@ -85,6 +98,11 @@ class _Tables:
             Call: models.Call,
             Message: models.Message,
             MessageSid: models.MessageSid,
+            Login: models.Login,
+            Session: models.Session,
+            ApiKey: models.ApiKey,
+            AuditEntry: models.AuditEntry,
+            LiveCall: models.LiveCall,
         }
         self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
 
@@ -182,6 +200,11 @@ class DynamoStore:
         self.calls = _Calls(self.tables)
         self.messages = _Messages(self.tables)
         self.stats = _Stats(m.Stats, self)
+        self.logins = _Logins(self.tables)
+        self.sessions = _Sessions(self.tables)
+        self.api_keys = _ApiKeys(self.tables)
+        self.audit = _Audit(self.tables)
+        self.throttles = _Throttles(self.tables, self)
 
     @property
     def connection(self) -> Connection:
@@ -320,6 +343,15 @@ class _Leads:
         start = cursors.decode(cursor, names, (hash_name, str(hash_key)))
         page = query_page(index, str(hash_key), names, limit, start, filter_condition)
         return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
+
+    def page_visible(
+        self, member_id: str, limit: int, cursor: str | None, *, status: str | None = None
+    ) -> Page[Lead]:
+        def fetch(part: str, pos: str | None, n: int) -> Page[Lead]:
+            return self.page("assignee", part, n, pos, status=status)
+
+        parts = [member_id, UNASSIGNED_KEY]
+        return merged_page(fetch, parts, "gsi_assignee", limit, cursor)
 
     def iter_live(self) -> Iterator[Lead]:
         for item in self.t.m.Lead.all_leads.query(
@@ -534,3 +566,81 @@ class _Stats:
                 return False
             raise
         return True
+
+
+class _Logins:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def member_id(self, key: str) -> str | None:
+        guard = _get(self.t.m.Login, key, True)
+        return None if guard is None else str(guard.member_id)
+
+
+class _Sessions:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, token_hash: str) -> Session | None:
+        item = _get(self.t.m.Session, token_hash, True)
+        return None if item is None else self.t.record(Session, item)
+
+
+class _ApiKeys:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, key_id: str) -> ApiKey | None:
+        # Consistent: a key revoked a moment ago must not open a request (API.md: "at once").
+        item = _get(self.t.m.ApiKey, key_id, True)
+        return None if item is None else self.t.record(ApiKey, item)
+
+    def all(self) -> list[ApiKey]:
+        rows = [self.t.record(ApiKey, item) for item in self.t.m.ApiKey.scan()]
+        return sorted(rows, key=lambda k: k.id)
+
+
+class _Audit:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def page(self, action: str | None, limit: int, cursor: str | None) -> Page[AuditEntry]:
+        m = self.t.m.AuditEntry
+        index, hash_name, hash_key = (
+            (m.by_action, "action", action) if action else (m, "stream", "audit")
+        )
+        names = {"id", "stream", "action"} if action else {"id", "stream"}
+        start = cursors.decode(cursor, names, (hash_name, str(hash_key)))
+        page = query_page(index, str(hash_key), names, limit, start)
+        return Page([self.t.record(AuditEntry, i) for i in page.items], page.next_cursor)
+
+
+class _Throttles:
+    def __init__(self, t: _Tables, store: DynamoStore) -> None:
+        self.t = t
+        self.store = store
+
+    @property
+    def _table(self) -> str:
+        return str(self.t.m.Throttle.Meta.table_name)
+
+    def hit(self, key: str, expires_at: datetime) -> int:
+        resp = self.store.client.update_item(
+            TableName=self._table,
+            Key={"key": {"S": key}},
+            UpdateExpression="ADD #c :one SET #e = if_not_exists(#e, :e)",
+            ExpressionAttributeNames={"#c": "hits", "#e": "expires_at"},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":e": {"N": str(int(expires_at.timestamp()))},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(resp["Attributes"]["hits"]["N"])
+
+    def count(self, key: str) -> int:
+        resp = self.store.client.get_item(
+            TableName=self._table, Key={"key": {"S": key}}, ConsistentRead=True
+        )
+        item = resp.get("Item")
+        return int(item["hits"]["N"]) if item else 0

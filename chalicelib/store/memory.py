@@ -12,10 +12,23 @@ import copy
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from chalicelib.domain.counters import REVISION
-from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.domain.records import (
+    ApiKey,
+    AuditEntry,
+    Call,
+    Lead,
+    LeadPhone,
+    LiveCall,
+    Login,
+    Message,
+    MessageSid,
+    Session,
+    TeamMember,
+)
 from chalicelib.domain.statuses import CALL_PROGRESS
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
@@ -40,7 +53,8 @@ from chalicelib.store.base import (
     check_names,
     stamp_versions,
 )
-from chalicelib.store.models import LEAD_LIST_KEY
+from chalicelib.store.models import LEAD_LIST_KEY, UNASSIGNED_KEY
+from chalicelib.store.pagination import merged_page
 
 R = TypeVar("R")
 _KEY = {
@@ -50,6 +64,11 @@ _KEY = {
     Call: "id",
     Message: "id",
     MessageSid: "sid",
+    Login: "key",
+    Session: "token_hash",
+    ApiKey: "id",
+    AuditEntry: "id",
+    LiveCall: "key",
 }
 _UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
 
@@ -87,6 +106,12 @@ class MemoryStore:
         self.calls = _Calls(self)
         self.messages = _Messages(self)
         self.stats = _Stats(self)
+        self.throttle_counts: dict[str, int] = {}
+        self.logins = _Logins(self)
+        self.sessions = _Sessions(self)
+        self.api_keys = _ApiKeys(self)
+        self.audit = _Audit(self)
+        self.throttles = _Throttles(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -225,7 +250,9 @@ class _Leads:
             rows = self.s.rows(
                 Lead,
                 lambda r: (
-                    r.live and r.assigned_to_id == key and (status is None or r.status == status)
+                    r.live
+                    and (r.assigned_to_id or UNASSIGNED_KEY) == key
+                    and (status is None or r.status == status)
                 ),
             )
             return _page(rows, ("gsi_assignee", "id"), str(key), limit, cursor)
@@ -234,6 +261,15 @@ class _Leads:
             return _page(rows, ("gsi_status", "id"), str(key), limit, cursor)
         rows = self.s.rows(Lead, lambda r: r.live)
         return _page(rows, ("gsi_all", "id"), LEAD_LIST_KEY, limit, cursor)
+
+    def page_visible(
+        self, member_id: str, limit: int, cursor: str | None, *, status: str | None = None
+    ) -> Page[Lead]:
+        def fetch(part: str, pos: str | None, n: int) -> Page[Lead]:
+            return self.page("assignee", part, n, pos, status=status)
+
+        parts = [member_id, UNASSIGNED_KEY]
+        return merged_page(fetch, parts, "gsi_assignee", limit, cursor)
 
     def iter_live(self) -> Iterator[Lead]:
         yield from sorted(self.s.rows(Lead, lambda r: r.live), key=lambda r: r.id, reverse=True)
@@ -338,3 +374,59 @@ class _Stats:
             new[REVISION] = (revision or 0) + 1
             self.s.counters[(scope, day)] = new
             return True
+
+
+class _Logins:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def member_id(self, key: str) -> str | None:
+        guard = self.s.read(Login, key)
+        return None if guard is None else guard.member_id
+
+
+class _Sessions:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, token_hash: str) -> Session | None:
+        return self.s.read(Session, token_hash)
+
+
+class _ApiKeys:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, key_id: str) -> ApiKey | None:
+        return self.s.read(ApiKey, key_id)
+
+    def all(self) -> list[ApiKey]:
+        return sorted(self.s.rows(ApiKey, lambda k: True), key=lambda k: k.id)
+
+
+class _Audit:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def page(self, action: str | None, limit: int, cursor: str | None) -> Page[AuditEntry]:
+        if action:
+            rows = self.s.rows(AuditEntry, lambda e: e.action == action)
+            return _page(rows, ("action", "id"), action, limit, cursor)
+        rows = self.s.rows(AuditEntry, lambda e: True)
+        return _page(rows, ("stream", "id"), "audit", limit, cursor)
+
+
+class _Throttles:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def hit(self, key: str, expires_at: datetime) -> int:
+        with self.s._lock:
+            self.s.requests += 1
+            self.s.throttle_counts[key] = self.s.throttle_counts.get(key, 0) + 1
+            return self.s.throttle_counts[key]
+
+    def count(self, key: str) -> int:
+        with self.s._lock:
+            self.s.requests += 1
+            return self.s.throttle_counts.get(key, 0)

@@ -20,6 +20,7 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -29,6 +30,8 @@ from pynamodb.models import Model
 from chalicelib.config import Settings
 
 LEAD_LIST_KEY = "lead"
+# The by-assignee key of a live lead nobody is assigned: callers list their leads and these.
+UNASSIGNED_KEY = "-"
 
 
 class _Meta:
@@ -61,6 +64,98 @@ class TeamMember(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)
+    sessions_ended_at = UTCDateTimeAttribute(null=True)
+
+
+# ---------------------------------------------------------------- identity
+
+
+class Login(Model):
+    """Guard item: `email#<address>` or `sub#<Cognito sub>` -> the member it signs in."""
+
+    class Meta(_Meta):
+        entity = "logins"
+
+    key = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute()
+
+
+class Session(Model):
+    """A refresh token handed out (its SHA-256), kept until the token itself expires."""
+
+    class Meta(_Meta):
+        entity = "sessions"
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class ApiKey(Model):
+    """API keys (a handful: listed with a Scan, like the team)."""
+
+    class Meta(_Meta):
+        entity = "api-keys"
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    last_used_day = UnicodeAttribute(null=True)
+
+
+class AuditByAction(GlobalSecondaryIndex["AuditEntry"]):
+    Meta = _gsi_meta("by-action")
+    action = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class AuditEntry(Model):
+    """The audit log: one partition (`stream`), newest first by ULID; written once, never
+    updated. An audit log's write rate (people's actions) stays far below a partition's."""
+
+    class Meta(_Meta):
+        entity = "audit"
+
+    stream = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    actor_type = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_name = UnicodeAttribute()
+    target_type = UnicodeAttribute(null=True)
+    target_id = UnicodeAttribute(null=True)
+    details = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+
+    by_action = AuditByAction()
+
+
+class Throttle(Model):
+    """Counters of one window (failed sign-ins, calls and texts per minute), expired by TTL."""
+
+    class Meta(_Meta):
+        entity = "throttles"
+
+    key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class LiveCall(Model):
+    """Guard item: `member#<id>` / `lead#<id>` -> the call live on it, until `expires_at`."""
+
+    class Meta(_Meta):
+        entity = "live-calls"
+
+    key = UnicodeAttribute(hash_key=True)
+    call_id = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
 
 
 # ---------------------------------------------------------------- leads
@@ -118,7 +213,7 @@ class Lead(Model):
     def sync_index_keys(self) -> None:
         live = self.archived_at is None
         self.gsi_status = self.status if live else None
-        self.gsi_assignee = self.assigned_to_id if live and self.assigned_to_id else None
+        self.gsi_assignee = (self.assigned_to_id or UNASSIGNED_KEY) if live else None
         self.gsi_all = LEAD_LIST_KEY if live else None
 
 
@@ -273,6 +368,12 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Message,
     MessageSid,
     Stats,
+    Login,
+    Session,
+    ApiKey,
+    AuditEntry,
+    Throttle,
+    LiveCall,
 )
 
 
@@ -287,6 +388,12 @@ class Bound:
     Message: Any
     MessageSid: Any
     Stats: Any
+    Login: Any
+    Session: Any
+    ApiKey: Any
+    AuditEntry: Any
+    Throttle: Any
+    LiveCall: Any
 
 
 def _bind(model: type[Model], settings: Settings) -> Any:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Callable
 from typing import Any
 
+from chalicelib.errors import ValidationError
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import Page
 
@@ -41,3 +46,67 @@ def query_page(
     items = items[:limit]
     last = items[-1]
     return Page(items, cursors.encode({k: {"S": getattr(last, k)} for k in key_names}))
+
+
+_DONE = "."
+
+
+def merged_page(
+    fetch: Callable[[str, str | None, int], Page[Any]],
+    partitions: list[str],
+    key_name: str,
+    limit: int,
+    cursor: str | None,
+) -> Page[Any]:
+    """One newest-first page over several partitions of one index (a caller's leads and the
+    unassigned ones): a page of each, merged by id, the first `limit` kept. The cursor holds
+    each partition's position (after the last item taken from it, or done), so no item is
+    skipped or repeated, and nothing outside the partitions is read."""
+    positions = _decode_positions(cursor, partitions)
+    taken: list[tuple[str, Any]] = []
+    pages: dict[str, Page[Any]] = {}
+    for part in partitions:
+        pos = positions.get(part)
+        if pos == _DONE:
+            continue
+        page = fetch(part, pos, limit)
+        pages[part] = page
+        taken.extend((part, item) for item in page.items)
+    taken.sort(key=lambda pair: pair[1].id, reverse=True)
+    taken = taken[:limit]
+    nxt: dict[str, str] = {}
+    for part in partitions:
+        if positions.get(part) == _DONE:
+            nxt[part] = _DONE
+            continue
+        page = pages[part]
+        mine = [item for p, item in taken if p == part]
+        if len(mine) == len(page.items):
+            nxt[part] = page.next_cursor or _DONE
+        elif mine:
+            nxt[part] = cursors.encode({key_name: {"S": part}, "id": {"S": mine[-1].id}}) or _DONE
+        elif (kept := positions.get(part)) is not None:
+            nxt[part] = kept
+    items = [item for _, item in taken]
+    if all(nxt.get(p) == _DONE for p in partitions):
+        return Page(items, None)
+    raw = json.dumps(nxt, separators=(",", ":"), sort_keys=True).encode()
+    return Page(items, base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def _decode_positions(cursor: str | None, partitions: list[str]) -> dict[str, str | None]:
+    if not cursor:
+        return {}
+    bad = ValidationError("cursor is not valid", {"field": "cursor"})
+    if len(cursor) > 4096:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(value, dict) or not set(value) <= set(partitions):
+        raise bad
+    if not all(isinstance(v, str) and v for v in value.values()):
+        raise bad
+    return dict(value)

@@ -24,7 +24,8 @@ def test_wrong_token_is_401(api, header):
 def test_token_comparison_is_constant_time(monkeypatch):
     import hmac
 
-    from chalicelib import auth
+    from chalicelib import providers
+    from chalicelib.services import auth
 
     calls = []
     real = hmac.compare_digest
@@ -34,7 +35,8 @@ def test_token_comparison_is_constant_time(monkeypatch):
         return real(a, b)
 
     monkeypatch.setattr(auth.hmac, "compare_digest", spy)
-    auth.check_bearer({"authorization": "Bearer test-token-0123456789"})
+    actor = auth.authenticate(providers.deps(), "Bearer test-token-0123456789")
+    assert actor.role == "admin" and actor.kind == "apiKey"
     assert calls == [(b"test-token-0123456789", b"test-token-0123456789")]
 
 

@@ -183,8 +183,8 @@ def test_restore_brings_an_archived_lead_back(api, make_lead, ddb_requests):
     status, back, _ = api.post(f"/leads/{lead['id']}/restore")
     assert status == 200 and back["archived"] is False and back["archivedAt"] is None
     assert back["status"] == "qualified" and back["id"] == lead["id"]
-    # the lead (1) and one transaction: the lead and its funnel count (2)
-    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1}
+    # the lead (1), one transaction: the lead and its funnel count (2), the audit entry (3)
+    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1, "PutItem": 1}
     assert funnel() == {"status#qualified": 1, "total": 1}
     _, page, _ = api.get("/leads?status=qualified")
     assert [x["id"] for x in page["items"]] == [lead["id"]]

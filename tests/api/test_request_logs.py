@@ -84,7 +84,7 @@ def test_an_unhandled_error_is_logged_by_type_and_location_not_by_its_message(
 ):
     from chalicelib.services import leads
 
-    def explode(deps, lead_id: str):
+    def explode(deps, lead_id: str, *rest):
         raise ValueError(f"cannot dial {PHONE} for {NAME} <{EMAIL}>")
 
     monkeypatch.setattr(leads, "get", explode)

@@ -70,7 +70,7 @@ def test_repository_code_runs_on_the_cloudformation_tables(stack):
 
     deps = providers.deps()
     body = TeamMemberCreate(name="Ann Caller", phone="(415) 555-0100")
-    member = team.create(deps, team.NewMember(**body.model_dump()))
+    member, _ = team.create(deps, team.NewMember(**body.model_dump()))
     lead_body = LeadCreate.model_validate(
         {"name": "Jane Doe", "phone": "212 555 0142", "assignedToId": member.id}
     )

@@ -54,7 +54,7 @@ def patch(body):
 
 def test_lead_lifecycle_on_dynamodb_local(ddb_local):
     deps = providers.deps()
-    member = team.create(deps, new_member({"name": "Ann", "phone": "4155550100"}))
+    member, _ = team.create(deps, new_member({"name": "Ann", "phone": "4155550100"}))
     lead = leads.create(
         deps, new_lead({"name": "Jane", "phone": "(212) 555-0142", "assignedToId": member.id})
     )

@@ -31,7 +31,7 @@ def funnel(deps: Deps) -> dict[str, int]:
 
 @pytest.fixture
 def people(deps: Deps):
-    member = team.create(deps, team.NewMember(name="Ann", phone="(415) 555-0100"))
+    member, _ = team.create(deps, team.NewMember(name="Ann", phone="(415) 555-0100"))
     lead = leads.create(deps, leads.NewLead(name="Jane Doe", phone="212 555 0142"))
     return member, lead
 
