@@ -35,7 +35,8 @@ app.register_blueprint(admin.bp)
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def stats_rollup(event: CloudWatchEvent) -> dict[str, Any]:
-    """Every 5 minutes: settle stale calls, repair today's and yesterday's counters."""
+    """Every 5 minutes: settle stale calls and messages, ingest inbound texts whose webhook was
+    lost, repair today's and yesterday's counters."""
     from chalicelib.services import stats as stats_service  # on first use (cold start)
 
     report = stats_service.rollup(deps())

@@ -21,6 +21,10 @@ MACHINE_ANSWERS = frozenset(
 SMS_FINAL = frozenset({"delivered", "undelivered", "failed"})
 SMS_FINAL_ORDER = ("delivered", "undelivered", "failed")
 SMS_PROGRESS = {"queued": 0, "sending": 1, "sent": 2}
+# Error codes of our own, for records the reconcilers settle without a status from Twilio.
+NOT_PLACED = "not_placed"  # created, never handed to Twilio (the request died in between)
+UNKNOWN_TO_TWILIO = "twilio_404"  # Twilio answers 404 for its SID: settled once, never asked again
+
 OUTBOUND = "outbound"
 INBOUND = "inbound"
 RECEIVED = "received"

@@ -23,6 +23,8 @@ from chalicelib.domain.statuses import (
     CALL_PROGRESS,
     LEAD_LEG_FINAL,
     NOT_CONNECTED,
+    NOT_PLACED,
+    UNKNOWN_TO_TWILIO,
     call_rank,
     is_machine,
 )
@@ -361,7 +363,11 @@ class ReconcileReport:
 def reconcile_stale(deps: Deps, moment: datetime | None = None) -> ReconcileReport:
     """Settle calls still not final 15 minutes after creation (a lost or refused callback):
     fetch them from Twilio and apply what it says through the same transitions. Reads only
-    today's and yesterday's by-day partitions (a Query each, never a Scan)."""
+    today's and yesterday's by-day partitions (a Query each, never a Scan).
+
+    A call Twilio answers 404 for (it does not know the SID) is settled once, `failed`
+    (`twilio_404`), both legs final: it leaves the unsettled calls and is never asked about
+    again."""
     tz = deps.settings.stats_timezone
     at = moment or deps.clock.now()
     report = ReconcileReport()
@@ -390,11 +396,18 @@ def _settle(deps: Deps, call: Call, at: datetime) -> bool:
             "failed",
             at=at,
             extra={
-                "error_code": "not_placed",
+                "error_code": NOT_PLACED,
                 "error_message": "the call was never handed to Twilio",
             },
         )
-    state = deps.telephony.fetch_call(call.twilio_sid)
+    if call.error_code == UNKNOWN_TO_TWILIO:
+        return _settle_unknown(deps, call, at)  # asked once already: never again
+    try:
+        state = deps.telephony.fetch_call(call.twilio_sid)
+    except TelephonyFailure as exc:
+        if not exc.not_found:
+            raise
+        return _settle_unknown(deps, call, at)
     changed = False
     for child in state.children:
         if child.status in CALL_FINAL or child.status in CALL_PROGRESS:
@@ -407,4 +420,25 @@ def _settle(deps: Deps, call: Call, at: datetime) -> bool:
         )
         if not state.children and call.lead_leg_status in (None, "queued"):
             changed |= advance_lead_leg(deps, call.id, NOT_CONNECTED, at=at)
+    return changed
+
+
+def _settle_unknown(deps: Deps, call: Call, at: datetime) -> bool:
+    """Twilio does not know the call: the member leg `failed` (with the reason) and a lead leg
+    still open `not-connected` when it was never dialled, else `failed`: nothing will ever
+    report on either, and nothing is claimed that Twilio cannot confirm."""
+    changed = advance_member_leg(
+        deps,
+        call.id,
+        "failed",
+        at=at,
+        extra={
+            "error_code": UNKNOWN_TO_TWILIO,
+            "error_message": f"Twilio does not know this call (404 for {call.twilio_sid})",
+        },
+    )
+    leg = call.lead_leg_status
+    if leg not in LEAD_LEG_FINAL:
+        lead_leg = NOT_CONNECTED if leg in (None, "queued") else "failed"
+        changed |= advance_lead_leg(deps, call.id, lead_leg, at=at)
     return changed

@@ -5,14 +5,21 @@ The same rules as calls: a status only moves forward (a conditional write on the
 lost race reads again), a final status never changes, duplicates and late callbacks change
 nothing, and the day's counters a change moves are written in the same transaction. We never
 answer STOP/START/HELP ourselves: Twilio does, and refuses later sends with error 21610.
+
+Twilio does not retry a webhook that answered 5xx or timed out (only a connection that failed,
+once), so a lost status callback or inbound text is not redelivered. The scheduled job
+(`stats.rollup`) recovers both: `reconcile_stale` settles outbound messages still not final 15
+minutes on from what Twilio says, `recover_inbound` lists the texts Twilio received since a
+stored watermark and ingests any we never stored.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import phone as phones
@@ -21,9 +28,16 @@ from chalicelib.domain import counters
 from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.records import Lead, Message, MessageSid, TeamMember
 from chalicelib.domain.sms import OptKeyword, opt_keyword
-from chalicelib.domain.statuses import INBOUND, OUTBOUND, RECEIVED, sms_rank
+from chalicelib.domain.statuses import (
+    INBOUND,
+    NOT_PLACED,
+    OUTBOUND,
+    RECEIVED,
+    UNKNOWN_TO_TWILIO,
+    sms_rank,
+)
 from chalicelib.domain.twilio_errors import error_message
-from chalicelib.errors import Blocked, TelephonyError, ValidationError, found, not_found
+from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, found, not_found
 from chalicelib.services import access, leads, numbers, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
@@ -39,8 +53,10 @@ from chalicelib.store.base import (
     Update,
 )
 from chalicelib.telephony import webhooks
-from chalicelib.telephony.base import UNSUBSCRIBED_CODE, TelephonyFailure
+from chalicelib.telephony.base import UNSUBSCRIBED_CODE, ReceivedMessage, TelephonyFailure
 from chalicelib.telephony.webhooks import InboundSms, SmsStatusEvent
+
+log = logging.getLogger("coldcall")
 
 _MAX_ATTEMPTS = transitions.MAX_ATTEMPTS
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -216,10 +232,17 @@ class Inbound:
     keyword: OptKeyword | None
 
 
-def receive(deps: Deps, sms: InboundSms) -> Inbound:
+class InboundNotStored(TelephonyError):
+    """The text could not be stored after the retries (it kept racing other writes). Twilio
+    will not deliver it again; the scheduled recovery (`recover_inbound`) ingests it."""
+
+
+def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
     """Store a text a lead sent us (a new lead `inbound_sms` for an unknown number) and apply
     STOP/START. Twilio may deliver the same webhook twice: the MessageSid guard item, written
-    in the message's transaction, keeps the second from storing anything.
+    in the message's transaction, keeps the second from storing anything. `at`: when Twilio
+    received it, for a text ingested late by the recovery (its id, day and keyword order are
+    then those of that moment, so a recovered STOP never undoes a later START).
 
     DynamoDB: the phone guard (1), the message with its SID guard, its counter and, for an
     unknown number, the new lead (2), and for STOP/START from a known lead the flag (3; a
@@ -230,11 +253,12 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
     a text from an archived lead's number restores the lead (back in its lists and the
     funnel), then the message is stored."""
     keyword = opt_keyword(sms.body) or sms.opt_out_type
-    moment = deps.clock.now()
+    now = deps.clock.now()
+    moment = at or now
     day = business_day(moment, deps.settings.stats_timezone)
 
     for _ in range(_MAX_ATTEMPTS):
-        message_id = new_id()
+        message_id = new_id(at)
         lead_id = deps.store.leads.id_by_phone(sms.sender, consistent=True)
         fresh = None
         if lead_id is None:
@@ -282,7 +306,7 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
                 if fresh is None and keyword in ("stop", "start"):
                     stored = deps.store.messages.id_by_sid(sms.sid)
                     if stored is not None:
-                        _apply_keyword(deps, lead_id, keyword, stored, moment)
+                        _apply_keyword(deps, lead_id, keyword, stored, now)
                 return Inbound(lead_id, None, False, keyword)
             if "live" in exc.failed:
                 leads.restore(deps, lead_id)  # then store the message
@@ -291,9 +315,12 @@ def receive(deps: Deps, sms: InboundSms) -> Inbound:
                 continue  # the number became a lead meanwhile: look it up again
             raise
         if fresh is None:
-            _apply_keyword(deps, lead_id, keyword, message.id, moment)
+            _apply_keyword(deps, lead_id, keyword, message.id, now)
         return Inbound(lead_id, message.id, fresh is not None, keyword)
-    raise TelephonyError("inbound message could not be stored; Twilio will retry")
+    raise InboundNotStored(
+        "inbound message could not be stored now; the scheduled recovery will ingest it",
+        {"messageSid": sms.sid},
+    )
 
 
 def _apply_keyword(
@@ -306,6 +333,145 @@ def _apply_keyword(
     elif keyword == "start":
         leads.set_sms_opt_out(deps, lead_id, False, at, by=message_id)
     # HELP: stored, and answered by Twilio.
+
+
+# ---------------------------------------------------------------- recovery (the scheduled job)
+
+STALE_AFTER = timedelta(minutes=15)
+# The inbound watermark: a stats item of its own scope, `since` in epoch seconds.
+WATERMARK_SCOPE = "recovery"
+WATERMARK_KEY = "sms-inbound"
+WATERMARK_FIELD = "since"
+# Each pass looks a few minutes behind the watermark: a text Twilio received just before the
+# last pass began may not have been listed by it yet.
+INBOUND_OVERLAP = timedelta(minutes=5)
+# With no watermark yet (the first run ever), look one day back.
+FIRST_LOOKBACK = timedelta(days=1)
+# The watermark is written only once it would move this far: a quiet run writes nothing (and
+# each pass still checks at most this much plus the overlap of texts against their guards).
+WATERMARK_STEP = timedelta(minutes=10)
+
+
+@dataclass
+class RecoveryReport:
+    """Outbound: `examined` stale messages, `settled` of them. Inbound: `listed` texts Twilio
+    received in the window, `ingested` of them that we had never stored. `errors`: messages or
+    numbers that failed this time (tried again at the next run)."""
+
+    examined: int = 0
+    settled: int = 0
+    listed: int = 0
+    ingested: int = 0
+    errors: int = 0
+
+    def merge(self, other: RecoveryReport) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def reconcile_stale(deps: Deps, moment: datetime | None = None) -> RecoveryReport:
+    """Settle outbound messages still not final 15 minutes after creation (a lost or refused
+    status callback): fetch each from Twilio and apply its status through `advance`, the same
+    transition as a callback (counters in the same transaction). Reads only today's and
+    yesterday's by-day partitions (a Query each, never a Scan).
+
+    A message never handed to Twilio (no SID: the request died) is settled `failed`
+    (`not_placed`); one Twilio answers 404 for is settled `failed` once (`twilio_404`), so it
+    is never asked about again."""
+    tz = deps.settings.stats_timezone
+    at = moment or deps.clock.now()
+    report = RecoveryReport()
+    days = {business_day(at, tz), business_day(at - timedelta(days=1), tz)}
+    for day in sorted(days):
+        for message in deps.store.messages.pending_on(day):
+            if message.created_at > at - STALE_AFTER:
+                continue
+            report.examined += 1
+            try:
+                if _settle(deps, message, at):
+                    report.settled += 1
+            except (TelephonyFailure, TelephonyError, NotFound):
+                report.errors += 1
+    return report
+
+
+def _settle(deps: Deps, message: Message, at: datetime) -> bool:
+    if not message.twilio_sid:
+        text = "the message was never handed to Twilio"
+        return advance(deps, message.id, SmsStatusEvent("failed", NOT_PLACED, text, None), at)
+    try:
+        state = deps.telephony.fetch_message(message.twilio_sid)
+    except TelephonyFailure as exc:
+        if not exc.not_found:
+            raise
+        text = f"Twilio does not know this message (404 for {message.twilio_sid})"
+        event = SmsStatusEvent("failed", UNKNOWN_TO_TWILIO, text, None)
+        return advance(deps, message.id, event, at)
+    event = SmsStatusEvent(
+        webhooks.sms_status(state.status), state.error_code, state.error_message, state.from_number
+    )
+    return advance(deps, message.id, event, at)
+
+
+def recover_inbound(deps: Deps, moment: datetime | None = None) -> RecoveryReport:
+    """Ingest the texts Twilio received that we never stored (a webhook that answered 5xx or
+    timed out is not redelivered): for each of the account's SMS numbers, list from Twilio the
+    inbound texts since the watermark (less `INBOUND_OVERLAP`), and pass any whose SID has no
+    guard item to `receive`, as of when Twilio received it (keywords included; a text stored
+    meanwhile changes nothing: `receive` is idempotent on the SID).
+
+    The watermark advances to the moment this pass began only when every number was listed and
+    every missing text stored; otherwise the next run covers the same window again."""
+    at = moment or deps.clock.now()
+    report = RecoveryReport()
+    mark, revision = _watermark(deps)
+    since = (mark - INBOUND_OVERLAP) if mark is not None else at - FIRST_LOOKBACK
+    for number in numbers.account_numbers(deps):
+        if not number.sms:
+            continue
+        try:
+            received = list(deps.telephony.list_inbound_messages(number.phone_number, since))
+        except TelephonyFailure as exc:
+            log.warning("recover inbound: listing %s failed: %s", number.sid, exc.message)
+            report.errors += 1
+            continue
+        for text in received:
+            report.listed += 1
+            try:
+                if _ingest(deps, text):
+                    report.ingested += 1
+            except (TelephonyError, NotFound, TransactionFailed) as exc:
+                log.warning("recover inbound: %s not stored: %s", text.sid, type(exc).__name__)
+                report.errors += 1
+    if report.errors == 0 and (mark is None or at - mark >= WATERMARK_STEP):
+        fields = {WATERMARK_FIELD: int(at.timestamp())}
+        deps.store.stats.replace(WATERMARK_SCOPE, WATERMARK_KEY, fields, revision)
+    return report
+
+
+def _ingest(deps: Deps, text: ReceivedMessage) -> bool:
+    if deps.store.messages.id_by_sid(text.sid) is not None:
+        return False  # stored already (one read, where `receive` would try a transaction)
+    try:
+        sms = InboundSms(
+            text.sid, phones.normalize(text.from_number, "From"), text.to, text.body, None
+        )
+    except ValidationError:
+        # Not a phone number (an alphanumeric sender): its webhook is refused the same way.
+        log.warning("recover inbound: %s has no phone number sender; skipped", text.sid)
+        return False
+    return receive(deps, sms, at=text.sent_at).message_id is not None
+
+
+def _watermark(deps: Deps) -> tuple[datetime | None, int | None]:
+    item = deps.store.stats.item(WATERMARK_SCOPE, WATERMARK_KEY, consistent=True)
+    if item is None:
+        return None, None
+    since = item.counters.get(WATERMARK_FIELD)
+    return (datetime.fromtimestamp(since, UTC) if since else None), item.revision
 
 
 # ---------------------------------------------------------------- read

@@ -30,7 +30,7 @@ from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.domain.records import TeamMember
 from chalicelib.domain.statuses import CALL_FINAL_ORDER, LEAD_LEG_FINAL_ORDER, SMS_FINAL_ORDER
 from chalicelib.errors import ValidationError
-from chalicelib.services import calls
+from chalicelib.services import calls, messages
 from chalicelib.services.deps import Deps
 
 log = logging.getLogger("coldcall")
@@ -255,18 +255,26 @@ class DayReport:
 class RollupReport:
     days: list[DayReport] = field(default_factory=list)
     reconciled: dict[str, int] = field(default_factory=dict)
+    # Message recovery: stale outbound messages examined and settled, inbound texts listed
+    # from Twilio and ingested (never stored before), errors (`messages.RecoveryReport`).
+    messages: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     ms: float = 0.0
 
     @property
     def changed(self) -> bool:
-        return any(d.changed for d in self.days) or bool(self.reconciled.get("settled"))
+        return (
+            any(d.changed for d in self.days)
+            or bool(self.reconciled.get("settled"))
+            or bool(self.messages.get("settled") or self.messages.get("ingested"))
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "changed": self.changed,
             "days": [asdict(d) for d in self.days],
             "reconciled": self.reconciled,
+            "messages": self.messages,
             "errors": self.errors,
             "ms": self.ms,
         }
@@ -334,8 +342,9 @@ def rollup(
     settle_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RollupReport:
-    """The scheduled job: settle stale calls, then recompute today's and yesterday's counters
-    (business days in STATS_TIMEZONE). One failing part does not stop the others."""
+    """The scheduled job: settle stale calls and messages, ingest inbound texts whose webhook
+    was lost, then recompute today's and yesterday's counters (business days in
+    STATS_TIMEZONE). One failing part does not stop the others."""
     started = time.perf_counter()
     s = deps.settings
     at = moment or deps.clock.now()
@@ -346,6 +355,17 @@ def rollup(
     except Exception as exc:  # the counters still get their repair
         log.exception("rollup: reconciler failed")
         report.errors.append(f"reconcile: {type(exc).__name__}: {exc}")
+    recovered = messages.RecoveryReport()
+    for name, part in (
+        ("messages", messages.reconcile_stale),
+        ("inbound", messages.recover_inbound),
+    ):
+        try:
+            recovered.merge(part(deps, at))
+        except Exception as exc:  # the other parts still run
+            log.exception("rollup: %s recovery failed", name)
+            report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+    report.messages = recovered.to_dict()
     days = sorted(
         {
             clock.business_day(at - timedelta(days=1), s.stats_timezone),

@@ -36,6 +36,7 @@ from chalicelib.domain.records import (
     Session,
     TeamMember,
 )
+from chalicelib.domain.statuses import OUTBOUND, SMS_FINAL
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
@@ -489,6 +490,12 @@ class _Messages:
         fields = ["id", "day", "team_member_id", "direction", "status"]
         for item in self.t.m.Message.by_day.query(day, attributes_to_get=fields):
             yield MessageRow(item.team_member_id, item.direction, item.status)
+
+    def pending_on(self, day: str) -> Iterator[Message]:
+        m = self.t.m.Message
+        pending = (m.direction == OUTBOUND) & ~m.status.is_in(*sorted(SMS_FINAL))
+        for item in m.by_day.query(day, filter_condition=pending):
+            yield self.t.record(Message, item)
 
     def id_by_sid(self, sid: str) -> str | None:
         guard = _get(self.t.m.MessageSid, sid, True)

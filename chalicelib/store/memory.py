@@ -29,7 +29,7 @@ from chalicelib.domain.records import (
     Session,
     TeamMember,
 )
-from chalicelib.domain.statuses import CALL_PROGRESS
+from chalicelib.domain.statuses import CALL_PROGRESS, OUTBOUND, SMS_FINAL
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
@@ -333,6 +333,12 @@ class _Messages:
     def rows_on(self, day: str) -> Iterator[MessageRow]:
         for m in self.s.rows(Message, lambda m: m.day == day):
             yield MessageRow(m.team_member_id, m.direction, m.status)
+
+    def pending_on(self, day: str) -> Iterator[Message]:
+        def pending(m: Message) -> bool:
+            return m.day == day and m.direction == OUTBOUND and m.status not in SMS_FINAL
+
+        yield from sorted(self.s.rows(Message, pending), key=lambda m: m.id)
 
     def id_by_sid(self, sid: str) -> str | None:
         guard = self.s.read(MessageSid, sid)

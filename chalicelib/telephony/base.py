@@ -4,7 +4,9 @@ Nothing here imports the Twilio SDK: routes that never talk to Twilio must not p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 # Twilio error codes that mean "this number is not valid or not reachable": the request was
@@ -14,6 +16,7 @@ INVALID_NUMBER_CODES = frozenset(
 )
 UNSUBSCRIBED_CODE = 21610
 RATE_LIMITED_CODE = 20429
+NOT_FOUND_CODE = 20404  # "The requested resource ... was not found" (HTTP 404)
 
 
 class TelephonyFailure(Exception):
@@ -34,6 +37,12 @@ class TelephonyFailure(Exception):
     def invalid_number(self) -> bool:
         return self.code in INVALID_NUMBER_CODES
 
+    @property
+    def not_found(self) -> bool:
+        """Twilio does not know the resource asked for (an unknown SID): asking again will not
+        change that."""
+        return self.http_status == 404 or self.code == NOT_FOUND_CODE
+
 
 @dataclass(frozen=True)
 class PhoneNumber:
@@ -53,6 +62,31 @@ class CallState:
     duration_seconds: int | None = None
     answered: bool = False
     children: list[CallState] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """An outbound message as Twilio reports it when fetched (the reconciler's view): Twilio's
+    own status name (`accepted`, `sent`, `delivered`, ...), its error code as text, and its
+    sender (filled in by a Messaging Service)."""
+
+    sid: str
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+    from_number: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """An inbound message as Twilio lists it: `sent_at` is when Twilio received it and posted
+    it to the webhook (its `date_sent`)."""
+
+    sid: str
+    from_number: str
+    to: str
+    body: str
+    sent_at: datetime
 
 
 class Telephony(Protocol):
@@ -80,4 +114,12 @@ class Telephony(Protocol):
         messaging_service_sid: str | None = None,
     ) -> str:
         """Send an SMS from a number or through a Messaging Service. Returns the SID."""
+        ...
+
+    def fetch_message(self, sid: str) -> MessageState:
+        """The message's current state (TelephonyFailure with `not_found` for an unknown SID)."""
+        ...
+
+    def list_inbound_messages(self, to: str, since: datetime) -> Iterable[ReceivedMessage]:
+        """The texts received on our number `to` at or after `since`, every page of them."""
         ...

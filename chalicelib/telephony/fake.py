@@ -1,13 +1,25 @@
 """A recording fake of the `Telephony` protocol for unit and API tests: it answers like Twilio
-and remembers every request; `fail_next` makes the next request raise a TelephonyFailure."""
+and remembers every request; `fail_next` makes the next request raise a TelephonyFailure.
+
+Messages: `message_states` is what `fetch_message` reports (a message it sent and nobody set a
+state for is still `queued`; any other SID is Twilio's 404), `received` the inbound texts
+`list_inbound_messages` lists; `fetches` records every fetch and list asked for."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from chalicelib.telephony.base import CallState, PhoneNumber, TelephonyFailure
+from chalicelib.telephony.base import (
+    NOT_FOUND_CODE,
+    CallState,
+    MessageState,
+    PhoneNumber,
+    ReceivedMessage,
+    TelephonyFailure,
+)
 
 _seq = itertools.count(1)
 
@@ -23,6 +35,9 @@ class FakeTelephony:
     calls: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     states: dict[str, CallState] = field(default_factory=dict)
+    message_states: dict[str, MessageState] = field(default_factory=dict)
+    received: list[ReceivedMessage] = field(default_factory=list)
+    fetches: list[tuple[str, str]] = field(default_factory=list)
     list_count: int = 0
     _failures: list[tuple[str | None, TelephonyFailure]] = field(default_factory=list)
 
@@ -59,6 +74,7 @@ class FakeTelephony:
         return sid
 
     def fetch_call(self, sid: str) -> CallState:
+        self.fetches.append(("fetch_call", sid))
         self._maybe_fail("fetch_call")
         return self.states.get(sid, CallState(sid=sid, status="queued"))
 
@@ -84,3 +100,17 @@ class FakeTelephony:
             }
         )
         return sid
+
+    def fetch_message(self, sid: str) -> MessageState:
+        self.fetches.append(("fetch_message", sid))
+        self._maybe_fail("fetch_message")
+        if sid in self.message_states:
+            return self.message_states[sid]
+        if any(m["sid"] == sid for m in self.messages):
+            return MessageState(sid=sid, status="queued")
+        raise TelephonyFailure(f"The requested resource {sid} was not found", NOT_FOUND_CODE, 404)
+
+    def list_inbound_messages(self, to: str, since: datetime) -> list[ReceivedMessage]:
+        self.fetches.append(("list_inbound_messages", to))
+        self._maybe_fail("list_inbound_messages")
+        return [m for m in self.received if m.to == to and m.sent_at >= since]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from chalicelib.telephony.base import (
     RATE_LIMITED_CODE,
     CallState,
+    MessageState,
     PhoneNumber,
+    ReceivedMessage,
     TelephonyFailure,
 )
 
@@ -24,6 +27,7 @@ T = TypeVar("T")
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 HTTP_TIMEOUT_SECONDS = 10
 MAX_RATE_LIMIT_RETRIES = 3
+LIST_PAGE_SIZE = 200
 
 
 class TwilioTelephony:
@@ -162,3 +166,38 @@ class TwilioTelephony:
             kwargs["from_"] = from_
         message = self._call(lambda: self.client.messages.create(**kwargs), creates=True)
         return str(message.sid)
+
+    def fetch_message(self, sid: str) -> MessageState:
+        message = self._call(lambda: self.client.messages(sid).fetch(), creates=False)
+        code = message.error_code
+        return MessageState(
+            sid=sid,
+            status=str(message.status or ""),
+            error_code=str(code) if code not in (None, "", 0) else None,
+            error_message=str(message.error_message) if message.error_message else None,
+            from_number=str(message.from_) if message.from_ else None,
+        )
+
+    def list_inbound_messages(self, to: str, since: datetime) -> list[ReceivedMessage]:
+        """Twilio filters `DateSent>=` by whole days (GMT): list from `since`'s day, every page
+        (the SDK follows `next_page_uri`), and keep the inbound ones at or after `since`."""
+        day = since.astimezone(UTC).date().isoformat()
+        records = self._call(
+            lambda: self.client.messages.list(to=to, date_sent_after=day, page_size=LIST_PAGE_SIZE),
+            creates=False,
+        )
+        received = []
+        for r in records:
+            sent = r.date_sent
+            if str(r.direction) != "inbound" or sent is None or sent < since:
+                continue
+            received.append(
+                ReceivedMessage(
+                    sid=str(r.sid),
+                    from_number=str(r.from_ or ""),
+                    to=str(r.to or to),
+                    body=str(r.body or ""),
+                    sent_at=sent,
+                )
+            )
+        return received

@@ -21,7 +21,12 @@ REST (Basic auth, account SID : auth token; errors in Twilio's JSON shape, so th
 ``TwilioRestException`` with Twilio's ``code`` and ``status``), under
 ``/2010-04-01/Accounts/{AccountSid}/``: ``IncomingPhoneNumbers.json`` (list; fetch and update
 ``/{PN}.json``), ``Calls.json`` (create, list; fetch and ``Status=canceled|completed`` on
-``/{CA}.json``), ``Messages.json`` (create, list; fetch ``/{SM}.json``), and the account itself.
+``/{CA}.json``), ``Messages.json`` (create, list; fetch ``/{SM}.json``, an unknown SID is
+Twilio's 404 with code 20404), and the account itself. The Messages list filters like Twilio's:
+``To``, ``From``, ``DateSent`` (a GMT day; ``DateSent>=``/``DateSent<=`` on or after / on or
+before it; a timestamp, as the SDK sends a datetime, compares to the second), newest sent first,
+inbound texts (``direction`` ``inbound``, ``date_sent`` when posted to the app) included; lists
+are paged with ``PageSize`` and ``next_page_uri``.
 
 The call walk (durations in simulated seconds, divided by SIM_SPEED): the member leg (the REST
 call's ``To``) is queued, initiated, rings 3 s and answers; its ``Url`` is fetched and the TwiML
@@ -76,7 +81,10 @@ next N requests of OP (``calls.create``, ``calls.fetch``, ``calls.update``, ``ca
 warning that a 5xx on create may have placed the call), ``429`` (20429 with ``Retry-After``,
 ``retryAfter`` seconds, default 1; never carried out), ``21211`` (400 invalid To), ``timeout``
 (no answer: the connection is held ``delaySeconds``, default 30, then closed; nothing done) and
-``timeout-after-create`` (done, then held and closed). ``{"webhookDelaySeconds": S}`` makes every
+``timeout-after-create`` (done, then held and closed). ``{"op": "webhook", "mode": "drop",
+"count": N}``: the next N webhooks of any kind are never sent, as when Twilio gave up on them
+(it never retries a webhook that answered 5xx or timed out); they are logged with ``dropped``
+true. ``{"webhookDelaySeconds": S}`` makes every
 webhook reach the app S real seconds late (not scaled by SIM_SPEED). The delay counts against
 the webhook timeout, as network time would: once it is used up the request is still sent, since
 the bytes of a slow delivery do arrive, but the simulator no longer waits for the answer; it logs

@@ -1,6 +1,10 @@
 """Faults on demand: Twilio failing the way the app must survive (5xx, 429, a request carried
-out but answered with an error, no answer at all, slow webhooks), switched on per REST
-operation so a test can aim one failure at one request.
+out but answered with an error, no answer at all, slow webhooks, webhooks never sent), switched
+on per REST operation so a test can aim one failure at one request.
+
+`{"op": "webhook", "mode": "drop", "count": n}`: the next n webhooks (of any kind) are not sent
+at all, as when Twilio gave up on them (it never retries one that answered 5xx or timed out):
+only the app's own recovery can find what they carried.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ FAULT_OPS = frozenset(
 FAULT_MODES = frozenset(
     {"500", "500-after-create", "429", "21211", "timeout", "timeout-after-create"}
 )
+# Webhooks (what the simulator sends the app) have one fault of their own.
+WEBHOOK_OP = "webhook"
+WEBHOOK_MODES = frozenset({"drop"})
 
 
 @dataclass
@@ -86,9 +93,12 @@ class FaultInjector:
                 raise ValueError("give op and mode, or webhookDelaySeconds")
             return
         op, mode, count = spec.get("op"), str(spec.get("mode", "")), spec.get("count", 1)
-        if op not in FAULT_OPS:
-            raise ValueError(f"op must be one of {sorted(FAULT_OPS)}")
-        if mode not in FAULT_MODES:
+        if op == WEBHOOK_OP:
+            if mode not in WEBHOOK_MODES:
+                raise ValueError(f"a webhook fault's mode must be one of {sorted(WEBHOOK_MODES)}")
+        elif op not in FAULT_OPS:
+            raise ValueError(f"op must be one of {sorted(FAULT_OPS | {WEBHOOK_OP})}")
+        elif mode not in FAULT_MODES:
             raise ValueError(f"mode must be one of {sorted(FAULT_MODES)}")
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError("count must be an integer >= 1")
@@ -124,6 +134,11 @@ class FaultInjector:
             if fault.count <= 0:
                 queue.popleft()
             return Fault(fault.op, fault.mode, 1, fault.retry_after, fault.delay_seconds)
+
+    def drop_webhook(self) -> bool:
+        """True (using one up) when a `webhook` `drop` fault says the next webhook is never
+        sent."""
+        return self.take(WEBHOOK_OP) is not None
 
     def apply(self, fault: Fault | None, run: Callable[[], Reply]) -> Reply | Drop:
         """Answer as the fault says; `-after-create` modes carry the request out first."""

@@ -9,6 +9,8 @@ import base64
 import binascii
 import hmac
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -239,9 +241,15 @@ class RestApi:
         return page("calls", "Calls", items, form)
 
     def _list_messages(self, form: dict[str, list[str]]) -> dict[str, Any]:
+        """Twilio's Messages list: newest sent first, filtered by `To`, `From` and `DateSent`
+        (`DateSent=` a day, `DateSent>=`/`DateSent<=` on or after / on or before; a query
+        `DateSent>=2026-12-01` reaches us as the key `DateSent>`), then paged."""
+        sent_filters = date_sent_filters(form)
         with self._lock:
             messages = sorted(
-                self._registry.messages.values(), key=lambda m: m.date_created, reverse=True
+                self._registry.messages.values(),
+                key=lambda m: m.date_sent or m.date_created,
+                reverse=True,
             )
             items = [
                 m.resource()
@@ -249,5 +257,43 @@ class RestApi:
                 if m.direction != "outbound-reply"
                 and (not form.get("To") or m.to == form["To"][0])
                 and (not form.get("From") or m.from_ == form["From"][0])
+                and all(keep(m.date_sent) for keep in sent_filters)
             ]
         return page("messages", "Messages", items, form)
+
+
+def _bound(raw: str) -> tuple[datetime, bool]:
+    """A DateSent value: `YYYY-MM-DD` (GMT; a whole day) or, as the SDK serialises a
+    datetime, `YYYY-MM-DDTHH:MM:SSZ`. Returns (moment, is_a_day)."""
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            return datetime.fromisoformat(text).replace(tzinfo=UTC), True
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC), False
+    except ValueError:
+        raise TwilioError(400, 20001, f"Invalid DateSent: {raw}") from None
+
+
+def date_sent_filters(form: dict[str, list[str]]) -> list[Callable[[datetime | None], bool]]:
+    """The `DateSent` filters of a Messages list: a message not yet sent matches none."""
+    filters: list[Callable[[datetime | None], bool]] = []
+    for key, values in form.items():
+        op = key.removeprefix("DateSent").rstrip("=")
+        if not key.startswith("DateSent") or op not in ("", "<", ">"):
+            continue
+        for raw in values:
+            bound, day = _bound(raw)
+
+            def keep(
+                sent: datetime | None, op: str = op, bound: datetime = bound, day: bool = day
+            ) -> bool:
+                if sent is None:
+                    return False
+                if op == "":
+                    return sent.date() == bound.date()
+                if op == ">":
+                    return (sent.date() >= bound.date()) if day else sent >= bound
+                return (sent.date() <= bound.date()) if day else sent <= bound
+
+            filters.append(keep)
+    return filters

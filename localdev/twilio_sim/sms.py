@@ -189,6 +189,8 @@ class SmsEngine:
             direction="inbound",
             status="received",
         )
+        # Twilio's `date_sent` of an inbound text: when it posted it to the webhook.
+        message.date_sent = message.date_created
         message.history.append("received")
         message.done.set()
         with self._lock:

@@ -1,7 +1,9 @@
 """Webhooks sent the way Twilio sends them: signed over the exact URL, one idempotency token
 per delivery, Twilio's headers, the whole delivery inside the webhook timeout, one retry when
-nothing reached the app. The app's signature check and its duplicate handling are only tested
-if the simulator is as strict and as repetitive as Twilio is.
+nothing reached the app, never a retry after a 5xx or a timeout; a `webhook` `drop` fault
+keeps a webhook from being sent at all (logged, with `dropped: true`). The app's signature
+check and its duplicate handling are only tested if the simulator is as strict and as
+repetitive as Twilio is.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Delivery:
     attempts: int = 0
     delay_seconds: float = 0.0
     discarded: bool = False
+    dropped: bool = False
     note: str | None = None
 
     @property
@@ -77,6 +80,7 @@ class Delivery:
             "attempts": self.attempts,
             "delaySeconds": self.delay_seconds,
             "discarded": self.discarded,
+            "dropped": self.dropped,
             "note": self.note,
         }
 
@@ -124,6 +128,15 @@ class WebhookSender:
                 dict(params),
                 now(),
             )
+        if self._faults.drop_webhook():
+            # Never sent: Twilio gave up on it, and nothing will ever send it again.
+            delivery.dropped = True
+            delivery.error = "dropped: a webhook drop fault (never sent)"
+            with self._lock:
+                if owner is None or not owner.aborted:
+                    self._deliveries.append(delivery)
+            log.info("webhook %s %s %s dropped (fault)", kind, delivery.method, url)
+            return delivery
         delay = self._faults.webhook_delay
         budget = self.config.webhook_timeout
         target, data = url, dict(params)

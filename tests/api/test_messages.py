@@ -598,6 +598,23 @@ def test_inbound_from_a_known_lead_joins_the_thread(api, setup, telephony, ddb_r
     assert len(telephony.messages) == 1  # we never answer
 
 
+def test_an_inbound_text_that_cannot_be_stored_answers_200_and_is_left_to_the_recovery(
+    api, setup, monkeypatch, caplog
+):
+    """Twilio never redelivers a webhook that answered 5xx: answering one would not bring the
+    text back, only an error to Twilio's console. The scheduled recovery ingests it."""
+    from chalicelib.services import messages
+
+    _, lead = setup
+    monkeypatch.setattr(messages, "_MAX_ATTEMPTS", 0)  # every attempt lost its race
+    with caplog.at_level("WARNING", logger="coldcall"):
+        status, body, headers = inbound(api, "STOP", sender=LEAD_PHONE, sid=SID)
+    assert status == 200 and headers["Content-Type"].startswith("text/xml")
+    assert body.endswith("<Response />")
+    assert any(SID in r.getMessage() and "recovery" in r.getMessage() for r in caplog.records)
+    assert thread(api, lead) == []  # not stored (yet)
+
+
 def test_inbound_from_an_archived_lead_restores_it(api, setup):
     _, lead = setup
     api.delete(f"/leads/{lead['id']}")

@@ -408,6 +408,18 @@ class StoreContract:
         rows = list(store.messages.rows_on("2026-11-23"))
         assert sorted(r.direction for r in rows) == ["inbound"] + ["outbound"] * 5
 
+    def test_pending_messages_are_the_days_outbound_ones_not_final(self, store):
+        pending = [message(status=s) for s in ("queued", "sending", "sent")]
+        final = [message(status=s) for s in ("delivered", "undelivered", "failed")]
+        inbound = message(direction="inbound", status="received")
+        other_day = message(status="queued", day="2026-11-22")
+        for m in (*pending, *final, inbound, other_day):
+            store.write(Put("m", m, if_absent=True))
+        got = list(store.messages.pending_on("2026-11-23"))
+        assert sorted(m.id for m in got) == sorted(m.id for m in pending)
+        assert got[0] == next(m for m in pending if m.id == got[0].id)  # whole records
+        assert [m.id for m in store.messages.pending_on("2026-11-22")] == [other_day.id]
+
     def test_before_holds_when_absent_or_earlier(self, store):
         x = lead()
         store.write(Put("l", x, if_absent=True))

@@ -145,6 +145,75 @@ def test_two_way_thread_reads_oldest_first(live_stack: LiveStack) -> None:
     ]
 
 
+# ---------------------------------------------------------------- webhooks Twilio gave up on
+
+
+def test_a_dropped_inbound_stop_opts_the_lead_out_at_the_next_rollup(
+    live_stack: LiveStack,
+) -> None:
+    """Twilio never retries a webhook that answered 5xx or timed out: the simulator's
+    `webhook drop` fault. The STOP never reaches the app; the next run of the scheduled job
+    lists the number's texts from Twilio (the simulator, through the real SDK) and ingests it,
+    keyword included. A second run changes nothing."""
+    from chalicelib import providers
+    from chalicelib.services import stats
+
+    lead = new_lead(live_stack)
+    live_stack.sim.wait_idle(timeout=30)  # no other webhook in flight to take the drop
+    live_stack.sim.add_fault("webhook", "drop", 1)
+    result = live_stack.sim.inbound_sms(lead["phone"], OURS, "STOP")
+    assert result["delivery"]["dropped"] is True and result["status"] is None
+    _, before = live_stack.get(f"/leads/{lead['id']}")
+    assert before["smsOptOut"] is False and thread(live_stack, lead) == []
+
+    with live_stack.in_process():
+        report = stats.rollup(providers.deps(), settle_seconds=0)
+        assert report.messages["ingested"] >= 1 and report.changed, report.to_dict()
+        again = stats.rollup(providers.deps(), settle_seconds=0)
+        assert again.messages["ingested"] == 0 and not again.changed, again.to_dict()
+    assert not report.errors, report.to_dict()
+
+    _, after = live_stack.get(f"/leads/{lead['id']}")
+    assert after["smsOptOut"] is True
+    (msg,) = thread(live_stack, lead)
+    assert (msg["direction"], msg["body"], msg["twilioSid"]) == (
+        "inbound",
+        "STOP",
+        result["messageSid"],
+    )
+    status, err = send(live_stack, lead, "Still there?", **{"from": OURS})
+    assert status == 422 and err["error"]["details"]["reason"] == "sms_opt_out"
+
+
+def test_a_message_whose_status_callbacks_were_dropped_is_settled_from_twilio(
+    live_stack: LiveStack,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib import providers
+    from chalicelib.services import messages
+
+    lead = new_lead(live_stack)
+    live_stack.sim.wait_idle(timeout=30)
+    live_stack.sim.add_fault("webhook", "drop", 2)  # `sent` and `delivered`
+    status, msg = send(live_stack, lead, "Can you hear me?", **{"from": OURS})
+    assert status == 201, msg
+    live_stack.sim.wait_message(msg["twilioSid"])
+    hooks = live_stack.sim.webhooks(msg["twilioSid"])
+    assert [h["dropped"] for h in hooks] == [True, True]
+    (stuck,) = thread(live_stack, lead)
+    assert stuck["status"] == "queued"
+
+    with live_stack.in_process():
+        later = datetime.now(UTC) + timedelta(minutes=16)
+        report = messages.reconcile_stale(providers.deps(), later)
+    assert report.settled >= 1 and report.errors == 0, report
+    (got,) = thread(live_stack, lead)
+    assert got["status"] == "delivered"
+    _, after = live_stack.get(f"/leads/{lead['id']}")
+    assert after["status"] == "contacted"
+
+
 def test_webhooks_with_a_bad_signature_are_refused(live_stack: LiveStack) -> None:
     status, body = live_stack.request(
         "POST",

@@ -461,7 +461,90 @@ def test_stop_blocks_sends_with_21610_until_start(
     ]
 
 
+def test_messages_are_fetched_and_listed_like_twilio(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    """Fetch one (an unknown SID is Twilio's 404, code 20404); list with `To`, `From` and
+    `DateSent` filters (inbound texts included, with their `date_sent`), paged by
+    `next_page_uri`, newest first."""
+    sids = [
+        sim.inbound_sms(f"+1415555012{i}", NUMBERS[0], f"text {i}")["messageSid"] for i in range(5)
+    ]
+    other = sim.inbound_sms("+14155550129", NUMBERS[1], "to the other line")["messageSid"]
+    out = client.messages.create(to="+14155550120", from_=NUMBERS[0], body="hi")
+
+    got = client.messages(sids[0]).fetch()
+    assert (got.sid, got.direction, got.status, got.body) == (
+        sids[0],
+        "inbound",
+        "received",
+        "text 0",
+    )
+    assert got.date_sent is not None and got.from_ == "+14155550120"
+    with pytest.raises(TwilioRestException) as err:
+        client.messages("SM" + "0" * 32).fetch()
+    assert (err.value.status, err.value.code) == (404, 20404)
+
+    today = got.date_sent.date()
+    listed = client.messages.list(to=NUMBERS[0], date_sent_after=today.isoformat(), page_size=2)
+    assert sorted(m.sid for m in listed) == sorted(sids)  # every page
+    sent = [m.date_sent for m in listed]
+    assert sent == sorted(sent, reverse=True)  # newest first
+    assert all(m.direction == "inbound" for m in listed)
+    first = requests.get(
+        f"{sim.url}/2010-04-01/Accounts/{SIMULATOR_ACCOUNT_SID}/Messages.json",
+        params={"To": NUMBERS[0], "PageSize": "2"},
+        auth=(SIMULATOR_ACCOUNT_SID, TOKEN),
+        timeout=5,
+    ).json()
+    assert len(first["messages"]) == 2 and first["next_page_uri"]  # what the SDK follows
+    assert [m.sid for m in client.messages.list(to=NUMBERS[1])] == [other]
+    assert [m.sid for m in client.messages.list(from_="+14155550123")] == [sids[3]]
+    assert client.messages.list(to=NUMBERS[0], date_sent_after="2999-01-01") == []
+    before = client.messages.list(date_sent_before=(today.replace(year=today.year - 1)).isoformat())
+    assert before == []
+    on_the_day = {m.sid for m in client.messages.list(date_sent=today.isoformat())}
+    assert set(sids) | {other} <= on_the_day
+    # The raw query as Twilio's docs write it: `DateSent>=YYYY-MM-DD` (and `<=`).
+    raw = requests.get(
+        f"{sim.url}/2010-04-01/Accounts/{SIMULATOR_ACCOUNT_SID}/Messages.json"
+        f"?To=%2B{NUMBERS[1][1:]}&DateSent>={today.isoformat()}&DateSent<={today.isoformat()}",
+        auth=(SIMULATOR_ACCOUNT_SID, TOKEN),
+        timeout=5,
+    )
+    assert [m["sid"] for m in raw.json()["messages"]] == [other]
+    bad = requests.get(
+        f"{sim.url}/2010-04-01/Accounts/{SIMULATOR_ACCOUNT_SID}/Messages.json?DateSent>=soon",
+        auth=(SIMULATOR_ACCOUNT_SID, TOKEN),
+        timeout=5,
+    )
+    assert bad.status_code == 400
+    assert out.sid not in {m.sid for m in listed}
+
+
 # ---------------------------------------------------------------- faults
+
+
+def test_a_webhook_drop_fault_sends_nothing(sim: Simulator, fake_app: FakeApp) -> None:
+    """Twilio gave up on them: the next n webhooks never reach the app (logged as dropped),
+    and the one after is sent as usual."""
+    requests.post(
+        f"{sim.url}/simulator/faults", json={"op": "webhook", "mode": "drop", "count": 2}, timeout=5
+    ).raise_for_status()
+    state = requests.get(f"{sim.url}/simulator/faults", timeout=5).json()
+    assert [(f["op"], f["mode"], f["count"]) for f in state["faults"]] == [("webhook", "drop", 2)]
+    first = sim.inbound_sms("+14155550131", NUMBERS[0], "STOP")
+    second = sim.inbound_sms("+14155550132", NUMBERS[0], "hello")
+    third = sim.inbound_sms("+14155550133", NUMBERS[0], "hello again")
+    assert [r.params["Body"] for r in fake_app.requests("/twilio/sms/incoming")] == ["hello again"]
+    assert first["status"] is None and first["delivery"]["dropped"] is True
+    assert first["error"].startswith("dropped") and second["delivery"]["dropped"] is True
+    assert third["status"] == 200 and third["delivery"]["dropped"] is False
+    # Twilio still has the texts (and honoured the STOP), for whoever lists them.
+    assert {m["sid"] for m in sim.messages()} >= {first["messageSid"], second["messageSid"]}
+    opt_outs = requests.get(f"{sim.url}/simulator/opt-outs", timeout=5).json()["optOuts"]
+    assert {"recipient": "+14155550131", "sender": NUMBERS[0]} in opt_outs
+    assert requests.get(f"{sim.url}/simulator/faults", timeout=5).json()["faults"] == []
 
 
 def test_fault_429_is_never_carried_out(sim: Simulator, client: Client) -> None:

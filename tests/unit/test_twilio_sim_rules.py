@@ -230,6 +230,9 @@ def test_settings_refuse_nonsense(bad: dict[str, object]) -> None:
         {"webhookDelaySeconds": -1},
         {"webhookDelaySeconds": "1"},
         {"op": "calls.create", "mode": "500", "surprise": True},
+        {"op": "webhook", "mode": "500"},
+        {"op": "calls.create", "mode": "drop"},
+        {"op": "webhook", "mode": "drop", "count": 0},
         {},
     ],
 )
@@ -245,6 +248,14 @@ def test_faults_are_used_up_in_order() -> None:
     taken = [engine._take_fault("calls.create") for _ in range(4)]
     assert [f.mode if f else None for f in taken] == ["429", "429", "500", None]
     assert engine._take_fault("messages.create") is None
+
+
+def test_webhook_drops_are_used_up_one_webhook_each() -> None:
+    engine = Engine(SimConfig())
+    engine.add_fault({"op": "webhook", "mode": "drop", "count": 2})
+    assert [f["op"] for f in engine.faults()["faults"]] == ["webhook"]
+    assert engine._take_fault("calls.create") is None  # REST requests are not affected
+    assert [engine._take_fault("webhook") is not None for _ in range(3)] == [True, True, False]
 
 
 def test_dial_number_and_events_parsing() -> None:
