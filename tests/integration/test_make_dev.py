@@ -65,6 +65,7 @@ def test_dev_stack_keeps_data_across_restarts_and_stops_cleanly(tmp_path):
         "DDB_PORT": free_port(),
         "DASHBOARD_PORT": free_port(),
         "SIMULATOR_PORT": free_port(),
+        "COGNITO_PORT": free_port(),
     }
     run = start_dev(tmp_path, ports)
     proc, api, dashboard = run.proc, run.api, run.dashboard_url
