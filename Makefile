@@ -1,12 +1,13 @@
 # The two commands of the README: `make dev` and `make test`. Both set everything up on a fresh
-# machine (a virtualenv in .venv, DynamoDB Local in .cache/).
+# machine (a virtualenv in .venv, DynamoDB Local in .cache/, cognito-local in
+# localdev/cognito-local/node_modules).
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: dev test test-fast test-browser dashboard lint typecheck bench ddblocal clean package deploy teardown
+.PHONY: dev test test-fast test-browser dashboard lint typecheck bench ddblocal cognitolocal clean package deploy teardown
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,10 +16,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-setup: $(STAMP) ddblocal
+setup: $(STAMP) ddblocal cognitolocal
 
 ddblocal: $(STAMP)
 	@$(PY) -m localdev.ddb_local ensure >/dev/null
+
+# cognito-local (the local Cognito): `npm ci` in localdev/cognito-local when missing or outdated.
+cognitolocal: $(STAMP)
+	@$(PY) -m localdev.cognito ensure >/dev/null
 
 dev: setup
 	$(PY) -m localdev.dev

@@ -18,7 +18,13 @@ What the merge adds to what Chalice generates (API Gateway, the Lambda functions
   *references* (never values), and `PUBLIC_BASE_URL` / the Twilio account SID as stack
   parameters;
 * the exports bucket: large CSV exports, answered as a presigned URL, expire after a day;
-* outputs: `ApiUrl`, `DashboardUrl`, the bucket and distribution the dashboard upload needs.
+* sign-in: a Cognito user pool (e-mail as the username, no self sign-up, password policy,
+  threat protection in audit mode where the stage turns it on) and its app client (no secret,
+  USER_PASSWORD_AUTH + REFRESH_TOKEN_AUTH), their ids in every function's environment, and the
+  API function allowed the pool's admin actions on that pool only;
+* limits: API Gateway throttling on the stage and a reserved concurrency on the API function;
+* outputs: `ApiUrl`, `DashboardUrl`, the bucket and distribution the dashboard upload needs,
+  `UserPoolId` and `UserPoolClientId`.
 """
 
 from __future__ import annotations
@@ -53,6 +59,10 @@ ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
 # reference that does not exist (a Chalice 1.34 bug that cfn-lint reports as E1019).
 API_FUNCTION = "APIHandler"
 API_LOG_GROUP = "ApiHandlerLogGroup"
+# Chalice's names for the API function's role (one role per function, from the stage's
+# iam_policy_file) and for the SAM API.
+API_ROLE = "ApiHandlerRole"
+REST_API = "RestAPI"
 
 SECRET_NAMES = {"API_TOKEN_SECRET": "api-token", "TWILIO_AUTH_TOKEN_SECRET": "twilio-auth-token"}
 
@@ -65,6 +75,16 @@ class StageConfig:
     stage: str
     api_gateway_stage: str = "api"
     environment: dict[str, str] = field(default_factory=dict)
+    # Cognito threat protection ("advanced security") in audit mode. It needs the pool's Plus
+    # feature plan, billed per monthly active user: off unless the stage turns it on.
+    cognito_advanced_security: bool = False
+    # API Gateway throttling of the whole stage (every route and method), requests per second.
+    api_throttle_burst: int = 50
+    api_throttle_rate: float = 25
+    # Reserved concurrency of the API function: its ceiling, and a floor no other function of
+    # the account can take. None leaves the function unreserved (an account whose concurrency
+    # quota is still the new-account 10 cannot reserve any).
+    api_reserved_concurrency: int | None = 20
 
     @property
     def protected(self) -> bool:
@@ -105,7 +125,28 @@ def load_stage(stage: str, project_dir: Path = ROOT) -> StageConfig:
         api_gateway_stage=stage_cfg.get("api_gateway_stage", config.get("api_gateway_stage"))
         or "api",
         environment=environment,
+        **stage_options(config, stage_cfg),
     )
+
+
+# Our own keys in .chalice/config.json (Chalice ignores keys it does not know), set at the top
+# level or per stage (the stage wins), like Chalice's own settings.
+STAGE_OPTIONS = (
+    "cognito_advanced_security",
+    "api_throttle_burst",
+    "api_throttle_rate",
+    "api_reserved_concurrency",
+)
+
+
+def stage_options(config: dict[str, Any], stage_cfg: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for name in STAGE_OPTIONS:
+        if name in stage_cfg:
+            options[name] = stage_cfg[name]
+        elif name in config:
+            options[name] = config[name]
+    return options
 
 
 # ---------------------------------------------------------------- tables
@@ -389,6 +430,165 @@ def dashboard_delivery(cfg: StageConfig) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- sign-in (Cognito)
+
+PRODUCT_NAME = "Coldcall"
+PASSWORD_POLICY: dict[str, Any] = {
+    "MinimumLength": 12,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": False,
+    "TemporaryPasswordValidityDays": 7,
+}
+AUTH_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+# What the app does to the pool's users (chalicelib/identity/), nothing else.
+COGNITO_ADMIN_ACTIONS = [
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminResetUserPassword",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminUserGlobalSignOut",
+]
+
+
+def user_pool_name(cfg: StageConfig) -> str:
+    """`{app}-{stage}`, the name `make dev` gives the local pool too (localdev/cognito.py)."""
+    return f"{cfg.app_name}-{cfg.stage}"
+
+
+def user_pool(cfg: StageConfig) -> dict[str, Any]:
+    """The user pool and the API's app client. Members are invited by an admin (no self
+    sign-up); the e-mail is the username; Cognito e-mails the temporary password. The invite
+    names no URL: the pool cannot reference the distribution (the API function's environment
+    names the pool, and the distribution fronts the API: a cycle)."""
+    policy = "Retain" if cfg.protected else "Delete"
+    pool: dict[str, Any] = {
+        "UserPoolName": user_pool_name(cfg),
+        "UsernameAttributes": ["email"],
+        "UsernameConfiguration": {"CaseSensitive": False},
+        "AutoVerifiedAttributes": ["email"],
+        "AdminCreateUserConfig": {
+            "AllowAdminCreateUserOnly": True,
+            "InviteMessageTemplate": {
+                "EmailSubject": f"Your {PRODUCT_NAME} sign-in",
+                "EmailMessage": (
+                    f"You have been invited to {PRODUCT_NAME}, your team's cold-calling "
+                    "dashboard. Sign in with your e-mail address {username} and the temporary "
+                    "password {####} within 7 days; you will then choose your own password."
+                ),
+            },
+        },
+        "Policies": {"PasswordPolicy": dict(PASSWORD_POLICY)},
+        "AccountRecoverySetting": {
+            "RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]
+        },
+        "MfaConfiguration": "OFF",
+        "DeletionProtection": "ACTIVE" if cfg.protected else "INACTIVE",
+        "UserPoolTags": {"app": cfg.app_name, "stage": cfg.stage},
+    }
+    if cfg.cognito_advanced_security:
+        pool["UserPoolTier"] = "PLUS"  # threat protection is a Plus feature
+        pool["UserPoolAddOns"] = {"AdvancedSecurityMode": "AUDIT"}
+    else:
+        pool["UserPoolTier"] = "ESSENTIALS"
+    return {
+        "UserPool": {
+            "Type": "AWS::Cognito::UserPool",
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
+            "Properties": pool,
+        },
+        "UserPoolClient": {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Properties": {
+                "UserPoolId": {"Ref": "UserPool"},
+                "ClientName": f"{user_pool_name(cfg)}-api",
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": list(AUTH_FLOWS),
+                "PreventUserExistenceErrors": "ENABLED",
+                "EnableTokenRevocation": True,
+                "AccessTokenValidity": 60,
+                "IdTokenValidity": 60,
+                "RefreshTokenValidity": 30,
+                "TokenValidityUnits": {
+                    "AccessToken": "minutes",
+                    "IdToken": "minutes",
+                    "RefreshToken": "days",
+                },
+            },
+        },
+    }
+
+
+def user_pool_access() -> dict[str, Any]:
+    """The API function may administer this pool's users, and no other pool's. A policy of its
+    own in the template rather than a statement in `.chalice/policy-{stage}.json`: the pool's
+    ARN holds a generated id that a static file cannot name."""
+    return {
+        "UserPoolAdminPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "user-pool-admin",
+                "Roles": [{"Ref": API_ROLE}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "StageUserPool",
+                            "Effect": "Allow",
+                            "Action": list(COGNITO_ADMIN_ACTIONS),
+                            "Resource": {"Fn::GetAtt": ["UserPool", "Arn"]},
+                        }
+                    ],
+                },
+            },
+        }
+    }
+
+
+# ---------------------------------------------------------------- limits
+
+
+def api_limits(cfg: StageConfig) -> dict[str, Any]:
+    """Patches of Chalice's resources: throttling on the API Gateway stage (every route and
+    method) and the API function's reserved concurrency."""
+    patches: dict[str, Any] = {
+        REST_API: {
+            "Properties": {
+                "MethodSettings": [
+                    {
+                        "ResourcePath": "/*",
+                        "HttpMethod": "*",
+                        "ThrottlingBurstLimit": cfg.api_throttle_burst,
+                        "ThrottlingRateLimit": cfg.api_throttle_rate,
+                    }
+                ]
+            }
+        }
+    }
+    if cfg.api_reserved_concurrency is not None:
+        patches[API_FUNCTION] = {
+            "Properties": {"ReservedConcurrentExecutions": cfg.api_reserved_concurrency}
+        }
+    return patches
+
+
+def merge_into(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `patch` into `target` (dicts merged key by key, anything else replaced), so
+    several generators may patch the same Chalice resource."""
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge_into(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
 # ---------------------------------------------------------------- the merge template
 
 PARAMETERS: dict[str, Any] = {
@@ -423,6 +623,8 @@ def function_environment(cfg: StageConfig) -> dict[str, Any]:
         "TWILIO_ACCOUNT_SID": {"Ref": "TwilioAccountSid"},
         "TWILIO_MESSAGING_SERVICE_SID": {"Ref": "TwilioMessagingServiceSid"},
         "EXPORT_BUCKET": {"Ref": "ExportBucket"},
+        "COGNITO_USER_POOL_ID": {"Ref": "UserPool"},
+        "COGNITO_CLIENT_ID": {"Ref": "UserPoolClient"},
     }
 
 
@@ -446,6 +648,14 @@ def outputs(cfg: StageConfig) -> dict[str, Any]:
         "DashboardBucketName": {"Value": {"Ref": "DashboardBucket"}},
         "DashboardDistributionId": {"Value": {"Ref": "DashboardDistribution"}},
         "ExportBucketName": {"Value": {"Ref": "ExportBucket"}},
+        "UserPoolId": {
+            "Description": "The Cognito user pool members sign in to (COGNITO_USER_POOL_ID)",
+            "Value": {"Ref": "UserPool"},
+        },
+        "UserPoolClientId": {
+            "Description": "The API's app client of the pool (COGNITO_CLIENT_ID)",
+            "Value": {"Ref": "UserPoolClient"},
+        },
     }
 
 
@@ -456,11 +666,14 @@ def merge_template(cfg: StageConfig) -> dict[str, Any]:
     resources.update(dashboard_bucket())
     resources.update(export_bucket(cfg))
     resources.update(dashboard_delivery(cfg))
+    resources.update(user_pool(cfg))
+    resources.update(user_pool_access())
     resources[API_LOG_GROUP] = {
         "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${" + API_FUNCTION + "}"}}
     }
+    merge_into(resources, api_limits(cfg))
     return {
-        "Description": f"{cfg.app_name} {cfg.stage}: API, functions, tables, dashboard",
+        "Description": f"{cfg.app_name} {cfg.stage}: API, functions, tables, dashboard, sign-in",
         "Parameters": PARAMETERS,
         "Globals": {"Function": {"Environment": {"Variables": function_environment(cfg)}}},
         "Resources": resources,

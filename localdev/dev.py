@@ -2,9 +2,11 @@
 
 DynamoDB Local (data kept in .data/dynamodb; an in-memory moto server with a warning where
 Java is missing), the tables created or updated, the API (`chalice local`) on 127.0.0.1:8000,
-the dashboard on 127.0.0.1:8080, the stats rollup every minute, and the Twilio simulator
-unless TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set. Prints `READY <api> <dashboard>` once
-everything answers. Ctrl-C or SIGTERM stops every process it started.
+the dashboard on 127.0.0.1:8080, the stats rollup every minute, the local Cognito
+(cognito-local on 127.0.0.1:9229, data kept in .data/cognito) with the stage's user pool and app
+client, and the Twilio simulator unless TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set.
+Prints `READY <api> <dashboard>` once everything answers. Ctrl-C or SIGTERM stops every
+process it started.
 """
 
 from __future__ import annotations
@@ -224,6 +226,41 @@ def create_tables(env: dict[str, str]) -> None:
     say("tables: " + ("; ".join(changes) if changes else "all present"))
 
 
+# ---------------------------------------------------------------- Cognito
+
+
+def start_cognito(stack: Stack, env: dict[str, str]) -> None:
+    """cognito-local (localdev/cognito.py) as a child on 127.0.0.1:COGNITO_PORT, its data in
+    .data/cognito; the stage's user pool and app client found by name or created; the API
+    pointed at them through `env` (COGNITO_ENDPOINT, _USER_POOL_ID, _CLIENT_ID, _ISSUER)."""
+    from localdev import cognito
+
+    cognito_port = port("COGNITO_PORT", cognito.DEFAULT_PORT)
+    data_dir = DATA / "cognito"
+    try:
+        argv = cognito.command()  # installs the npm package when missing or outdated
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        say(f"cognito-local could not be installed: {exc}")
+        raise SystemExit(1) from None
+    cognito.prepare_data_dir(data_dir, cognito_port)
+    with open(DATA / "cognito-local.log", "ab") as log:
+        proc = stack.spawn(
+            "cognito-local",
+            argv,
+            cwd=data_dir,  # it keeps its data in .cognito/ under its working directory
+            env=cognito.environment(cognito_port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = cognito.endpoint(cognito_port)
+    cognito.wait_until_up(url, proc)
+    pool = cognito.ensure_pool(url, cognito_port, cognito.pool_name(stage=env["STAGE"]))
+    env.update(pool.env())
+    say(
+        f"cognito-local on {url} (pool {pool.pool_id}, client {pool.client_id}; data in {data_dir})"
+    )
+
+
 # ---------------------------------------------------------------- Twilio
 
 
@@ -348,12 +385,14 @@ def uses_simulator() -> bool:
 
 def planned_ports() -> list[tuple[str, int, str]]:
     """(variable, port, what) for every port the runner will listen on."""
+    from localdev.cognito import DEFAULT_PORT as COGNITO_DEFAULT
     from localdev.twilio_sim import DEFAULT_PORT as SIMULATOR_DEFAULT
 
     ports = [
         ("API_PORT", port("API_PORT", 8000), "the API"),
         ("DDB_PORT", port("DDB_PORT", 8001), "DynamoDB Local"),
         ("DASHBOARD_PORT", port("DASHBOARD_PORT", 8080), "the dashboard"),
+        ("COGNITO_PORT", port("COGNITO_PORT", COGNITO_DEFAULT), "the local Cognito"),
     ]
     if uses_simulator():
         ports.append(
@@ -422,6 +461,7 @@ def main() -> int:
             "DASHBOARD_ORIGIN": os.environ.get("DASHBOARD_ORIGIN", f"http://{HOST}:{dash_port}"),
         }
         create_tables(env)
+        start_cognito(stack, env)
         start_twilio(stack, env)
         api_base = start_api(stack, env)
         dashboard_url = start_dashboard(stack, env, api_base, token)

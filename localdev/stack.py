@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from localdev.cognito import LocalPool
     from localdev.twilio_sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ _NOT_INHERITED = (
     "DASHBOARD_ORIGIN",
     "MAX_IMPORT_BYTES",
     "SIM",
+    "COGNITO_",
 )
 _phones = itertools.count(100)
 
@@ -156,6 +158,27 @@ def ddb_local_running() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_group(proc)
+
+
+@contextmanager
+def cognito_local_running(pool_name: str = "coldcall-test") -> Iterator[LocalPool]:
+    """cognito-local on a free port, its data in a temporary folder, with the pool `pool_name`
+    and its app client ensured as `make dev` does; yields the `LocalPool` (endpoint, pool and
+    client ids, issuer; `.env()` the COGNITO_* values). Needs Node.js (npm installs the package
+    the first time)."""
+    import shutil
+    import tempfile
+
+    from localdev import cognito
+
+    data_dir = Path(tempfile.mkdtemp(prefix="cognito-local-"))
+    port = free_port()
+    proc = cognito.start(data_dir, port, log_path=data_dir / "cognito-local.log")
+    try:
+        yield cognito.ensure_pool(cognito.endpoint(port), port, pool_name)
+    finally:
+        cognito.stop(proc)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @dataclass

@@ -371,6 +371,8 @@ class Result:
     dashboard_url: str
     dashboard_api_url: str
     notes: list[str] = field(default_factory=list)
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
 
     @property
     def sms_incoming_url(self) -> str:
@@ -512,6 +514,7 @@ def dry_run(opts: Options, cfg: StageConfig, pkg: Package, env: dict[str, str]) 
         say(f"secret {secret.label}: {secret.reference} ({source})")
     sid = env.get("TWILIO_ACCOUNT_SID") or "(previous value)"
     say(f"parameters: TwilioAccountSid={sid}, PublicBaseUrl=<ApiUrl output, second pass>")
+    say(f"sign-in: Cognito user pool {cfg.app_name}-{cfg.stage} and its app client (outputs)")
     say("then: dashboard upload and CloudFront invalidation; Twilio webhooks to set:")
     for line in twilio_instructions(
         f"https://<api-id>.execute-api.{opts.region}.amazonaws.com/api"
@@ -568,6 +571,8 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
         api_url=api_url,
         dashboard_url=outputs.get("DashboardUrl", ""),
         dashboard_api_url=outputs.get("DashboardApiUrl", ""),
+        user_pool_id=outputs.get("UserPoolId", ""),
+        user_pool_client_id=outputs.get("UserPoolClientId", ""),
     )
     if not opts.skip_dashboard and outputs.get("DashboardBucketName"):
         uploaded = upload_dashboard(
@@ -603,6 +608,12 @@ def print_result(result: Result, cfg: StageConfig) -> None:
     api_token = next(s for s in stage_secrets(cfg) if s.env_var == "API_TOKEN")
     say(f"  API token:  {read_command(api_token)}")
     say(f"  Sign in:    {result.dashboard_url}/#token=<API token>")
+    if result.user_pool_id:
+        say(f"  User pool:  {result.user_pool_id} (app client {result.user_pool_client_id})")
+        say(
+            "  Members sign in at the dashboard with their e-mail; Cognito e-mails each invited "
+            "member a temporary password"
+        )
     for note in result.notes:
         say(f"  {note}")
     say("")
@@ -636,6 +647,10 @@ def teardown(opts: Options, cfg: StageConfig, session: Any, confirm: bool) -> in
     )
     say(f"deleted stack {cfg.stack_name}")
     if cfg.protected:
+        say(
+            "the user pool is retained (deletion protection): its members' sign-ins survive; "
+            "delete it in the Cognito console after turning deletion protection off"
+        )
         say("the tables are retained (deletion protection); to drop them for good:")
         say(
             f"  aws dynamodb update-table --table-name {cfg.app_name}-{cfg.stage}-<entity> "

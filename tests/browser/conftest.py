@@ -92,7 +92,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("stack")
     token = secrets.token_urlsafe(16)
     ports = {
-        name: free_port() for name in ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT")
+        name: free_port()
+        for name in ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT", "COGNITO_PORT")
     }
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
     env.update({name: str(p) for name, p in ports.items()})

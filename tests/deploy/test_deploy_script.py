@@ -220,6 +220,8 @@ class FakeStack:
             "DashboardApiUrl": "https://d1.cloudfront.net/api",
             "DashboardBucketName": "dash-bucket",
             "DashboardDistributionId": "E1",
+            "UserPoolId": "us-east-1_AbCdEf123",
+            "UserPoolClientId": "1example23456789",
         }
 
     def parameters(self, cfn, name):
@@ -275,3 +277,23 @@ def test_teardown_empties_the_buckets_and_deletes_the_stack(session, capsys):
     assert deploy.teardown(opts, cfg, session, confirm=False) == 0
     assert deploy.stack_status(cfn, cfg.stack_name) is None
     assert "deleted stack coldcall-cfn" in capsys.readouterr().out
+
+
+def test_the_deploy_prints_the_user_pool_and_how_members_sign_in(
+    session, prod_package, monkeypatch, capsys
+):
+    FakeStack(monkeypatch, exists=True)
+    opts = deploy.Options(
+        stage="prod", region="us-east-1", package_dir=prod_package.out, skip_dashboard=True
+    )
+    env = {"TWILIO_AUTH_TOKEN": "canary-deploy-tw-2", "TWILIO_ACCOUNT_SID": "AC" + "3" * 32}
+    result = deploy.deploy(opts, env, session=session)
+    assert (result.user_pool_id, result.user_pool_client_id) == (
+        "us-east-1_AbCdEf123",
+        "1example23456789",
+    )
+    capsys.readouterr()
+    deploy.print_result(result, deploy.load_stage("prod"))
+    out = capsys.readouterr().out
+    assert "us-east-1_AbCdEf123" in out and "1example23456789" in out
+    assert "https://d1.cloudfront.net" in out

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "dev-lifecycle-secret-token"
-PORT_NAMES = ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT")
+PORT_NAMES = ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT", "COGNITO_PORT")
 
 
 def dev_env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
@@ -119,7 +119,7 @@ def test_sigterm_twice_to_the_group_stops_every_child(tmp_path):
     run = stack.start_dev(dev_env(tmp_path, ports), timeout=180)
     proc = run.proc
     children = descendants(proc.pid)
-    assert len(children) >= 3, children  # DynamoDB Local, the simulator, chalice local
+    assert len(children) >= 4, children  # DynamoDB Local, cognito-local, the simulator, the API
     try:
         # What a terminal or a supervisor does: the group, more than once, also while stopping.
         os.killpg(proc.pid, signal.SIGTERM)

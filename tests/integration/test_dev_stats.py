@@ -24,6 +24,7 @@ def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, mon
         "DDB_PORT": free_port(),
         "DASHBOARD_PORT": free_port(),
         "SIMULATOR_PORT": free_port(),
+        "COGNITO_PORT": free_port(),
     }
     monkeypatch.setenv("ROLLUP_SECONDS", "1")
     monkeypatch.setenv("SIM_SPEED", "30")

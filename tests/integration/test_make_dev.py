@@ -32,6 +32,14 @@ def start_dev(tmp_path: Path, ports: dict[str, int]) -> stack.DevRun:
     return stack.start_dev(env, timeout=120)
 
 
+def cognito_line(run: stack.DevRun, ports: dict[str, int]) -> str:
+    """The runner's line naming the local Cognito, its pool and its client."""
+    prefix = f"[dev] cognito-local on http://127.0.0.1:{ports['COGNITO_PORT']} (pool "
+    found = [line for line in run.lines if line.startswith(prefix)]
+    assert len(found) == 1, "".join(run.lines)
+    return found[0].split(";")[0]
+
+
 def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
     req = urllib.request.Request(
         url,
@@ -65,9 +73,11 @@ def test_dev_stack_keeps_data_across_restarts_and_stops_cleanly(tmp_path):
         "DDB_PORT": free_port(),
         "DASHBOARD_PORT": free_port(),
         "SIMULATOR_PORT": free_port(),
+        "COGNITO_PORT": free_port(),
     }
     run = start_dev(tmp_path, ports)
     proc, api, dashboard = run.proc, run.api, run.dashboard_url
+    pool_line = cognito_line(run, ports)
     try:
         assert api == f"http://127.0.0.1:{ports['API_PORT']}"
         assert dashboard.startswith(f"http://127.0.0.1:{ports['DASHBOARD_PORT']}/")
@@ -83,6 +93,8 @@ def test_dev_stack_keeps_data_across_restarts_and_stops_cleanly(tmp_path):
 
     run = start_dev(tmp_path, ports)
     proc, api = run.proc, run.api
+    # The local Cognito kept its pool and client (.data/cognito): the same ids again.
+    assert cognito_line(run, ports) == pool_line
     try:
         status, got = call("GET", f"{api}/leads/{lead['id']}")
         assert status == 200 and got["name"] == "Persistent"
