@@ -261,6 +261,45 @@ def start_cognito(stack: Stack, env: dict[str, str]) -> None:
     )
 
 
+def admin_sign_in() -> tuple[str, str, str | None]:
+    """ADMIN_EMAIL (default admin@example.com), ADMIN_PASSWORD (else generated once into
+    .data/admin-password) and ADMIN_PHONE (optional)."""
+    from chalicelib.identity.secrets import temporary_password
+
+    email = os.environ.get("ADMIN_EMAIL", "").strip() or "admin@example.com"
+    password = os.environ.get("ADMIN_PASSWORD", "").strip()
+    if not password:
+        path = DATA / "admin-password"
+        if path.exists():
+            password = path.read_text().strip()
+        else:
+            DATA.mkdir(parents=True, exist_ok=True)
+            password = temporary_password()
+            path.write_text(password + "\n")
+            path.chmod(0o600)
+    phone = os.environ.get("ADMIN_PHONE", "").strip() or None
+    return email, password, phone
+
+
+def ensure_admin(env: dict[str, str]) -> tuple[str, str]:
+    """The first admin, made sure of on every start (services.team.ensure_admin): an active
+    admin who signs in with the password directly."""
+    from chalicelib import providers
+    from chalicelib.config import reset_settings
+    from chalicelib.errors import AppError
+    from chalicelib.services import team
+
+    email, password, phone = admin_sign_in()
+    os.environ.update(env)
+    reset_settings()
+    try:
+        team.ensure_admin(providers.deps(), email, password, phone)
+    except AppError as exc:
+        say(f"ERROR: the admin could not be set up: {exc.message}")
+        raise SystemExit(1) from None
+    return email, password
+
+
 # ---------------------------------------------------------------- Twilio
 
 
@@ -462,11 +501,14 @@ def main() -> int:
         }
         create_tables(env)
         start_cognito(stack, env)
+        env["INVITE_EMAILS"] = "0"  # no e-mail here: the API shows temporary passwords once
+        admin_email, admin_password = ensure_admin(env)
         start_twilio(stack, env)
         api_base = start_api(stack, env)
         dashboard_url = start_dashboard(stack, env, api_base, token)
         start_rollup(stack, env)
-        say(f"API token: {token}")
+        say(f"API token (an admin API key, for scripts): {token}")
+        say(f"sign in as {admin_email} with the password {admin_password}")
         say(f"open {dashboard_url}")
         print(f"READY {api_base} {dashboard_url}", flush=True)
         while True:

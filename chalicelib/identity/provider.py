@@ -64,6 +64,10 @@ class IdentityProvider(Protocol):
         """A new temporary password: the next sign-in must set a new one."""
         ...
 
+    def set_permanent_password(self, email: str, password: str) -> None:
+        """Set a password the user signs in with directly (no new-password step)."""
+        ...
+
     def change_email(self, old: str, new: str) -> None: ...
     def set_enabled(self, email: str, enabled: bool) -> None: ...
     def sign_out_everywhere(self, email: str) -> None:
@@ -122,17 +126,23 @@ class CognitoProvider:
         result = resp["AuthenticationResult"]
         return Tokens(
             access_token=result["AccessToken"],
-            expires_in=int(result.get("ExpiresIn", 3600)),
+            # The emulator omits ExpiresIn; the session code reads `exp` from the token then.
+            expires_in=int(result.get("ExpiresIn", 0)),
             refresh_token=result.get("RefreshToken"),
         )
 
     def sign_in(self, email: str, password: str) -> Tokens | Challenge:
-        resp = self._call(
-            "initiate_auth",
-            ClientId=self.client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": password},
-        )
+        try:
+            resp = self._call(
+                "initiate_auth",
+                ClientId=self.client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password},
+            )
+        except PasswordRejected as exc:
+            # The local emulator answers a wrong password this way; Cognito with
+            # NotAuthorizedException. Either is a failed sign-in.
+            raise BadCredentials(str(exc)) from None
         return self._answer(resp)
 
     def answer_new_password(

@@ -246,7 +246,8 @@ def _start_session(deps: Deps, member: TeamMember, tokens: Tokens, action: str) 
             )
         )
     audit.record(deps, _as(member), action, ("member", member.id))
-    return SignedIn(tokens.access_token, tokens.refresh_token, tokens.expires_in, member)
+    expires_in = tokens.expires_in or max(0, claims.expires_at - int(now.timestamp()))
+    return SignedIn(tokens.access_token, tokens.refresh_token, expires_in, member)
 
 
 def _as(member: TeamMember) -> Actor:
@@ -269,7 +270,11 @@ def refresh(deps: Deps, refresh_token: str) -> Tokens:
         raise Unauthorized("this session is unknown or has expired; sign in again") from None
     except ProviderBusy:
         raise RateLimited("the sign-in service is busy; try again in a moment", 5) from None
-    return Tokens(tokens.access_token, tokens.expires_in)
+    expires_in = tokens.expires_in
+    if not expires_in:
+        claims = deps.verifier.verify(tokens.access_token, deps.clock.now().timestamp())
+        expires_in = max(0, claims.expires_at - int(deps.clock.now().timestamp()))
+    return Tokens(tokens.access_token, expires_in)
 
 
 def end_sessions(deps: Deps, member: TeamMember, saved: bool = False) -> None:

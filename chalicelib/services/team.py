@@ -276,3 +276,36 @@ def require_active(deps: Deps, member_id: str, field: str = "teamMemberId") -> T
     if not member.active:
         raise ValidationError(f"team member {member_id} is deactivated", {"field": field})
     return member
+
+
+PLACEHOLDER_PHONE = "+12025550100"  # a fictional 555-01xx number: set a real one in the team page
+
+
+def ensure_admin(
+    deps: Deps, email: str, password: str | None, phone: str | None = None, name: str = "Admin"
+) -> tuple[TeamMember, Invite | None]:
+    """Make `email` an active admin who can sign in (the first admin: `make dev` on every start,
+    the deploy once). With `password`, it is set as the permanent password (no new-password
+    step); without, the member is invited (Cognito e-mails a temporary password)."""
+    if password is not None:
+        problem = secrets.password_problem(password)
+        if problem:
+            raise ValidationError(f"ADMIN_PASSWORD: {problem}")
+    email = auth.normalize_email(email)
+    member_id = deps.store.logins.member_id(auth.login_key(email))
+    member = deps.store.members.get(member_id) if member_id else None
+    invite = None
+    if member is None:
+        member, invite = create(
+            deps, NewMember(name=name, phone=phone or PLACEHOLDER_PHONE, email=email, role=ADMIN)
+        )
+    else:
+        if member.role != ADMIN or not member.active:
+            member, _ = update(deps, member.id, Patch({"role": ADMIN, "active": True}))
+        if deps.identity.user_sub(email) is None:  # the sign-in was lost: create it again
+            invite = _invite(deps, member)
+    if password is not None:
+        deps.identity.set_permanent_password(email, password)
+        deps.identity.set_enabled(email, True)
+        invite = None
+    return member, invite
