@@ -271,6 +271,8 @@ class Pass:
             expect=201,
         )
         hook("voice_gather_no_press", f"/twilio/voice/gather/{other['id']}", {"Digits": ""})
+        # the hang-up ends the member leg: the member and the lead are free for the next call
+        hook(None, f"/twilio/voice/status/{other['id']}", {"CallStatus": "completed"})
         busy = step(
             None,
             "POST",

@@ -53,6 +53,12 @@ def wrap_up(request: Request, call_id: str, actor: Actor) -> dict[str, Any]:
     return call_out(calls.wrap_up(deps(), call_id, calls.WrapUp(patch_of(body).values), actor))
 
 
+@route(bp, "/calls/{call_id}/release", ["POST"])
+def release_call(request: Request, call_id: str, actor: Actor) -> dict[str, Any]:
+    """Managers: free the member and the lead a stuck call holds."""
+    return call_out(calls.release(deps(), call_id, actor))
+
+
 @route(bp, "/twilio/phone-numbers", ["GET"])
 def phone_numbers(request: Request) -> dict[str, Any]:
     items = [

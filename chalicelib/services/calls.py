@@ -30,6 +30,7 @@ from chalicelib.domain.statuses import (
 )
 from chalicelib.errors import (
     Blocked,
+    Conflict,
     Forbidden,
     NotFound,
     TelephonyError,
@@ -37,10 +38,29 @@ from chalicelib.errors import (
     found,
     not_found,
 )
-from chalicelib.services import access, calling_hours, leads, numbers, team, transitions
+from chalicelib.services import (
+    access,
+    audit,
+    calling_hours,
+    leads,
+    limits,
+    numbers,
+    team,
+    transitions,
+)
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
-from chalicelib.store.base import ABSENT, ConditionFailed, Count, Eq, Page, Put, Update
+from chalicelib.store.base import (
+    ABSENT,
+    ConditionFailed,
+    Count,
+    Eq,
+    Op,
+    Page,
+    Put,
+    TransactionFailed,
+    Update,
+)
 from chalicelib.telephony import webhooks
 from chalicelib.telephony.base import TelephonyFailure
 
@@ -110,6 +130,7 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
             },
         )
     numbers.require_own_number(deps, caller_id, "callerId", voice=True)
+    limits.check_rate(deps, member.id)  # after every refusal: a refused call costs nothing
 
     call = Call(
         id=new_id(),
@@ -124,12 +145,20 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
         updated_at=moment,
     )
     deltas = counters.of_call(call)
-    deps.store.transact(
-        [
-            Put("call", call, if_absent=True),
-            Count("day", counters.ALL_SCOPE, call.day, deltas, revise=True),
-        ]
-    )
+    ops: list[Op] = [
+        Put("call", call, if_absent=True),
+        Count("day", counters.ALL_SCOPE, call.day, deltas, revise=True),
+    ]
+    for attempt in range(2):
+        try:
+            deps.store.transact([*ops, *limits.hold_ops(call, moment)])
+            break
+        except TransactionFailed as exc:
+            if attempt or not exc.failed & set(limits.GUARDS):
+                if exc.failed & set(limits.GUARDS):
+                    limits.clear_stale(deps, call, exc.failed)
+                raise Conflict("the call could not be placed; try again") from None
+            limits.clear_stale(deps, call, exc.failed)  # 409 unless the holder had ended
     try:
         sid = deps.telephony.place_call(
             to=member.phone,
@@ -196,9 +225,21 @@ def advance_member_leg(
         return Change(fields, {"status": Eq(call.status)})
 
     call, moved = _apply(deps, call_id, decide)
-    if moved and status in CALL_FINAL and call.lead_leg_status is None:
-        settle_undialled_lead_leg(deps, call_id, at=moment)
+    if moved and status in CALL_FINAL:
+        if call.lead_leg_status is None:
+            settle_undialled_lead_leg(deps, call_id, at=moment)
+        limits.release(deps, call)  # the member leg ended: so did the call
     return moved
+
+
+def release(deps: Deps, call_id: str, actor: Actor) -> Call:
+    """A manager frees the member and the lead held by a call stuck live (its end never
+    reported): they can be called again at once. The call itself is left to the reconciler."""
+    access.require(actor, "calls.release", "release calls")
+    call = get(deps, call_id, actor)
+    limits.release(deps, call)
+    audit.record(deps, actor, "call.released", ("call", call.id), {"status": call.status})
+    return call
 
 
 def settle_undialled_lead_leg(deps: Deps, call_id: str, *, at: datetime | None = None) -> bool:

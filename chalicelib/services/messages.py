@@ -38,7 +38,7 @@ from chalicelib.domain.statuses import (
 )
 from chalicelib.domain.twilio_errors import error_message
 from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, found, not_found
-from chalicelib.services import access, leads, numbers, transitions
+from chalicelib.services import access, leads, limits, numbers, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
 from chalicelib.store.base import (
@@ -114,6 +114,7 @@ def send(deps: Deps, cmd: SendSms, actor: Actor = SYSTEM) -> Message:
     elif sender is not None:
         numbers.require_own_number(deps, sender, "from", sms=True)
 
+    limits.check_rate(deps, member_id or f"apikey#{actor.id}")  # after every refusal
     moment = deps.clock.now()
     message = Message(
         id=new_id(),

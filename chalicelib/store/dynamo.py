@@ -206,6 +206,7 @@ class DynamoStore:
         self.api_keys = _ApiKeys(self.tables)
         self.audit = _Audit(self.tables)
         self.throttles = _Throttles(self.tables, self)
+        self.live_calls = _LiveCalls(self.tables)
 
     @property
     def connection(self) -> Connection:
@@ -651,3 +652,12 @@ class _Throttles:
         )
         item = resp.get("Item")
         return int(item["hits"]["N"]) if item else 0
+
+
+class _LiveCalls:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, key: str) -> LiveCall | None:
+        item = _get(self.t.m.LiveCall, key, True)
+        return None if item is None else self.t.record(LiveCall, item)

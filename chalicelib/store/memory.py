@@ -112,6 +112,7 @@ class MemoryStore:
         self.api_keys = _ApiKeys(self)
         self.audit = _Audit(self)
         self.throttles = _Throttles(self)
+        self.live_calls = _LiveCalls(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -436,3 +437,11 @@ class _Throttles:
         with self.s._lock:
             self.s.requests += 1
             return self.s.throttle_counts.get(key, 0)
+
+
+class _LiveCalls:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, key: str) -> LiveCall | None:
+        return self.s.read(LiveCall, key)

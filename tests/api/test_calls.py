@@ -36,8 +36,9 @@ def test_place_call_rings_the_member_first(api, setup, telephony, ddb_requests):
     assert placed["to"] == member["phone"] and placed["from"] == CALLER_ID
     assert placed["url"] == f"https://api.example.test/api/twilio/voice/connect/{call['id']}"
     assert placed["status_callback"].endswith(f"/twilio/voice/status/{call['id']}")
-    # lead, member, create (call + counters in one transaction), store the SID
-    assert dict(ddb_requests.calls) == {"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 1}
+    # lead, member, the member's rate counter, create (call + counters + the live-call guards of
+    # the member and the lead, in one transaction), store the SID
+    assert dict(ddb_requests.calls) == {"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 2}
     assert day_counters() == {"calls": 1, f"m#{member['id']}#calls": 1}
 
 
@@ -212,6 +213,7 @@ def test_legacy_gather_result_at_the_connect_url_still_works(api, setup):
     _, call, _ = place(api, member, lead)
     status, body, _ = post_webhook(api, f"/twilio/voice/connect/{call['id']}", {"Digits": "1"})
     assert status == 200 and ">+12125550142</Number>" in body
+    member_leg(api, call["id"], "completed")  # one live call per member and lead
     _, other, _ = place(api, member, lead)
     status, body, _ = post_webhook(api, f"/twilio/voice/connect/{other['id']}", {"Digits": ""})
     assert status == 200 and "<Hangup" in body and "Goodbye" in body
@@ -351,7 +353,7 @@ def test_a_connected_call_end_to_end(api, setup, ddb_requests):
     )
     ddb_requests.reset()
     member_leg(api, cid, "completed", CallDuration="60")
-    assert ddb_requests.total <= 2
+    assert ddb_requests.total <= 4  # + the member's and the lead's live-call guards released
     _, got, _ = api.get(f"/calls/{cid}")
     assert got["status"] == "completed" and got["leadLegStatus"] == "completed"
     assert got["talkSeconds"] == 42 and got["durationSeconds"] == 60
@@ -526,7 +528,10 @@ def test_unknown_status_values_are_ignored(api, setup):
 
 def test_history_by_lead_and_member_newest_first(api, setup, make_lead):
     member, lead = setup
-    ids = [place(api, member, lead)[1]["id"] for _ in range(3)]
+    ids = []
+    for _ in range(3):
+        ids.append(place(api, member, lead)[1]["id"])
+        member_leg(api, ids[-1], "completed")  # one live call per member and lead
     other = make_lead()
     other_call = place(api, member, other)[1]["id"]
     _, by_lead, _ = api.get(f"/calls?leadId={lead['id']}&limit=2")
@@ -569,10 +574,13 @@ def test_reconciler_settles_stale_calls_from_twilio(api, setup, telephony, clock
         duration_seconds=70,
         children=[CallState(sid="CAchild", status="completed", duration_seconds=55)],
     )
-    # a call that never got a SID (the request died after creating it)
+    # a call that never got a SID (the request died after creating it); a manager freed the
+    # member and the lead the first call held
+    assert api.post(f"/calls/{stale['id']}/release")[0] == 200
     never = store().calls.get(place(api, member, lead)[1]["id"])
     store().write(Update("unplace", Call, never.id, {"twilio_sid": None}))
     clock.set(clock.now() + timedelta(minutes=5))
+    assert api.post(f"/calls/{never.id}/release")[0] == 200
     _, fresh, _ = place(api, member, lead)
     clock.set(clock.now() + timedelta(minutes=12))
 

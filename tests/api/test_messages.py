@@ -59,8 +59,9 @@ def test_send_queues_the_message_and_hands_it_to_twilio(api, setup, telephony, d
     assert sent["status_callback"] == (
         f"https://api.example.test/api/twilio/sms/status/{msg['id']}"
     )
-    # the lead (1), message + counters + member check (2), the SID (3): no contact yet
-    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}
+    # the lead (1), the member's rate counter (2), message + counters + member check (3), the
+    # SID (4): no contact yet
+    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 2}
     assert get_message(msg["id"]).twilio_sid == msg["twilioSid"]
     assert day_counters() == {"sms#sent": 1, f"m#{member['id']}#sms": 1}
 
@@ -93,8 +94,8 @@ def test_sms_to_a_qualified_lead_only_stamps_contact(api, setup, ddb_requests):
     _, q, _ = api.patch(f"/leads/{lead['id']}", {"status": "qualified"})
     ddb_requests.reset()
     assert send_delivered(api, lead)[0] == 201
-    # send (3); delivered: the message (2), the lead read and its stamp (2)
-    assert ddb_requests.total <= 7
+    # send (4); delivered: the message (2), the lead read and its stamp (2)
+    assert ddb_requests.total <= 8
     _, after, _ = api.get(f"/leads/{lead['id']}")
     assert after["status"] == "qualified" and after["lastContactedAt"]
     assert after["version"] == q["version"]

@@ -14,6 +14,7 @@ from tests.conftest import BASE_ENV, SIM_TOKEN, TOKEN
 pytestmark = pytest.mark.dynamo
 
 G, Q, S, T, U, P = "GetItem", "Query", "Scan", "TransactWriteItems", "UpdateItem", "PutItem"
+D = "DeleteItem"
 
 EXPECTED: dict[str, dict[str, int]] = {
     "health": {},
@@ -34,7 +35,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "lead_export_13": {Q: 1, P: 1},  # + the audit entry
     "lead_archive": {G: 1, T: 1, P: 1},  # + the audit entry
     "phone_numbers": {},  # Twilio's list, cached: no DynamoDB
-    "call_place": {G: 2, T: 1, U: 1},  # lead, member; call + counters; the SID
+    # lead, member; the member's rate counter; call + counters + the member's and the lead's
+    # live-call guards; the SID
+    "call_place": {G: 2, T: 1, U: 2},
     "voice_status_initiated": {G: 1, T: 1},
     "voice_status_ringing": {G: 1, T: 1},
     "voice_status_answered": {G: 1, T: 1},
@@ -47,17 +50,19 @@ EXPECTED: dict[str, dict[str, int]] = {
     "voice_lead_status_answered": {G: 1, T: 1},
     "voice_lead_status_completed": {G: 2, T: 2},  # + the lead marked contacted
     "voice_dial_action_after_completed": {G: 1},  # read, nothing to write
-    "voice_status_completed": {G: 1, T: 1},
+    "voice_status_completed": {G: 1, T: 1, D: 2},  # + the live-call guards released
     "voice_status_duplicate": {G: 1},
     "voice_status_late_ringing": {G: 1},
     "voice_gather_no_press": {G: 1, T: 1},  # the gather route reads once (connect read twice)
-    "voice_status_busy_undialled": {G: 2, T: 2},  # + the undialled lead leg settled at once
+    # + the undialled lead leg settled at once; the live-call guards released
+    "voice_status_busy_undialled": {G: 2, T: 2, D: 2},
     "call_get": {G: 1},
     "call_list_by_lead": {Q: 1},
     "call_list_by_member": {Q: 1},
     "call_wrap_up": {U: 1},
     "lead_update_status": {G: 1, T: 1},
-    "message_send": {G: 1, T: 1, U: 1},  # the SID alone: the contact waits for `delivered`
+    # the rate counter; the SID alone: the contact waits for `delivered`
+    "message_send": {G: 1, T: 1, U: 2},
     "sms_status_sent": {G: 1, T: 1},
     # + the lead read and its contact stamped (already contacted here: one update)
     "sms_status_delivered": {G: 2, T: 1, U: 1},
@@ -68,7 +73,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "sms_incoming_stop": {G: 1, T: 1, U: 1},
     "message_list": {Q: 1},
     "stats": {Q: 1, G: 1, S: 1},  # day items, funnel, team (names for the leaderboard)
-    "call_lifecycle": {G: 14, T: 11, U: 1},
+    "call_lifecycle": {G: 14, T: 11, U: 2, D: 2},  # + the rate counter and the guards released
 }
 
 
