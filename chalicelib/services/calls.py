@@ -29,7 +29,7 @@ from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError
 from chalicelib.services import calling_hours, leads, numbers, team, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
-from chalicelib.store.base import ABSENT, ConditionFailed, Count, Eq, Page, Put, Update
+from chalicelib.store.base import ABSENT, ConditionFailed, Eq, Page, Put, Update
 from chalicelib.telephony import webhooks
 from chalicelib.telephony.base import TelephonyFailure
 
@@ -113,10 +113,7 @@ def place(deps: Deps, cmd: PlaceCall) -> Call:
     )
     deltas = counters.of_call(call)
     deps.store.transact(
-        [
-            Put("call", call, if_absent=True),
-            Count("day", counters.ALL_SCOPE, call.day, deltas, revise=True),
-        ]
+        [Put("call", call, if_absent=True), *transitions.day_counts(call.day, deltas)]
     )
     try:
         sid = deps.telephony.place_call(
