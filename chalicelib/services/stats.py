@@ -427,6 +427,96 @@ def rollup_day(
     raise RollupRaceLost(f"day {day}: live updates kept landing; next run will retry")
 
 
+# ---------------------------------------------------------------- the funnel's recount
+
+# The funnel moves in the same transaction as every lead write except the CSV import, which
+# writes its leads in batches and counts them afterwards: an import that dies in between
+# (a Lambda timeout on a large file) leaves the funnel wrong. The rollup recounts it from the
+# by-status index. A count reads the index's items (DynamoDB charges what it reads, not what
+# it returns): about (leads x ~400 bytes) / 4 KB / 2 read units, ~5,000 at 100,000 leads;
+# every 5 minutes that is ~1.4 million read units a day (~$0.36/day on demand), more than
+# the rest of the product's DynamoDB use, and ~40 sequential pages. So it runs at most once
+# an hour (~$0.90/month at 100,000 leads): a dead import's error lasts at most an hour, and
+# any other drift (a bug, a hand edit of the table) is repaired too, which an import marker
+# alone would not see.
+FUNNEL_RECOUNT_SECONDS = 3600
+# Scope "funnel", day "recounted": when the last recount was claimed (`at`, epoch seconds).
+FUNNEL_RECOUNTED = "recounted"
+
+
+def _funnel_names() -> frozenset[str]:
+    return frozenset({"total", *(counters.lead_status(st) for st in LEAD_STATUSES)})
+
+
+def count_funnel(deps: Deps) -> dict[str, int]:
+    """The funnel from the leads themselves: a count on the by-status index per status (live
+    leads only: an archived lead has no by-status key)."""
+    out = {counters.lead_status(st): deps.store.leads.count_live(st) for st in LEAD_STATUSES}
+    out["total"] = sum(out.values())
+    return {k: v for k, v in out.items() if v}
+
+
+def _funnel_due(deps: Deps, at: datetime) -> bool:
+    """Claim this hour's recount: one consistent GetItem each run, and a conditional Put on
+    the marker's revision when an hour has passed (two rollups at once: one wins)."""
+    item = deps.store.stats.item(counters.FUNNEL_SCOPE, FUNNEL_RECOUNTED, consistent=True)
+    now = int(at.timestamp())
+    if item is not None and now - item.counters.get("at", 0) < FUNNEL_RECOUNT_SECONDS:
+        return False
+    revision = item.revision if item is not None else None
+    return deps.store.stats.replace(counters.FUNNEL_SCOPE, FUNNEL_RECOUNTED, {"at": now}, revision)
+
+
+def rollup_funnel(
+    deps: Deps,
+    at: datetime,
+    settle_seconds: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DayReport | None:
+    """Recount the funnel and overwrite it if it drifted; None when not due this run (at most
+    hourly: FUNNEL_RECOUNT_SECONDS). The same argument as `rollup_day`: read the funnel item
+    (consistent) and its `rev`, which every live funnel move bumps in the transaction of its
+    lead write (`leads.funnel`); count; when different, wait `settle_seconds` (the by-status
+    index is eventually consistent: a lead write counted in the `rev` read may not be visible
+    yet), count again, and Put the funnel on the condition that `rev` is unchanged. A lead
+    write landing in between moved `rev`: the write fails and the recount starts again, so it
+    never loses a live move. An import still running when the recount lands (its leads
+    written, its count not yet) is counted twice until the next recount, an hour later: the
+    recount always converges on the leads as they are."""
+    if not _funnel_due(deps, at):
+        return None
+    settle = SETTLE_SECONDS if settle_seconds is None else settle_seconds
+    names = _funnel_names()
+    report = DayReport(counters.FUNNEL_SCOPE)
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        report.attempts = attempt
+        item = deps.store.stats.item(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, consistent=True)
+        values = item.counters if item is not None else {}
+        stored = {k: v for k, v in values.items() if k in names and v}
+        counted = count_funnel(deps)
+        if counted == stored:
+            return report
+        if settle > 0:
+            sleep(settle)
+        counted = count_funnel(deps)
+        if counted == stored:
+            return report
+        kept = {k: v for k, v in values.items() if k not in names}
+        revision = item.revision if item is not None else None
+        if deps.store.stats.replace(
+            counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, {**kept, **counted}, revision
+        ):
+            report.changed = True
+            report.fixed = {
+                k: [stored.get(k, 0), counted.get(k, 0)]
+                for k in sorted(set(stored) | set(counted))
+                if stored.get(k, 0) != counted.get(k, 0)
+            }
+            log.info("rollup: funnel recounted and repaired: %s", report.fixed)
+            return report
+    raise RollupRaceLost("funnel: live lead writes kept landing; the next recount will retry")
+
+
 def rollup(
     deps: Deps,
     moment: datetime | None = None,
@@ -457,6 +547,13 @@ def rollup(
         except Exception as exc:
             log.exception("rollup: day %s failed", day)
             report.errors.append(f"{day}: {type(exc).__name__}: {exc}")
+    try:  # the funnel, at most hourly; reported (as day "funnel") only when it was repaired
+        repaired = rollup_funnel(deps, at, settle_seconds, sleep)
+        if repaired is not None and repaired.changed:
+            report.days.append(repaired)
+    except Exception as exc:
+        log.exception("rollup: funnel recount failed")
+        report.errors.append(f"funnel: {type(exc).__name__}: {exc}")
     report.ms = round((time.perf_counter() - started) * 1000, 1)
     return report
 

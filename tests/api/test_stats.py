@@ -294,7 +294,8 @@ def test_leaderboard_lists_active_members_and_inactive_ones_with_activity(
 
 def spread_calls(n, members, days=30, end=date(2026, 11, 23), seed=7):
     """n calls over `days` days written straight as day and member items: the counters the live
-    path would have built for them (domain.counters is the rule both the live path and the rollup use)."""
+    path would have built for them (domain.counters is the rule both the live path and the
+    rollup use)."""
     rng = random.Random(seed)
     by_day: dict[str, list[CallRow]] = {}
     for _ in range(n):
