@@ -159,7 +159,9 @@ MAX_TRANSACTION_OPS = 100
 
 class ItemTooLarge(Exception):
     """A write would have made an item larger than DynamoDB's 400 KB; nothing was written
-    (in a transaction: none of it). `names`: the operations whose item was too large."""
+    (in a transaction: none of it). `names`: the operations whose item was too large where
+    the database says (it does for an update; a too-large Put is refused before any
+    operation runs, without naming it: then every Put of the request)."""
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(names)

@@ -243,6 +243,8 @@ class DynamoStore:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             error = exc.response.get("Error", {})
+            if error.get("Code") == "ValidationException" and _too_large(error.get("Message")):
+                raise ItemTooLarge(op.name for op in ops if isinstance(op, Put)) from None
             if error.get("Code") != "TransactionCanceledException":
                 raise
             raw_reasons = exc.response.get("CancellationReasons", [])
@@ -632,7 +634,10 @@ class _Stats:
                     TransactItems=[self._guard(guard, revision), *puts]
                 )
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                error = exc.response.get("Error", {})
+                if error.get("Code") == "ValidationException" and _too_large(error.get("Message")):
+                    raise ItemTooLarge(chunk) from None
+                if error.get("Code") != "TransactionCanceledException":
                     raise
                 reasons = exc.response.get("CancellationReasons", [])
                 large = [
