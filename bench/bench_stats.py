@@ -183,9 +183,16 @@ def _put_day_items(days: dict[str, Counter[str]]) -> None:
     store = _dynamo()
     table = store.tables.m.Stats.Meta.table_name
     for day, values in days.items():
+        # as the live path lays them out: the day item, and an item per member and day
+        day_part, members = counters.split(values)
         item = {"scope": {"S": counters.ALL_SCOPE}, "day": {"S": day}, "rev": {"N": "1"}}
-        item.update({k: {"N": str(v)} for k, v in values.items() if v})
+        item.update({k: {"N": str(v)} for k, v in day_part.items()})
         store.client.put_item(TableName=table, Item=item)
+        for member_id, part in members.items():
+            key = counters.member_day(day, member_id)
+            item = {"scope": {"S": counters.MEMBERS_SCOPE}, "day": {"S": key}}
+            item.update({k: {"N": str(v)} for k, v in part.items()})
+            store.client.put_item(TableName=table, Item=item)
 
 
 def _scan_baseline(start: str, end: str) -> dict[str, int]:

@@ -313,11 +313,12 @@ def _snapshot() -> tuple[str, Counter[str], Counter[str]]:
     from chalicelib import providers
     from chalicelib.clock import business_day
     from chalicelib.domain import counters
+    from tests.helpers import merged_day
 
     deps = providers.deps()
     day = business_day(deps.clock.now(), deps.settings.stats_timezone)
-    item = deps.store.stats.item(counters.ALL_SCOPE, day, consistent=True)
-    live = Counter(item.counters if item else {})  # the store keeps the revision apart
+    # the day item's counters and its member items' (`m#<id>#<name>`); no revision
+    live = Counter(merged_day(deps.store, day))
     item = deps.store.stats.item(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, consistent=True)
     return day, live, Counter(item.counters if item else {})
 

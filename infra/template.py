@@ -23,6 +23,10 @@ What the merge adds to what Chalice generates (API Gateway, the Lambda functions
   USER_PASSWORD_AUTH + REFRESH_TOKEN_AUTH), their ids in every function's environment, and the
   API function allowed the pool's admin actions on that pool only;
 * limits: API Gateway throttling on the stage and a reserved concurrency on the API function;
+* API Gateway's own answers in the API's error shape (`gateway_responses`): an unknown route
+  is the API's 404 instead of API Gateway's 403 "Missing Authentication Token", and every
+  other answer API Gateway makes by itself (throttling, a body too large, a timeout) is
+  `{"error": {"code", "message", "details"}}` too;
 * outputs: `ApiUrl`, `DashboardUrl`, the bucket and distribution the dashboard upload needs,
   `UserPoolId` and `UserPoolClientId`.
 """
@@ -58,11 +62,31 @@ ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
 # `log_retention_in_days`) is generated as ApiHandlerLogGroup with a `${ApiHandler}`
 # reference that does not exist (a Chalice 1.34 bug that cfn-lint reports as E1019).
 API_FUNCTION = "APIHandler"
+# Chalice's REST API resource (AWS::Serverless::Api).
+API_RESOURCE = "RestAPI"
 API_LOG_GROUP = "ApiHandlerLogGroup"
 # Chalice's names for the API function's role (one role per function, from the stage's
 # iam_policy_file) and for the SAM API.
 API_ROLE = "ApiHandlerRole"
 REST_API = "RestAPI"
+
+# API Gateway's own answers, in the API's error shape (API.md, "Errors"): response type ->
+# (status, code). None keeps the type's own status (DEFAULT_4XX/5XX cover many statuses).
+GATEWAY_RESPONSES: dict[str, tuple[int | None, str]] = {
+    # a path or method no route matches: API Gateway says 403 "Missing Authentication Token"
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found"),
+    "RESOURCE_NOT_FOUND": (404, "not_found"),
+    "ACCESS_DENIED": (403, "forbidden"),
+    "BAD_REQUEST_BODY": (400, "validation_error"),
+    "BAD_REQUEST_PARAMETERS": (400, "validation_error"),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type"),
+    "THROTTLED": (429, "rate_limited"),
+    "QUOTA_EXCEEDED": (429, "rate_limited"),
+    "DEFAULT_4XX": (None, "request_refused"),
+    "DEFAULT_5XX": (None, "internal"),
+}
+_NO_ROUTE = "no route for this method and path"
 
 SECRET_NAMES = {"API_TOKEN_SECRET": "api-token", "TWILIO_AUTH_TOKEN_SECRET": "twilio-auth-token"}
 
@@ -659,6 +683,39 @@ def outputs(cfg: StageConfig) -> dict[str, Any]:
     }
 
 
+def gateway_response_body(response_type: str, code: str) -> str:
+    """The JSON body (an API Gateway template: `$context` variables are filled in; the
+    message's `messageString` arrives already quoted and escaped)."""
+    message = json.dumps(_NO_ROUTE) if code == "not_found" else "$context.error.messageString"
+    return (
+        '{"error":{"code":' + json.dumps(code) + ',"message":' + message + ","
+        '"details":{"gatewayResponse":"$context.error.responseType",'
+        '"requestId":"$context.requestId"}}}'
+    )
+
+
+def gateway_responses() -> dict[str, Any]:
+    """`x-amazon-apigateway-gateway-responses` for the API's OpenAPI body.
+
+    In the body rather than as `AWS::ApiGateway::GatewayResponse` resources: Chalice's API is
+    a SAM `AWS::Serverless::Api` defined by its body, which CloudFormation imports with
+    PutRestApi in overwrite mode; gateway responses that live outside the body are dropped
+    from the API by the next such import (a deploy that changes a route), and are not in the
+    body's hash that makes SAM create a new deployment, so a change of them would never
+    reach the stage (aws/serverless-application-model#390, #3482). In the body they are
+    part of every import and every deployment."""
+    out: dict[str, Any] = {}
+    for response_type, (status, code) in GATEWAY_RESPONSES.items():
+        response: dict[str, Any] = {
+            "responseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
+            "responseTemplates": {"application/json": gateway_response_body(response_type, code)},
+        }
+        if status is not None:
+            response["statusCode"] = str(status)
+        out[response_type] = response
+    return out
+
+
 def merge_template(cfg: StageConfig) -> dict[str, Any]:
     """The template given to `chalice package --merge-template` (deep-merged, ours wins)."""
     resources: dict[str, Any] = {}
@@ -672,6 +729,17 @@ def merge_template(cfg: StageConfig) -> dict[str, Any]:
         "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${" + API_FUNCTION + "}"}}
     }
     merge_into(resources, api_limits(cfg))
+    # deep-merged into the OpenAPI body Chalice generates for its API
+    merge_into(
+        resources,
+        {
+            API_RESOURCE: {
+                "Properties": {
+                    "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}
+                }
+            }
+        },
+    )
     return {
         "Description": f"{cfg.app_name} {cfg.stage}: API, functions, tables, dashboard, sign-in",
         "Parameters": PARAMETERS,

@@ -17,11 +17,15 @@ from chalicelib.domain.statuses import CALL_FINAL, INBOUND, LEAD_LEG_FINAL, SMS_
 FUNNEL_SCOPE = "funnel"
 FUNNEL_DAY = "current"
 ALL_SCOPE = "all"
+MEMBERS_SCOPE = "members"
 REVISION = "rev"
 
 # ---------------------------------------------------------------- day counters (scope "all")
-# One item per business day holds every counter of that day, the per-member ones included
-# (`m#<memberId>#<name>`), so the stats endpoint reads a date range with one Query.
+# One item per business day holds the team's counters of that day; each member's counters of
+# the day live in an item of their own (scope "members", day "<day>#<memberId>"), so no item
+# grows with the size of the team (DynamoDB refuses an item over 400 KB). The rules below
+# still name a member's counters `m#<memberId>#<name>` in one flat contribution; `split` sorts
+# a contribution (or a day's total) into the day item's part and each member item's part.
 
 CALLS_PLACED = "calls"
 CALLS_CONNECTED = "connected"
@@ -47,6 +51,50 @@ def sms_status(status: str) -> str:
 
 def member(member_id: str, name: str) -> str:
     return f"m#{member_id}#{name}"
+
+
+def member_day(day: str, member_id: str) -> str:
+    """The range key of a member's item for a day: a date range of every member is one Query
+    (`between "<start>#" and "<end>#~"`)."""
+    return f"{day}#{member_id}"
+
+
+def member_range(start: str, end: str) -> tuple[str, str]:
+    """The range keys bounding every member item of the days [start, end] ("~" sorts after
+    every character an id is made of)."""
+    return f"{start}#", f"{end}#~"
+
+
+def parse_member_day(key: str) -> tuple[str, str]:
+    """(day, member id) of a member item's range key."""
+    day, _, member_id = key.partition("#")
+    return day, member_id
+
+
+def parse_member(name: str) -> tuple[str, str] | None:
+    """(member id, counter) of a member counter's name `m#<memberId>#<name>`; else None."""
+    if not name.startswith("m#"):
+        return None
+    _, member_id, what = name.split("#", 2)
+    return member_id, what
+
+
+def split(values: Mapping[str, int]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """A contribution (or a day's total) as (the day item's part, {member id: that member's
+    item's part}), zeros left out. Live transitions write each part with the same rule the
+    rollup compares against, so the two cannot disagree about where a counter lives."""
+    day: dict[str, int] = {}
+    members: dict[str, dict[str, int]] = {}
+    for name, value in values.items():
+        if not value:
+            continue
+        parsed = parse_member(name)
+        if parsed is None:
+            day[name] = value
+        else:
+            member_id, what = parsed
+            members.setdefault(member_id, {})[what] = value
+    return day, members
 
 
 def lead_status(status: str) -> str:

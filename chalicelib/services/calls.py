@@ -53,7 +53,6 @@ from chalicelib.services.transitions import Change
 from chalicelib.store.base import (
     ABSENT,
     ConditionFailed,
-    Count,
     Eq,
     Op,
     Page,
@@ -145,10 +144,7 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
         updated_at=moment,
     )
     deltas = counters.of_call(call)
-    ops: list[Op] = [
-        Put("call", call, if_absent=True),
-        Count("day", counters.ALL_SCOPE, call.day, deltas, revise=True),
-    ]
+    ops: list[Op] = [Put("call", call, if_absent=True), *transitions.day_counts(call.day, deltas)]
     for attempt in range(2):
         try:
             deps.store.transact([*ops, *limits.hold_ops(call, moment)])

@@ -17,7 +17,7 @@ from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.constants import NULLABLE_LEAD_FIELDS
 from chalicelib.domain.records import Lead, LeadPhone
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
-from chalicelib.services import access, audit, team
+from chalicelib.services import access, audit, team, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.store.base import (
@@ -102,7 +102,9 @@ def new_lead(
 
 
 def funnel(name: str, deltas: Mapping[str, int]) -> Count:
-    return Count(name, counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, deltas)
+    """Move the funnel; every move bumps its revision, so the rollup's recount
+    (services.stats.rollup_funnel) never overwrites a move it did not see."""
+    return Count(name, counters.FUNNEL_SCOPE, counters.FUNNEL_DAY, deltas, revise=True)
 
 
 def insert_ops(lead: Lead) -> list[Op]:
@@ -307,7 +309,7 @@ def _save(
         ops.append(funnel("funnel", deltas))
     if conversion:
         day = business_day(lead.updated_at, deps.settings.stats_timezone)
-        ops.append(Count("day", counters.ALL_SCOPE, day, conversion, revise=True))
+        ops += transitions.day_counts(day, conversion)
     try:
         deps.store.transact(ops)
     except TransactionFailed as exc:

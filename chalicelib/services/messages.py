@@ -44,7 +44,6 @@ from chalicelib.services.transitions import Change
 from chalicelib.store.base import (
     ABSENT,
     Check,
-    Count,
     Eq,
     Op,
     Page,
@@ -75,8 +74,8 @@ def status_url(deps: Deps, message_id: str) -> str:
     return webhooks.url(base, webhooks.SMS_STATUS, message_id=message_id)
 
 
-def _day_count(day: str, deltas: dict[str, int]) -> Count:
-    return Count("day", counters.ALL_SCOPE, day, deltas, revise=True)
+def _day_count(day: str, deltas: dict[str, int]) -> list[Op]:
+    return transitions.day_counts(day, deltas)
 
 
 # ---------------------------------------------------------------- send
@@ -135,7 +134,7 @@ def send(deps: Deps, cmd: SendSms, actor: Actor = SYSTEM) -> Message:
         ops.append(Check("member", TeamMember, member_id, {"active": Eq(True)}))
     ops += [
         Put("message", message, if_absent=True),
-        _day_count(message.day, counters.of_message(message)),
+        *_day_count(message.day, counters.of_message(message)),
     ]
     try:
         deps.store.transact(ops)
@@ -294,7 +293,7 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
         ops += [
             Put("message", message, if_absent=True),
             Put("sid", MessageSid(sms.sid, message.id), if_absent=True),
-            _day_count(day, counters.of_message(message)),
+            *_day_count(day, counters.of_message(message)),
         ]
         try:
             deps.store.transact(ops)

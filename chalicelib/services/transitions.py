@@ -5,7 +5,8 @@ was read still holds, with the day's counters in the same transaction; on a lost
 again and decide again. So a status only moves forward, a final status never changes,
 duplicates and late callbacks change nothing, and concurrent callbacks never lose each other's
 updates. The counters a change moves are `domain.counters.change` of the record's
-contribution before and after: the rule the rollup sums over records.
+contribution before and after: the rule the rollup sums over records, written where
+`day_counts` puts it (the day item, and an item per member).
 """
 
 from __future__ import annotations
@@ -24,6 +25,20 @@ from chalicelib.store.base import Count, Op, TransactionFailed, Update, When
 MAX_ATTEMPTS = 5
 
 Record = TypeVar("Record", Call, Message)
+
+
+def day_counts(day: str, deltas: Mapping[str, int]) -> list[Op]:
+    """The operations that add `deltas` (a contribution or a change of one, member counters
+    named `m#<id>#<name>`) to a business day: the day item's part, which always bumps the day's
+    revision (even when only member counters move: the rollup's writes of member items are
+    conditioned on it), and one `Count` per member item touched. Every writer of day or member
+    counters goes through here, in the same transaction as the record change."""
+    day_part, members = counters.split(deltas)
+    ops: list[Op] = [Count("day", counters.ALL_SCOPE, day, day_part, revise=True)]
+    for member_id, part in sorted(members.items()):
+        key = counters.member_day(day, member_id)
+        ops.append(Count(f"member:{member_id}", counters.MEMBERS_SCOPE, key, part))
+    return ops
 
 
 @dataclass
@@ -53,7 +68,7 @@ def apply(
         deltas = counters.change(count(record), count(after))
         ops: list[Op] = [Update(label, kind, record_id, change.set, when=change.when)]
         if deltas:
-            ops.append(Count("day", counters.ALL_SCOPE, record.day, deltas, revise=True))
+            ops += day_counts(record.day, deltas)
         try:
             deps.store.transact(ops)
         except TransactionFailed as exc:

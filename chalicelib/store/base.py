@@ -167,6 +167,23 @@ class ConditionFailed(Exception):
     """A single `Store.write` whose condition failed; nothing was written."""
 
 
+# DynamoDB's largest item (attribute names and values together).
+MAX_ITEM_BYTES = 400 * 1024
+# DynamoDB's most operations in one transaction.
+MAX_TRANSACTION_OPS = 100
+
+
+class ItemTooLarge(Exception):
+    """A write would have made an item larger than DynamoDB's 400 KB; nothing was written
+    (in a transaction: none of it). `names`: the operations whose item was too large where
+    the database says (it does for an update; a too-large Put is refused before any
+    operation runs, without naming it: then every Put of the request)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+        super().__init__(f"item over DynamoDB's 400 KB limit: {sorted(self.names)}")
+
+
 # ---------------------------------------------------------------- reads
 
 
@@ -243,6 +260,11 @@ class LeadRepository(Protocol):
         checked the guards; the import's documented trade-off)."""
         ...
 
+    def count_live(self, status: str) -> int:
+        """How many live (not archived) leads have this status: a count on the sparse by-status
+        index, paged (it reads the index's items but returns none of them)."""
+        ...
+
 
 class CallRepository(Protocol):
     def get(self, call_id: str, *, consistent: bool = False) -> Call | None: ...
@@ -280,8 +302,10 @@ class CounterItem:
 
 class StatsRepository(Protocol):
     def item(self, scope: str, day: str, *, consistent: bool = False) -> CounterItem | None: ...
-    def range(self, scope: str, start: str, end: str) -> dict[str, dict[str, int]]:
-        """Counters of every item of `scope` with day in [start, end] (one Query)."""
+    def range(
+        self, scope: str, start: str, end: str, *, consistent: bool = False
+    ) -> dict[str, dict[str, int]]:
+        """Counters of every item of `scope` with day in [start, end] (one Query, paged)."""
         ...
 
     def replace(
@@ -289,6 +313,20 @@ class StatsRepository(Protocol):
     ) -> bool:
         """Store `counters` as the item's whole content with the next revision, on the condition
         that its revision is still `revision` (None: never revised). False on a lost race."""
+        ...
+
+    def replace_checked(
+        self,
+        scope: str,
+        items: Mapping[str, Mapping[str, int]],
+        guard: tuple[str, str],
+        revision: int | None,
+    ) -> bool:
+        """Store each of `items` (day: counters) of `scope` as that item's whole content,
+        without a revision, in transactions of at most MAX_TRANSACTION_OPS - 1 items, each also
+        checking that the `guard` item's (scope, day) revision is still `revision` (None: never
+        revised). False at the first transaction whose check fails; the ones before it stay
+        written (each was checked on its own)."""
         ...
 
 

@@ -40,6 +40,7 @@ from chalicelib.domain.statuses import OUTBOUND, SMS_FINAL
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
+    MAX_TRANSACTION_OPS,
     Before,
     CallRow,
     Check,
@@ -48,6 +49,7 @@ from chalicelib.store.base import (
     CounterItem,
     Delete,
     Eq,
+    ItemTooLarge,
     LeadList,
     MessageRow,
     Ne,
@@ -74,6 +76,16 @@ _UNSETTLED_CALL = ("queued", "initiated", "ringing", "in-progress")
 def _backoff(attempt: int) -> int:
     time.sleep(min(0.05 * (2**attempt), 2.0))
     return attempt + 1
+
+
+_TOO_LARGE = "maximum allowed size"
+
+
+def _too_large(message: str | None) -> bool:
+    """DynamoDB's message for an item over 400 KB ("Item size has exceeded the maximum allowed
+    size", "Item size to update has exceeded ..."), as a ValidationException on its own or a
+    ValidationError reason of a cancelled transaction."""
+    return _TOO_LARGE in (message or "")
 
 
 def counters_of(raw_item: Mapping[str, Any] | None) -> dict[str, int]:
@@ -256,9 +268,19 @@ class DynamoStore:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             error = exc.response.get("Error", {})
+            if error.get("Code") == "ValidationException" and _too_large(error.get("Message")):
+                raise ItemTooLarge(op.name for op in ops if isinstance(op, Put)) from None
             if error.get("Code") != "TransactionCanceledException":
                 raise
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            raw_reasons = exc.response.get("CancellationReasons", [])
+            large = [
+                op.name
+                for op, r in zip(ops, raw_reasons, strict=False)
+                if r.get("Code") == "ValidationError" and _too_large(r.get("Message"))
+            ]
+            if large:
+                raise ItemTooLarge(large) from None
+            reasons = [r.get("Code") for r in raw_reasons]
             failed = [
                 op.name
                 for op, code in zip(ops, reasons, strict=False)
@@ -285,6 +307,10 @@ class DynamoStore:
         except (PutError, UpdateError, DeleteError) as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise ConditionFailed(op.name) from None
+            if exc.cause_response_code == "ValidationException" and _too_large(
+                exc.cause_response_message
+            ):
+                raise ItemTooLarge([op.name]) from None
             raise
         stamp_versions([op])
         return result
@@ -422,6 +448,26 @@ class _Leads:
         for lead in leads:
             lead.version = 1
 
+    def count_live(self, status: str) -> int:
+        """Select=COUNT on the sparse by-status index (archived leads have no `gsi_status`),
+        paged: each page reads up to 1 MB of the index and returns only a number."""
+        m = self.t.m.Lead
+        request: dict[str, Any] = {
+            "TableName": m.Meta.table_name,
+            "IndexName": m.by_status.Meta.index_name,
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "gsi_status"},
+            "ExpressionAttributeValues": {":s": {"S": status}},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            resp = self.store.client.query(**request)
+            total += int(resp.get("Count", 0))
+            if "LastEvaluatedKey" not in resp:
+                return total
+            request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
 
 class _Calls:
     def __init__(self, t: _Tables) -> None:
@@ -528,13 +574,16 @@ class _Stats:
         revision = values.pop(REVISION, None)
         return CounterItem(values, revision)
 
-    def range(self, scope: str, start: str, end: str) -> dict[str, dict[str, int]]:
+    def range(
+        self, scope: str, start: str, end: str, *, consistent: bool = False
+    ) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#s = :s AND #d BETWEEN :a AND :b",
             "ExpressionAttributeNames": {"#s": "scope", "#d": "day"},
             "ExpressionAttributeValues": {":s": {"S": scope}, ":a": {"S": start}, ":b": {"S": end}},
+            "ConsistentRead": consistent,
         }
         while True:
             resp = self.store.client.query(**request)
@@ -570,9 +619,79 @@ class _Stats:
         try:
             self.store.client.put_item(**request)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            error = exc.response.get("Error", {})
+            if error.get("Code") == "ConditionalCheckFailedException":
                 return False
+            if error.get("Code") == "ValidationException" and _too_large(error.get("Message")):
+                raise ItemTooLarge(["replace"]) from None
             raise
+        return True
+
+    def _guard(self, guard: tuple[str, str], revision: int | None) -> dict[str, Any]:
+        check: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"scope": {"S": guard[0]}, "day": {"S": guard[1]}},
+            "ExpressionAttributeNames": {"#rev": REVISION},
+        }
+        if revision is None:
+            check["ConditionExpression"] = "attribute_not_exists(#rev)"
+        else:
+            check["ConditionExpression"] = "#rev = :rev"
+            check["ExpressionAttributeValues"] = {":rev": {"N": str(revision)}}
+        return {"ConditionCheck": check}
+
+    def replace_checked(
+        self,
+        scope: str,
+        items: Mapping[str, Mapping[str, int]],
+        guard: tuple[str, str],
+        revision: int | None,
+    ) -> bool:
+        """TransactWriteItems of whole-item Puts, the guard's ConditionCheck first in each."""
+        days = sorted(items)
+        per = MAX_TRANSACTION_OPS - 1
+        for start in range(0, len(days), per):
+            chunk = days[start : start + per]
+            puts = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "scope": {"S": scope},
+                            "day": {"S": day},
+                            **{
+                                k: {"N": str(v)}
+                                for k, v in sorted(items[day].items())
+                                if k != REVISION
+                            },
+                        },
+                    }
+                }
+                for day in chunk
+            ]
+            try:
+                self.store.client.transact_write_items(
+                    TransactItems=[self._guard(guard, revision), *puts]
+                )
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                if error.get("Code") == "ValidationException" and _too_large(error.get("Message")):
+                    raise ItemTooLarge(chunk) from None
+                if error.get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons", [])
+                large = [
+                    day
+                    for day, r in zip(chunk, reasons[1:], strict=False)
+                    if r.get("Code") == "ValidationError" and _too_large(r.get("Message"))
+                ]
+                if large:
+                    raise ItemTooLarge(large) from None
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    return False
+                if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                    return False  # a live update on the guard or an item: start again
+                raise
         return True
 
 

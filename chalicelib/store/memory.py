@@ -2,8 +2,9 @@
 
 It keeps the contract exactly as the DynamoDB store does (the same contract tests run on both):
 conditions, versions, all-or-nothing transactions that name the failed operations, sparse
-lead lists, newest-first pages with the same opaque cursors. It is not shipped as a way to run
-the product; nothing but tests builds it.
+lead lists, newest-first pages with the same opaque cursors, and DynamoDB's 400 KB item limit
+(`item_size`: an item that would outgrow it is refused with `ItemTooLarge`, as DynamoDB
+refuses it). It is not shipped as a way to run the product; nothing but tests builds it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from chalicelib.domain.statuses import CALL_PROGRESS, OUTBOUND, SMS_FINAL
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
+    MAX_ITEM_BYTES,
+    MAX_TRANSACTION_OPS,
     Before,
     CallRow,
     Check,
@@ -41,6 +44,7 @@ from chalicelib.store.base import (
     CounterItem,
     Delete,
     Eq,
+    ItemTooLarge,
     LeadList,
     MessageRow,
     Ne,
@@ -71,6 +75,39 @@ _KEY = {
     LiveCall: "key",
 }
 _UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
+
+
+def _value_size(value: Any) -> int:
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, int):
+        # DynamoDB: about one byte per two significant digits, plus one.
+        digits = len(str(abs(value)).strip("0")) or 1
+        return (digits + 1) // 2 + 1
+    if isinstance(value, datetime):
+        return 31  # PynamoDB's UTCDateTimeAttribute: "2026-11-23T10:00:00.000000+0000"
+    return len(str(value).encode())
+
+
+def item_size(attributes: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB counts it against its 400 KB limit: every attribute's name
+    (UTF-8 bytes) plus its value (a string's UTF-8 bytes, a number one byte per two
+    significant digits plus one, a boolean one byte). Absent (None) fields are not stored.
+    An approximation within a few percent: DynamoDB's exact rules differ for negative
+    numbers and for types the store does not write (lists, maps, sets)."""
+    return sum(
+        len(name.encode()) + _value_size(value)
+        for name, value in attributes.items()
+        if value is not None
+    )
+
+
+def _record_size(record: Any) -> int:
+    return item_size({f.name: getattr(record, f.name) for f in dataclasses.fields(record)})
+
+
+def _counter_size(scope: str, day: str, values: Mapping[str, int]) -> int:
+    return item_size({"scope": scope, "day": day, **values})
 
 
 def _key_of(record: Any) -> str:
@@ -148,6 +185,27 @@ class MemoryStore:
             return True
         return not _holds(stored, op.when)
 
+    def _after(self, op: Op) -> int:
+        """The size of the item `op` writes, as it would be after it (0: nothing written)."""
+        if isinstance(op, Put):
+            return _record_size(op.record)
+        if isinstance(op, Update):
+            stored = self.tables[op.kind][op.key]
+            return _record_size(dataclasses.replace(stored, **op.set))
+        if isinstance(op, Count):
+            item = dict(self.counters.get((op.scope, op.day), {}))
+            for name, delta in op.deltas.items():
+                item[name] = item.get(name, 0) + delta
+            if op.revise:
+                item[REVISION] = item.get(REVISION, 0) + 1
+            return _counter_size(op.scope, op.day, item)
+        return 0
+
+    def _check_sizes(self, ops: Sequence[Op]) -> None:
+        large = [op.name for op in ops if self._after(op) > MAX_ITEM_BYTES]
+        if large:
+            raise ItemTooLarge(large)
+
     def _apply(self, op: Op) -> None:
         if isinstance(op, Put):
             record: Any = copy.deepcopy(op.record)
@@ -177,6 +235,7 @@ class MemoryStore:
             failed = [op.name for op in ops if self._failed(op)]
             if failed:
                 raise TransactionFailed(failed)
+            self._check_sizes(ops)
             for op in ops:
                 self._apply(op)
         stamp_versions(ops)
@@ -186,6 +245,7 @@ class MemoryStore:
             self.requests += 1
             if self._failed(op):
                 raise ConditionFailed(op.name)
+            self._check_sizes([op])
             self._apply(op)
             result = None
             if isinstance(op, Update):
@@ -287,6 +347,11 @@ class _Leads:
                 self.s.tables[Lead][lead.id] = copy.deepcopy(lead)
                 self.s.tables[LeadPhone][lead.phone] = LeadPhone(lead.phone, lead.id)
 
+    def count_live(self, status: str) -> int:
+        with self.s._lock:
+            self.s.requests += 1
+            return sum(1 for r in self.s.tables[Lead].values() if r.live and r.status == status)
+
 
 class _Calls:
     def __init__(self, store: MemoryStore) -> None:
@@ -360,7 +425,9 @@ class _Stats:
         revision = values.pop(REVISION, None)
         return CounterItem(values, revision)
 
-    def range(self, scope: str, start: str, end: str) -> dict[str, dict[str, int]]:
+    def range(
+        self, scope: str, start: str, end: str, *, consistent: bool = False
+    ) -> dict[str, dict[str, int]]:
         with self.s._lock:
             self.s.requests += 1
             return {
@@ -379,8 +446,35 @@ class _Stats:
                 return False
             new = {k: v for k, v in counters.items() if k != REVISION}
             new[REVISION] = (revision or 0) + 1
+            if _counter_size(scope, day, new) > MAX_ITEM_BYTES:
+                raise ItemTooLarge(["replace"])
             self.s.counters[(scope, day)] = new
             return True
+
+    def replace_checked(
+        self,
+        scope: str,
+        items: Mapping[str, Mapping[str, int]],
+        guard: tuple[str, str],
+        revision: int | None,
+    ) -> bool:
+        days = sorted(items)
+        per = MAX_TRANSACTION_OPS - 1
+        for start in range(0, len(days), per):
+            with self.s._lock:
+                self.s.requests += 1
+                if self.s.counters.get(guard, {}).get(REVISION) != revision:
+                    return False
+                chunk = {
+                    day: {k: v for k, v in items[day].items() if k != REVISION}
+                    for day in days[start : start + per]
+                }
+                large = [d for d, c in chunk.items() if _counter_size(scope, d, c) > MAX_ITEM_BYTES]
+                if large:
+                    raise ItemTooLarge(large)
+                for day, values in chunk.items():
+                    self.s.counters[(scope, day)] = values
+        return True
 
 
 class _Logins:

@@ -22,6 +22,7 @@ from tests.helpers import (
     dynamo,
     funnel,
     put_day,
+    put_member_item,
     stats_table,
 )
 
@@ -62,7 +63,8 @@ def connected_call(api, member, lead, talk=42):
 def test_empty_data_answers_zeros_in_the_documented_shape(api, clock, ddb_requests):
     ddb_requests.reset()
     body = stats(api)
-    assert dict(ddb_requests.calls) == {"Query": 1, "GetItem": 1, "Scan": 1}
+    # day items, member items, funnel, team
+    assert dict(ddb_requests.calls) == {"Query": 2, "GetItem": 1, "Scan": 1}
     assert body["from"] == "2026-11-17" and body["to"] == TODAY and body["timezone"] == "UTC"
     assert body["leads"] == {
         "total": 0,
@@ -157,7 +159,7 @@ def test_a_connected_call_shows_as_soon_as_its_webhook_lands(api, setup, ddb_req
     lead_leg(api, call["id"], "completed", CallDuration="42")
     ddb_requests.reset()
     body = stats(api)
-    assert ddb_requests.total == 3
+    assert ddb_requests.total == 4
     c = body["calls"]
     assert (c["placed"], c["connected"], c["talkSeconds"]) == (1, 1, 42)
     assert c["connectRate"] == 1.0 and c["avgTalkSeconds"] == 42.0
@@ -229,6 +231,7 @@ def test_rates_and_statuses_over_several_calls(api, setup, make_lead):
 
 def test_message_counters_feed_the_messages_block(api, setup):
     member, _ = setup
+    # a day item written before member items existed: its member counters still count
     put_day(
         TODAY,
         {
@@ -240,6 +243,7 @@ def test_message_counters_feed_the_messages_block(api, setup):
             f"m#{member['id']}#sms": 10,
             "rev": 7,
         },
+        legacy=True,
     )
     put_day("2026-11-20", {"sms#sent": 2, "sms#delivered": 2, "rev": 1})
     body = stats(api)
@@ -289,8 +293,9 @@ def test_leaderboard_lists_active_members_and_inactive_ones_with_activity(
 
 
 def spread_calls(n, members, days=30, end=date(2026, 11, 23), seed=7):
-    """n calls over `days` days written straight as day items: the counters the live path would
-    have built for them (domain.counters is the rule both the live path and the rollup use)."""
+    """n calls over `days` days written straight as day and member items: the counters the live
+    path would have built for them (domain.counters is the rule both the live path and the
+    rollup use)."""
     rng = random.Random(seed)
     by_day: dict[str, list[CallRow]] = {}
     for _ in range(n):
@@ -316,9 +321,10 @@ def test_the_request_count_does_not_grow_with_the_data(api, clock, make_member, 
     body = stats(api, "?from=2026-10-25&to=2026-11-23")
     assert body["calls"]["placed"] == n
     assert sum(r["calls"] for r in body["leaderboard"]) == n
-    # the same three requests for 100 calls as for 20,000: one Query, one GetItem, one Scan
-    assert dict(ddb_requests.calls) == {"Query": 1, "GetItem": 1, "Scan": 1}
-    assert ddb_requests.total <= 2 + len(members)
+    # the same four requests for 100 calls as for 20,000: a Query on the day items, one on
+    # the member items, one GetItem, one Scan
+    assert dict(ddb_requests.calls) == {"Query": 2, "GetItem": 1, "Scan": 1}
+    assert ddb_requests.total <= 3 + len(members)
 
 
 # ---------------------------------------------------------------- conversions
@@ -427,9 +433,9 @@ def test_rollup_repairs_a_corrupted_day_and_keeps_conversions(api, setup, make_l
     item = raw_day()
     item["calls"] = {"N": "99"}
     del item["connected"]
-    item[f"m#{member['id']}#talk"] = {"N": "7"}
     item["sms#sent"] = {"N": "3"}
     dynamo().client.put_item(TableName=stats_table(), Item=item)
+    put_member_item(TODAY, member["id"], {"calls": 2, "connected": 1, "talk": 7, "converted": 1})
     assert stats(api) != before
     rev = day_revision()
 

@@ -22,6 +22,7 @@ from chalicelib.store.base import (
     Count,
     Delete,
     Eq,
+    ItemTooLarge,
     Ne,
     Put,
     TransactionFailed,
@@ -276,6 +277,57 @@ class StoreContract:
         assert store.stats.replace("all", "2026-11-23", {"calls": 9, "x": 1}, 2)
         item = store.stats.item("all", "2026-11-23", consistent=True)
         assert item.counters == {"calls": 9, "x": 1} and item.revision == 3
+
+    def test_replace_checked_writes_whole_items_while_the_guard_holds(self, store):
+        # 150 items: two transactions (at most 99 items and the guard's check in each)
+        items = {f"2026-11-23#M{i:03d}": {"calls": i + 1, "talk": 2 * i + 1} for i in range(150)}
+        guard = ("all", "2026-11-23")
+        assert store.stats.replace_checked("members", items, guard, None)
+        got = store.stats.range("members", "2026-11-23#", "2026-11-23#~", consistent=True)
+        assert got == items
+        # a live update moved the guard's revision: nothing of the chunk is written
+        store.write(Count("c", "all", "2026-11-23", {"calls": 1}, revise=True))
+        stale = {"2026-11-23#M000": {"calls": 50}}
+        assert not store.stats.replace_checked("members", stale, guard, None)
+        assert store.stats.item("members", "2026-11-23#M000").counters == {"calls": 1, "talk": 1}
+        # the revision it read: the item is replaced whole (counters left out are gone)
+        assert store.stats.replace_checked("members", {"2026-11-23#M001": {"sms": 3}}, guard, 1)
+        assert store.stats.item("members", "2026-11-23#M001").counters == {"sms": 3}
+        assert store.stats.item("all", "2026-11-23").revision == 1  # the guard is only read
+
+    def test_an_item_over_400_kb_is_refused_and_nothing_is_written(self, store):
+        # ~381 KB of counters (DynamoDB counts attribute names with the values)
+        big = {f"{'a' * 1000}{i:03d}": 1 for i in range(380)}
+        assert store.stats.replace("all", "big", big, None)
+        grow = Count("grow", "all", "big", {"b" * 30_000: 1})  # past 400 KB
+        with pytest.raises(ItemTooLarge) as refused:
+            store.write(grow)
+        assert refused.value.names == {"grow"}  # DynamoDB names it when it can
+        fresh = lead()
+        with pytest.raises(ItemTooLarge) as refused:
+            store.transact([Put("lead", fresh, if_absent=True), grow])
+        assert refused.value.names == {"grow"}
+        assert store.leads.get(fresh.id, consistent=True) is None  # all or nothing
+        item = store.stats.item("all", "big", consistent=True)
+        assert item.counters == big and item.revision == 1
+        with pytest.raises(ItemTooLarge):
+            store.stats.replace("all", "big", {**big, "c" * 30_000: 1}, 1)
+        with pytest.raises(ItemTooLarge):
+            store.stats.replace_checked(
+                "members", {"d#M": {**big, "c" * 30_000: 1}}, ("x", "y"), None
+            )
+        assert store.stats.item("members", "d#M") is None
+        # a lead too large to store
+        with pytest.raises(ItemTooLarge):
+            store.write(Put("lead", lead(notes="n" * 410_000), if_absent=True))
+
+    def test_count_live_counts_a_status_without_archived_leads(self, store):
+        for status in ("new", "new", "contacted"):
+            store.write(Put("l", lead(phone=f"+1212555{new_id()[-4:]}", status=status)))
+        store.write(Put("l", lead(status="new", archived_at=T0)))
+        assert store.leads.count_live("new") == 2
+        assert store.leads.count_live("contacted") == 1
+        assert store.leads.count_live("converted") == 0
 
     # ---------------------------------------------------------------- lists
 

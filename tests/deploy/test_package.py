@@ -39,6 +39,18 @@ def test_cfn_lint_passes_on_the_packaged_template(package_stage, stage):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_packaged_api_keeps_its_routes_and_answers_unknown_ones_with_a_404(prod_package):
+    """The merge adds the gateway responses to the OpenAPI body Chalice generates (the body is
+    what every deployment imports), without losing a route."""
+    api = prod_package.load_template()["Resources"]["RestAPI"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    body = api["Properties"]["DefinitionBody"]
+    assert "/leads" in body["paths"] and "/dashboard/stats" in body["paths"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+
+
 def test_packaged_template_tables_equal_the_models(prod_package):
     tables = tables_by_name(prod_package.load_template())
     assert set(tables) == {f"coldcall-prod-{m.Meta.entity}" for m in ALL_MODELS}

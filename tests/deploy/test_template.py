@@ -207,3 +207,51 @@ def test_exports_bucket_is_private_expires_in_a_day_and_is_named_for_the_policy(
     assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == 1
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     assert env["EXPORT_BUCKET"] == {"Ref": "ExportBucket"}
+
+
+def render_gateway_template(template: str, message: str = "Missing Authentication Token") -> Any:
+    """What API Gateway answers from a gateway response template (its `$context` filled)."""
+    text = (
+        template.replace("$context.error.messageString", json.dumps(message))
+        .replace("$context.error.responseType", "DEFAULT_4XX")
+        .replace("$context.requestId", "c0ffee-1")
+    )
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_api_gateway_answers_its_own_errors_in_the_api_error_shape(stage):
+    """Deployed, an unknown route is API Gateway's own 403 "Missing Authentication Token"
+    unless the API says otherwise: its OpenAPI body (deep-merged into Chalice's RestAPI) names
+    a 404 in the API's error shape, and every other answer API Gateway makes by itself is in
+    that shape too."""
+    from chalicelib.errors import NotFound
+
+    resources = merge_template(load_stage(stage))["Resources"]
+    body = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["statusCode"] == str(NotFound.status)
+    answer = render_gateway_template(missing["responseTemplates"]["application/json"])
+    assert answer["error"]["code"] == NotFound.code
+    assert "Authentication" not in answer["error"]["message"]
+    for response_type, response in responses.items():
+        assert set(response) <= {"statusCode", "responseParameters", "responseTemplates"}
+        assert set(response["responseTemplates"]) == {"application/json"}
+        status = response.get("statusCode")
+        assert status is None or (status.isdigit() and 400 <= int(status) <= 599)
+        # DEFAULT_4XX/5XX keep each type's own status; they only give the body its shape
+        assert (status is None) == response_type.startswith("DEFAULT_")
+        for value in response.get("responseParameters", {}).values():
+            assert value.startswith("'") and value.endswith("'")  # static header values
+        answer = render_gateway_template(response["responseTemplates"]["application/json"])
+        assert set(answer) == {"error"} and set(answer["error"]) == {"code", "message", "details"}
+        assert answer["error"]["code"].islower() and answer["error"]["message"]
+    assert render_gateway_template(
+        responses["DEFAULT_5XX"]["responseTemplates"]["application/json"], "Internal server error"
+    )["error"] == {
+        "code": "internal",
+        "message": "Internal server error",
+        "details": {"gatewayResponse": "DEFAULT_4XX", "requestId": "c0ffee-1"},
+    }

@@ -49,16 +49,15 @@ def day_counters(stack: LiveStack) -> Counter[str]:
     """Today's and yesterday's counters (a test may straddle midnight UTC), read from the
     stack's stats table."""
     from chalicelib import providers
-    from chalicelib.domain import counters
+    from tests.helpers import merged_day
 
     total: Counter[str] = Counter()
     today = datetime.now(UTC).date()
     with stack.in_process():
-        stats = providers.deps().store.stats
+        store = providers.deps().store
         for day in (today, today - timedelta(days=1)):
-            item = stats.item(counters.ALL_SCOPE, day.isoformat(), consistent=True)
-            total.update(item.counters if item else {})  # the revision is kept apart
-    total.pop("rev", None)
+            # the day item and its member items (`m#<id>#<name>`); the revision kept apart
+            total.update(merged_day(store, day.isoformat()))
     return total
 
 

@@ -13,13 +13,14 @@ from chalicelib.clock import ManualClock, new_id
 from chalicelib.config import Settings
 from chalicelib.domain import counters
 from chalicelib.domain.records import Call, Message
-from chalicelib.services import calls, messages
+from chalicelib.services import calls, messages, transitions
 from chalicelib.services.deps import Deps
-from chalicelib.store.base import Count, Put
+from chalicelib.store.base import Put
 from chalicelib.store.memory import MemoryStore
 from chalicelib.telephony.fake import FakeTelephony
 from chalicelib.telephony.webhooks import SmsStatusEvent
 from tests.conftest import CLOCK_START
+from tests.helpers import merged_day
 
 CALL_EVENTS = st.lists(
     st.tuples(
@@ -54,8 +55,7 @@ def _fresh_deps() -> Deps:
 
 
 def _day(deps: Deps) -> dict[str, int]:
-    item = deps.store.stats.item(counters.ALL_SCOPE, "2026-11-23")
-    return {k: v for k, v in (item.counters if item else {}).items() if v}
+    return merged_day(deps.store, "2026-11-23")
 
 
 @settings(max_examples=150, deadline=None)
@@ -82,7 +82,7 @@ def test_live_counters_equal_the_rollups_over_random_histories(call_histories, s
         deps.store.transact(
             [
                 Put("call", call, if_absent=True),
-                Count("day", counters.ALL_SCOPE, call.day, counters.of_call(call), revise=True),
+                *transitions.day_counts(call.day, counters.of_call(call)),
             ]
         )
         for leg, status, duration in events:
@@ -112,7 +112,7 @@ def test_live_counters_equal_the_rollups_over_random_histories(call_histories, s
         deps.store.transact(
             [
                 Put("message", message, if_absent=True),
-                Count("m", counters.ALL_SCOPE, "2026-11-23", counters.of_message(message)),
+                *transitions.day_counts("2026-11-23", counters.of_message(message)),
             ]
         )
         for status in events:

@@ -15,13 +15,14 @@ from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.telephony.base import CallState, TelephonyFailure
 from chalicelib.telephony.webhooks import InboundSms, SmsStatusEvent
+from tests.helpers import merged_day
 
 CALLER_ID = "+15005550006"
 
 
 def day(deps: Deps) -> dict[str, int]:
-    item = deps.store.stats.item(counters.ALL_SCOPE, "2026-11-23")
-    return {k: v for k, v in (item.counters if item else {}).items() if v}
+    """The day's counters, member items' included (`m#<id>#<name>`)."""
+    return merged_day(deps.store, "2026-11-23")
 
 
 def funnel(deps: Deps) -> dict[str, int]:
