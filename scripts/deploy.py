@@ -473,6 +473,56 @@ class Options:
     package_dir: Path | None = None
     skip_dashboard: bool = False
     delay: float = 10.0
+    admin_email: str | None = None
+    admin_phone: str | None = None
+
+
+def create_first_admin(
+    cfg: StageConfig,
+    region: str,
+    pool_id: str,
+    client_id: str,
+    email: str,
+    phone: str | None = None,
+) -> str:
+    """Make `email` an active admin of the deployed stage (services.team.ensure_admin, the same
+    code `make dev` runs): their member record in the stage's tables and their sign-in in the
+    stage's user pool, which e-mails them a temporary password. Idempotent: an admin already
+    there is left as is. Returns a line for the summary."""
+    from chalicelib.clock import SystemClock
+    from chalicelib.config import Settings
+    from chalicelib.errors import AppError, TelephonyError
+    from chalicelib.identity.provider import CognitoProvider
+    from chalicelib.services import team
+    from chalicelib.services.deps import Deps
+    from chalicelib.store.dynamo import DynamoStore
+
+    settings = Settings(
+        app_name=cfg.app_name,
+        stage=cfg.stage,
+        region=region,
+        cognito_user_pool_id=pool_id,
+        cognito_client_id=client_id,
+        invite_emails=True,
+    )
+
+    def no_twilio() -> Any:
+        raise TelephonyError("not needed to create the first admin")
+
+    deps = Deps(
+        settings,
+        DynamoStore(settings),
+        SystemClock(),
+        no_twilio,
+        make_identity=lambda: CognitoProvider(region, pool_id, client_id),
+    )
+    try:
+        member, invite = team.ensure_admin(deps, email, None, phone)
+    except AppError as exc:
+        raise DeployError(f"the first admin could not be created: {exc.message}") from None
+    if invite is not None:
+        return f"Admin: {member.email} (Cognito e-mailed them a temporary password)"
+    return f"Admin: {member.email} (already set up)"
 
 
 def _package(opts: Options, cfg: StageConfig) -> Package:
@@ -581,6 +631,23 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
         if uploaded and outputs.get("DashboardDistributionId"):
             invalidate(session.client("cloudfront"), outputs["DashboardDistributionId"])
 
+    if opts.admin_email and result.user_pool_id:
+        result.notes.append(
+            create_first_admin(
+                cfg,
+                opts.region,
+                result.user_pool_id,
+                result.user_pool_client_id,
+                opts.admin_email,
+                opts.admin_phone,
+            )
+        )
+    elif not opts.admin_email:
+        result.notes.append(
+            "No admin was created: run again with ADMIN_EMAIL=you@example.com (Cognito e-mails "
+            "a temporary password), or use the API token to add members"
+        )
+
     if opts.configure_twilio:
         from chalicelib.config import resolve_secret
 
@@ -606,8 +673,8 @@ def print_result(result: Result, cfg: StageConfig) -> None:
     say(f"  Dashboard:  {result.dashboard_url}")
     say(f"  (the dashboard calls the API same-origin at {result.dashboard_api_url})")
     api_token = next(s for s in stage_secrets(cfg) if s.env_var == "API_TOKEN")
-    say(f"  API token:  {read_command(api_token)}")
-    say(f"  Sign in:    {result.dashboard_url}/#token=<API token>")
+    say(f"  API token:  {read_command(api_token)} (an admin API key for scripts)")
+    say(f"  Sign in:    {result.dashboard_url} with your e-mail and password")
     if result.user_pool_id:
         say(f"  User pool:  {result.user_pool_id} (app client {result.user_pool_client_id})")
         say(
@@ -685,6 +752,7 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
     parser.add_argument("--skip-dashboard", action="store_true")
     parser.add_argument("--teardown", action="store_true", help="delete the stage's stack")
     parser.add_argument("--yes", action="store_true", help="teardown without asking")
+    parser.add_argument("--admin-email", help="the first admin (default ADMIN_EMAIL)")
     args = parser.parse_args(argv)
     environ = dict(os.environ if env is None else env)
     try:
@@ -696,6 +764,8 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
             twilio_number=args.twilio_number or environ.get("TWILIO_PHONE_NUMBER"),
             package_dir=args.package_dir,
             skip_dashboard=args.skip_dashboard,
+            admin_email=args.admin_email or environ.get("ADMIN_EMAIL") or None,
+            admin_phone=environ.get("ADMIN_PHONE") or None,
         )
         cfg = load_stage(opts.stage)
         if args.teardown:

@@ -37,6 +37,7 @@ from chalicelib.store.base import (
 )
 
 _STALE = "lead was changed by someone else; reload and try again"
+CONVERTED = "converted"
 _CONTACT_ATTEMPTS = 3
 
 
@@ -226,6 +227,16 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
             _save(deps, lead, read, old_status=old_status, old_phone=old_phone)
         except _Stamped:
             continue
+        if lead.status != old_status and CONVERTED in (lead.status, old_status):
+            # Every move into or out of `converted` is on record (it counts once: a conversion
+            # is an event), with who made it.
+            audit.record(
+                deps,
+                actor,
+                "lead.status_changed",
+                ("lead", lead.id),
+                {"from": old_status, "to": lead.status},
+            )
         return lead
     raise Conflict(_STALE)
 
