@@ -95,7 +95,9 @@ def _actor(deps: Deps, token: str) -> Actor:
     if not member.active:
         raise Unauthorized("this team member is deactivated")
     ended = member.sessions_ended_at
-    if ended is not None and claims.issued_at < int(ended.timestamp()):
+    # `iat` has whole seconds: a token issued in the second the sessions ended is refused too
+    # (a sign-out right after a sign-in must not leave that token working).
+    if ended is not None and claims.issued_at <= int(ended.timestamp()):
         raise Unauthorized("this session was ended (signed out or reset); sign in again")
     return Actor("member", member.id, member.name, member.role)
 
@@ -262,7 +264,7 @@ def refresh(deps: Deps, refresh_token: str) -> Tokens:
     if member is None or not member.active:
         raise Unauthorized("this team member is deactivated")
     ended = member.sessions_ended_at
-    if ended is not None and session.created_at < ended:
+    if ended is not None and session.created_at <= ended:
         raise Unauthorized("this session was ended (signed out or reset); sign in again")
     try:
         tokens = deps.identity.refresh(refresh_token)
