@@ -124,9 +124,8 @@ def test_the_whole_sign_in_flow(api: Api, pool: dict[str, str], clock: Any) -> N
 
     # The caller is a caller: no team management, no export.
     assert api.get("/leads/export", token=signed["accessToken"])[0] == 403
-    assert api.post("/team-members", {"name": "X", "phone": "+14155550999"}, token=signed[
-        "accessToken"
-    ])[0] == 403
+    newcomer = {"name": "X", "phone": "+14155550999"}
+    assert api.post("/team-members", newcomer, token=signed["accessToken"])[0] == 403
 
     # Refresh.
     status, refreshed, _ = api.post(
