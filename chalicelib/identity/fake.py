@@ -3,8 +3,9 @@ out RS256 access tokens as Cognito does (`iss`, `sub`, `client_id`, `token_use: 
 `iat`/`exp` from the test's clock, a `kid`), signed with a test RSA key generated once per
 process, plus refresh tokens and the NEW_PASSWORD_REQUIRED challenge for a temporary password.
 
-`supports_sign_out` and `honours_disable` turn off what the local emulator lacks (global
-sign-out, refusing a disabled user), so tests can show the app's own session rules cover it.
+`supports_sign_out`, `honours_disable` and `checks_challenges` turn off what the local
+emulator lacks (global sign-out, refusing a disabled user, checking the temporary password
+and the challenge's session), so tests can show the app's own rules cover it.
 
 `cryptography` and PyJWT are imported on first use; nothing here runs in the app."""
 
@@ -108,6 +109,7 @@ class FakeProvider:
     client_id: str = CLIENT_ID
     supports_sign_out: bool = True
     honours_disable: bool = True
+    checks_challenges: bool = True
     users: dict[str, FakeUser] = field(default_factory=dict)  # by e-mail
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # token -> e-mail
     challenges: dict[str, str] = field(default_factory=dict)  # session -> e-mail
@@ -139,7 +141,10 @@ class FakeProvider:
     def sign_in(self, email: str, password: str) -> Tokens | Challenge:
         self.calls.append("sign_in")
         user = self.users.get(email)
-        if user is None or not secrets.compare_digest(user.password, password):
+        if user is None:
+            raise BadCredentials("Incorrect username or password.")
+        unchecked = user.temporary and not self.checks_challenges  # the emulator's gap
+        if not unchecked and not secrets.compare_digest(user.password, password):
             raise BadCredentials("Incorrect username or password.")
         if not user.enabled and self.honours_disable:
             raise BadCredentials("User is disabled.")
@@ -153,12 +158,12 @@ class FakeProvider:
         self, email: str, session: str, new_password: str
     ) -> Tokens | Challenge:
         self.calls.append("answer_new_password")
-        if self.challenges.get(session) != email:
+        if self.checks_challenges and self.challenges.get(session) != email:
             raise BadCredentials("Invalid session for the user.")
         problem = password_problem(new_password)
         if problem:
             raise PasswordRejected(problem)
-        del self.challenges[session]
+        self.challenges.pop(session, None)
         user = self._user(email)
         user.password, user.temporary = new_password, False
         return self._tokens(user)

@@ -256,6 +256,40 @@ def test_first_sign_in_challenge_then_a_policy_checked_new_password(
         auth.login(deps, "cal@example.com", invite.temporary_password, None)
 
 
+def test_the_new_password_step_needs_the_temporary_password_and_the_apps_session(
+    deps: Deps, idp: FakeProvider
+) -> None:
+    """Where the provider checks neither (the local emulator), the app does."""
+    idp.checks_challenges = False
+    root = _member(deps, idp, "root@example.com", ADMIN)
+    _, invite = team.create(
+        deps, NewMember(name="Cal", phone="+14155550101", email="cal@example.com")
+    )
+    assert invite is not None and invite.temporary_password
+    with pytest.raises(Unauthorized):  # any password would get the emulator's challenge
+        auth.login(deps, "cal@example.com", "Guessed-password1", None)
+    # A session the app never handed out cannot set anyone's password, the admin's included.
+    for email in ("root@example.com", "cal@example.com"):
+        with pytest.raises(Unauthorized, match="session"):
+            auth.new_password(deps, email, "made-up-session", "Taken-over-Password1")
+    assert idp.users["root@example.com"].password == PASSWORD
+    # Nor one handed out to another e-mail.
+    answer = auth.login(deps, "cal@example.com", invite.temporary_password, None)
+    assert isinstance(answer, Challenge)
+    with pytest.raises(Unauthorized):
+        auth.new_password(deps, "root@example.com", answer.session, "Taken-over-Password1")
+    # The session expires with Cognito's.
+    deps.clock.advance(seconds=auth.CHALLENGE_SECONDS)
+    with pytest.raises(Unauthorized):
+        auth.new_password(deps, "cal@example.com", answer.session, PASSWORD)
+    answer = auth.login(deps, "cal@example.com", invite.temporary_password, None)
+    assert isinstance(answer, Challenge)
+    signed = auth.new_password(deps, "cal@example.com", answer.session, PASSWORD)
+    assert isinstance(signed, auth.SignedIn) and signed.member.id != root.id
+    failed = deps.store.audit.page("auth.login_failed", 10, None).items
+    assert [e.target_id for e in failed] == ["cal@example.com"]
+
+
 def test_refresh_hands_out_a_new_access_token(deps: Deps, idp: FakeProvider) -> None:
     signed = _signed_in(deps, idp, "ann@example.com")
     deps.clock.advance(minutes=50)
@@ -425,6 +459,28 @@ def test_api_keys_act_with_their_role_and_revoking_bites_at_once(deps: Deps) -> 
     assert api_keys.revoke(deps, auth.ENV_KEY_ACTOR, record.id).revoked_at is not None
     with pytest.raises(NotFound):
         api_keys.revoke(deps, auth.ENV_KEY_ACTOR, "0123456789abcdef")
+
+
+def test_api_keys_are_listed_newest_first(deps: Deps) -> None:
+    made = []
+    for n in range(5):
+        made.append(api_keys.create(deps, auth.ENV_KEY_ACTOR, f"key {n}", ADMIN)[0].id)
+        deps.clock.advance(seconds=1)
+    assert [k.id for k in api_keys.list_keys(deps, auth.ENV_KEY_ACTOR)] == made[::-1]
+
+
+def test_a_new_role_bites_at_once_in_the_container_that_set_it(
+    deps: Deps, idp: FakeProvider
+) -> None:
+    signed = _signed_in(deps, idp, "ann@example.com", MANAGER)
+    bearer = f"Bearer {signed.access_token}"
+    elsewhere = other_container(deps)
+    assert auth.authenticate(deps, bearer).role == MANAGER
+    assert auth.authenticate(elsewhere, bearer).role == MANAGER
+    team.update(deps, signed.member.id, Patch({"role": CALLER}))
+    assert auth.authenticate(deps, bearer).role == CALLER
+    deps.clock.advance(seconds=auth.ACTIVE_CHECK_SECONDS)
+    assert auth.authenticate(elsewhere, bearer).role == CALLER
 
 
 @pytest.mark.parametrize("role", [MANAGER, CALLER])
