@@ -38,7 +38,7 @@ class Dev:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         resp = requests.request(method, self.api + path, json=body, headers=headers, timeout=30)
-        if "json" in resp.headers.get("Content-Type", ""):
+        if resp.content and "json" in resp.headers.get("Content-Type", ""):
             return resp.status_code, resp.json()
         return resp.status_code, resp.text
 
