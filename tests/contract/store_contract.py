@@ -495,9 +495,7 @@ class StoreContract:
         assert store.sessions.get("x" * 64) is None
 
     def test_api_keys_get_all_and_revoke_once(self, store):
-        keys = [
-            ApiKey(f"{i:016x}", f"key {i}", "admin", "s" * 64, T0, "env") for i in (2, 1, 3)
-        ]
+        keys = [ApiKey(f"{i:016x}", f"key {i}", "admin", "s" * 64, T0, "env") for i in (2, 1, 3)]
         for key in keys:
             store.write(Put("apikey", key, if_absent=True))
         assert store.api_keys.get(keys[0].id) == keys[0]
