@@ -191,20 +191,20 @@ def login(deps: Deps, email: str, password: str, address: str | None) -> SignedI
         # The new-password step only for the temporary password the app set, and only with a
         # session the app handed out: the local emulator challenges whatever password is given
         # and takes any session (DESIGN.md, "Identity"); Cognito checks both itself.
-        if not _noted(deps, _temporary_key(email, password), member.id):
+        if not _noted(deps, _temporary_key(member.id, password), member.id):
             _note_failure(deps, email, address, "bad_credentials")
             raise Unauthorized(_DENIED)
-        _note(deps, _challenge_key(email, answer.session), member.id, CHALLENGE_SECONDS)
+        _note(deps, _challenge_key(member.id, answer.session), member.id, CHALLENGE_SECONDS)
         return answer
     return _start_session(deps, member, answer, "auth.login")
 
 
-def _temporary_key(email: str, password: str) -> str:
-    return secrets.sha256(f"temporary\n{normalize_email(email)}\n{password}")
+def _temporary_key(member_id: str, password: str) -> str:
+    return secrets.sha256(f"temporary\n{member_id}\n{password}")
 
 
-def _challenge_key(email: str, session: str) -> str:
-    return secrets.sha256(f"challenge\n{normalize_email(email)}\n{session}")
+def _challenge_key(member_id: str, session: str) -> str:
+    return secrets.sha256(f"challenge\n{member_id}\n{session}")
 
 
 def _note(deps: Deps, key: str, member_id: str, seconds: int) -> None:
@@ -230,8 +230,7 @@ def _noted(deps: Deps, key: str, member_id: str) -> bool:
 def note_temporary_password(deps: Deps, member: TeamMember, password: str) -> None:
     """The temporary password the app just gave the member's sign-in (its hash), which their
     first sign-in must present."""
-    assert member.email
-    _note(deps, _temporary_key(member.email, password), member.id, TEMPORARY_PASSWORD_DAYS * 86400)
+    _note(deps, _temporary_key(member.id, password), member.id, TEMPORARY_PASSWORD_DAYS * 86400)
 
 
 def new_password(deps: Deps, email: str, session: str, password: str) -> SignedIn | Challenge:
@@ -240,7 +239,7 @@ def new_password(deps: Deps, email: str, session: str, password: str) -> SignedI
     if problem:
         raise ValidationError(problem, {"field": "newPassword", "policy": secrets.PASSWORD_POLICY})
     waiting = _member_by_email(deps, email)
-    if waiting is None or not _noted(deps, _challenge_key(email, session), waiting.id):
+    if waiting is None or not _noted(deps, _challenge_key(waiting.id, session), waiting.id):
         raise Unauthorized("the sign-in session expired; sign in again")
     try:
         answer = deps.identity.answer_new_password(email, session, password)

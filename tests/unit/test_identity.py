@@ -661,6 +661,20 @@ def test_an_email_change_moves_the_sign_in(deps: Deps, idp: FakeProvider) -> Non
     team.create(deps, NewMember(name="Other", phone="+14155550109", email="old@example.com"))
 
 
+def test_an_invited_member_whose_email_changed_signs_in_with_the_new_one(
+    deps: Deps, idp: FakeProvider
+) -> None:
+    member, invite = team.create(
+        deps, NewMember(name="Cal", phone="+14155550101", email="typo@example.com")
+    )
+    assert invite is not None and invite.temporary_password
+    team.update(deps, member.id, Patch({"email": "cal@example.com"}))
+    answer = auth.login(deps, "cal@example.com", invite.temporary_password, None)
+    assert isinstance(answer, Challenge)
+    signed = auth.new_password(deps, "cal@example.com", answer.session, PASSWORD)
+    assert isinstance(signed, auth.SignedIn) and signed.member.id == member.id
+
+
 def test_a_password_reset_ends_sessions_and_asks_for_a_new_password(
     deps: Deps, idp: FakeProvider
 ) -> None:
