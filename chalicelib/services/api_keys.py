@@ -37,7 +37,8 @@ def create(deps: Deps, actor: Actor, name: str, role: str) -> tuple[ApiKey, str]
 
 def list_keys(deps: Deps, actor: Actor) -> list[ApiKey]:
     _require_admin(actor)
-    return sorted(deps.store.api_keys.all(), key=lambda k: k.id, reverse=True)
+    # Newest first, as every list (a key's id is random: its creation time orders them).
+    return sorted(deps.store.api_keys.all(), key=lambda k: (k.created_at, k.id), reverse=True)
 
 
 def revoke(deps: Deps, actor: Actor, key_id: str) -> ApiKey:

@@ -41,6 +41,8 @@ log = logging.getLogger("coldcall")
 
 ACTIVE_CHECK_SECONDS = 30
 SESSION_DAYS = 30  # the app client's refresh-token validity
+TEMPORARY_PASSWORD_DAYS = 7  # the pool's TemporaryPasswordValidityDays
+CHALLENGE_SECONDS = 180  # how long Cognito keeps a challenge's session (its default)
 LOGIN_WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 10
 MAX_FAILURES_PER_ADDRESS = 30
@@ -95,7 +97,9 @@ def _actor(deps: Deps, token: str) -> Actor:
     if not member.active:
         raise Unauthorized("this team member is deactivated")
     ended = member.sessions_ended_at
-    if ended is not None and claims.issued_at < int(ended.timestamp()):
+    # `iat` has whole seconds: a token issued in the second the sessions ended is refused too
+    # (a sign-out right after a sign-in must not leave that token working).
+    if ended is not None and claims.issued_at <= int(ended.timestamp()):
         raise Unauthorized("this session was ended (signed out or reset); sign in again")
     return Actor("member", member.id, member.name, member.role)
 
@@ -184,8 +188,49 @@ def login(deps: Deps, email: str, password: str, address: str | None) -> SignedI
         _note_failure(deps, email, address, "no_active_member")
         raise Unauthorized(_DENIED if member is None else "this team member is deactivated")
     if isinstance(answer, Challenge):
+        # The new-password step only for the temporary password the app set, and only with a
+        # session the app handed out: the local emulator challenges whatever password is given
+        # and takes any session (DESIGN.md, "Identity"); Cognito checks both itself.
+        if not _noted(deps, _temporary_key(member.id, password), member.id):
+            _note_failure(deps, email, address, "bad_credentials")
+            raise Unauthorized(_DENIED)
+        _note(deps, _challenge_key(member.id, answer.session), member.id, CHALLENGE_SECONDS)
         return answer
     return _start_session(deps, member, answer, "auth.login")
+
+
+def _temporary_key(member_id: str, password: str) -> str:
+    return secrets.sha256(f"temporary\n{member_id}\n{password}")
+
+
+def _challenge_key(member_id: str, session: str) -> str:
+    return secrets.sha256(f"challenge\n{member_id}\n{session}")
+
+
+def _note(deps: Deps, key: str, member_id: str, seconds: int) -> None:
+    """Remember a hash the app handed out (a session record: DynamoDB's TTL removes it)."""
+    now = deps.clock.now()
+    deps.store.write(
+        Put(
+            "note",
+            Session(key, member_id, created_at=now, expires_at=now + timedelta(seconds=seconds)),
+        )
+    )
+
+
+def _noted(deps: Deps, key: str, member_id: str) -> bool:
+    record = deps.store.sessions.get(key)
+    return (
+        record is not None
+        and record.member_id == member_id
+        and record.expires_at > deps.clock.now()
+    )
+
+
+def note_temporary_password(deps: Deps, member: TeamMember, password: str) -> None:
+    """The temporary password the app just gave the member's sign-in (its hash), which their
+    first sign-in must present."""
+    _note(deps, _temporary_key(member.id, password), member.id, TEMPORARY_PASSWORD_DAYS * 86400)
 
 
 def new_password(deps: Deps, email: str, session: str, password: str) -> SignedIn | Challenge:
@@ -193,6 +238,9 @@ def new_password(deps: Deps, email: str, session: str, password: str) -> SignedI
     problem = secrets.password_problem(password)
     if problem:
         raise ValidationError(problem, {"field": "newPassword", "policy": secrets.PASSWORD_POLICY})
+    waiting = _member_by_email(deps, email)
+    if waiting is None or not _noted(deps, _challenge_key(waiting.id, session), waiting.id):
+        raise Unauthorized("the sign-in session expired; sign in again")
     try:
         answer = deps.identity.answer_new_password(email, session, password)
     except PasswordRejected as exc:
@@ -262,7 +310,7 @@ def refresh(deps: Deps, refresh_token: str) -> Tokens:
     if member is None or not member.active:
         raise Unauthorized("this team member is deactivated")
     ended = member.sessions_ended_at
-    if ended is not None and session.created_at < ended:
+    if ended is not None and session.created_at <= ended:
         raise Unauthorized("this session was ended (signed out or reset); sign in again")
     try:
         tokens = deps.identity.refresh(refresh_token)

@@ -111,6 +111,7 @@ def _invite(deps: Deps, member: TeamMember) -> Invite | None:
     except UserExists:
         deps.identity.reset_password(member.email, temporary, send_email=emailed)
         sub = deps.identity.user_sub(member.email) or ""
+    auth.note_temporary_password(deps, member, temporary)
     if sub:
         deps.store.write(Put("sub", Login(auth.sub_key(sub), member.id)))
     if not member.active:
@@ -182,6 +183,7 @@ def _update(
     if before.active and not member.active:
         member.sessions_ended_at = member.updated_at  # saved with the deactivation
     _save(deps, member, before.email)
+    auth.forget_member(deps, member.id)  # a new role (or deactivation) bites here at once
     invite = _sync_sign_in(deps, before, member)
     changed = sorted(f for f in patch.values if getattr(before, f) != getattr(member, f))
     if before.active and not member.active:

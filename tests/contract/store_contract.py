@@ -11,7 +11,18 @@ from typing import Any
 import pytest
 
 from chalicelib.clock import new_id
-from chalicelib.domain.records import Call, Lead, LeadPhone, Message, MessageSid, TeamMember
+from chalicelib.domain.records import (
+    ApiKey,
+    AuditEntry,
+    Call,
+    Lead,
+    LeadPhone,
+    Login,
+    Message,
+    MessageSid,
+    Session,
+    TeamMember,
+)
 from chalicelib.errors import ValidationError
 from chalicelib.store.base import (
     ABSENT,
@@ -508,3 +519,141 @@ class StoreContract:
             store.write(Put("m", m, if_absent=True))
         assert [m.id for m in store.members.all()] == [m.id for m in ms]
         assert store.members.get(ms[1].id).active is False
+
+    # ---------------------------------------------------------------- identity
+
+    def test_login_guards_name_their_member_and_are_unique(self, store):
+        store.write(Put("email", Login("email#ann@example.com", "M1"), if_absent=True))
+        store.write(Put("sub", Login("sub#abc", "M1")))
+        assert store.logins.member_id("email#ann@example.com") == "M1"
+        assert store.logins.member_id("sub#abc") == "M1"
+        assert store.logins.member_id("email#bob@example.com") is None
+        with pytest.raises(TransactionFailed) as err:
+            store.transact(
+                [
+                    Put("member", member(id="M2"), if_absent=True),
+                    Put("email", Login("email#ann@example.com", "M2"), if_absent=True),
+                ]
+            )
+        assert "email" in err.value.failed
+        assert store.members.get("M2") is None
+        store.write(Delete("old", Login, "email#ann@example.com", {"member_id": Eq("M1")}))
+        assert store.logins.member_id("email#ann@example.com") is None
+
+    def test_sessions_read_back_by_their_hash(self, store):
+        session = Session("h" * 64, "M1", T0, T0 + timedelta(days=30))
+        store.write(Put("session", session))
+        assert store.sessions.get("h" * 64) == session
+        assert store.sessions.get("x" * 64) is None
+
+    def test_api_keys_get_all_and_revoke_once(self, store):
+        keys = [ApiKey(f"{i:016x}", f"key {i}", "admin", "s" * 64, T0, "env") for i in (2, 1, 3)]
+        for key in keys:
+            store.write(Put("apikey", key, if_absent=True))
+        assert store.api_keys.get(keys[0].id) == keys[0]
+        assert store.api_keys.get("0" * 16) is None
+        assert sorted(k.id for k in store.api_keys.all()) == sorted(k.id for k in keys)
+        revoked = store.write(
+            Update("revoke", ApiKey, keys[1].id, {"revoked_at": T0}, {"revoked_at": ABSENT})
+        )
+        assert revoked.revoked_at == T0 and revoked.name == "key 1"
+        with pytest.raises(ConditionFailed):
+            store.write(
+                Update("revoke", ApiKey, keys[1].id, {"revoked_at": T0}, {"revoked_at": ABSENT})
+            )
+        with pytest.raises(ConditionFailed):  # an unknown key is never created by an update
+            store.write(
+                Update("revoke", ApiKey, "0" * 16, {"revoked_at": T0}, {"revoked_at": ABSENT})
+            )
+        assert store.api_keys.get("0" * 16) is None
+
+    def test_the_audit_log_pages_newest_first_and_by_action(self, store):
+        entries = []
+        for i in range(7):
+            entry = AuditEntry(
+                id=new_id(),
+                at=T0 + timedelta(seconds=i),
+                action="auth.login" if i % 2 else "member.created",
+                actor_type="member",
+                actor_id="M1",
+                actor_name="Ann",
+                target_type="member",
+                target_id=f"M{i}",
+                details='{"role":"caller"}' if i == 0 else None,
+                request_id="req" if i == 0 else None,
+            )
+            store.write(Put("audit", entry, if_absent=True))
+            entries.append(entry)
+        newest = sorted(entries, key=lambda e: e.id, reverse=True)
+
+        def pages(action: str | None, limit: int) -> list[AuditEntry]:
+            out: list[AuditEntry] = []
+            cursor = None
+            while True:
+                page = store.audit.page(action, limit, cursor)
+                assert len(page.items) <= limit
+                out += page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    return out
+
+        for limit in (1, 2, 3, 7, 10):
+            assert [e.id for e in pages(None, limit)] == [e.id for e in newest]
+            assert [e.id for e in pages("auth.login", limit)] == [
+                e.id for e in newest if e.action == "auth.login"
+            ]
+        assert pages(None, 10)[-1] == entries[0]  # every field read back
+        assert store.audit.page("apikey.created", 5, None).items == []
+        # A cursor of one action's list is refused on another's.
+        cursor = store.audit.page("auth.login", 1, None).next_cursor
+        assert cursor
+        with pytest.raises(ValidationError):
+            store.audit.page("member.created", 1, cursor)
+
+    def test_throttle_counters_add_and_count(self, store):
+        expires = T0 + timedelta(minutes=45)
+        assert store.throttles.count("login#account#a#1") == 0
+        assert [store.throttles.hit("login#account#a#1", expires) for _ in range(3)] == [1, 2, 3]
+        assert store.throttles.count("login#account#a#1") == 3
+        assert store.throttles.count("login#account#a#2") == 0
+
+    def test_a_callers_list_merges_theirs_and_unassigned_newest_first(self, store):
+        plan = ["M1", None, "M2", "M1", None, None, "M2", "M1", None, "M1", "M2"]
+        made = []
+        for i, assignee in enumerate(plan):
+            new = lead(
+                phone=f"+1212555{i:04d}",
+                assigned_to_id=assignee,
+                status="contacted" if i % 3 == 0 else "new",
+            )
+            store.write(Put("l", new, if_absent=True))
+            made.append(new)
+        gone = lead(phone="+13105550100", archived_at=T0)
+        store.write(Put("l", gone, if_absent=True))
+        newest = sorted(made, key=lambda x: x.id, reverse=True)
+        for status in (None, "contacted", "new", "qualified"):
+            want = [
+                x.id
+                for x in newest
+                if x.assigned_to_id in ("M1", None) and status in (None, x.status)
+            ]
+            for limit in (1, 2, 3, 4, 20):
+                ids, cursor = [], None
+                for _ in range(len(plan) + 2):
+                    page = store.leads.page_visible("M1", limit, cursor, status=status)
+                    assert len(page.items) <= limit
+                    ids += [x.id for x in page.items]
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                assert ids == want, (status, limit)
+        # A member with nothing assigned sees the unassigned ones; a bad cursor is a 400.
+        assert [x.id for x in store.leads.page_visible("M9", 20, None).items] == [
+            x.id for x in newest if x.assigned_to_id is None
+        ]
+        with pytest.raises(ValidationError):
+            store.leads.page_visible("M1", 2, "not-a-cursor")
+        first = store.leads.page_visible("M1", 2, None).next_cursor
+        assert first
+        with pytest.raises(ValidationError):  # another member's positions
+            store.leads.page_visible("M2", 2, first)

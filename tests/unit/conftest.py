@@ -1,1 +1,1 @@
-from tests.unit.services_fixtures import deps, fake_twilio  # noqa: F401 (fixtures)
+from tests.unit.services_fixtures import deps, fake_twilio, idp  # noqa: F401 (fixtures)
