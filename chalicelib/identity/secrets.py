@@ -61,9 +61,11 @@ def password_problem(password: str) -> str | None:
 
 
 def temporary_password() -> str:
-    """A random password that meets the policy (16 characters)."""
+    """A random password that meets the policy (16 characters), with one symbol too, so that a
+    pool whose policy also asks for symbols (Cognito's default) accepts it."""
     alphabet = string.ascii_letters + string.digits
     while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(16))
+        candidate = "".join(secrets.choice(alphabet) for _ in range(15))
+        candidate += secrets.choice("-_.!")
         if password_problem(candidate) is None:
             return candidate

@@ -160,6 +160,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PATCH", "/calls/{call_id}"): Row(
         NOT_THEIRS, lambda w: f"/calls/{w.call.id}", lambda w, who: {"notes": "wrapped up"}
     ),
+    # a manager frees the member and the lead a stuck call holds; a caller may not
+    ("POST", "/calls/{call_id}/release"): Row(MANAGERS, lambda w: f"/calls/{w.call.id}/release"),
     ("POST", "/messages"): Row(
         _expect(caller=400, caller_key=400), lambda w: "/messages", _text_body
     ),
