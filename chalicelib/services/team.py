@@ -19,7 +19,16 @@ from chalicelib.identity.provider import UserExists
 from chalicelib.services import audit, auth
 from chalicelib.services.deps import Deps
 from chalicelib.store import cursor as cursors
-from chalicelib.store.base import ConditionFailed, Delete, Eq, Op, Page, Put, TransactionFailed
+from chalicelib.store.base import (
+    Check,
+    ConditionFailed,
+    Delete,
+    Eq,
+    Op,
+    Page,
+    Put,
+    TransactionFailed,
+)
 
 _STALE = "team member was changed by someone else; reload and try again"
 
@@ -175,14 +184,15 @@ def _update(
         if field == "email" and value is not None:
             value = auth.normalize_email(value)
         setattr(member, field, value)
+    keeper = None  # another active admin, who must still be one when this edit commits
     if before.active and not member.active:
-        _check_can_deactivate(deps, actor, before)
+        keeper = _check_can_deactivate(deps, actor, before)
     if before.role == ADMIN and member.role != ADMIN:
-        _check_not_last_admin(deps, before, "demote")
+        keeper = _check_not_last_admin(deps, before, "demote")
     member.updated_at = deps.clock.now()
     if before.active and not member.active:
         member.sessions_ended_at = member.updated_at  # saved with the deactivation
-    _save(deps, member, before.email)
+    _save(deps, member, before.email, keeper)
     auth.forget_member(deps, member.id)  # a new role (or deactivation) bites here at once
     invite = _sync_sign_in(deps, before, member)
     changed = sorted(f for f in patch.values if getattr(before, f) != getattr(member, f))
@@ -225,24 +235,37 @@ def deactivate(deps: Deps, member_id: str, actor: Actor = SYSTEM) -> TeamMember:
     return member
 
 
-def _check_can_deactivate(deps: Deps, actor: Actor, member: TeamMember) -> None:
+def _check_can_deactivate(deps: Deps, actor: Actor, member: TeamMember) -> str | None:
     if actor.member_id == member.id:
         raise Conflict("you cannot deactivate yourself; ask another admin")
     if member.role == ADMIN:
-        _check_not_last_admin(deps, member, "deactivate")
+        return _check_not_last_admin(deps, member, "deactivate")
+    return None
 
 
-def _check_not_last_admin(deps: Deps, member: TeamMember, verb: str) -> None:
+_LAST_ADMIN = "cannot {verb} the last active admin; make someone else admin first"
+
+
+def _check_not_last_admin(deps: Deps, member: TeamMember, verb: str) -> str | None:
+    """Another active admin's id (the edit's transaction checks they still are one, so two
+    admins demoting each other at the same moment cannot both succeed); 409 when none."""
     if not member.active:
-        return
-    admins = [m for m in deps.store.members.all() if m.role == ADMIN and m.active]
-    if [m.id for m in admins] == [member.id]:
-        raise Conflict(f"cannot {verb} the last active admin; make someone else admin first")
+        return None
+    others = [m for m in deps.store.members.all() if m.role == ADMIN and m.active]
+    others = [m for m in others if m.id != member.id]
+    if not others:
+        raise Conflict(_LAST_ADMIN.format(verb=verb))
+    return others[0].id
 
 
-def _save(deps: Deps, member: TeamMember, old_email: str | None = None) -> None:
-    """The member, and the e-mail guards when the e-mail changed (in one transaction)."""
+def _save(
+    deps: Deps, member: TeamMember, old_email: str | None = None, keeper: str | None = None
+) -> None:
+    """The member, the e-mail guards when the e-mail changed, and the check that `keeper` is
+    still an active admin (in one transaction)."""
     ops: list[Op] = [Put("member", member)]
+    if keeper:
+        ops.append(Check("keeper", TeamMember, keeper, {"role": Eq(ADMIN), "active": Eq(True)}))
     if member.email != old_email:
         if old_email:
             ops.append(
@@ -266,6 +289,8 @@ def _save(deps: Deps, member: TeamMember, old_email: str | None = None) -> None:
     except TransactionFailed as exc:
         if "email" in exc.failed:
             raise Conflict(_EMAIL_TAKEN, {"field": "email"}) from None
+        if "keeper" in exc.failed:
+            raise Conflict(_LAST_ADMIN.format(verb="remove")) from None
         raise Conflict(_STALE) from None
 
 

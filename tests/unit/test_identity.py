@@ -634,6 +634,43 @@ def test_the_last_admin_cannot_be_demoted_or_deactivated(deps: Deps, idp: FakePr
     assert team.get(deps, root.id).role == MANAGER
 
 
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(
+    deps: Deps, idp: FakeProvider
+) -> None:
+    """Each edit reads the other as an active admin; the edit's transaction checks that the
+    other still is one, so the second to commit is refused (the check was read-then-act)."""
+    a = _member(deps, idp, "a@example.com", ADMIN)
+    b = _member(deps, idp, "b@example.com", ADMIN, phone="+14155550105")
+    real_all = deps.store.members.all
+    barrier = threading.Barrier(2)
+
+    def all_then_wait() -> Any:
+        members = real_all()
+        barrier.wait(timeout=5)  # both have read two admins before either writes
+        return members
+
+    deps.store.members.all = all_then_wait  # type: ignore[method-assign]
+    outcomes: list[str] = []
+
+    def demote(target: Any) -> None:
+        try:
+            team.update(deps, target.id, Patch({"role": CALLER}))
+            outcomes.append("demoted")
+        except Conflict as exc:
+            outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=demote, args=(m,)) for m in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (
+        sorted(outcomes)[0] == "cannot remove the last active admin; make someone else admin first"
+    )
+    assert outcomes.count("demoted") == 1
+    assert [m.role for m in real_all()].count(ADMIN) == 1
+
+
 def test_a_member_without_email_gets_a_sign_in_when_one_is_added(
     deps: Deps, idp: FakeProvider
 ) -> None:
