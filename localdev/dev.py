@@ -219,11 +219,14 @@ def create_tables(env: dict[str, str]) -> None:
     os.environ.update(env)
     from chalicelib.config import reset_settings
     from chalicelib.providers import settings
-    from chalicelib.store.tables import ensure_tables
+    from chalicelib.store.tables import backfill_unassigned, ensure_tables
 
     reset_settings()
     changes = ensure_tables(settings())
     say("tables: " + ("; ".join(changes) if changes else "all present"))
+    moved = backfill_unassigned(settings())
+    if moved:
+        say(f"{moved} unassigned leads from before sign-in listed for callers")
 
 
 # ---------------------------------------------------------------- Cognito

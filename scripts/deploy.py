@@ -631,6 +631,15 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
         if uploaded and outputs.get("DashboardDistributionId"):
             invalidate(session.client("cloudfront"), outputs["DashboardDistributionId"])
 
+    from chalicelib.config import Settings
+    from chalicelib.store.tables import backfill_unassigned
+
+    moved = backfill_unassigned(
+        Settings(app_name=cfg.app_name, stage=cfg.stage, region=opts.region)
+    )
+    if moved:
+        result.notes.append(f"{moved} unassigned leads from before sign-in listed for callers")
+
     if opts.admin_email and result.user_pool_id:
         result.notes.append(
             create_first_admin(

@@ -130,3 +130,44 @@ def ensure_tables(settings: Settings, log: Any = None) -> list[str]:
         for change in changes:
             log(change)
     return changes
+
+
+def backfill_unassigned(settings: Settings) -> int:
+    """Data written before callers existed: a live unassigned lead had no by-assignee key, so a
+    caller's list (their leads and the unassigned ones) would miss it. Give every such lead the
+    unassigned key (`UNASSIGNED_KEY`). One paged Scan, filtered to the leads that need it, and a
+    conditional update each (a lead assigned or archived meanwhile is left alone). Safe to run
+    any number of times; returns how many leads it changed."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store.models import UNASSIGNED_KEY
+
+    client = _client(settings)
+    table = settings.table_name("leads")
+    missing = (
+        "attribute_exists(gsi_all) AND attribute_not_exists(gsi_assignee) "
+        "AND attribute_not_exists(assigned_to_id)"
+    )
+    changed = 0
+    pages = client.get_paginator("scan").paginate(
+        TableName=table, FilterExpression=missing, ProjectionExpression="id"
+    )
+    try:
+        scanned = list(pages)
+    except client.exceptions.ResourceNotFoundException:
+        return 0  # no leads table yet: nothing was written before
+    for page in scanned:
+        for item in page.get("Items", []):
+            try:
+                client.update_item(
+                    TableName=table,
+                    Key={"id": item["id"]},
+                    UpdateExpression="SET gsi_assignee = :u",
+                    ConditionExpression=missing,
+                    ExpressionAttributeValues={":u": {"S": UNASSIGNED_KEY}},
+                )
+                changed += 1
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+    return changed
