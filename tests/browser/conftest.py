@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -57,6 +58,7 @@ SCRUB = (
 )
 ADMIN_EMAIL = "admin@example.com"
 REFRESH_KEY = "coldcall.refresh"  # where the dashboard keeps the refresh token
+PASSWORD = re.compile(r"^Password")  # the field, not "Show password"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -317,7 +319,7 @@ def unique_phone(last: str = "5", area: str = "212") -> str:
 def sign_in_on_page(page: Any, email: str, password: str) -> None:
     """Fill in the sign-in page and submit it (the page must be showing it)."""
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label(PASSWORD).fill(password)
     page.get_by_role("button", name="Sign in").click()
 
 
