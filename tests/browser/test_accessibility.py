@@ -117,6 +117,11 @@ def test_login_leads_team_and_their_dialogs(page, stack, people, viewport, tmp_p
     assert_accessible(page, f"the member form ({viewport})")
     page.keyboard.press("Escape")
 
+    page.get_by_role("link", name="Admin").click()
+    expect(page.get_by_role("table", name="Audit log")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+    assert_accessible(page, f"the admin page ({viewport})")
+
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     assert_accessible(page, f"the login page after signing out ({viewport})")

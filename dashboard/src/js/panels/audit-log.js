@@ -42,9 +42,11 @@ function who(actor) {
 
 /** auditTable(entries) -> the table. */
 export function auditTable(entries) {
+  // On a narrow screen the table scrolls sideways and has nothing to focus: the region itself
+  // takes focus, so a keyboard can scroll it.
   return h(
     "div",
-    { class: "relative overflow-x-auto" },
+    { class: "relative overflow-x-auto focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500", tabindex: "0", role: "region", "aria-label": "Audit entries" },
     h(
       "table",
       { class: "table", "aria-label": "Audit log" },

@@ -119,7 +119,9 @@ function row(m, onChanged, admin) {
       {},
       h("span", { class: "font-medium text-slate-900" }, m.name),
       self ? h("span", { class: "ml-1 text-xs text-slate-600" }, "(you)") : null,
-      h("span", { class: "block text-xs text-slate-600 sm:hidden" }, m.phone),
+      // Narrow screens hide the columns: the same facts under the name.
+      h("span", { class: "block text-xs text-slate-600 sm:hidden" }, `${m.phone} · ${label(m.role)}`),
+      m.email ? h("span", { class: "block break-all text-xs text-slate-600 md:hidden" }, m.email) : null,
     ),
     h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, m.phone),
     h("td", { class: "hidden break-all md:table-cell" }, m.email || "—"),
