@@ -171,3 +171,24 @@ def test_a_stale_refresh_token_at_load_shows_the_sign_in_page(page, stack, watch
     page.goto(f"{stack.dashboard}/#/team")
     expect(page.get_by_role("heading", name=SIGN_IN)).to_be_visible()
     assert page.evaluate(f"sessionStorage.getItem({REFRESH_KEY!r})") is None
+
+
+def test_the_access_token_is_renewed_before_it_expires(signed_in, stack):
+    page = signed_in
+    page.clock.install()
+    renewals = []
+    page.on(
+        "request",
+        lambda r: renewals.append(r.url) if r.url.endswith("/auth/refresh") else None,
+    )
+    page.goto(f"{stack.dashboard}/#/team")
+    expect(page.get_by_role("table", name="Team members")).to_be_visible()
+    assert len(renewals) == 1  # the load: the refresh token kept in the tab
+    # Cognito's access tokens last an hour: renewed a minute before, without a word.
+    page.clock.run_for("58:00")
+    assert len(renewals) == 1
+    page.clock.run_for("02:00")
+    page.wait_for_timeout(500)
+    assert len(renewals) == 2
+    page.get_by_role("link", name="Leads").click()
+    expect(page.get_by_role("heading", name="Leads")).to_be_visible()

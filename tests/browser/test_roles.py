@@ -257,7 +257,9 @@ def test_the_admin_page_creates_shows_once_and_revokes_an_api_key(signed_in, sta
     assert key.startswith("ck_")
     expect(shown.get_by_role("button", name="Copy the api key")).to_be_visible()
     assert_accessible(page, "the new API key")
+    shot(page, "admin-new-api-key")
     shown.get_by_role("button", name="Done").click()
+    shot(page, "admin")
     me = requests.get(f"{stack.api}/me", headers={"Authorization": f"Bearer {key}"}, timeout=15)
     assert me.json()["apiKey"]["role"] == "caller"
 
@@ -273,7 +275,26 @@ def test_the_admin_page_creates_shows_once_and_revokes_an_api_key(signed_in, sta
     gone = requests.get(f"{stack.api}/me", headers={"Authorization": f"Bearer {key}"}, timeout=15)
     assert gone.status_code == 401
 
+    log = page.get_by_role("table", name="Audit log")
+    expect(log.locator("tbody tr").first).to_contain_text("apikey.revoked")  # at once
     page.get_by_label("Action").select_option("apikey.revoked")
-    expect(page.get_by_role("table", name="Audit log").locator("tbody tr").first).to_contain_text(
-        "apikey.revoked"
-    )
+    expect(log.locator("tbody tr")).to_have_count(1)
+
+
+def test_the_audit_log_pages_with_the_cursor(signed_in, stack):
+    for n in range(27):
+        assert stack.call("POST", "/api-keys", json={"name": f"paging {n}"}).status_code == 201
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/admin?action=apikey.created")
+    log = page.get_by_role("table", name="Audit log")
+    pages = page.get_by_role("navigation", name="Audit log pages")
+    expect(log.locator("tbody tr")).to_have_count(25)
+    expect(pages).to_contain_text("Showing 1–25")
+    first = log.locator("tbody tr").first.get_attribute("data-audit-id")
+    pages.get_by_role("button", name="Next").click()
+    expect(pages).to_contain_text("Showing 26–")
+    expect(log.locator("tbody tr[data-action='apikey.created']").first).to_be_visible()
+    assert log.locator("tbody tr").first.get_attribute("data-audit-id") != first
+    pages.get_by_role("button", name="Previous").click()
+    expect(pages).to_contain_text("Showing 1–25")
+    expect(log.locator("tbody tr").first).to_have_attribute("data-audit-id", first)

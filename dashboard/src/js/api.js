@@ -23,7 +23,6 @@ const LEGACY_TOKEN_KEY = "coldcall.token"; // the old shared token: never kept a
 const RENEW_BEFORE_MS = 60_000;
 
 let unauthorizedHandler = () => {};
-let sessionHandler = () => {};
 let accessToken = "";
 let member = null; // the signed-in TeamMember
 let renewTimer = null;
@@ -32,11 +31,6 @@ let renewing = null; // one renewal at a time, shared by everyone who needs it
 /** Called (once per ended session) with the server's message; the app returns to sign-in. */
 export function onUnauthorized(fn) {
   unauthorizedHandler = fn;
-}
-
-/** Called with the member whenever who is signed in changes (null: signed out). */
-export function onSession(fn) {
-  sessionHandler = fn;
 }
 
 function storage() {
@@ -93,7 +87,6 @@ function startSession(answer) {
     /* without storage the session lasts until the tab reloads */
   }
   scheduleRenewal(answer.expiresIn);
-  sessionHandler(member);
 }
 
 /** Forget everything about the session, here and in this tab's storage. */
@@ -108,7 +101,6 @@ export function endSession() {
   } catch {
     /* nothing to clear */
   }
-  sessionHandler(null);
 }
 
 function sessionEnded(err) {

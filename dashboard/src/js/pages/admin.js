@@ -44,6 +44,11 @@ export async function renderAdmin({ main, query, signal, navigate }) {
     at.page = page;
     audit.reload();
   };
+  // A key created or revoked is in the log at once.
+  const changed = () => {
+    keys.refresh();
+    audit.refresh();
+  };
 
   const keysArea = h("div", { "aria-live": "polite" });
   const auditArea = h("div", { "aria-live": "polite" });
@@ -53,7 +58,7 @@ export async function renderAdmin({ main, query, signal, navigate }) {
     h(
       "div",
       { class: "space-y-6" },
-      section("API keys", h("p", { class: "px-4 pt-3 text-sm text-slate-600" }, "For scripts and integrations: a key acts with its role, is shown once, and can be revoked at any time."), apiKeyForm({ onCreated: () => keys.refresh() }), keysArea),
+      section("API keys", h("p", { class: "px-4 pt-3 text-sm text-slate-600" }, "For scripts and integrations: a key acts with its role, is shown once, and can be revoked at any time."), apiKeyForm({ onCreated: changed }), keysArea),
       section("Audit log", actionFilter(action, navigate), auditArea, auditPager),
     ),
   );
@@ -61,7 +66,7 @@ export async function renderAdmin({ main, query, signal, navigate }) {
   panel(keysArea, keys, {
     loading: () => loading("Loading API keys…"),
     title: "Could not load the API keys",
-    render: (list) => (list.length ? apiKeysTable(list, { onChanged: () => keys.refresh() }) : emptyState("No API keys yet", "Create one for a script or an integration.")),
+    render: (list) => (list.length ? apiKeysTable(list, { onChanged: changed }) : emptyState("No API keys yet", "Create one for a script or an integration.")),
   });
   panel(auditArea, audit, {
     loading: () => loading("Loading the audit log…"),
