@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -360,7 +359,7 @@ def start_api(stack: Stack, env: dict[str, str]) -> str:
 # ---------------------------------------------------------------- dashboard
 
 
-def start_dashboard(stack: Stack, env: dict[str, str], api_base: str, token: str) -> str:
+def start_dashboard(stack: Stack, env: dict[str, str], api_base: str) -> str:
     """Build dashboard/ (npm ci when node_modules is missing or outdated, then the build) and
     serve the build on 127.0.0.1:DASHBOARD_PORT with a config.js naming the API base. The API's
     CORS allows exactly this origin (DASHBOARD_ORIGIN in `env`)."""
@@ -381,7 +380,9 @@ def start_dashboard(stack: Stack, env: dict[str, str], api_base: str, token: str
     if origin != base:
         say(f"WARNING: DASHBOARD_ORIGIN is {origin}, so the API refuses requests from {base}")
     say(f"dashboard on {base}")
-    return f"{base}/#token={urllib.parse.quote(token, safe='')}"
+    # The plain URL: members sign in on its page as themselves. The API token is an admin API
+    # key for scripts and never goes to the browser.
+    return f"{base}/"
 
 
 # ---------------------------------------------------------------- rollup
@@ -508,11 +509,11 @@ def main() -> int:
         admin_email, admin_password = ensure_admin(env)
         start_twilio(stack, env)
         api_base = start_api(stack, env)
-        dashboard_url = start_dashboard(stack, env, api_base, token)
+        dashboard_url = start_dashboard(stack, env, api_base)
         start_rollup(stack, env)
         say(f"API token (an admin API key, for scripts): {token}")
         say(f"sign in as {admin_email} with the password {admin_password}")
-        say(f"open {dashboard_url}")
+        say(f"open {dashboard_url} and sign in there")
         print(f"READY {api_base} {dashboard_url}", flush=True)
         while True:
             time.sleep(0.5)

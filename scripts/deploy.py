@@ -683,7 +683,7 @@ def print_result(result: Result, cfg: StageConfig) -> None:
     say(f"  (the dashboard calls the API same-origin at {result.dashboard_api_url})")
     api_token = next(s for s in stage_secrets(cfg) if s.env_var == "API_TOKEN")
     say(f"  API token:  {read_command(api_token)} (an admin API key for scripts)")
-    say(f"  Sign in:    {result.dashboard_url} with your e-mail and password")
+    say(f"  Sign in:    {result.dashboard_url} (each member with their e-mail and password)")
     if result.user_pool_id:
         say(f"  User pool:  {result.user_pool_id} (app client {result.user_pool_client_id})")
         say(

@@ -1,6 +1,10 @@
-"""The browser suite's stack: `python -m localdev.dev` itself (DynamoDB Local, tables, `chalice
-local`, the built dashboard, and the Twilio simulator once it exists) on free ports with its
+"""The browser suite's stack: `python -m localdev.dev` itself (DynamoDB Local, tables, the local
+Cognito, `chalice local`, the built dashboard, and the Twilio simulator) on free ports with its
 data in a temporary folder, and Debian's Chromium driven by Playwright.
+
+Pages sign in as members do: `signed_in` signs the first admin in through the API (as the
+sign-in page does) and hands the tab the refresh token where the dashboard keeps it
+(sessionStorage), so the page starts signed in; test_auth.py drives the sign-in page itself.
 
 Every page a test opens is watched: a console error or an uncaught exception fails the test
 (a test that provokes an HTTP error names the status it expects)."""
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -47,7 +52,13 @@ SCRUB = (
     "PUBLIC_BASE_URL",
     "AWS_PROFILE",
     "STAGE",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "ADMIN_PHONE",
 )
+ADMIN_EMAIL = "admin@example.com"
+REFRESH_KEY = "coldcall.refresh"  # where the dashboard keeps the refresh token
+PASSWORD = re.compile(r"^Password")  # the field, not "Show password"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -69,6 +80,8 @@ class Stack:
     dashboard: str
     token: str
     simulator: str
+    admin_email: str = ADMIN_EMAIL
+    admin_password: str = ""
 
     @property
     def origin(self) -> str:
@@ -82,6 +95,16 @@ class Stack:
         resp = self.call("POST", path, json=body)
         assert resp.status_code in (200, 201), resp.text
         return resp.json()
+
+    def login(self, email: str, password: str) -> dict[str, Any]:
+        """POST /auth/login as the sign-in page sends it: the tokens and the member."""
+        resp = requests.post(
+            f"{self.api}/auth/login", json={"email": email, "password": password}, timeout=15
+        )
+        assert resp.status_code == 200, resp.text
+        answer: dict[str, Any] = resp.json()
+        assert "refreshToken" in answer, answer
+        return answer
 
 
 @pytest.fixture(scope="session")
@@ -121,14 +144,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.fail(f"the local stack did not start: {exc}")
     proc = run.proc
     api, dashboard_url = run.api, run.dashboard_url
-    dashboard = dashboard_url.split("/#", 1)[0]
-    assert dashboard == f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
-    assert dashboard_url.endswith(f"#token={token}")
+    dashboard = f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
+    # The printed URL is the plain dashboard: the API token never goes to the browser.
+    assert dashboard_url == f"{dashboard}/", dashboard_url
     yield Stack(
         api=api,
         dashboard=dashboard,
         token=token,
         simulator=f"http://127.0.0.1:{ports['SIMULATOR_PORT']}",
+        admin_password=(tmp / "data" / "admin-password").read_text().strip(),
     )
     _stop(proc)
 
@@ -218,11 +242,24 @@ def page(context: Any, watch: PageWatch) -> Iterator[Any]:
     assert watch.problems == [], "\n".join(watch.problems)
 
 
+def hand_session(page: Any, refresh_token: str) -> None:
+    """Put a refresh token where the dashboard keeps it, once per tab (as after signing in on
+    the sign-in page): the next load of the dashboard starts signed in, and a later sign-out
+    is not undone by the next navigation."""
+    page.add_init_script(
+        "if (!sessionStorage.getItem('coldcall.test-seeded')) {"
+        " sessionStorage.setItem('coldcall.test-seeded', '1');"
+        f" sessionStorage.setItem({REFRESH_KEY!r}, {refresh_token!r}); }}"
+    )
+
+
 @pytest.fixture
 def signed_in(page: Any, stack: Stack) -> Any:
-    """A page whose browser already holds the token (as after opening the URL `make dev`
-    prints, which test_auth.py covers); the test navigates where it wants."""
-    page.add_init_script(f"localStorage.setItem('coldcall.token', {stack.token!r})")
+    """A page signed in as the first admin (a fresh session through POST /auth/login: a test
+    that signs out ends the admin's sessions, so none is shared); the test navigates where it
+    wants. test_auth.py covers the sign-in page itself."""
+    answer = stack.login(stack.admin_email, stack.admin_password)
+    hand_session(page, answer["refreshToken"])
     return page
 
 
@@ -277,3 +314,28 @@ def unique_phone(last: str = "5", area: str = "212") -> str:
     """A US number no other test in the session uses, ending in `last` (the simulator picks
     the call's outcome by the last digit: 1 busy, 2 no-answer, 3 failed, 9 no key press)."""
     return f"+1{area}555{next(_numbers):03d}{last}"
+
+
+def sign_in_on_page(page: Any, email: str, password: str) -> None:
+    """Fill in the sign-in page and submit it (the page must be showing it)."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(PASSWORD).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def member_session(stack: Stack, email: str, temporary_password: str, password: str) -> Any:
+    """A new member's first sign-in through the API (the challenge, then their own password):
+    the login answer with its refresh token."""
+    first = requests.post(
+        f"{stack.api}/auth/login",
+        json={"email": email, "password": temporary_password},
+        timeout=15,
+    ).json()
+    assert first.get("challenge") == "NEW_PASSWORD_REQUIRED", first
+    resp = requests.post(
+        f"{stack.api}/auth/new-password",
+        json={"email": email, "session": first["session"], "newPassword": password},
+        timeout=15,
+    )
+    assert resp.status_code == 200, resp.text
+    return resp.json()

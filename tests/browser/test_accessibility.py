@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, unique_phone
+from tests.browser.conftest import assert_accessible, sign_in_on_page, unique_phone
 from tests.browser.fake_backend import FakeBackend
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -81,7 +81,8 @@ def test_login_leads_team_and_their_dialogs(page, stack, people, viewport, tmp_p
     expect(page.get_by_role("heading", name="Sign in to Coldcall")).to_be_visible()
     assert_accessible(page, f"the login page ({viewport})")
 
-    page.goto(f"{stack.dashboard}/#token={stack.token}")
+    sign_in_on_page(page, stack.admin_email, stack.admin_password)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     page.goto(f"{stack.dashboard}/#/leads")
     expect(page.get_by_role("table", name="Leads")).to_be_visible()
     assert_accessible(page, f"the leads list ({viewport})")
@@ -115,6 +116,11 @@ def test_login_leads_team_and_their_dialogs(page, stack, people, viewport, tmp_p
     expect(page.get_by_role("dialog", name="New team member")).to_be_visible()
     assert_accessible(page, f"the member form ({viewport})")
     page.keyboard.press("Escape")
+
+    page.get_by_role("link", name="Admin").click()
+    expect(page.get_by_role("table", name="Audit log")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+    assert_accessible(page, f"the admin page ({viewport})")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shot, unique_phone
+from tests.browser.conftest import shot, sign_in_on_page, unique_phone
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
   .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
@@ -59,7 +59,7 @@ def test_every_page_renders_cleanly_and_is_captured(page, stack, sample, viewpor
     expect(page.get_by_role("heading", name="Sign in to Coldcall")).to_be_visible()
     check_page(page, "login", viewport)
 
-    page.goto(f"{stack.dashboard}/#token={stack.token}")
+    sign_in_on_page(page, stack.admin_email, stack.admin_password)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.locator("[data-stat-cards] [data-stat=calls-today]")).to_be_visible()
     expect(page.get_by_role("table", name="Leaderboard")).to_be_visible()

@@ -27,6 +27,11 @@ def test_add_edit_deactivate_and_reactivate_a_member(signed_in, stack):
     dialog.get_by_role("button", name="Add member").click()
 
     expect(dialog).to_be_hidden()
+    # An e-mail gives Ann a sign-in: her temporary password, shown once.
+    invite = page.get_by_role("dialog", name="Temporary password for Ann Caller")
+    expect(invite.get_by_role("textbox", name="Temporary password")).not_to_have_value("")
+    invite.get_by_role("button", name="Done").click()
+    expect(invite).to_be_hidden()
     row = page.get_by_role("row").filter(has_text="Ann Caller")
     expect(row).to_contain_text("+14155550142")
     expect(row).to_contain_text("Active")

@@ -71,3 +71,17 @@ def test_only_api_js_talks_to_the_network() -> None:
         str(path.relative_to(SRC)) for path in SRC.rglob("*.js") if network.search(path.read_text())
     )
     assert users == ["js/api.js"]
+
+
+def test_the_session_is_never_kept_in_local_storage() -> None:
+    """The refresh token lives in sessionStorage and the access token in memory (API.md,
+    DESIGN.md: never a long-lived secret in localStorage); localStorage holds preferences only
+    (store.js), and api.js only ever removes the old shared token from it."""
+    writers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.js")
+        if re.search(r"localStorage\.setItem", path.read_text())
+    )
+    assert writers == ["js/store.js"]
+    api_js = (SRC / "js" / "api.js").read_text()
+    assert "sessionStorage" in api_js

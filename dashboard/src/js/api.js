@@ -1,8 +1,6 @@
 // The one module that talks to the API (fetch, and XHR for the CSV upload's progress). It
 // knows nothing about the DOM: pages call these functions and render what they return.
 
-const TOKEN_KEY = "coldcall.token";
-
 export class ApiError extends Error {
   constructor(status, code, message, details) {
     super(message);
@@ -13,31 +11,176 @@ export class ApiError extends Error {
   }
 }
 
-let unauthorizedHandler = () => {};
+// ---------------------------------------------------------------- the session
+//
+// The access token lives in this module's memory only; the refresh token in sessionStorage
+// (this tab, gone with it; never localStorage). A timer renews the access token a minute
+// before it expires; a 401 renews it once and retries the request once; a refused renewal
+// ends the session and hands the server's message to the router (back to the sign-in page).
 
-/** Called (once per 401) with the server's message; the app returns to the login screen. */
+const REFRESH_KEY = "coldcall.refresh";
+const LEGACY_TOKEN_KEY = "coldcall.token"; // the old shared token: never kept any more
+const RENEW_BEFORE_MS = 60_000;
+
+let unauthorizedHandler = () => {};
+let accessToken = "";
+let member = null; // the signed-in TeamMember
+let renewTimer = null;
+let renewing = null; // one renewal at a time, shared by everyone who needs it
+
+/** Called (once per ended session) with the server's message; the app returns to sign-in. */
 export function onUnauthorized(fn) {
   unauthorizedHandler = fn;
 }
 
-export function getToken() {
+function storage() {
   try {
-    return localStorage.getItem(TOKEN_KEY) || "";
+    return globalThis.sessionStorage || null;
+  } catch {
+    return null;
+  }
+}
+
+function storedRefreshToken() {
+  try {
+    return storage()?.getItem(REFRESH_KEY) || "";
   } catch {
     return "";
   }
 }
 
-export function setToken(token) {
-  localStorage.setItem(TOKEN_KEY, token);
+function forgetLegacyToken() {
+  try {
+    localStorage.removeItem(LEGACY_TOKEN_KEY);
+  } catch {
+    /* storage unavailable: nothing to forget */
+  }
 }
 
-export function clearToken() {
+/** The signed-in member (TeamMember JSON), or null. */
+export function currentMember() {
+  return member;
+}
+
+export function signedIn() {
+  return Boolean(accessToken && member);
+}
+
+function scheduleRenewal(expiresIn) {
+  clearTimeout(renewTimer);
+  const seconds = Number(expiresIn) || 0;
+  if (seconds <= 0) return;
+  const wait = Math.max(5_000, seconds * 1000 - RENEW_BEFORE_MS);
+  renewTimer = setTimeout(() => {
+    renewAccessToken().catch(() => {
+      /* ended: renewAccessToken already told the router */
+    });
+  }, wait);
+}
+
+function startSession(answer) {
+  accessToken = String(answer.accessToken || "");
+  member = answer.member || null;
   try {
-    localStorage.removeItem(TOKEN_KEY);
+    if (answer.refreshToken) storage()?.setItem(REFRESH_KEY, String(answer.refreshToken));
   } catch {
-    /* storage unavailable: nothing to clear */
+    /* without storage the session lasts until the tab reloads */
   }
+  scheduleRenewal(answer.expiresIn);
+}
+
+/** Forget everything about the session, here and in this tab's storage. */
+export function endSession() {
+  clearTimeout(renewTimer);
+  renewTimer = null;
+  accessToken = "";
+  member = null;
+  renewing = null;
+  try {
+    storage()?.removeItem(REFRESH_KEY);
+  } catch {
+    /* nothing to clear */
+  }
+}
+
+function sessionEnded(err) {
+  const had = Boolean(accessToken || member);
+  endSession();
+  if (had) unauthorizedHandler(err.message);
+  return err;
+}
+
+/** A new access token from the refresh token (one attempt at a time); rejects with the
+ * ApiError when the session is over (and then the session is forgotten). */
+function renewAccessToken() {
+  if (renewing) return renewing;
+  const refreshToken = storedRefreshToken();
+  if (!refreshToken) return Promise.reject(sessionEnded(new ApiError(401, "unauthorized", "You are signed out.", null)));
+  renewing = (async () => {
+    try {
+      const answer = await request("POST", "/auth/refresh", { json: { refreshToken }, auth: false });
+      accessToken = String(answer.accessToken || "");
+      scheduleRenewal(answer.expiresIn);
+      return accessToken;
+    } catch (err) {
+      if (err.status === 401) throw sessionEnded(err);
+      throw err;
+    } finally {
+      renewing = null;
+    }
+  })();
+  return renewing;
+}
+
+/**
+ * At page load: a refresh token kept in this tab renews the session (then /me says who is
+ * signed in). Without one nothing is requested. Resolves with the member or null.
+ */
+export async function restoreSession() {
+  forgetLegacyToken();
+  if (!storedRefreshToken()) return null;
+  try {
+    const answer = await request("POST", "/auth/refresh", { json: { refreshToken: storedRefreshToken() }, auth: false });
+    accessToken = String(answer.accessToken || "");
+    const me = await request("GET", "/me", { retry401: false, quiet401: true });
+    if (!me || !me.id) throw new ApiError(401, "unauthorized", "This sign-in belongs to no team member.", null);
+    startSession({ accessToken, member: me, expiresIn: answer.expiresIn });
+    return member;
+  } catch (err) {
+    if (err.status === 401) {
+      endSession();
+      return null;
+    }
+    accessToken = "";
+    throw err;
+  }
+}
+
+/** POST /auth/login: resolves {member} once signed in, or {challenge, session} for the
+ * first-sign-in new-password step. */
+export async function signIn(email, password) {
+  const answer = await request("POST", "/auth/login", { json: { email, password }, auth: false });
+  if (answer.challenge) return { challenge: String(answer.challenge), session: String(answer.session || "") };
+  startSession(answer);
+  return { member };
+}
+
+/** POST /auth/new-password: the same answers as signIn. */
+export async function setNewPassword(email, session, newPassword) {
+  const answer = await request("POST", "/auth/new-password", { json: { email, session, newPassword }, auth: false });
+  if (answer.challenge) return { challenge: String(answer.challenge), session: String(answer.session || "") };
+  startSession(answer);
+  return { member };
+}
+
+/** POST /auth/logout (every session of the member ends), then forget this one. */
+export async function signOut() {
+  try {
+    if (accessToken) await request("POST", "/auth/logout", { retry401: false, quiet401: true });
+  } catch {
+    /* signed out here whatever the server said */
+  }
+  endSession();
 }
 
 export function apiBase() {
@@ -79,15 +222,6 @@ function networkError() {
   );
 }
 
-function unauthorized(status, data, quiet) {
-  const err = errorFrom(status, data);
-  if (!quiet) {
-    clearToken();
-    unauthorizedHandler(err.message);
-  }
-  return err;
-}
-
 async function readBody(resp) {
   const type = resp.headers.get("Content-Type") || "";
   if (resp.status === 204) return null;
@@ -103,14 +237,16 @@ async function readBody(resp) {
 }
 
 /**
- * request("GET", "/leads", {query, json, body, contentType, signal, token, quiet401, raw})
+ * request("GET", "/leads", {query, json, body, contentType, signal, raw, auth, retry401, quiet401})
  * Resolves with the decoded JSON (or the Response itself when `raw`); rejects with ApiError.
+ * `auth: false` sends no token and leaves a 401 alone (the /auth/* routes). Otherwise a 401
+ * renews the access token once and retries once (`retry401: false` does not); a 401 that
+ * stays ends the session and returns to the sign-in page (`quiet401: true` only rejects).
  */
 export async function request(method, path, options = {}) {
-  const { query, json, signal, quiet401 = false, raw = false } = options;
-  const token = options.token ?? getToken();
+  const { query, json, signal, raw = false, auth = true, retry401 = true, quiet401 = false } = options;
   const headers = { Accept: "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
+  if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
   let body = options.body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -125,7 +261,14 @@ export async function request(method, path, options = {}) {
     if (err && err.name === "AbortError") throw err;
     throw networkError();
   }
-  if (resp.status === 401) throw unauthorized(401, await readBody(resp).catch(() => null), quiet401);
+  if (resp.status === 401 && auth) {
+    const err = errorFrom(401, await readBody(resp).catch(() => null));
+    if (retry401 && storedRefreshToken()) {
+      await renewAccessToken(); // rejects (and ends the session) when the renewal is refused
+      return request(method, path, { ...options, retry401: false });
+    }
+    throw quiet401 ? err : sessionEnded(err);
+  }
   if (!resp.ok) throw errorFrom(resp.status, await readBody(resp));
   if (raw) return resp;
   return readBody(resp);
@@ -141,13 +284,6 @@ async function all(path, query, signal, max = 1000) {
     cursor = page.nextCursor || null;
   } while (cursor && items.length < max);
   return { items, truncated: Boolean(cursor) };
-}
-
-// ---------------------------------------------------------------- session
-
-/** Checks a token without storing it or leaving the page on a 401. */
-export function verifyToken(token, signal) {
-  return request("GET", "/team-members", { query: { limit: 1 }, token, quiet401: true, signal });
 }
 
 // ---------------------------------------------------------------- team
@@ -181,35 +317,52 @@ export const restoreLead = (id) => request("POST", `/leads/${encodeURIComponent(
  * Returns {promise, abort}.
  */
 export function importLeads(file, onProgress) {
-  const xhr = new XMLHttpRequest();
-  const promise = new Promise((resolve, reject) => {
-    xhr.open("POST", url("/leads/import"));
-    xhr.setRequestHeader("Content-Type", "text/csv");
-    xhr.setRequestHeader("Accept", "application/json");
-    const token = getToken();
-    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
-    xhr.responseType = "text";
-    xhr.upload.addEventListener("progress", (e) => {
-      onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
+  let xhr = null;
+  let aborted = false;
+  const send = () =>
+    new Promise((resolve, reject) => {
+      xhr = new XMLHttpRequest();
+      xhr.open("POST", url("/leads/import"));
+      xhr.setRequestHeader("Content-Type", "text/csv");
+      xhr.setRequestHeader("Accept", "application/json");
+      if (accessToken) xhr.setRequestHeader("Authorization", `Bearer ${accessToken}`);
+      xhr.responseType = "text";
+      xhr.upload.addEventListener("progress", (e) => {
+        onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
+      });
+      xhr.upload.addEventListener("load", () => onProgress({ phase: "processing" }));
+      xhr.addEventListener("error", () => reject(networkError()));
+      xhr.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      xhr.addEventListener("load", () => {
+        let data = null;
+        try {
+          data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+        } catch {
+          data = null;
+        }
+        if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+        else reject(errorFrom(xhr.status, data));
+      });
+      onProgress({ phase: "upload", loaded: 0, total: file.size });
+      xhr.send(file);
     });
-    xhr.upload.addEventListener("load", () => onProgress({ phase: "processing" }));
-    xhr.addEventListener("error", () => reject(networkError()));
-    xhr.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
-    xhr.addEventListener("load", () => {
-      let data = null;
-      try {
-        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
-      } catch {
-        data = null;
-      }
-      if (xhr.status === 401) reject(unauthorized(401, data, false));
-      else if (xhr.status >= 200 && xhr.status < 300) resolve(data);
-      else reject(errorFrom(xhr.status, data));
+  // As request() does: a 401 renews the access token once and sends the file once more.
+  const promise = send().catch(async (err) => {
+    if (err.status !== 401 || aborted) throw err;
+    if (!storedRefreshToken()) throw sessionEnded(err);
+    await renewAccessToken();
+    if (aborted) throw new DOMException("aborted", "AbortError");
+    return send().catch((again) => {
+      throw again.status === 401 ? sessionEnded(again) : again;
     });
-    onProgress({ phase: "upload", loaded: 0, total: file.size });
-    xhr.send(file);
   });
-  return { promise, abort: () => xhr.abort() };
+  return {
+    promise,
+    abort: () => {
+      aborted = true;
+      if (xhr) xhr.abort();
+    },
+  };
 }
 
 /** The CSV export as {blob, filename}. */
@@ -261,3 +414,18 @@ export async function phoneNumbers(signal) {
     })
     .filter((n) => n.phoneNumber);
 }
+
+// ---------------------------------------------------------------- admin
+
+export const resetPassword = (id) =>
+  request("POST", `/team-members/${encodeURIComponent(id)}/reset-password`);
+export const resendInvite = (id) => request("POST", `/team-members/${encodeURIComponent(id)}/invite`);
+
+export async function apiKeys(signal) {
+  return (await all("/api-keys", {}, signal, 500)).items;
+}
+export const createApiKey = (body) => request("POST", "/api-keys", { json: body });
+export const revokeApiKey = (id) => request("DELETE", `/api-keys/${encodeURIComponent(id)}`);
+
+export const auditLog = ({ action, limit = 25, cursor }, signal) =>
+  request("GET", "/audit", { query: { action, limit, cursor }, signal });

@@ -1,10 +1,14 @@
-// Hash routing: #/path?query to a page. A page is `async render(ctx)` with ctx = {main,
+// Hash routing: #/path?query to a page, once the session is known (api.restoreSession: a
+// refresh token kept in this tab signs back in; without one nothing is requested and the
+// sign-in page shows). Routes and nav items may name a permission (roles.js). A page is `async render(ctx)` with ctx = {main,
 // params, query, signal, navigate, setTitle}; it draws into `main` and resolves once its
 // first content is there. Everything it starts (resources, polls, charts) stops when `signal`
 // aborts: on the next navigation. The shell (header, nav, toasts) is drawn once.
 import * as api from "./api.js";
 import { h, icon, replace, root, setTitle } from "./dom.js";
 import { renderLogin } from "./pages/login.js";
+import { can } from "./roles.js";
+import { label } from "./format.js";
 import { resetCaches } from "./store.js";
 
 let routes = [];
@@ -31,23 +35,17 @@ export function navigate(hash) {
   else location.hash = hash;
 }
 
-/** A #token=… fragment (the URL `make dev` prints) signs in and is removed from the URL. */
-function takeTokenFromFragment() {
-  const match = /^#token=([^&]*)/.exec(location.hash);
-  if (!match) return;
-  const token = decodeURIComponent(match[1]).trim();
-  if (token) {
-    api.setToken(token);
-    resetCaches();
-  }
-  history.replaceState(null, "", `${location.pathname}${location.search}#/`);
+/** An old `#token=…` URL: the shared token no longer signs anyone in; drop it from the URL
+ * (and from history) without keeping or sending it. */
+function dropTokenFragment() {
+  if (/^#token=/.test(location.hash)) history.replaceState(null, "", `${location.pathname}${location.search}#/`);
 }
 
 function navList(links) {
   return h(
     "ul",
     { class: "flex items-center gap-1" },
-    navItems.map((item) => {
+    navItems.filter((item) => !item.allow || can(item.allow)).map((item) => {
       const a = h(
         "a",
         {
@@ -92,16 +90,34 @@ function buildShell() {
         h("span", { class: "text-base font-semibold tracking-tight" }, "Coldcall"),
       ),
       h("nav", { "aria-label": "Main", class: "order-3 w-full sm:order-none sm:w-auto" }, navList(links)),
-      h(
-        "button",
-        { type: "button", class: "btn btn-ghost btn-sm text-slate-300 hover:bg-slate-800 hover:text-white", onclick: () => signOut() },
-        icon("logout"),
-        "Sign out",
-      ),
+      whoAmI(),
     ),
   );
   replace(root(), skip, header, main, toastRegions());
   return { main, links };
+}
+
+/** "Signed in as <name> (<role>)" and Sign out. */
+function whoAmI() {
+  const me = api.currentMember() || {};
+  const button = h(
+    "button",
+    { type: "button", class: "btn btn-ghost btn-sm text-slate-300 hover:bg-slate-800 hover:text-white", onclick: () => signOut(button) },
+    icon("logout"),
+    "Sign out",
+  );
+  return h(
+    "div",
+    { class: "flex items-center gap-2" },
+    h(
+      "p",
+      { class: "text-xs text-slate-300 sm:text-sm", "data-signed-in-as": "" },
+      "Signed in as ",
+      h("span", { class: "font-medium text-white" }, me.name || "—"),
+      ` (${label(me.role || "")})`,
+    ),
+    button,
+  );
 }
 
 export function toastRegions() {
@@ -113,8 +129,9 @@ export function toastRegions() {
   );
 }
 
-function signOut() {
-  api.clearToken();
+async function signOut(button) {
+  if (button) button.disabled = true;
+  await api.signOut();
   resetCaches();
   loginNotice = "You are signed out.";
   navigate("#/login");
@@ -155,14 +172,29 @@ function showNotFound() {
   focusTitle();
 }
 
+function showNotAllowed() {
+  setTitle("Not allowed");
+  replace(
+    shell.main,
+    h("h1", { class: "text-2xl font-bold", tabindex: "-1", "data-page-title": "" }, "Not allowed"),
+    h("p", { class: "mt-2 text-slate-600" }, "Your role does not open this page. ", h("a", { href: "#/", class: "link" }, "Go to the dashboard")),
+  );
+  focusTitle();
+}
+
 async function route() {
-  takeTokenFromFragment();
+  dropTokenFragment();
   const { path, query } = parseHash();
   stopCurrent();
   // Modal dialogs belong to the page that opened them.
   for (const dlg of document.querySelectorAll("dialog")) dlg.remove();
-  if (path === "/login" || !api.getToken()) {
+  if (!api.signedIn()) {
     showLogin(path, query);
+    return;
+  }
+  if (path === "/login") {
+    const next = query.get("next") || "#/";
+    navigate(next.startsWith("#/") && !next.startsWith("#/login") ? next : "#/");
     return;
   }
 
@@ -177,6 +209,10 @@ async function route() {
   current = mine;
   if (!match) {
     showNotFound();
+    return;
+  }
+  if (match.r.allow && !can(match.r.allow)) {
+    showNotAllowed();
     return;
   }
   setTitle(match.r.title);
@@ -209,18 +245,24 @@ function focusTitle() {
 
 function onUnauthorized(message) {
   resetCaches();
-  loginNotice = `The API did not accept your token (${message || "unauthorized"}). Sign in again.`;
+  loginNotice = `Your session has ended (${message || "unauthorized"}). Sign in again.`;
   const { path, query } = parseHash();
   if (path === "/login") return;
   const next = `#${path}${query.toString() ? `?${query}` : ""}`;
   navigate(`#/login?next=${encodeURIComponent(next)}`);
 }
 
-/** Start routing: routes [{pattern, page, nav, title}], nav [{key, href, text, icon}]. */
-export function startRouter({ routes: table, nav }) {
+/** Start routing: routes [{pattern, page, nav, title, allow?}], nav [{key, href, text, icon,
+ * allow?}]; first the session this tab may still hold. */
+export async function startRouter({ routes: table, nav }) {
   routes = table;
   navItems = nav;
   api.onUnauthorized(onUnauthorized);
+  try {
+    await api.restoreSession();
+  } catch (err) {
+    loginNotice = `Could not restore your session: ${err.message}`;
+  }
   window.addEventListener("hashchange", route);
   route();
 }

@@ -137,9 +137,19 @@ export function invalidateMembers() {
   membersPromise = null;
 }
 
+/** A member as others see them: a deactivated one says so (their leads wait for a manager
+ * to reassign them). */
+export function memberLabel(m) {
+  return m.active ? m.name : `${m.name} (deactivated)`;
+}
+
+/** id -> the member's label, for lists that name assignees and callers. */
+export function namesOf(list) {
+  return new Map((list || []).map((m) => [m.id, memberLabel(m)]));
+}
+
 export async function memberNames() {
-  const list = await members();
-  return new Map(list.map((m) => [m.id, m.name]));
+  return namesOf(await members());
 }
 
 const leadCache = new Map();

@@ -416,6 +416,48 @@ export async function busy(button, text, work) {
   }
 }
 
+/**
+ * A secret shown once (a temporary password, an API key): a read-only field holding it and a
+ * Copy button. The value is set as a property, never parsed.
+ */
+export function secretField({ label: text, value, hint }) {
+  const id = nextId("secret");
+  const hintId = hint ? `${id}-hint` : null;
+  const input = h("input", {
+    id,
+    type: "text",
+    readonly: true,
+    class: "input font-mono",
+    autocomplete: "off",
+    spellcheck: "false",
+    "aria-describedby": hintId,
+    "data-secret": "",
+  });
+  input.value = String(value ?? "");
+  const copy = h(
+    "button",
+    { type: "button", class: "btn btn-secondary shrink-0", "aria-label": `Copy the ${String(text).toLowerCase()}` },
+    "Copy",
+  );
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(input.value);
+      toast("Copied to the clipboard.", "success");
+    } catch {
+      input.focus();
+      input.select();
+      toast("Selected: press Ctrl+C (or ⌘C) to copy.");
+    }
+  });
+  return h(
+    "div",
+    {},
+    h("label", { for: id, class: "label" }, text),
+    h("div", { class: "flex gap-2" }, input, copy),
+    hint ? h("p", { id: hintId, class: "hint" }, hint) : null,
+  );
+}
+
 export function pageHeader(title, ...actions) {
   return h(
     "div",

@@ -4,6 +4,7 @@ import * as api from "../api.js";
 import { h, replace } from "../dom.js";
 import { dateTime, label } from "../format.js";
 import { panel } from "../panel.js";
+import { can, me } from "../roles.js";
 import { members, resource } from "../store.js";
 import { errorMessage, loading, notice, openDialog } from "../ui.js";
 import { callForm } from "./call-form.js";
@@ -51,8 +52,8 @@ function blocked(err) {
 }
 
 /** What stops a call before the form: nobody active, or no number to call from. */
-function cannotCall(active, numbers, close) {
-  if (!active.length) {
+function cannotCall(active, numbers, close, pickMember) {
+  if (pickMember && !active.length) {
     return notice("warning", h("p", {}, "Nobody on the team can call yet. "), h("a", { href: "#/team", class: "link", onclick: close }, "Add a team member"));
   }
   if (!numbers.length) return notice("warning", h("p", {}, "The Twilio account has no phone number to call from."));
@@ -78,12 +79,14 @@ export function openCallDialog(lead, { onChange } = {}) {
   }
 
   function ready({ active, numbers }) {
-    const stop = cannotCall(active, numbers, () => dlg.close());
+    const pickMember = can("calls.as_member");
+    const self = active.find((m) => m.id === me()?.id) || me();
+    const stop = cannotCall(active, numbers, () => dlg.close(), pickMember);
     if (stop) return stop;
-    const { form, start } = callForm({ lead, active, numbers, onPlaced: live, onBlocked: refused });
+    const { form, start } = callForm({ lead, active, self, pickMember, numbers, onPlaced: live, onBlocked: refused });
     replace(body, form);
     replace(footer, closeBtn(), start);
-    form.elements.namedItem("teamMemberId").focus();
+    form.elements.namedItem(pickMember ? "teamMemberId" : "callerId").focus();
     return undefined;
   }
 

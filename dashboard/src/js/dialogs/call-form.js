@@ -1,5 +1,6 @@
 // The call dialog's first step: who calls (Twilio rings them first) and which caller ID the
-// lead sees; the last choices are remembered.
+// lead sees; the last choices are remembered. Only an admin picks who calls; anyone else
+// calls as themselves (the API acts as the signed-in member: no teamMemberId is sent).
 import * as api from "../api.js";
 import { h, icon } from "../dom.js";
 import { localTimeIn } from "../format.js";
@@ -20,34 +21,51 @@ function facts(lead) {
   ];
 }
 
-/**
- * callForm({lead, active, numbers, onPlaced(call, member), onBlocked(err)}) -> {form, start}
- * `start` is the submit button (it sits in the dialog's footer).
- */
-export function callForm({ lead, active, numbers, onPlaced, onBlocked }) {
-  const formId = nextId("call-form");
+function picker(active, self) {
   const memberPref = pref("memberId");
+  const fallback = active.some((m) => m.id === self?.id) ? self.id : active[0].id;
+  return field({
+    name: "teamMemberId",
+    label: "Who is calling",
+    kind: "select",
+    required: true,
+    autofocus: true,
+    value: active.some((m) => m.id === memberPref) ? memberPref : fallback,
+    options: active.map((m) => [m.id, `${m.name} (${m.phone})`]),
+    hint: "Twilio rings this person first; they press 1 to be connected to the lead.",
+  });
+}
+
+function yourPhone(self) {
+  return h(
+    "p",
+    { class: "text-sm text-slate-700", "data-calling-as": "" },
+    "Twilio rings your phone first",
+    self?.phone ? [" (", h("span", { class: "tabular-nums" }, self.phone), ")"] : null,
+    "; press 1 to be connected to the lead.",
+  );
+}
+
+/**
+ * callForm({lead, active, self, pickMember, numbers, onPlaced(call, member), onBlocked(err)})
+ * -> {form, start}; `start` is the submit button (it sits in the dialog's footer). With
+ * `pickMember` (admins) the form asks who calls, from the `active` members.
+ */
+export function callForm({ lead, active, self, pickMember, numbers, onPlaced, onBlocked }) {
+  const formId = nextId("call-form");
   const callerPref = pref("callerId");
   const form = h(
     "form",
     { id: formId, novalidate: true, class: "space-y-4" },
     formBanner(),
     facts(lead),
-    field({
-      name: "teamMemberId",
-      label: "Who is calling",
-      kind: "select",
-      required: true,
-      autofocus: true,
-      value: active.some((m) => m.id === memberPref) ? memberPref : active[0].id,
-      options: active.map((m) => [m.id, `${m.name} (${m.phone})`]),
-      hint: "Twilio rings this person first; they press 1 to be connected to the lead.",
-    }),
+    pickMember ? picker(active, self) : yourPhone(self),
     field({
       name: "callerId",
       label: "Caller ID",
       kind: "select",
       required: true,
+      autofocus: !pickMember,
       value: numbers.some((n) => n.phoneNumber === callerPref) ? callerPref : numbers[0].phoneNumber,
       options: numbers.map((n) => [n.phoneNumber, numberText(n)]),
       hint: "The number the lead sees.",
@@ -56,17 +74,19 @@ export function callForm({ lead, active, numbers, onPlaced, onBlocked }) {
   const start = h("button", { type: "submit", form: formId, class: "btn btn-success" }, icon("phone"), "Start call");
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const teamMemberId = pref("memberId", form.elements.namedItem("teamMemberId").value);
+    const teamMemberId = pickMember ? pref("memberId", form.elements.namedItem("teamMemberId").value) : null;
     const callerId = pref("callerId", form.elements.namedItem("callerId").value);
+    const body = { leadId: lead.id, callerId };
+    if (teamMemberId) body.teamMemberId = teamMemberId;
     let call;
     try {
-      call = await busy(start, "Starting…", () => api.createCall({ leadId: lead.id, teamMemberId, callerId }));
+      call = await busy(start, "Starting…", () => api.createCall(body));
     } catch (err) {
       if (err.code === "blocked") onBlocked(err);
       else showErrors(form, err);
       return;
     }
-    onPlaced(call, active.find((m) => m.id === teamMemberId));
+    onPlaced(call, teamMemberId ? active.find((m) => m.id === teamMemberId) : self);
   });
   return { form, start };
 }

@@ -3,6 +3,7 @@
 import * as api from "../api.js";
 import { activeElement, h } from "../dom.js";
 import { LEAD_STATUSES, label } from "../format.js";
+import { can, me } from "../roles.js";
 import { members, rememberLead } from "../store.js";
 import {
   busy,
@@ -21,7 +22,9 @@ const NULLABLE = new Set(["email", "company", "notes", "assignedToId"]);
 
 function memberOptions(list, selected) {
   const options = [["", "Unassigned"]];
-  for (const m of list) {
+  // A caller assigns leads to themselves or to nobody (the API refuses anyone else).
+  const mine = can("leads.all") ? list : list.filter((m) => m.id === me()?.id || m.id === selected);
+  for (const m of mine) {
     if (m.active || m.id === selected) options.push([m.id, m.active ? m.name : `${m.name} (deactivated)`]);
   }
   return options;

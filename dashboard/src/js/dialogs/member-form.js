@@ -1,8 +1,11 @@
-// Add or edit a team member in a dialog. Edits send only what changed plus the version read;
+// Add or edit a team member in a dialog (admins). A member created with an e-mail (or given
+// one) gets a sign-in: the answer's temporary password is shown once (invite-dialog.js). Edits send only what changed plus the version read;
 // a concurrent edit answers 409 and the form offers to load the latest version.
 import * as api from "../api.js";
 import { h } from "../dom.js";
+import { ROLES } from "../roles.js";
 import { invalidateMembers } from "../store.js";
+import { showInvite } from "./invite-dialog.js";
 import { busy, clearErrors, field, flagMissing, formBanner, formValues, nextId, openDialog, showErrors, toast } from "../ui.js";
 
 function fields(v) {
@@ -10,8 +13,8 @@ function fields(v) {
     formBanner(),
     field({ name: "name", label: "Name", required: true, value: v.name, autocomplete: "off", autofocus: true, maxlength: 200 }),
     field({ name: "phone", label: "Phone", kind: "tel", required: true, value: v.phone, autocomplete: "off", hint: "Twilio rings this number first when they call a lead." }),
-    field({ name: "email", label: "Email", kind: "email", value: v.email, autocomplete: "off" }),
-    field({ name: "role", label: "Role", kind: "select", value: v.role || "caller", options: [["caller", "Caller"], ["admin", "Admin"]] }),
+    field({ name: "email", label: "Email", kind: "email", value: v.email, autocomplete: "off", hint: "Their sign-in: with an e-mail they get a temporary password to sign in with." }),
+    field({ name: "role", label: "Role", kind: "select", value: v.role || "caller", options: ROLES }),
   ];
 }
 
@@ -77,6 +80,8 @@ export function openMemberForm({ member = null, onSaved }) {
       dlg.close();
       toast(editing ? `Saved ${saved.name}.` : `Added ${saved.name} to the team.`, "success");
       onSaved(saved);
+      // A new sign-in (an e-mail given): its temporary password, once.
+      showInvite(saved, saved.invite);
     } catch (err) {
       showErrors(form, err, err.status === 409 && editing ? reloadButton() : null);
     }

@@ -11,7 +11,8 @@ import { leadDetails } from "../panels/lead-details.js";
 import { leadHeader } from "../panels/lead-header.js";
 import { smsComposer } from "../panels/sms-composer.js";
 import { timeline } from "../panels/timeline.js";
-import { createStore, members, rememberLead, resource } from "../store.js";
+import { can } from "../roles.js";
+import { createStore, members, namesOf, rememberLead, resource } from "../store.js";
 import { errorMessage, errorState, loading, section, toast } from "../ui.js";
 
 const FAST_MS = 1500;
@@ -63,7 +64,7 @@ function leadPage({ lead, team }, { signal, navigate, setTitle }) {
   };
   remember(lead);
   leadStore.subscribe(remember);
-  const names = new Map(team.map((m) => [m.id, m.name]));
+  const names = namesOf(team);
   const tl = timeline({ leadStore, names });
   const activity = followActivity(leadStore, tl, signal);
   const changed = (kind) => (data) => {
@@ -73,6 +74,7 @@ function leadPage({ lead, team }, { signal, navigate, setTitle }) {
   const header = leadHeader(leadStore, {
     onCall: () => openCallDialog(leadStore.get(), { onChange: changed("call") }),
     onEdit: () => openLeadForm({ lead: leadStore.get(), onSaved: (saved) => leadStore.set(saved) }),
+    canArchive: can("leads.archive"),
     onArchive: async () => {
       if (await openArchiveLead(leadStore.get())) navigate("#/leads");
     },

@@ -9,7 +9,8 @@ import { openLeadForm } from "../dialogs/lead-form.js";
 import { panel } from "../panel.js";
 import { leadsTable } from "../panels/leads-table.js";
 import { pager } from "../panels/pager.js";
-import { members, rememberLead, resource } from "../store.js";
+import { can, me } from "../roles.js";
+import { members, namesOf, rememberLead, resource } from "../store.js";
 import { busy, emptyState, errorMessage, loading, nextId, pageHeader, toast } from "../ui.js";
 
 const PAGE_SIZE = 25;
@@ -61,7 +62,9 @@ function filterForm({ status, assignee }, navigate) {
       assigneeSelect.disabled = true;
       return;
     }
-    for (const m of team) {
+    // A caller's list holds their leads and unassigned ones: the only filter is "mine".
+    const offered = can("leads.all") ? team : team.filter((m) => m.id === me()?.id);
+    for (const m of offered) {
       assigneeSelect.append(h("option", { value: m.id, selected: m.id === assignee }, m.active ? m.name : `${m.name} (deactivated)`));
     }
     if (assignee && !team.some((m) => m.id === assignee)) assigneeSelect.append(h("option", { value: assignee, selected: true }, "Unknown member"));
@@ -78,7 +81,7 @@ function noLeads({ filtered, page, first, create, importCsv }) {
     "No leads yet",
     "Add one by hand or import a CSV file to start calling.",
     h("button", { type: "button", class: "btn btn-primary", onclick: create }, "New lead"),
-    h("button", { type: "button", class: "btn btn-secondary", onclick: importCsv }, "Import CSV"),
+    importCsv ? h("button", { type: "button", class: "btn btn-secondary", onclick: importCsv }, "Import CSV") : null,
   );
 }
 
@@ -91,7 +94,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
     async (s) => {
       const [page, people] = await Promise.all([api.listLeads({ status, assignedToId: assignee, limit: PAGE_SIZE, cursor: at.cursors[at.page] }, s), team]);
       at.cursors[at.page + 1] = page.nextCursor || null;
-      return { items: page.items, hasNext: Boolean(page.nextCursor), names: new Map((people || []).map((m) => [m.id, m.name])) };
+      return { items: page.items, hasNext: Boolean(page.nextCursor), names: namesOf(people) };
     },
     { signal },
   );
@@ -101,12 +104,15 @@ export async function renderLeads({ main, query, signal, navigate }) {
     list.reload();
   };
 
-  const importBtn = h("button", { type: "button", class: "btn btn-secondary", onclick: () => openImportDialog({ onImported: () => go(0) }) }, icon("upload"), "Import CSV");
+  const importBtn = can("leads.import")
+    ? h("button", { type: "button", class: "btn btn-secondary", onclick: () => openImportDialog({ onImported: () => go(0) }) }, icon("upload"), "Import CSV")
+    : null;
   const newBtn = h("button", { type: "button", class: "btn btn-primary", onclick: () => openLeadForm({ onSaved: () => go(0) }) }, icon("plus"), "New lead");
   const filters = filterForm({ status, assignee }, navigate);
   const tableArea = h("div", { "aria-live": "polite", "aria-busy": "false" });
   const pagerNav = h("nav", { "aria-label": "Pagination", class: "flex items-center justify-between gap-3 border-t border-slate-200 px-4 py-3" });
-  replace(main, pageHeader("Leads", newBtn, importBtn, exportButton()), h("div", { class: "card overflow-hidden" }, filters.form, tableArea, pagerNav));
+  const actions = [newBtn, importBtn, can("leads.export") ? exportButton() : null].filter(Boolean);
+  replace(main, pageHeader("Leads", ...actions), h("div", { class: "card overflow-hidden" }, filters.form, tableArea, pagerNav));
   team.then(filters.offer);
 
   list.subscribe((state) => tableArea.setAttribute("aria-busy", String(state.status === "loading")));
@@ -114,7 +120,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
     loading: () => loading("Loading leads…"),
     title: "Could not load leads",
     render: ({ items, names }) => {
-      if (!items.length) return noLeads({ filtered: Boolean(status || assignee), page: at.page, first: () => go(0), create: () => newBtn.click(), importCsv: () => importBtn.click() });
+      if (!items.length) return noLeads({ filtered: Boolean(status || assignee), page: at.page, first: () => go(0), create: () => newBtn.click(), importCsv: importBtn ? () => importBtn.click() : null });
       for (const lead of items) rememberLead(lead);
       return leadsTable(items, { names, onChanged: () => list.reload() });
     },

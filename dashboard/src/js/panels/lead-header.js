@@ -3,8 +3,9 @@
 import { h, icon, replace, setText } from "../dom.js";
 import { badge, notice } from "../ui.js";
 
-/** leadHeader(leadStore, {onCall, onEdit, onArchive, onRestore}) -> node; follows the lead. */
-export function leadHeader(leadStore, { onCall, onEdit, onArchive, onRestore }) {
+/** leadHeader(leadStore, {onCall, onEdit, onArchive, onRestore, canArchive}) -> node; follows
+ * the lead. */
+export function leadHeader(leadStore, { onCall, onEdit, onArchive, onRestore, canArchive = true }) {
   const title = h("h1", { class: "break-words text-2xl font-bold tracking-tight", tabindex: "-1", "data-page-title": "" });
   const badges = h("div", { class: "flex flex-wrap gap-1" });
   const callBtn = h("button", { type: "button", class: "btn btn-success", onclick: onCall }, icon("phone"), "Call");
@@ -24,8 +25,10 @@ export function leadHeader(leadStore, { onCall, onEdit, onArchive, onRestore }) 
       lead.smsOptOut ? badge("warning", "Opted out of SMS") : null,
     );
     callBtn.title = lead.doNotCall ? "On the do-not-call list: the call will be refused" : "";
-    for (const btn of [callBtn, editBtn, archiveBtn]) btn.hidden = archived;
-    restoreBtn.hidden = !archived;
+    for (const btn of [callBtn, editBtn]) btn.hidden = archived;
+    // Archive and Restore are for managers and admins.
+    archiveBtn.hidden = archived || !canArchive;
+    restoreBtn.hidden = !archived || !canArchive;
     replace(
       archivedNote,
       archived

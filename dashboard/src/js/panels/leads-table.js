@@ -5,6 +5,7 @@ import { relative } from "../format.js";
 import { openArchiveLead } from "../dialogs/archive-lead.js";
 import { openCallDialog } from "../dialogs/call-dialog.js";
 import { openLeadForm } from "../dialogs/lead-form.js";
+import { can } from "../roles.js";
 import { badge } from "../ui.js";
 
 function flags(lead) {
@@ -34,17 +35,19 @@ function actions(lead, onChanged) {
       { class: "btn btn-ghost btn-sm", "aria-label": `Edit ${lead.name}`, title: "Edit", onclick: () => openLeadForm({ lead, onSaved: () => onChanged() }) },
       icon("pencil"),
     ),
-    button(
-      {
-        class: "btn btn-ghost btn-sm text-rose-700",
-        "aria-label": `Archive ${lead.name}`,
-        title: "Archive",
-        onclick: async () => {
-          if (await openArchiveLead(lead)) onChanged();
-        },
-      },
-      icon("archive"),
-    ),
+    can("leads.archive")
+      ? button(
+          {
+            class: "btn btn-ghost btn-sm text-rose-700",
+            "aria-label": `Archive ${lead.name}`,
+            title: "Archive",
+            onclick: async () => {
+              if (await openArchiveLead(lead)) onChanged();
+            },
+          },
+          icon("archive"),
+        )
+      : null,
   );
 }
 
@@ -65,7 +68,7 @@ function row(lead, names, onChanged) {
     h(
       "td",
       { class: "hidden md:table-cell" },
-      lead.assignedToId ? names.get(lead.assignedToId) || "Unknown" : h("span", { class: "text-slate-600 italic" }, "Unassigned"),
+      lead.assignedToId ? h("span", { "data-assignee": lead.assignedToId }, names.get(lead.assignedToId) || "Unknown") : h("span", { class: "text-slate-600 italic" }, "Unassigned"),
     ),
     h("td", { class: "hidden whitespace-nowrap lg:table-cell" }, relative(lead.lastContactedAt)),
     h("td", { class: "text-right" }, actions(lead, onChanged)),

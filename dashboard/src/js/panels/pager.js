@@ -1,10 +1,11 @@
 // Previous/Next for a cursor-paged list, with "Showing 26–50" (or the count, on one page).
 import { h, icon } from "../dom.js";
 
-/** pager({page, pageSize, count, hasNext, onPrevious, onNext}) -> nodes, or null for none. */
-export function pager({ page, pageSize, count, hasNext, onPrevious, onNext }) {
+/** pager({page, pageSize, count, hasNext, onPrevious, onNext, noun}) -> nodes, or null for
+ * none; noun: [one, many] ("lead", "leads" unless given). */
+export function pager({ page, pageSize, count, hasNext, onPrevious, onNext, noun = ["lead", "leads"] }) {
   if (page === 0 && !hasNext) {
-    return count ? h("p", { class: "text-sm text-slate-600" }, `${count} ${count === 1 ? "lead" : "leads"}`) : null;
+    return count ? h("p", { class: "text-sm text-slate-600" }, `${count} ${count === 1 ? noun[0] : noun[1]}`) : null;
   }
   const first = page * pageSize + 1;
   return [

@@ -2,12 +2,15 @@
 import * as api from "../api.js";
 import { h, icon } from "../dom.js";
 import { callOutcome, duration, relative } from "../format.js";
+import { can, me } from "../roles.js";
 import { leadById, members } from "../store.js";
 import { badge, emptyState } from "../ui.js";
 
 /** The 10 newest calls of (up to 20) active members, each with its caller's name and lead. */
 export async function loadRecentCalls(signal) {
-  const team = (await members({ fresh: true })).filter((m) => m.active).slice(0, 20);
+  // A caller reads only their own calls by member (the API refuses the others').
+  const everyone = (await members({ fresh: true })).filter((m) => m.active);
+  const team = (can("leads.all") ? everyone : everyone.filter((m) => m.id === me()?.id)).slice(0, 20);
   const pages = await Promise.all(team.map((m) => api.recentCallsForMember(m.id, 5, signal)));
   const names = new Map(team.map((m) => [m.id, m.name]));
   const list = pages

@@ -1,8 +1,9 @@
-// The SMS composer on a lead's page: the text (with its length in segments), who sends it and
-// from which number. Disabled, with the reason, while the lead has opted out.
+// The SMS composer on a lead's page: the text (with its length in segments), who sends it (an
+// admin may pick; anyone else sends as themselves) and from which number. Disabled, with the reason, while the lead has opted out.
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
 import { smsSegments } from "../format.js";
+import { can } from "../roles.js";
 import { pref } from "../store.js";
 import { busy, clearErrors, formBanner, nextId, notice, showErrors } from "../ui.js";
 
@@ -49,7 +50,7 @@ export function smsComposer({ leadStore, team, signal, onSent }) {
   const bodyId = `${id}-body`;
   const counter = h("p", { id: `${bodyId}-count`, class: "text-xs text-slate-600" });
   const textarea = h("textarea", { id: bodyId, name: "body", rows: 3, maxlength: 1600, class: "input", placeholder: "Write a text message…", "aria-describedby": `${bodyId}-count` });
-  const sender = senderSelect(`${id}-from`, team);
+  const sender = can("calls.as_member") ? senderSelect(`${id}-from`, team) : null;
   const from = numberSelect(`${id}-number`, signal);
   const sendBtn = h("button", { type: "submit", class: "btn btn-primary" }, icon("message"), "Send");
   const optOutNote = h("div", { "data-sms-opt-out": "" });
@@ -64,14 +65,14 @@ export function smsComposer({ leadStore, team, signal, onSent }) {
       "div",
       { class: "flex flex-wrap items-end justify-between gap-3" },
       counter,
-      h("div", { class: "flex flex-wrap items-end gap-2" }, labelled(`${id}-from`, "Sent by", sender), labelled(`${id}-number`, "From number", from), sendBtn),
+      h("div", { class: "flex flex-wrap items-end gap-2" }, sender ? labelled(`${id}-from`, "Sent by", sender) : null, labelled(`${id}-number`, "From number", from), sendBtn),
     ),
   );
 
   const updateCounter = () => setText(counter, counterText(textarea.value));
   function showOptOut(lead) {
     const optedOut = Boolean(lead.smsOptOut);
-    for (const control of [textarea, sender, from, sendBtn]) control.disabled = optedOut;
+    for (const control of [textarea, sender, from, sendBtn]) if (control) control.disabled = optedOut;
     replace(
       optOutNote,
       optedOut
@@ -89,7 +90,7 @@ export function smsComposer({ leadStore, team, signal, onSent }) {
       return;
     }
     const body = { leadId: leadStore.get().id, body: text };
-    if (sender.value) body.teamMemberId = pref("memberId", sender.value);
+    if (sender?.value) body.teamMemberId = pref("memberId", sender.value);
     if (from.value) body.from = pref("smsFrom", from.value);
     try {
       const message = await busy(sendBtn, "Sending…", () => api.sendMessage(body));

@@ -1,8 +1,11 @@
-// The team's table: one row per member with Edit and Deactivate (or Reactivate).
+// The team's table: one row per member (e-mail, role, active). Admins get Edit, Reset password,
+// Re-send invite and Deactivate (or Reactivate); everyone else reads it.
 import * as api from "../api.js";
 import { h, icon } from "../dom.js";
 import { label } from "../format.js";
+import { showInvite } from "../dialogs/invite-dialog.js";
 import { openMemberForm } from "../dialogs/member-form.js";
+import { can, me } from "../roles.js";
 import { invalidateMembers } from "../store.js";
 import { badge, busy, confirmDialog, errorMessage, toast } from "../ui.js";
 
@@ -53,35 +56,85 @@ function activeToggle(m, onChanged) {
   );
 }
 
-function row(m, onChanged) {
+/** A new temporary password for the member (Reset password / Re-send invite), shown once. */
+function newPassword(m, { text, work, confirm }) {
   return h(
-    "tr",
-    { "data-member-id": m.id, class: m.active ? "" : "text-slate-600" },
-    h("td", {}, h("span", { class: "font-medium text-slate-900" }, m.name), h("span", { class: "block text-xs text-slate-600 sm:hidden" }, m.phone)),
-    h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, m.phone),
-    h("td", { class: "hidden md:table-cell" }, m.email || "—"),
-    h("td", { class: "hidden sm:table-cell" }, label(m.role)),
-    h("td", {}, badge(m.active ? "active" : "inactive", m.active ? "Active" : "Deactivated")),
-    h(
-      "td",
-      { class: "text-right" },
-      h(
-        "div",
-        { class: "flex justify-end gap-1" },
-        h(
-          "button",
-          { type: "button", class: "btn btn-ghost btn-sm", "aria-label": `Edit ${m.name}`, onclick: () => openMemberForm({ member: m, onSaved: onChanged }) },
-          icon("pencil"),
-          h("span", { class: "hidden md:inline" }, "Edit"),
-        ),
-        activeToggle(m, onChanged),
-      ),
-    ),
+    "button",
+    {
+      type: "button",
+      class: "btn btn-ghost btn-sm",
+      "aria-label": `${text} for ${m.name}`,
+      onclick: async (e) => {
+        const button = e.currentTarget;
+        if (confirm && !(await confirmDialog(confirm))) return;
+        try {
+          const answer = await busy(button, "Working…", work);
+          showInvite(answer, answer.invite, { opener: button });
+        } catch (err) {
+          toast(`Could not do that for ${m.name}: ${errorMessage(err)}`, "error");
+        }
+      },
+    },
+    text,
   );
 }
 
-/** teamTable(members, {onChanged}) -> the table; onChanged() after any change. */
+function adminActions(m, onChanged) {
+  const self = m.id === me()?.id;
+  return h(
+    "div",
+    { class: "flex flex-wrap justify-end gap-1" },
+    h(
+      "button",
+      { type: "button", class: "btn btn-ghost btn-sm", "aria-label": `Edit ${m.name}`, onclick: () => openMemberForm({ member: m, onSaved: onChanged }) },
+      icon("pencil"),
+      h("span", { class: "hidden md:inline" }, "Edit"),
+    ),
+    m.email && m.active && !self
+      ? [
+          newPassword(m, {
+            text: "Reset password",
+            work: () => api.resetPassword(m.id),
+            confirm: {
+              title: `Reset ${m.name}'s password?`,
+              message: "They are signed out everywhere and sign in next with a new temporary password, shown to you once.",
+              confirmLabel: "Reset password",
+              danger: true,
+            },
+          }),
+          newPassword(m, { text: "Re-send invite", work: () => api.resendInvite(m.id) }),
+        ]
+      : null,
+    self ? null : activeToggle(m, onChanged),
+  );
+}
+
+function row(m, onChanged, admin) {
+  const self = m.id === me()?.id;
+  return h(
+    "tr",
+    { "data-member-id": m.id, "data-active": String(Boolean(m.active)), class: m.active ? "" : "text-slate-600" },
+    h(
+      "td",
+      {},
+      h("span", { class: "font-medium text-slate-900" }, m.name),
+      self ? h("span", { class: "ml-1 text-xs text-slate-600" }, "(you)") : null,
+      // Narrow screens hide the columns: the same facts under the name.
+      h("span", { class: "block text-xs text-slate-600 sm:hidden" }, `${m.phone} · ${label(m.role)}`),
+      m.email ? h("span", { class: "block break-all text-xs text-slate-600 md:hidden" }, m.email) : null,
+    ),
+    h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, m.phone),
+    h("td", { class: "hidden break-all md:table-cell" }, m.email || "—"),
+    h("td", { class: "hidden sm:table-cell", "data-role": m.role || "" }, label(m.role)),
+    h("td", {}, badge(m.active ? "active" : "inactive", m.active ? "Active" : "Deactivated")),
+    admin ? h("td", { class: "text-right" }, adminActions(m, onChanged)) : null,
+  );
+}
+
+/** teamTable(members, {onChanged}) -> the table; onChanged() after any change. Only an
+ * admin gets the actions column. */
 export function teamTable(list, { onChanged }) {
+  const admin = can("team.write");
   return h(
     "div",
     { class: "relative overflow-x-auto" },
@@ -99,10 +152,10 @@ export function teamTable(list, { onChanged }) {
           h("th", { scope: "col", class: "hidden md:table-cell" }, "Email"),
           h("th", { scope: "col", class: "hidden sm:table-cell" }, "Role"),
           h("th", { scope: "col" }, "Status"),
-          h("th", { scope: "col", class: "text-right" }, h("span", { class: "sr-only" }, "Actions")),
+          admin ? h("th", { scope: "col", class: "text-right" }, h("span", { class: "sr-only" }, "Actions")) : null,
         ),
       ),
-      h("tbody", { class: "divide-y divide-slate-100 bg-white" }, list.map((m) => row(m, onChanged))),
+      h("tbody", { class: "divide-y divide-slate-100 bg-white" }, list.map((m) => row(m, onChanged, admin))),
     ),
   );
 }
