@@ -18,14 +18,14 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalicelib import config
 from chalicelib.domain.actors import ADMIN, Actor
 from chalicelib.domain.records import Session, TeamMember
 from chalicelib.errors import RateLimited, Unauthorized, ValidationError
-from chalicelib.identity import secrets
+from chalicelib.identity import secrets, sessions
 from chalicelib.identity.provider import (
     BadCredentials,
     Challenge,
@@ -33,6 +33,7 @@ from chalicelib.identity.provider import (
     ProviderBusy,
     Tokens,
 )
+from chalicelib.identity.sessions import login_key, normalize_email, sub_key
 from chalicelib.services import audit
 from chalicelib.services.deps import Deps
 from chalicelib.store.base import Put, Update
@@ -43,23 +44,8 @@ ACTIVE_CHECK_SECONDS = 30
 SESSION_DAYS = 30  # the app client's refresh-token validity
 TEMPORARY_PASSWORD_DAYS = 7  # the pool's TemporaryPasswordValidityDays
 CHALLENGE_SECONDS = 180  # how long Cognito keeps a challenge's session (its default)
-LOGIN_WINDOW_SECONDS = 15 * 60
-MAX_FAILURES_PER_ACCOUNT = 10
-MAX_FAILURES_PER_ADDRESS = 30
 ENV_KEY_ACTOR = Actor("apiKey", "env", "API_TOKEN", ADMIN)
 _DENIED = "wrong email or password"
-
-
-def normalize_email(raw: str) -> str:
-    return raw.strip().lower()
-
-
-def login_key(email: str) -> str:
-    return f"email#{normalize_email(email)}"
-
-
-def sub_key(sub: str) -> str:
-    return f"sub#{sub}"
 
 
 # ---------------------------------------------------------------- every request
@@ -92,15 +78,9 @@ def _actor(deps: Deps, token: str) -> Actor:
         raise Unauthorized("invalid token")
     claims = deps.verifier.verify(token, deps.clock.now().timestamp())
     member = _member_of_sub(deps, claims.sub)
-    if member is None:
-        raise Unauthorized("this sign-in belongs to no team member")
-    if not member.active:
-        raise Unauthorized("this team member is deactivated")
-    ended = member.sessions_ended_at
-    # `iat` has whole seconds: a token issued in the second the sessions ended is refused too
-    # (a sign-out right after a sign-in must not leave that token working).
-    if ended is not None and claims.issued_at <= int(ended.timestamp()):
-        raise Unauthorized("this session was ended (signed out or reset); sign in again")
+    refusal = sessions.token_refusal(member, claims.issued_at)
+    if refusal is not None or member is None:
+        raise Unauthorized(refusal or "this sign-in belongs to no team member")
     return Actor("member", member.id, member.name, member.role)
 
 
@@ -134,25 +114,12 @@ class SignedIn:
     member: TeamMember
 
 
-def _window(now: datetime) -> tuple[int, int]:
-    """The current 15-minute window and the seconds left in it."""
-    stamp = int(now.timestamp())
-    return stamp // LOGIN_WINDOW_SECONDS, LOGIN_WINDOW_SECONDS - stamp % LOGIN_WINDOW_SECONDS
-
-
-def _failure_keys(email: str, address: str | None, window: int) -> list[tuple[str, int]]:
-    keys = [(f"login#account#{normalize_email(email)}#{window}", MAX_FAILURES_PER_ACCOUNT)]
-    if address:
-        keys.append((f"login#address#{address}#{window}", MAX_FAILURES_PER_ADDRESS))
-    return keys
-
-
 def _check_failures(deps: Deps, email: str, address: str | None) -> None:
     """Refuse while the failures of this window and the previous one reach the limit: any 15
     minutes span at most two fixed windows, so no span sees more than the limit."""
-    window, left = _window(deps.clock.now())
-    current = _failure_keys(email, address, window)
-    previous = _failure_keys(email, address, window - 1)
+    window, left = sessions.failure_window(deps.clock.now())
+    current = sessions.failure_counters(email, address, window)
+    previous = sessions.failure_counters(email, address, window - 1)
     for (key, limit), (prev_key, _) in zip(current, previous, strict=True):
         if deps.store.throttles.count(key) + deps.store.throttles.count(prev_key) >= limit:
             raise RateLimited("too many failed sign-ins; wait and try again", left)
@@ -160,9 +127,9 @@ def _check_failures(deps: Deps, email: str, address: str | None) -> None:
 
 def _note_failure(deps: Deps, email: str, address: str | None, reason: str) -> None:
     now = deps.clock.now()
-    window, _ = _window(now)
-    expires = now + timedelta(seconds=3 * LOGIN_WINDOW_SECONDS)
-    for key, _limit in _failure_keys(email, address, window):
+    window, _ = sessions.failure_window(now)
+    expires = now + timedelta(seconds=3 * sessions.LOGIN_WINDOW_SECONDS)
+    for key, _limit in sessions.failure_counters(email, address, window):
         deps.store.throttles.hit(key, expires)
     audit.record(
         deps,
@@ -304,14 +271,10 @@ def _as(member: TeamMember) -> Actor:
 
 def refresh(deps: Deps, refresh_token: str) -> Tokens:
     session = deps.store.sessions.get(secrets.sha256(refresh_token))
-    if session is None or session.expires_at <= deps.clock.now():
-        raise Unauthorized("this session is unknown or has expired; sign in again")
-    member = deps.store.members.get(session.member_id)
-    if member is None or not member.active:
-        raise Unauthorized("this team member is deactivated")
-    ended = member.sessions_ended_at
-    if ended is not None and session.created_at <= ended:
-        raise Unauthorized("this session was ended (signed out or reset); sign in again")
+    member = deps.store.members.get(session.member_id) if session is not None else None
+    refusal = sessions.refresh_refusal(session, member, deps.clock.now())
+    if refusal is not None:
+        raise Unauthorized(refusal)
     try:
         tokens = deps.identity.refresh(refresh_token)
     except BadCredentials:

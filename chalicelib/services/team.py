@@ -14,7 +14,7 @@ from chalicelib.domain.actors import ADMIN, SYSTEM, Actor
 from chalicelib.domain.constants import NULLABLE_MEMBER_FIELDS
 from chalicelib.domain.records import Login, TeamMember
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError, found
-from chalicelib.identity import secrets
+from chalicelib.identity import secrets, sessions
 from chalicelib.identity.provider import UserExists
 from chalicelib.services import audit, auth
 from chalicelib.services.deps import Deps
@@ -73,7 +73,7 @@ def create(deps: Deps, cmd: NewMember, actor: Actor = SYSTEM) -> tuple[TeamMembe
     share one, whatever runs at the same time."""
     _require_admin(actor)
     stamp = deps.clock.now()
-    email = auth.normalize_email(cmd.email) if cmd.email else None
+    email = sessions.normalize_email(cmd.email) if cmd.email else None
     member = TeamMember(
         id=new_id(),
         name=cmd.name,
@@ -89,7 +89,7 @@ def create(deps: Deps, cmd: NewMember, actor: Actor = SYSTEM) -> tuple[TeamMembe
             deps.store.transact(
                 [
                     Put("member", member, if_absent=True),
-                    Put("email", Login(auth.login_key(email), member.id), if_absent=True),
+                    Put("email", Login(sessions.login_key(email), member.id), if_absent=True),
                 ]
             )
         except TransactionFailed as exc:
@@ -122,7 +122,7 @@ def _invite(deps: Deps, member: TeamMember) -> Invite | None:
         sub = deps.identity.user_sub(member.email) or ""
     auth.note_temporary_password(deps, member, temporary)
     if sub:
-        deps.store.write(Put("sub", Login(auth.sub_key(sub), member.id)))
+        deps.store.write(Put("sub", Login(sessions.sub_key(sub), member.id)))
     if not member.active:
         deps.identity.set_enabled(member.email, False)
     return Invite(None if emailed else temporary)
@@ -182,7 +182,7 @@ def _update(
         if field == "phone":
             value = phones.normalize(value)
         if field == "email" and value is not None:
-            value = auth.normalize_email(value)
+            value = sessions.normalize_email(value)
         setattr(member, field, value)
     keeper = None  # another active admin, who must still be one when this edit commits
     if before.active and not member.active:
@@ -272,12 +272,14 @@ def _save(
                 Delete(
                     "old-email",
                     Login,
-                    auth.login_key(old_email),
+                    sessions.login_key(old_email),
                     {"member_id": Eq(member.id)},
                 )
             )
         if member.email:
-            ops.append(Put("email", Login(auth.login_key(member.email), member.id), if_absent=True))
+            ops.append(
+                Put("email", Login(sessions.login_key(member.email), member.id), if_absent=True)
+            )
     if len(ops) == 1:
         try:
             deps.store.write(Put("member", member))
@@ -318,8 +320,8 @@ def ensure_admin(
         problem = secrets.password_problem(password)
         if problem:
             raise ValidationError(f"ADMIN_PASSWORD: {problem}")
-    email = auth.normalize_email(email)
-    member_id = deps.store.logins.member_id(auth.login_key(email))
+    email = sessions.normalize_email(email)
+    member_id = deps.store.logins.member_id(sessions.login_key(email))
     member = deps.store.members.get(member_id) if member_id else None
     invite = None
     if member is None:

@@ -23,7 +23,7 @@ from chalicelib.errors import (
     Unauthorized,
     ValidationError,
 )
-from chalicelib.identity import fake
+from chalicelib.identity import fake, sessions
 from chalicelib.identity.fake import FakeProvider
 from chalicelib.identity.provider import Challenge
 from chalicelib.identity.tokens import StaticKeys, TokenVerifier
@@ -385,30 +385,30 @@ def test_ten_failures_per_account_then_429_even_with_the_right_password(
     deps: Deps, idp: FakeProvider
 ) -> None:
     _member(deps, idp, "ann@example.com")
-    start = (_now(deps) // auth.LOGIN_WINDOW_SECONDS + 1) * auth.LOGIN_WINDOW_SECONDS
+    start = (_now(deps) // sessions.LOGIN_WINDOW_SECONDS + 1) * sessions.LOGIN_WINDOW_SECONDS
     deps.clock.set(deps.clock.now().fromtimestamp(start + 60, deps.clock.now().tzinfo))
-    for i in range(auth.MAX_FAILURES_PER_ACCOUNT):
+    for i in range(sessions.MAX_FAILURES_PER_ACCOUNT):
         _fail(deps, "ann@example.com", f"198.51.100.{i}")  # from many addresses
     with pytest.raises(RateLimited) as err:
         auth.login(deps, "ann@example.com", PASSWORD, "198.51.100.99")
     assert err.value.status == 429
-    assert err.value.retry_after == auth.LOGIN_WINDOW_SECONDS - 60
+    assert err.value.retry_after == sessions.LOGIN_WINDOW_SECONDS - 60
     assert err.value.details["retryAfterSeconds"] == err.value.retry_after
     # Another account from the same addresses is not affected.
     _member(deps, idp, "bob@example.com", phone="+14155550101")
     assert isinstance(auth.login(deps, "bob@example.com", PASSWORD, "198.51.100.1"), auth.SignedIn)
     # The window slides: the next fixed window still counts the previous one's failures...
-    deps.clock.advance(seconds=auth.LOGIN_WINDOW_SECONDS)
+    deps.clock.advance(seconds=sessions.LOGIN_WINDOW_SECONDS)
     with pytest.raises(RateLimited):
         auth.login(deps, "ann@example.com", PASSWORD, None)
     # ...and once both have passed, the account signs in again.
-    deps.clock.advance(seconds=auth.LOGIN_WINDOW_SECONDS)
+    deps.clock.advance(seconds=sessions.LOGIN_WINDOW_SECONDS)
     assert isinstance(auth.login(deps, "ann@example.com", PASSWORD, None), auth.SignedIn)
 
 
 def test_failures_straddling_two_windows_count_together(deps: Deps, idp: FakeProvider) -> None:
     _member(deps, idp, "ann@example.com")
-    start = (_now(deps) // auth.LOGIN_WINDOW_SECONDS + 1) * auth.LOGIN_WINDOW_SECONDS
+    start = (_now(deps) // sessions.LOGIN_WINDOW_SECONDS + 1) * sessions.LOGIN_WINDOW_SECONDS
     tz = deps.clock.now().tzinfo
     deps.clock.set(deps.clock.now().fromtimestamp(start - 30, tz))
     for _ in range(6):
@@ -424,9 +424,9 @@ def test_thirty_failures_per_address_then_429_for_any_account(
     deps: Deps, idp: FakeProvider
 ) -> None:
     _member(deps, idp, "ann@example.com")
-    start = (_now(deps) // auth.LOGIN_WINDOW_SECONDS + 1) * auth.LOGIN_WINDOW_SECONDS
+    start = (_now(deps) // sessions.LOGIN_WINDOW_SECONDS + 1) * sessions.LOGIN_WINDOW_SECONDS
     deps.clock.set(deps.clock.now().fromtimestamp(start, deps.clock.now().tzinfo))
-    for i in range(auth.MAX_FAILURES_PER_ADDRESS):
+    for i in range(sessions.MAX_FAILURES_PER_ADDRESS):
         _fail(deps, f"guess{i}@example.com", "192.0.2.66")  # 1 per account: no account limit
     with pytest.raises(RateLimited):
         auth.login(deps, "ann@example.com", PASSWORD, "192.0.2.66")
