@@ -63,7 +63,6 @@ from chalicelib.store.base import (
 from chalicelib.telephony import webhooks
 from chalicelib.telephony.base import TelephonyFailure
 
-STALE_AFTER = timedelta(minutes=15)
 RING_TIMEOUT_SECONDS = 30
 
 
@@ -405,21 +404,15 @@ def reconcile_stale(deps: Deps, moment: datetime | None = None) -> ReconcileRepo
     A call Twilio answers 404 for (it does not know the SID) is settled once, `failed`
     (`twilio_404`), both legs final: it leaves the unsettled calls and is never asked about
     again."""
-    tz = deps.settings.stats_timezone
     at = moment or deps.clock.now()
-    report = ReconcileReport()
-    days = {business_day(at, tz), business_day(at - timedelta(days=1), tz)}
-    for day in sorted(days):
-        for call in deps.store.calls.unsettled_on(day):
-            if call.created_at > at - STALE_AFTER:
-                continue
-            report.examined += 1
-            try:
-                if _settle(deps, call, at):
-                    report.settled += 1
-            except (TelephonyFailure, NotFound):
-                report.errors += 1
-    return report
+    done = transitions.settle_stale(
+        deps,
+        at,
+        deps.store.calls.unsettled_on,
+        lambda call: _settle(deps, call, at),
+        (TelephonyFailure, NotFound),
+    )
+    return ReconcileReport(done.examined, done.settled, done.errors)
 
 
 def _settle(deps: Deps, call: Call, at: datetime) -> bool:

@@ -337,7 +337,6 @@ def _apply_keyword(
 
 # ---------------------------------------------------------------- recovery (the scheduled job)
 
-STALE_AFTER = timedelta(minutes=15)
 # The inbound watermark: a stats item of its own scope, `since` in epoch seconds.
 WATERMARK_SCOPE = "recovery"
 WATERMARK_KEY = "sms-inbound"
@@ -381,21 +380,15 @@ def reconcile_stale(deps: Deps, moment: datetime | None = None) -> RecoveryRepor
     A message never handed to Twilio (no SID: the request died) is settled `failed`
     (`not_placed`); one Twilio answers 404 for is settled `failed` once (`twilio_404`), so it
     is never asked about again."""
-    tz = deps.settings.stats_timezone
     at = moment or deps.clock.now()
-    report = RecoveryReport()
-    days = {business_day(at, tz), business_day(at - timedelta(days=1), tz)}
-    for day in sorted(days):
-        for message in deps.store.messages.pending_on(day):
-            if message.created_at > at - STALE_AFTER:
-                continue
-            report.examined += 1
-            try:
-                if _settle(deps, message, at):
-                    report.settled += 1
-            except (TelephonyFailure, TelephonyError, NotFound):
-                report.errors += 1
-    return report
+    done = transitions.settle_stale(
+        deps,
+        at,
+        deps.store.messages.pending_on,
+        lambda message: _settle(deps, message, at),
+        (TelephonyFailure, TelephonyError, NotFound),
+    )
+    return RecoveryReport(examined=done.examined, settled=done.settled, errors=done.errors)
 
 
 def _settle(deps: Deps, message: Message, at: datetime) -> bool:

@@ -12,10 +12,12 @@ contribution before and after: the rule the rollup sums over records, written wh
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from chalicelib.clock import business_day
 from chalicelib.domain import counters
 from chalicelib.domain.records import Call, Message
 from chalicelib.errors import TelephonyError, found
@@ -79,3 +81,40 @@ def apply(
     raise TelephonyError(
         f"{label} status is changing too fast; try again", {f"{label}Id": record_id}
     )
+
+
+STALE_AFTER = timedelta(minutes=15)
+
+
+@dataclass
+class Settled:
+    """What one pass over stale records did."""
+
+    examined: int = 0
+    settled: int = 0
+    errors: int = 0
+
+
+def settle_stale(
+    deps: Deps,
+    at: datetime,
+    pending_on: Callable[[str], Iterable[Record]],
+    settle: Callable[[Record], bool],
+    transient: tuple[type[Exception], ...],
+) -> Settled:
+    """Records of today's and yesterday's business days still not final STALE_AFTER after
+    their creation, each settled by `settle` (True: it moved). An error in `transient` is
+    counted and left for the next pass; the others go on."""
+    tz = deps.settings.stats_timezone
+    done = Settled()
+    for day in sorted({business_day(at, tz), business_day(at - timedelta(days=1), tz)}):
+        for record in pending_on(day):
+            if record.created_at > at - STALE_AFTER:
+                continue
+            done.examined += 1
+            try:
+                if settle(record):
+                    done.settled += 1
+            except transient:
+                done.errors += 1
+    return done

@@ -24,6 +24,23 @@ def encode(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def dump(value: Any) -> str:
+    """Any JSON value as an opaque cursor (base64url, no padding)."""
+    raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def load(cursor: str, max_len: int = _MAX_CURSOR_LEN) -> Any:
+    """The JSON value inside a cursor; a 400 for anything that is not one."""
+    bad = ValidationError("cursor is not valid", {"field": "cursor"})
+    if len(cursor) > max_len:
+        raise bad
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+
+
 def decode(
     cursor: str | None, key_names: set[str], partition: tuple[str, str] | None = None
 ) -> dict[str, Any] | None:
@@ -33,13 +50,7 @@ def decode(
     if cursor is None or cursor == "":
         return None
     bad = ValidationError("cursor is not valid", {"field": "cursor"})
-    if len(cursor) > _MAX_CURSOR_LEN:
-        raise bad
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        flat = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise bad from None
+    flat = load(cursor)
     if not isinstance(flat, dict) or set(flat) != key_names:
         raise bad
     if not all(isinstance(v, str) and 0 < len(v) <= 256 for v in flat.values()):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -90,21 +87,14 @@ def merged_page(
     items = [item for _, item in taken]
     if all(nxt.get(p) == _DONE for p in partitions):
         return Page(items, None)
-    raw = json.dumps(nxt, separators=(",", ":"), sort_keys=True).encode()
-    return Page(items, base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return Page(items, cursors.dump(nxt))
 
 
 def _decode_positions(cursor: str | None, partitions: list[str]) -> dict[str, str | None]:
     if not cursor:
         return {}
     bad = ValidationError("cursor is not valid", {"field": "cursor"})
-    if len(cursor) > 4096:
-        raise bad
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise bad from None
+    value = cursors.load(cursor, max_len=4096)  # holds one cursor per partition
     if not isinstance(value, dict) or not set(value) <= set(partitions):
         raise bad
     if not all(isinstance(v, str) and v for v in value.values()):
