@@ -2,9 +2,12 @@
 
 Import is one request: rows are validated one by one (bad rows reported by row number, good
 rows kept), de-duplicated within the file and against existing leads (one BatchGetItem per 100
-phones on the guard table), then written with BatchWriteItem, each lead beside its phone guard
-in the same batch. Batch writes have no conditions, so two imports of the same new number at
-the same instant could both create it; single creates (POST /leads) are fully guarded.
+phones on the guard table: it spares most refused writes, it decides nothing), then written in
+transactions of GROUP leads, each lead with its phone guard written on the condition that the
+number is free, and the group's funnel count: two imports of the same numbers, or an import and
+`POST /leads`, running at once can never create two live leads for one number, and the funnel
+moves exactly with the leads written. A group a taken number refuses is written again without
+it (the refused op is named), so one number never costs the rest of its group.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from typing import Any
 
 from chalicelib import phone as phones
 from chalicelib.domain import counters
-from chalicelib.domain.records import Lead
-from chalicelib.errors import AppError, PayloadTooLarge, ValidationError
+from chalicelib.domain.records import Lead, LeadPhone
+from chalicelib.errors import AppError, Conflict, PayloadTooLarge, ValidationError
 from chalicelib.services import leads
 from chalicelib.services.deps import Deps
 from chalicelib.services.leads import NewLead
+from chalicelib.store.base import Op, Put
 
 # The report is bounded whatever the file (a Lambda response cannot pass 6 MB): at most this
 # many errors and ignored column names are listed, each message and name cut to a length; the
@@ -160,9 +164,9 @@ def import_csv(deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser) -> 
     existing = deps.store.leads.taken_phones([c.phone for c in candidates])
     fresh = [c for c in candidates if c.phone not in existing]
     result.duplicates += len(candidates) - len(fresh)
-    deps.store.leads.insert_many(fresh)
-    result.created = len(fresh)
-    _count_funnel(deps, fresh)
+    written = _insert_guarded(deps, fresh)
+    result.created = written
+    result.duplicates += len(fresh) - written
     return result
 
 
@@ -216,10 +220,48 @@ def _camel(snake: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
-def _count_funnel(deps: Deps, fresh: list[Lead]) -> None:
-    if not fresh:
-        return
-    by_status = Counter(lead.status for lead in fresh)
+# Two items a lead (the lead, its guard) and one funnel count: 99 of DynamoDB's 100 items a
+# transaction.
+GROUP = 49
+_ATTEMPTS = 8
+
+
+def _group_ops(group: list[Lead]) -> list[Op]:
+    ops: list[Op] = []
+    for lead in group:
+        ops.append(Put(f"lead:{lead.id}", lead, if_absent=True))
+        ops.append(Put(f"phone:{lead.id}", LeadPhone(lead.phone, lead.id), if_absent=True))
+    by_status = Counter(lead.status for lead in group)
     deltas = {counters.lead_status(s): n for s, n in by_status.items()}
-    deltas["total"] = len(fresh)
-    deps.store.write(leads.funnel("funnel", deltas))
+    deltas["total"] = len(group)
+    ops.append(leads.funnel("funnel", deltas))
+    return ops
+
+
+def _insert_guarded(deps: Deps, fresh: list[Lead]) -> int:
+    """Write the leads in guarded groups; how many were written (the others' numbers were
+    taken meanwhile: duplicates). A group refused for a taken number is sent again without the
+    leads it names; one that collided with another writer is sent again as it was."""
+    pending = fresh
+    written = 0
+    for _ in range(_ATTEMPTS):
+        if not pending:
+            return written
+        groups = [pending[i : i + GROUP] for i in range(0, len(pending), GROUP)]
+        outcomes = deps.store.transact_each([_group_ops(g) for g in groups])
+        pending = []
+        for group, failure in zip(groups, outcomes, strict=True):
+            if failure is None:
+                written += len(group)
+                continue
+            taken = {name.split(":", 1)[1] for name in failure.failed if name.startswith("phone:")}
+            if not taken and not failure.conflict:
+                raise failure
+            pending.extend(lead for lead in group if lead.id not in taken)
+    if pending:
+        raise Conflict(
+            "the import kept colliding with other writes; import the file again (rows already "
+            "imported count as duplicates)",
+            {"created": written, "notWritten": len(pending)},
+        )
+    return written

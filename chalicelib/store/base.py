@@ -255,11 +255,6 @@ class LeadRepository(Protocol):
         """Which of these numbers already have a guard (batched reads)."""
         ...
 
-    def insert_many(self, leads: Sequence[Lead]) -> None:
-        """Write new leads with their guards in batches, unconditionally (the caller has
-        checked the guards; the import's documented trade-off)."""
-        ...
-
     def count_live(self, status: str) -> int:
         """How many live (not archived) leads have this status: a count on the sparse by-status
         index, paged (it reads the index's items but returns none of them)."""
@@ -394,6 +389,11 @@ class Store(Protocol):
     def live_calls(self) -> LiveCallRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
+    def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:
+        """Independent transactions, several at once: what each ended with (None: committed).
+        Each is all or nothing on its own; nothing orders them."""
+        ...
+
     def write(self, op: Put | Update | Delete | Count) -> Record | None:
         """One operation on its own; an `Update` returns the record as it is after it."""
         ...

@@ -66,7 +66,6 @@ from chalicelib.store.models import LEAD_LIST_KEY, UNASSIGNED_KEY, Bound, bound
 from chalicelib.store.pagination import merged_page, query_page
 
 REVISION = "rev"
-_BATCH_WRITE = 25
 _BATCH_GET = 100
 _WRITERS = 8
 _UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
@@ -289,6 +288,22 @@ class DynamoStore:
             raise TransactionFailed(failed, conflict="TransactionConflict" in reasons) from None
         stamp_versions(ops)
 
+    def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:
+        """Up to eight transactions in flight (each waits ~10-30 ms on DynamoDB: one after
+        another, a 10,000-row import would not fit API Gateway's 29 s)."""
+
+        def run(ops: Sequence[Op]) -> TransactionFailed | None:
+            try:
+                self.transact(ops)
+            except TransactionFailed as exc:
+                return exc
+            return None
+
+        if len(batches) <= 1:
+            return [run(ops) for ops in batches]
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            return list(pool.map(run, batches))
+
     def write(self, op: Put | Update | Delete | Count) -> Any:
         t = self.tables
         result = None
@@ -404,49 +419,6 @@ class _Leads:
                 keys = resp.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
                 attempt = _backoff(attempt) if keys else 0
         return found
-
-    def insert_many(self, leads: Sequence[Lead]) -> None:
-        """BatchWriteItem, 12 leads and their 12 guards per request, several requests in flight
-        (each one waits ~10 ms on DynamoDB: sequential writes would not fit a Lambda timeout)."""
-        client = self.store.client
-        lead_table = self.t.m.Lead.Meta.table_name
-        guard_table = self.t.m.LeadPhone.Meta.table_name
-        per_batch = _BATCH_WRITE // 2  # each lead travels with its guard
-        requests: list[dict[str, list[dict[str, Any]]]] = []
-        for start in range(0, len(leads), per_batch):
-            chunk = leads[start : start + per_batch]
-            requests.append(
-                {
-                    lead_table: [
-                        {"PutRequest": {"Item": self.t.model(lead, 1).serialize()}}
-                        for lead in chunk
-                    ],
-                    guard_table: [
-                        {
-                            "PutRequest": {
-                                "Item": self.t.model(LeadPhone(lead.phone, lead.id)).serialize()
-                            }
-                        }
-                        for lead in chunk
-                    ],
-                }
-            )
-
-        def send(request: dict[str, list[dict[str, Any]]]) -> None:
-            attempt = 0
-            while request:
-                resp = client.batch_write_item(RequestItems=request)
-                request = resp.get("UnprocessedItems") or {}
-                attempt = _backoff(attempt) if request else 0
-
-        if len(requests) <= 1:
-            for request in requests:
-                send(request)
-        else:
-            with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-                list(pool.map(send, requests))
-        for lead in leads:
-            lead.version = 1
 
     def count_live(self, status: str) -> int:
         """Select=COUNT on the sparse by-status index (archived leads have no `gsi_status`),

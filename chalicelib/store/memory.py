@@ -240,6 +240,16 @@ class MemoryStore:
                 self._apply(op)
         stamp_versions(ops)
 
+    def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:
+        out: list[TransactionFailed | None] = []
+        for ops in batches:
+            try:
+                self.transact(ops)
+                out.append(None)
+            except TransactionFailed as exc:
+                out.append(exc)
+        return out
+
     def write(self, op: Put | Update | Delete | Count) -> Any:
         with self._lock:
             self.requests += 1
@@ -338,14 +348,6 @@ class _Leads:
     def taken_phones(self, phones: Sequence[str]) -> set[str]:
         wanted = set(phones)
         return {g.phone for g in self.s.rows(LeadPhone, lambda g: g.phone in wanted)}
-
-    def insert_many(self, leads: Sequence[Lead]) -> None:
-        with self.s._lock:
-            self.s.requests += 1
-            for lead in leads:
-                lead.version = 1
-                self.s.tables[Lead][lead.id] = copy.deepcopy(lead)
-                self.s.tables[LeadPhone][lead.phone] = LeadPhone(lead.phone, lead.id)
 
     def count_live(self, status: str) -> int:
         with self.s._lock:

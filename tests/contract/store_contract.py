@@ -420,9 +420,27 @@ class StoreContract:
         assert store.leads.page("assignee", "M1", 10, None).items == []
         assert store.leads.get(one.id).archived_at == T0
 
-    def test_batch_insert_and_taken_phones(self, store):
+    def test_independent_transactions_and_taken_phones(self, store):
         fresh = [lead(phone=f"+1646555{i:04d}") for i in range(30)]
-        store.leads.insert_many(fresh)
+        batches = [
+            [
+                Put(f"l{i}", x, if_absent=True),
+                Put(f"p{i}", LeadPhone(x.phone, x.id), if_absent=True),
+            ]
+            for i, x in enumerate(fresh)
+        ]
+        # the last batch claims the first one's number: refused alone, naming its guard
+        twin = lead(phone=fresh[0].phone)
+        batches.append(
+            [
+                Put("twin", twin, if_absent=True),
+                Put("guard", LeadPhone(twin.phone, twin.id), if_absent=True),
+            ]
+        )
+        outcomes = store.transact_each(batches)
+        assert outcomes[:30] == [None] * 30
+        assert isinstance(outcomes[30], TransactionFailed) and outcomes[30].failed == {"guard"}
+        assert store.leads.get(twin.id) is None
         assert all(x.version == 1 for x in fresh)
         assert store.leads.get(fresh[7].id) == fresh[7]
         asked = [x.phone for x in fresh[:5]] + ["+19175550100"]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from chalicelib.clock import new_id
 from chalicelib.domain import counters
 from chalicelib.domain.records import Call
@@ -231,19 +229,19 @@ def _parse(row: dict[str, str]) -> NewLead:
 CSV = b"name,phone,status\nA,2125550101,new\nB,2125550102,contacted\nC,2125550103,new\n"
 
 
-def test_an_import_dying_before_its_count_is_repaired_by_the_next_rollup(deps, monkeypatch):
+def test_a_funnel_that_drifted_is_repaired_by_the_next_rollup(deps):
+    """The import now counts each group of leads in the group's own transaction; the recount
+    is the net under anything else (an old import that died between its writes and its count,
+    a hand edit of the table)."""
     leads.create(deps, NewLead(name="Early", phone="212 555 0100"))
     archived = leads.create(deps, NewLead(name="Gone", phone="212 555 0199"))
     leads.archive(deps, archived.id)
-    assert funnel(deps) == {"status#new": 1, "total": 1}
-
-    def dies(*_: object) -> None:
-        raise TimeoutError("the Lambda timed out")
-
-    monkeypatch.setattr(lead_csv, "_count_funnel", dies)
-    with pytest.raises(TimeoutError):
-        lead_csv.import_csv(deps, CSV, 1 << 20, _parse)
-    monkeypatch.undo()
+    lead_csv.import_csv(deps, CSV, 1 << 20, _parse)
+    memory = deps.store
+    assert isinstance(memory, MemoryStore)
+    # as an import that died before counting left it (the code before this change)
+    item = memory.counters[(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY)]
+    item.update({"status#new": 1, "status#contacted": 0, "total": 1})
     assert funnel(deps) == {"status#new": 1, "total": 1}  # wrong: 3 more leads exist
 
     report = stats.rollup(deps, settle_seconds=0)
