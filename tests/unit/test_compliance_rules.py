@@ -499,3 +499,55 @@ def test_a_missing_field_or_a_document_that_is_not_an_object():
         parse_rules([])  # type: ignore[arg-type]
     with pytest.raises(RulesError, match="expected HH:MM-HH:MM"):
         parse_rules({**rules_to_doc(DEFAULT_RULES), "callingHours": {"default": "8am-9pm"}})
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, (*prefix, i))
+    return out
+
+
+def test_any_edit_of_the_document_parses_or_names_a_field():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    base = rules_to_doc(DEFAULT_RULES)
+    paths = _paths(base)
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-5, 2000),
+        st.floats(allow_nan=True),
+        st.text(max_size=12),
+        st.sampled_from(["08:00-20:00", "24:00-01:00", "12-25", "+44", "CA", "TX", "sun"]),
+    )
+    values = st.recursive(
+        leaves,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+        max_leaves=6,
+    )
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(path=st.sampled_from(paths), value=values, extra=st.text(max_size=6))
+    def run(path: tuple[Any, ...], value: Any, extra: str) -> None:
+        doc = copy.deepcopy(base)
+        node = doc
+        for key in path[:-1]:
+            node = node[key]
+        if isinstance(node, dict) and extra:
+            node[extra] = value
+        else:
+            node[path[-1]] = value
+        try:
+            rules = parse_rules(doc)
+        except RulesError as exc:
+            assert exc.path and str(exc).startswith(exc.path + ": ")
+            return
+        assert parse_rules(rules_to_doc(rules)) == rules
+
+    run()
