@@ -525,22 +525,11 @@ def evaluate(
     if lead_state not in area_codes.STATES:
         lead_state = None
     # 1. restricted numbers
-    for prefix in rules.blocked_prefixes:
-        if number.startswith(prefix):
-            return Refusal(
-                RESTRICTED_NUMBER,
-                f"Numbers starting {prefix} may not be called or texted (a blocked prefix).",
-                {"prefix": prefix},
-            )
+    refusal = restricted(rules, number, country)
+    if refusal is not None:
+        return refusal
     nanp = number.startswith("+1")
     where = area_codes.country_of(number) if nanp or country is None else country.upper()
-    if where is None or where not in rules.allowed_countries:
-        return Refusal(
-            RESTRICTED_NUMBER,
-            f"Numbers in {where or 'an unknown country'} may not be called or texted; "
-            f"allowed: {', '.join(rules.allowed_countries) or 'none'}.",
-            {"country": where, "allowedCountries": list(rules.allowed_countries)},
-        )
     state = area_codes.state_of(number)
     number_zones = list(zones) or list(area_codes.zones_of_number(number))
     if not number_zones and state is not None:
@@ -572,6 +561,29 @@ def evaluate(
     if clock.allowed(now):
         return None
     return _hours_refusal(rules, clock, now, channel, state, lead_state, infos, fail_closed)
+
+
+def restricted(rules: Rules, number: str, country: str | None = None) -> Refusal | None:
+    """`restricted_number` when `number` (E.164) starts with a blocked prefix or is in a country
+    not allowed; None otherwise. Also for member phones and caller IDs (API.md: they obey
+    `blockedPrefixes` and `allowedCountries` too)."""
+    for prefix in rules.blocked_prefixes:
+        if number.startswith(prefix):
+            return Refusal(
+                RESTRICTED_NUMBER,
+                f"Numbers starting {prefix} may not be called or texted (a blocked prefix).",
+                {"prefix": prefix},
+            )
+    nanp = number.startswith("+1")
+    where = area_codes.country_of(number) if nanp or country is None else country.upper()
+    if where is None or where not in rules.allowed_countries:
+        return Refusal(
+            RESTRICTED_NUMBER,
+            f"Numbers in {where or 'an unknown country'} may not be called or texted; "
+            f"allowed: {', '.join(rules.allowed_countries) or 'none'}.",
+            {"country": where, "allowedCountries": list(rules.allowed_countries)},
+        )
+    return None
 
 
 def _where(state: str | None, lead_state: str | None, fail_closed: bool) -> str:

@@ -551,3 +551,14 @@ def test_any_edit_of_the_document_parses_or_names_a_field():
         assert parse_rules(rules_to_doc(rules)) == rules
 
     run()
+
+
+def test_member_phones_and_caller_ids_are_checked_for_restricted_numbers_alone():
+    from chalicelib.domain.compliance_rules import restricted
+
+    assert restricted(DEFAULT_RULES, "+14155550100") is None
+    assert restricted(DEFAULT_RULES, TORONTO) is None
+    refusal = restricted(DEFAULT_RULES, "+19005550100")
+    assert refusal is not None and refusal.reason == "restricted_number"
+    assert reason(restricted(DEFAULT_RULES, LONDON)) == "restricted_number"
+    assert reason(restricted(DEFAULT_RULES, "not a number")) == "restricted_number"
