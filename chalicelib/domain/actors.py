@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "team.write": _ADMINS,
     "apikeys": _ADMINS,
     "audit.read": _ADMINS,
+    "compliance.rules": _ADMINS,  # read and replace the compliance rules document
 }
 
 

@@ -185,6 +185,17 @@ class LiveCall:
     expires_at: str
 
 
+@dataclass
+class Setting:
+    """A document of settings, by name (`compliance-rules`): JSON, replaced whole by its
+    editor; who replaced it last, and when."""
+
+    key: str
+    value: str
+    updated_at: datetime
+    updated_by: str
+
+
 Record = (
     TeamMember
     | Lead
@@ -197,4 +208,5 @@ Record = (
     | ApiKey
     | AuditEntry
     | LiveCall
+    | Setting
 )

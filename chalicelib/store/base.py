@@ -30,6 +30,7 @@ from chalicelib.domain.records import (
     MessageSid,
     Record,
     Session,
+    Setting,
     TeamMember,
 )
 
@@ -46,6 +47,7 @@ RecordKind = (
     | type[ApiKey]
     | type[AuditEntry]
     | type[LiveCall]
+    | type[Setting]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -364,6 +366,13 @@ class LiveCallRepository(Protocol):
         ...
 
 
+class SettingRepository(Protocol):
+    def get(self, key: str) -> Setting | None:
+        """The settings document named `key` (a consistent read: an edit applies from the next
+        request)."""
+        ...
+
+
 class Store(Protocol):
     @property
     def members(self) -> MemberRepository: ...
@@ -387,6 +396,8 @@ class Store(Protocol):
     def throttles(self) -> ThrottleRepository: ...
     @property
     def live_calls(self) -> LiveCallRepository: ...
+    @property
+    def documents(self) -> SettingRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:

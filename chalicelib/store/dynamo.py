@@ -34,6 +34,7 @@ from chalicelib.domain.records import (
     Message,
     MessageSid,
     Session,
+    Setting,
     TeamMember,
 )
 from chalicelib.domain.statuses import OUTBOUND, SMS_FINAL
@@ -115,6 +116,7 @@ class _Tables:
             ApiKey: models.ApiKey,
             AuditEntry: models.AuditEntry,
             LiveCall: models.LiveCall,
+            Setting: models.Setting,
         }
         self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
 
@@ -218,6 +220,7 @@ class DynamoStore:
         self.audit = _Audit(self.tables)
         self.throttles = _Throttles(self.tables, self)
         self.live_calls = _LiveCalls(self.tables)
+        self.documents = _Settings(self.tables)
 
     @property
     def connection(self) -> Connection:
@@ -752,3 +755,12 @@ class _LiveCalls:
     def get(self, key: str) -> LiveCall | None:
         item = _get(self.t.m.LiveCall, key, True)
         return None if item is None else self.t.record(LiveCall, item)
+
+
+class _Settings:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, key: str) -> Setting | None:
+        item = _get(self.t.m.Setting, key, True)
+        return None if item is None else self.t.record(Setting, item)

@@ -28,6 +28,7 @@ from chalicelib.domain.records import (
     Message,
     MessageSid,
     Session,
+    Setting,
     TeamMember,
 )
 from chalicelib.domain.statuses import CALL_PROGRESS, OUTBOUND, SMS_FINAL
@@ -73,6 +74,7 @@ _KEY = {
     ApiKey: "id",
     AuditEntry: "id",
     LiveCall: "key",
+    Setting: "key",
 }
 _UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
 
@@ -150,6 +152,7 @@ class MemoryStore:
         self.audit = _Audit(self)
         self.throttles = _Throttles(self)
         self.live_calls = _LiveCalls(self)
+        self.documents = _Settings(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -541,3 +544,11 @@ class _LiveCalls:
 
     def get(self, key: str) -> LiveCall | None:
         return self.s.read(LiveCall, key)
+
+
+class _Settings:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, key: str) -> Setting | None:
+        return self.s.read(Setting, key)

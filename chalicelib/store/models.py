@@ -158,6 +158,18 @@ class LiveCall(Model):
     expires_at = UnicodeAttribute()
 
 
+class Setting(Model):
+    """Settings documents by name (`compliance-rules`), JSON, replaced whole (a handful)."""
+
+    class Meta(_Meta):
+        entity = "settings"
+
+    key = UnicodeAttribute(hash_key=True)
+    value = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+
+
 # ---------------------------------------------------------------- leads
 
 
@@ -374,6 +386,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuditEntry,
     Throttle,
     LiveCall,
+    Setting,
 )
 
 
@@ -394,6 +407,7 @@ class Bound:
     AuditEntry: Any
     Throttle: Any
     LiveCall: Any
+    Setting: Any
 
 
 def _bind(model: type[Model], settings: Settings) -> Any:

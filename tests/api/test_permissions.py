@@ -98,6 +98,12 @@ def _text_body(w: World, who: str) -> dict[str, Any]:
     return {"leadId": w.others_lead.id, "body": "Following up", "from": CALLER_ID}
 
 
+def _rules_body(w: World, who: str) -> dict[str, Any]:
+    from chalicelib.domain.compliance_rules import DEFAULT_RULES, rules_to_doc
+
+    return rules_to_doc(DEFAULT_RULES)
+
+
 IMPORT_CSV = "name,phone\nImported Person,+12125559876\n"
 WEBHOOK = None
 
@@ -117,6 +123,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("DELETE", "/api-keys/{key_id}"): Row(ADMINS, lambda w: f"/api-keys/{w.spare_key}"),
     ("GET", "/audit"): Row(ADMINS, lambda w: "/audit"),
+    ("GET", "/compliance/rules"): Row(ADMINS, lambda w: "/compliance/rules"),
+    ("PUT", "/compliance/rules"): Row(ADMINS, lambda w: "/compliance/rules", _rules_body),
     ("GET", "/team-members"): Row(ALL, lambda w: "/team-members"),
     ("POST", "/team-members"): Row(
         ADMINS,

@@ -21,6 +21,7 @@ from chalicelib.domain.records import (
     Message,
     MessageSid,
     Session,
+    Setting,
     TeamMember,
 )
 from chalicelib.errors import ValidationError
@@ -584,6 +585,16 @@ class StoreContract:
                 Update("revoke", ApiKey, "0" * 16, {"revoked_at": T0}, {"revoked_at": ABSENT})
             )
         assert store.api_keys.get("0" * 16) is None
+
+    def test_a_settings_document_is_replaced_whole_and_read_back(self, store):
+        assert store.documents.get("compliance-rules") is None
+        first = Setting("compliance-rules", '{"a":1}', T0, "M1")
+        store.write(Put("rules", first))
+        assert store.documents.get("compliance-rules") == first
+        second = Setting("compliance-rules", '{"b":2}', T0 + timedelta(minutes=1), "K1")
+        store.write(Put("rules", second))
+        assert store.documents.get("compliance-rules") == second
+        assert store.documents.get("other") is None
 
     def test_the_audit_log_pages_newest_first_and_by_action(self, store):
         entries = []

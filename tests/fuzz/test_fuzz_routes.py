@@ -188,6 +188,7 @@ JSON_ROUTES = [
     ("POST", "/calls"),
     ("PATCH", "/calls/{call}"),
     ("POST", "/messages"),
+    ("PUT", "/compliance/rules"),
 ]
 
 

@@ -1,0 +1,30 @@
+"""Compliance rules (/compliance/rules): admins read and replace the whole document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import Request
+
+from chalicelib.api.http import json_body, route
+from chalicelib.domain.actors import Actor
+from chalicelib.providers import deps
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/compliance/rules", ["GET"])
+def get_rules(request: Request, actor: Actor) -> dict[str, Any]:
+    from chalicelib.domain.compliance_rules import rules_to_doc
+    from chalicelib.services import compliance_rules
+
+    return rules_to_doc(compliance_rules.read(deps(), actor))
+
+
+@route(bp, "/compliance/rules", ["PUT"])
+def put_rules(request: Request, actor: Actor) -> dict[str, Any]:
+    from chalicelib.domain.compliance_rules import rules_to_doc
+    from chalicelib.services import compliance_rules
+
+    return rules_to_doc(compliance_rules.put_rules(deps(), actor, json_body(request)))

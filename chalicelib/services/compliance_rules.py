@@ -1,0 +1,68 @@
+"""The compliance rules document (API.md, "Compliance"; the rules themselves are
+`domain/compliance_rules.py`): one settings item, read with one consistent GetItem per use and
+never cached across requests, so a PUT applies from the next request. Until an admin saves a
+document the shipped defaults apply. Reading and replacing it are for admins; a replacement is
+audited with what changed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.domain import compliance_rules as rules_domain
+from chalicelib.domain.actors import Actor
+from chalicelib.domain.compliance_rules import DEFAULT_RULES, Rules, RulesError
+from chalicelib.domain.records import Setting
+from chalicelib.errors import ValidationError
+from chalicelib.services import access, audit
+from chalicelib.services.deps import Deps
+from chalicelib.store.base import Put
+
+KEY = "compliance-rules"
+
+
+def _stored(deps: Deps) -> Rules | None:
+    item = deps.store.documents.get(KEY)
+    if item is None:
+        return None
+    # Stored only after parsing: a document that no longer parses (a later release made the
+    # rules stricter) falls back to the defaults rather than letting everything through.
+    try:
+        return rules_domain.parse_rules(json.loads(item.value))
+    except (ValueError, TypeError):
+        return None
+
+
+def get_rules(deps: Deps) -> Rules:
+    """The rules in force: the saved document, or the shipped defaults (one GetItem)."""
+    return _stored(deps) or DEFAULT_RULES
+
+
+def read(deps: Deps, actor: Actor) -> Rules:
+    """`GET /compliance/rules` (admins)."""
+    access.require(actor, "compliance.rules", "read the compliance rules")
+    return get_rules(deps)
+
+
+def put_rules(deps: Deps, actor: Actor, doc: Any) -> Rules:
+    """Replace the whole document (admins). A 400 names the first wrong field
+    (`details.field`, e.g. `callingHours.byState.FL`); the audit entry lists what changed."""
+    access.require(actor, "compliance.rules", "change the compliance rules")
+    if not isinstance(doc, Mapping):
+        raise ValidationError("the rules document must be a JSON object", {"field": "(document)"})
+    try:
+        new = rules_domain.parse_rules(doc)
+    except RulesError as exc:
+        raise ValidationError(str(exc), {"field": exc.path}) from None
+    before = get_rules(deps)
+    value = json.dumps(rules_domain.rules_to_doc(new), separators=(",", ":"), sort_keys=True)
+    deps.store.write(Put("rules", Setting(KEY, value, deps.clock.now(), actor.id)))
+    audit.record(
+        deps,
+        actor,
+        "compliance.rules_changed",
+        ("complianceRules", KEY),
+        {"changes": rules_domain.changes(before, new)},
+    )
+    return new
