@@ -11,7 +11,19 @@ from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent
 
 from chalicelib import logs
-from chalicelib.api import admin, auth, calls, health, leads, messages, sms, stats, team, voice
+from chalicelib.api import (
+    admin,
+    auth,
+    calls,
+    health,
+    leads,
+    messages,
+    sms,
+    stats,
+    suppressions,
+    team,
+    voice,
+)
 from chalicelib.api.http import request_middleware
 from chalicelib.providers import deps
 
@@ -31,6 +43,7 @@ app.register_blueprint(sms.bp)
 app.register_blueprint(stats.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(suppressions.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
