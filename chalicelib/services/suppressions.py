@@ -417,17 +417,23 @@ def import_numbers(
     report = ImportReport()
     numbers: list[str] = []
     seen: set[str] = set()
+    first = True
     for row, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             number = parse_number(line)
         except AppError as exc:
-            report.rows += 1
-            report.add_error(row, f"{exc.message}: {line.strip()[:40]!r}")
-            continue
+            number, error = None, exc.message
+        else:
+            error = "not a phone number"
+        header, first = first, False
         if number is None:
-            continue  # a header
+            if header and error == "not a phone number":
+                continue  # a header row (no digit in it)
+            report.rows += 1
+            report.add_error(row, f"{error}: {line.strip()[:40]!r}")
+            continue
         report.rows += 1
         if number in seen:
             report.duplicates += 1
