@@ -219,7 +219,8 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
         changes = dict(patch.values)
         flags = {f: changes.pop(f) for f in ("do_not_call", "sms_opt_out") if f in changes}
         new_phone = phones.normalize(changes["phone"]) if "phone" in changes else lead.phone
-        # Refused (403/409) before anything is written.
+        _migrate_flags(deps, lead)  # a flag stored before the ledger: into it first
+        # Refused (403/409) before the lead is written.
         suppressions.set_lead_flags(
             deps,
             actor,
@@ -228,7 +229,6 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
             sms_opt_out=flags.get("sms_opt_out"),
             check_only=True,
         )
-        _migrate_flags(deps, lead)
         if changes.get("assigned_to_id"):
             team.require_active(deps, changes["assigned_to_id"], "assignedToId")
         read = _as_read(lead)

@@ -93,8 +93,9 @@ def _day_count(day: str, deltas: dict[str, int]) -> list[Op]:
 def send(deps: Deps, cmd: SendSms, actor: Actor = SYSTEM) -> Message:
     """Create the message `queued` (with the day's counters), hand it to Twilio, store the SID.
 
-    DynamoDB: the lead (1), the message with its counters and the member check (2), the SID
-    (3). The lead is contacted only once the message is delivered (`advance`)."""
+    DynamoDB: the lead (1), the number's suppression item (2: `compliance.check`), the message
+    with its counters and the member check (3), the SID (4). The lead is contacted only once
+    the message is delivered (`advance`)."""
     s = deps.settings
     # A member texts as themselves; an admin (or an admin API key) may name another member.
     member_id: str | None = cmd.team_member_id
@@ -267,8 +268,9 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
     then those of that moment, so a recovered STOP never undoes a later START).
 
     DynamoDB: the phone guard (1), the message with its SID guard, its counter and, for an
-    unknown number, the new lead (2), and for STOP/START from a known lead the flag (3; a
-    second update records the message alone when the flag is already so). A redelivered
+    unknown number, the new lead (2), and for STOP/START the number's suppression item, read
+    and put back with the message's id as its order (3, 4; nothing is written when a later
+    keyword decided already), with the audit entry when the ledger changed. A redelivered
     STOP/START also reads the SID guard, to apply as of the message first stored.
 
     A known lead must not be archived (a check in the message's transaction, no extra read):
