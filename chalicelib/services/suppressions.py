@@ -144,14 +144,10 @@ def remove(
     lifts it). Audited."""
     access.require(actor, permission, what)
     at = deps.clock.now()
-    item = deps.store.suppressions.get(phone)
-    if not any(rules.is_suppressed(item, c) for c in channels):
-        raise NotFound(f"{phones.mask(phone)} is not suppressed", {"phone": phone})
-    _refuse_own_opt_out(item, channels)
 
     def change(item: Suppression | None) -> tuple[Suppression, list[Channel]] | None:
-        if item is None:
-            return None
+        if item is None or not any(rules.is_suppressed(item, c) for c in channels):
+            raise NotFound(f"{phones.mask(phone)} is not suppressed", {"phone": phone})
         _refuse_own_opt_out(item, channels)
         after, changed = rules.remove(item, channels, at)
         if "sms" in changed:
