@@ -339,9 +339,9 @@ MAX_REPORTED_ERRORS = 1000
 MAX_MESSAGE_CHARS = 300
 MAX_IMPORT_NUMBERS = 100_000
 # The national registry's download: area code and number in two columns (`212,5550142`).
-_NANP = re.compile(r"^\+?1?([2-9]\d{2}[2-9]\d{6})$")
-_AREA = re.compile(r"^[2-9]\d{2}$")
-_LOCAL = re.compile(r"^[2-9]\d{6}$")
+_NANP = re.compile(r"^\+?1?([2-9][0-9]{2}[2-9][0-9]{6})$")  # ASCII digits only
+_AREA = re.compile(r"^[2-9][0-9]{2}$")
+_LOCAL = re.compile(r"^[2-9][0-9]{6}$")
 _JUNK = re.compile(r"[\s().\-\"']")
 
 

@@ -188,6 +188,7 @@ JSON_ROUTES = [
     ("POST", "/calls"),
     ("PATCH", "/calls/{call}"),
     ("POST", "/messages"),
+    ("POST", "/suppressions"),
 ]
 
 
@@ -238,7 +239,10 @@ def test_random_json_bodies(api, world, stored, method, template):
     run()
 
 
-@pytest.mark.parametrize("method, template", [*JSON_ROUTES, ("POST", "/leads/import")])
+@pytest.mark.parametrize(
+    "method, template",
+    [*JSON_ROUTES, ("POST", "/leads/import"), ("POST", "/suppressions/import")],
+)
 def test_raw_garbage_bodies(api, world, method, template):
     path = path_for(template, world)
     ctype = "text/csv" if template.endswith("import") else "application/json"
@@ -254,7 +258,10 @@ def test_raw_garbage_bodies(api, world, method, template):
 
 @pytest.mark.parametrize(
     "template",
-    ["/leads", "/team-members", "/calls", "/leads/{lead}", "/calls/{call}", "/messages"],
+    [
+        *("/leads", "/team-members", "/calls", "/leads/{lead}", "/calls/{call}", "/messages"),
+        "/suppressions",
+    ],
 )
 def test_random_query_strings_and_ids(api, world, template):
     path = path_for(template, world)
@@ -271,6 +278,7 @@ def test_random_query_strings_and_ids(api, world, template):
                     "leadId",
                     "teamMemberId",
                     "active",
+                    "phone",
                     "x",
                 ]
             ),
