@@ -21,6 +21,7 @@ from chalicelib.api import (
     messages,
     sms,
     stats,
+    suppressions,
     team,
     voice,
 )
@@ -44,6 +45,7 @@ app.register_blueprint(stats.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(compliance.bp)
+app.register_blueprint(suppressions.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -218,7 +218,11 @@ def create_tables(env: dict[str, str]) -> None:
     os.environ.update(env)
     from chalicelib.config import reset_settings
     from chalicelib.providers import settings
-    from chalicelib.store.tables import backfill_unassigned, ensure_tables
+    from chalicelib.store.tables import (
+        backfill_suppressions,
+        backfill_unassigned,
+        ensure_tables,
+    )
 
     reset_settings()
     changes = ensure_tables(settings())
@@ -226,6 +230,9 @@ def create_tables(env: dict[str, str]) -> None:
     moved = backfill_unassigned(settings())
     if moved:
         say(f"{moved} unassigned leads from before sign-in listed for callers")
+    flagged = backfill_suppressions(settings())
+    if flagged:
+        say(f"{flagged} leads' doNotCall/smsOptOut moved into the suppression ledger")
 
 
 # ---------------------------------------------------------------- Cognito

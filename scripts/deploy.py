@@ -632,13 +632,17 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
             invalidate(session.client("cloudfront"), outputs["DashboardDistributionId"])
 
     from chalicelib.config import Settings
-    from chalicelib.store.tables import backfill_unassigned
+    from chalicelib.store.tables import backfill_suppressions, backfill_unassigned
 
-    moved = backfill_unassigned(
-        Settings(app_name=cfg.app_name, stage=cfg.stage, region=opts.region)
-    )
+    stage_settings = Settings(app_name=cfg.app_name, stage=cfg.stage, region=opts.region)
+    moved = backfill_unassigned(stage_settings)
     if moved:
         result.notes.append(f"{moved} unassigned leads from before sign-in listed for callers")
+    flagged = backfill_suppressions(stage_settings)
+    if flagged:
+        result.notes.append(
+            f"{flagged} leads' doNotCall/smsOptOut moved into the suppression ledger"
+        )
 
     if opts.admin_email and result.user_pool_id:
         result.notes.append(

@@ -12,13 +12,20 @@ from chalicelib.api.patch import patch_of
 from chalicelib.api.serialize import lead_out
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.constants import LEAD_STATUSES
+from chalicelib.domain.records import Lead
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
-from chalicelib.services import access, audit, leads
+from chalicelib.services import access, audit, leads, suppressions
 
 bp = Blueprint(__name__)
 
 CSV_TYPES = ["text/csv", "text/plain", "application/csv", "application/vnd.ms-excel"]
+
+
+def _out(lead: Lead) -> dict[str, Any]:
+    """A lead as the API shows it: `doNotCall`/`smsOptOut` are its number's suppressions (one
+    GetItem on the ledger)."""
+    return lead_out(suppressions.view(deps(), lead))
 
 
 @route(bp, "/leads", ["GET"])
@@ -35,7 +42,9 @@ def list_leads(request: Request, actor: Actor) -> dict[str, Any]:
     page = leads.list_leads(
         deps(), status, assigned, limit_param(params), params.get("cursor"), actor
     )
-    return page_body([lead_out(lead) for lead in page.items], page.next_cursor)
+    # The flags are the ledger's: one BatchGetItem for the page.
+    viewed = suppressions.view_many(deps(), page.items)
+    return page_body([lead_out(lead) for lead in viewed], page.next_cursor)
 
 
 @route(bp, "/leads", ["POST"])
@@ -43,8 +52,9 @@ def create_lead(request: Request, actor: Actor) -> Any:
     from chalicelib.api.schemas import LeadCreate, parse
 
     body = parse(LeadCreate, json_body(request))
-    lead = leads.create(deps(), leads.NewLead(**body.model_dump()), actor=actor)
-    return created(lead_out(lead))
+    d = deps()
+    lead = leads.create(d, leads.NewLead(**body.model_dump()), actor=actor)
+    return created(_out(lead))
 
 
 @route(bp, "/leads/import", ["POST"], content_types=CSV_TYPES)
@@ -57,7 +67,7 @@ def import_leads(request: Request, actor: Actor) -> dict[str, Any]:
     if isinstance(raw, str):
         raw = raw.encode()
     d = deps()
-    result = lead_csv.import_csv(d, raw, d.settings.max_import_bytes, lead_row)
+    result = lead_csv.import_csv(d, raw, d.settings.max_import_bytes, lead_row, actor)
     body = result.to_body()
     audit.record(
         d,
@@ -78,7 +88,10 @@ def export_leads(request: Request, actor: Actor) -> Response:
 
     access.require(actor, "leads.export", "export leads")
     d = deps()
-    body = "".join(csv_export.export_rows(leads.iter_all(d))).encode()
+    # doNotCall/smsOptOut from the ledger (a BatchGetItem per 100 leads): an export re-imports
+    # as the same suppressions.
+    rows = suppressions.view_iter(d, leads.iter_all(d))
+    body = "".join(csv_export.export_rows(rows)).encode()
     audit.record(d, actor, "leads.exported", None, {"bytes": len(body)})
     filename = f"leads-{d.clock.now().strftime('%Y%m%d-%H%M%S')}.csv"
     disposition = f'attachment; filename="{filename}"'
@@ -95,7 +108,7 @@ def export_leads(request: Request, actor: Actor) -> Response:
 
 @route(bp, "/leads/{lead_id}", ["GET"])
 def get_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
-    return lead_out(leads.get(deps(), lead_id, actor))
+    return _out(leads.get(deps(), lead_id, actor))
 
 
 @route(bp, "/leads/{lead_id}", ["PATCH"])
@@ -103,14 +116,14 @@ def update_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
     from chalicelib.api.schemas import LeadUpdate, parse
 
     body = parse(LeadUpdate, json_body(request))
-    return lead_out(leads.update(deps(), lead_id, patch_of(body), actor))
+    return _out(leads.update(deps(), lead_id, patch_of(body), actor))
 
 
 @route(bp, "/leads/{lead_id}", ["DELETE"])
 def archive_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
-    return lead_out(leads.archive(deps(), lead_id, actor))
+    return _out(leads.archive(deps(), lead_id, actor))
 
 
 @route(bp, "/leads/{lead_id}/restore", ["POST"])
 def restore_lead(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
-    return lead_out(leads.restore(deps(), lead_id, actor))
+    return _out(leads.restore(deps(), lead_id, actor))

@@ -7,7 +7,7 @@ the first POST /leads builds LeadCreate alone (tests/unit/test_cold_start.py).""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
@@ -111,6 +111,12 @@ class LeadUpdate(Body):
     do_not_call: bool | None = None
     sms_opt_out: bool | None = None
     version: int | None = Field(default=None, ge=1)
+
+
+class SuppressionCreate(Body):
+    phone: PhoneText
+    channels: list[Literal["voice", "sms"]] | None = Field(default=None, min_length=1, max_length=2)
+    reason: ShortText | None = None
 
 
 class CallCreate(Body):

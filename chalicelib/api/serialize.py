@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.clock import iso
 
 if TYPE_CHECKING:
-    from chalicelib.domain.records import Call, Lead, Message, TeamMember
+    from chalicelib.domain.records import Call, Lead, Message, Suppression, TeamMember
 
 
 def team_member_out(m: TeamMember) -> dict[str, Any]:
@@ -85,4 +85,46 @@ def message_out(m: Message) -> dict[str, Any]:
         "errorMessage": m.error_message,
         "createdAt": iso(m.created_at),
         "updatedAt": iso(m.updated_at),
+    }
+
+
+def _by(ref: str | None, name: str | None) -> dict[str, Any] | None:
+    if not ref:
+        return None
+    kind, _, ident = ref.partition(":")
+    return {"type": kind, "id": ident, "name": name}
+
+
+def suppression_out(s: Suppression) -> dict[str, Any]:
+    """API.md's shape (`phone, channels, reason, source, createdAt, createdBy`: of the channel
+    suppressed last), and each channel's own record under `voice` and `sms`."""
+    from chalicelib.domain.suppressions import channels_of
+
+    channels = channels_of(s)
+    per: dict[str, Any] = {}
+    for channel in ("voice", "sms"):
+        if channel not in channels:
+            per[channel] = None
+            continue
+        per[channel] = {
+            "reason": getattr(s, f"{channel}_reason"),
+            "source": getattr(s, f"{channel}_source"),
+            "createdAt": iso(getattr(s, f"{channel}_at")),
+            "createdBy": _by(getattr(s, f"{channel}_by"), getattr(s, f"{channel}_by_name")),
+        }
+    last = max((per[c] for c in channels), key=lambda p: p["createdAt"] or "", default=None) or {
+        "reason": None,
+        "source": None,
+        "createdAt": None,
+        "createdBy": None,
+    }
+    return {
+        "phone": s.phone,
+        "channels": channels,
+        "reason": last["reason"],
+        "source": last["source"],
+        "createdAt": last["createdAt"],
+        "createdBy": last["createdBy"],
+        "updatedAt": iso(s.updated_at),
+        **per,
     }

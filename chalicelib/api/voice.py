@@ -9,12 +9,21 @@ from chalice.app import Request
 from chalicelib.api.http import FORM, route
 from chalicelib.api.twilio_hooks import signed_form, twiml
 from chalicelib.domain.statuses import CALL_FINAL, NOT_CONNECTED
+from chalicelib.errors import Blocked
 from chalicelib.providers import deps
 from chalicelib.services import calls
 from chalicelib.telephony import twiml as build
 from chalicelib.telephony import webhooks as hooks
 
 bp = Blueprint(__name__)
+
+# What the member hears when compliance refuses to dial after their key press.
+SPOKEN_REFUSALS = {
+    "do_not_call": "This lead asked not to be called. The call will not be connected.",
+    "suppressed": "This number is on the suppression list. The call will not be connected.",
+    "opted_out": "This number opted out. The call will not be connected.",
+}
+SPOKEN_DEFAULT = "This call is not allowed right now. The call will not be connected."
 
 
 @route(bp, hooks.VOICE_CONNECT, ["POST"], public=True, content_types=[FORM])
@@ -51,7 +60,12 @@ def gather(request: Request, call_id: str) -> Response:
 def _gather_result(call_id: str, digits: str) -> Response:
     d = deps()
     if digits == "1":
-        call = calls.start_dialling(d, call_id)
+        try:
+            call = calls.start_dialling(d, call_id)
+        except Blocked as refused:
+            # Suppressed since the call was placed: not dialled. The member hears why.
+            reason = (refused.details or {}).get("reason")
+            return twiml(build.refused(SPOKEN_REFUSALS.get(str(reason), SPOKEN_DEFAULT)))
         if call is None:
             calls.advance_lead_leg(d, call_id, NOT_CONNECTED)
             return twiml(build.cancelled())

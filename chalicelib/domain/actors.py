@@ -32,6 +32,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "apikeys": _ADMINS,
     "audit.read": _ADMINS,
     "compliance.rules": _ADMINS,  # read and replace the compliance rules document
+    # The suppression ledger: anyone signed in adds a number; reading the list, importing and
+    # removing are the table's (API.md, "Identity and roles").
+    "suppressions.read": _MANAGERS,
+    "suppressions.import": _MANAGERS,
+    "suppressions.remove": _ADMINS,
+    # Clearing a lead's doNotCall/smsOptOut is removing a suppression.
+    "leads.clear_flags": _ADMINS,
 }
 
 

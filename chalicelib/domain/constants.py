@@ -23,7 +23,10 @@ Disposition = Literal[
     "callback_requested",
     "not_interested",
     "meeting_booked",
+    # The person asked not to be called or texted again: suppresses the number (voice and SMS).
+    "do_not_call",
 ]
+DO_NOT_CALL: Final = "do_not_call"
 DISPOSITIONS: Final[tuple[Disposition, ...]] = get_args(Disposition)
 
 # Twilio's limit for one (concatenated) SMS, counted in characters, not bytes.

@@ -196,6 +196,36 @@ class Setting:
     updated_by: str
 
 
+@dataclass
+class Suppression:
+    """The compliance ledger's item for one E.164 number: which channels (`voice`, `sms`) it is
+    suppressed on, and for each why (reason, source), by whom (`<type>:<id>` and a name) and
+    when. One item per number, whichever lead holds it (or none): lead flags are views of it.
+
+    `listed_id` (a ULID stamped when the number became suppressed) orders the list, newest
+    first; None once no channel is suppressed (the item leaves the list but stays, for
+    `sms_decided_by`). `sms_decided_by`: what last decided the SMS channel, the ULID of the
+    inbound keyword message or a fresh ULID for anything else, so a redelivered old START
+    never undoes a later STOP (and an old STOP never re-adds an opt-out lifted since)."""
+
+    phone: str
+    created_at: datetime
+    updated_at: datetime
+    listed_id: str | None = None
+    voice_reason: str | None = None
+    voice_source: str | None = None
+    voice_by: str | None = None
+    voice_by_name: str | None = None
+    voice_at: datetime | None = None
+    sms_reason: str | None = None
+    sms_source: str | None = None
+    sms_by: str | None = None
+    sms_by_name: str | None = None
+    sms_at: datetime | None = None
+    sms_decided_by: str | None = None
+    version: int = 0
+
+
 Record = (
     TeamMember
     | Lead
@@ -209,4 +239,5 @@ Record = (
     | AuditEntry
     | LiveCall
     | Setting
+    | Suppression
 )

@@ -9,7 +9,18 @@ from typing import Literal
 
 # Twilio's default opt-out keywords, and the FCC's revocation words (REVOKE, OPT OUT).
 STOP_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
+    {
+        "STOP",
+        "STOPALL",
+        "STOP ALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "REVOKE",
+        "OPTOUT",
+        "OPT OUT",
+    }
 )
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})

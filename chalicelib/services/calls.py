@@ -17,6 +17,7 @@ from chalicelib import phone as phones
 from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
 from chalicelib.domain.actors import SYSTEM, Actor
+from chalicelib.domain.constants import DO_NOT_CALL
 from chalicelib.domain.records import Call
 from chalicelib.domain.statuses import (
     CALL_FINAL,
@@ -42,9 +43,11 @@ from chalicelib.services import (
     access,
     audit,
     calling_hours,
+    compliance,
     leads,
     limits,
     numbers,
+    suppressions,
     team,
     transitions,
 )
@@ -59,11 +62,14 @@ from chalicelib.store.base import (
     Put,
     TransactionFailed,
     Update,
+    When,
 )
 from chalicelib.telephony import webhooks
 from chalicelib.telephony.base import TelephonyFailure
 
 RING_TIMEOUT_SECONDS = 30
+# The lead leg's `errorCode` when compliance refused to dial it after the key press.
+BLOCKED = "blocked"
 
 
 @dataclass(frozen=True)
@@ -104,10 +110,8 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
     s = deps.settings
     member_id = access.acting_member(actor, cmd.team_member_id)
     lead = leads.require_live(deps, cmd.lead_id, "leadId", actor)
-    if lead.do_not_call:
-        raise Blocked(
-            "this lead is marked do-not-call", {"reason": "do_not_call", "leadId": lead.id}
-        )
+    # The number's suppressions (and, later, the rules): one GetItem; a refusal is audited.
+    compliance.check(deps, actor, phone=lead.phone, channel="voice", lead=lead)
     member = team.require_active(deps, member_id, "teamMemberId")
     caller_id = phones.normalize(cmd.caller_id, "callerId")
     moment = deps.clock.now()
@@ -252,24 +256,52 @@ def settle_undialled_lead_leg(deps: Deps, call_id: str, *, at: datetime | None =
 
 
 def start_dialling(deps: Deps, call_id: str) -> Call | None:
-    """The member pressed 1: record the lead leg `queued` (we are asking Twilio to dial it) and
-    return the call to dial, or None when it must not be dialled (the call is already final, or
-    the lead leg was settled). A repeated key press dials again, as before: Twilio runs only
-    the TwiML of the request it is waiting for."""
+    """The member pressed 1: check the lead's number once more (compliance, right before the
+    `<Dial>`: a number suppressed since the call was placed is not dialled), record the lead
+    leg `queued` (we are asking Twilio to dial it) and return the call to dial, or None when it
+    must not be dialled (the call is already final, or the lead leg was settled). A repeated key
+    press dials again, as before: Twilio runs only the TwiML of the request it is waiting for.
+
+    Refused by compliance: the lead leg is settled `not-connected` with `errorCode` `blocked`
+    (and the refusal's words) in the same conditional write, and `Blocked` is raised."""
     moment = deps.clock.now()
+    refused: list[Blocked | None] = []  # checked once, on the first read of a call to dial
 
     def decide(call: Call) -> Change | None:
         if call.status in CALL_FINAL or call.lead_leg_status is not None:
             return None
-        fields = {"lead_leg_status": "queued", "updated_at": moment}
-        return Change(fields, {"lead_leg_status": ABSENT, "status": Eq(call.status)})
+        if not refused:
+            refused.append(_dial_refusal(deps, call))
+        when: When = {"lead_leg_status": ABSENT, "status": Eq(call.status)}
+        blocked = refused[0]
+        if blocked is not None:
+            fields: dict[str, Any] = {
+                "lead_leg_status": NOT_CONNECTED,
+                "error_code": BLOCKED,
+                "error_message": blocked.message[:500],
+                "updated_at": moment,
+            }
+            return Change(fields, when)
+        return Change({"lead_leg_status": "queued", "updated_at": moment}, when)
 
     call, moved = _apply(deps, call_id, decide)
+    if refused and refused[0] is not None:
+        raise refused[0]
     if moved:
         return call
     if call.status in CALL_FINAL or call.lead_leg_status in LEAD_LEG_FINAL:
         return None
     return call
+
+
+def _dial_refusal(deps: Deps, call: Call) -> Blocked | None:
+    if not call.lead_phone:
+        return None
+    try:
+        compliance.check(deps, SYSTEM, phone=call.lead_phone, channel="voice", lead=None)
+    except Blocked as exc:
+        return exc
+    return None
 
 
 def advance_lead_leg(
@@ -383,7 +415,24 @@ def wrap_up(deps: Deps, call_id: str, cmd: WrapUp, actor: Actor = SYSTEM) -> Cal
     except ConditionFailed:
         raise not_found("call", call_id) from None
     assert isinstance(call, Call)
+    if cmd.values.get("disposition") == DO_NOT_CALL:
+        # The person asked on the phone: their number is suppressed for calls and texts.
+        phone = call.lead_phone or _lead_phone(deps, call.lead_id)
+        if phone:
+            suppressions.add(
+                deps,
+                actor,
+                phone,
+                ["voice", "sms"],
+                source="disposition",
+                reason="asked on the phone not to be contacted",
+            )
     return call
+
+
+def _lead_phone(deps: Deps, lead_id: str) -> str | None:
+    lead = deps.store.leads.get(lead_id)
+    return lead.phone if lead is not None else None
 
 
 # ---------------------------------------------------------------- reconciler

@@ -21,9 +21,11 @@ from typing import Any
 
 from chalicelib import phone as phones
 from chalicelib.domain import counters
+from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.records import Lead, LeadPhone
+from chalicelib.domain.suppressions import Channel
 from chalicelib.errors import AppError, Conflict, PayloadTooLarge, ValidationError
-from chalicelib.services import leads
+from chalicelib.services import leads, suppressions
 from chalicelib.services.deps import Deps
 from chalicelib.services.leads import NewLead
 from chalicelib.store.base import Op, Put
@@ -53,7 +55,15 @@ _COLUMNS = {
     "status": "status",
     "assignedtoid": "assigned_to_id",
     "assignedto": "assigned_to_id",
+    # The export's flags: they come back as the number's suppressions (never freed by a round
+    # trip through a spreadsheet).
+    "donotcall": "do_not_call",
+    "dnc": "do_not_call",
+    "smsoptout": "sms_opt_out",
 }
+_FLAGS = ("do_not_call", "sms_opt_out")
+_TRUE = frozenset({"true", "yes", "y", "1", "x"})
+_FALSE = frozenset({"false", "no", "n", "0", ""})
 
 
 @dataclass
@@ -65,6 +75,7 @@ class ImportResult:
     error_count: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     ignored_column_count: int = 0
+    suppressed: int = 0  # numbers the file's doNotCall/smsOptOut flags suppressed
 
     def add_error(self, row: int, message: str) -> None:
         self.error_count += 1
@@ -86,6 +97,7 @@ class ImportResult:
             "ignoredColumns": self.ignored_columns,
             "ignoredColumnCount": self.ignored_column_count,
             "ignoredColumnsTruncated": self.ignored_column_count > len(self.ignored_columns),
+            "suppressed": self.suppressed,
         }
 
 
@@ -108,7 +120,9 @@ def _key(header: str) -> str:
 RowParser = Callable[[dict[str, str]], NewLead]
 
 
-def import_csv(deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser) -> ImportResult:
+def import_csv(
+    deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser, actor: Actor = SYSTEM
+) -> ImportResult:
     if len(raw) > max_bytes:
         raise PayloadTooLarge(
             f"the file is {len(raw)} bytes; the limit is {max_bytes} bytes (split it and import "
@@ -138,6 +152,7 @@ def import_csv(deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser) -> 
     members = {m.id: m for m in deps.store.members.all()}
     seen: set[str] = set()
     candidates: list[Lead] = []
+    flagged: dict[str, list[Channel]] = {}
     row_number = 1
     while True:
         try:
@@ -156,6 +171,11 @@ def import_csv(deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser) -> 
         lead = _row_to_lead(deps, parse_row, cells, columns, members, row_number, result)
         if lead is None:
             continue
+        channels = _flag_channels(lead)
+        if channels:
+            # Duplicates too: the number is suppressed whichever lead holds it.
+            have = flagged.setdefault(lead.phone, [])
+            have += [c for c in channels if c not in have]
         if lead.phone in seen:
             result.duplicates += 1
             continue
@@ -167,7 +187,23 @@ def import_csv(deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser) -> 
     written = _insert_guarded(deps, fresh)
     result.created = written
     result.duplicates += len(fresh) - written
+    if flagged:
+        added, _ = suppressions.add_many(
+            deps, actor, sorted(flagged.items()), source="lead_flag", reason="imported lead flag"
+        )
+        result.suppressed = added
     return result
+
+
+def _flag_channels(lead: Lead) -> list[Channel]:
+    """The lead's imported flags as channels; the lead itself is stored without them."""
+    channels: list[Channel] = []
+    if lead.do_not_call:
+        channels.append("voice")
+    if lead.sms_opt_out:
+        channels.append("sms")
+    lead.do_not_call = lead.sms_opt_out = False
+    return channels
 
 
 def _row_to_lead(
@@ -180,8 +216,15 @@ def _row_to_lead(
     result: ImportResult,
 ) -> Lead | None:
     values: dict[str, str] = {}
+    flags: dict[str, bool] = {}
     for col, cell in zip(columns, cells, strict=False):
-        if col and cell.strip():
+        if col in _FLAGS:
+            word = cell.strip().lower()
+            if word not in _TRUE | _FALSE:
+                result.add_error(row, f"{_camel(col)}: expected true or false, not {cell!r}")
+                return None
+            flags[col] = word in _TRUE
+        elif col and cell.strip():
             values[col] = cell.strip()
     if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
         result.add_error(row, f"has {len(cells)} cells but the header has {len(columns)}")
@@ -212,6 +255,8 @@ def _row_to_lead(
         company=body.company,
         notes=body.notes,
         assigned_to_id=body.assigned_to_id,
+        do_not_call=flags.get("do_not_call", False),
+        sms_opt_out=flags.get("sms_opt_out", False),
     )
 
 

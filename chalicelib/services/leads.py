@@ -16,18 +16,17 @@ from chalicelib.domain import counters
 from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.constants import NULLABLE_LEAD_FIELDS
 from chalicelib.domain.records import Lead, LeadPhone
+from chalicelib.domain.suppressions import Channel
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
-from chalicelib.services import access, audit, team, transitions
+from chalicelib.services import access, audit, suppressions, team, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.store.base import (
     ABSENT,
-    Before,
     ConditionFailed,
     Count,
     Delete,
     Eq,
-    Ne,
     Op,
     Page,
     Put,
@@ -142,10 +141,17 @@ def create(deps: Deps, cmd: NewLead, source: str = "manual", actor: Actor = SYST
         company=cmd.company,
         notes=cmd.notes,
         assigned_to_id=cmd.assigned_to_id,
-        do_not_call=cmd.do_not_call,
-        sms_opt_out=cmd.sms_opt_out,
     )
-    return insert(deps, lead)
+    insert(deps, lead)
+    # The flags are the number's suppressions (the ledger), not fields of the lead.
+    suppressions.set_lead_flags(
+        deps,
+        actor,
+        lead.phone,
+        do_not_call=cmd.do_not_call or None,
+        sms_opt_out=cmd.sms_opt_out or None,
+    )
+    return lead
 
 
 def get(deps: Deps, lead_id: str, actor: Actor = SYSTEM) -> Lead:
@@ -188,8 +194,8 @@ def iter_all(deps: Deps) -> Iterator[Lead]:
     return deps.store.leads.iter_live()
 
 
-# Fields written without a version bump (a contact's time, the keyword that set the opt-out),
-# so nobody's open edit turns stale: a whole-lead Put must find them as it read them.
+# Fields written without a version bump (a contact's time; `sms_opt_out_by`, from before the
+# ledger), so nobody's open edit turns stale: a whole-lead Put must find them as it read them.
 _UNVERSIONED = ("last_contacted_at", "sms_opt_out_by")
 
 
@@ -211,6 +217,18 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
             field = sorted(bad_nulls)[0]
             raise ValidationError(f"{field} cannot be null", {"field": field})
         changes = dict(patch.values)
+        flags = {f: changes.pop(f) for f in ("do_not_call", "sms_opt_out") if f in changes}
+        new_phone = phones.normalize(changes["phone"]) if "phone" in changes else lead.phone
+        _migrate_flags(deps, lead)  # a flag stored before the ledger: into it first
+        # Refused (403/409) before the lead is written.
+        suppressions.set_lead_flags(
+            deps,
+            actor,
+            new_phone,
+            do_not_call=flags.get("do_not_call"),
+            sms_opt_out=flags.get("sms_opt_out"),
+            check_only=True,
+        )
         if changes.get("assigned_to_id"):
             team.require_active(deps, changes["assigned_to_id"], "assignedToId")
         read = _as_read(lead)
@@ -218,8 +236,6 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
         if "phone" in changes:
             changes["phone"] = phones.normalize(changes["phone"])
             lead.timezone = phones.primary_timezone(changes["phone"])
-        if "sms_opt_out" in changes and changes["sms_opt_out"] != lead.sms_opt_out:
-            lead.sms_opt_out_by = new_id()  # later than any keyword received so far
         for field, value in changes.items():
             setattr(lead, field, value)
         lead.updated_at = deps.clock.now()
@@ -227,6 +243,13 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
             _save(deps, lead, read, old_status=old_status, old_phone=old_phone)
         except _Stamped:
             continue
+        suppressions.set_lead_flags(
+            deps,
+            actor,
+            lead.phone,
+            do_not_call=flags.get("do_not_call"),
+            sms_opt_out=flags.get("sms_opt_out"),
+        )
         if lead.status != old_status and CONVERTED in (lead.status, old_status):
             # Every move into or out of `converted` is on record (it counts once: a conversion
             # is an event), with who made it.
@@ -397,35 +420,19 @@ def mark_contacted(deps: Deps, lead_id: str, at: datetime) -> None:
             continue  # edited meanwhile: read again and decide again
 
 
-def set_sms_opt_out(
-    deps: Deps, lead_id: str, opted_out: bool, at: datetime, by: str | None = None
-) -> bool:
-    """Set or clear the lead's SMS opt-out without reading it, as decided by `by` (the inbound
-    keyword message's id; a fresh ULID, i.e. "now", when None), unless something later already
-    decided it (`sms_opt_out_by` sorts after `by`): a redelivered old START never undoes a
-    later STOP. One conditional update that changes (and bumps the version of) the lead only
-    when the flag really changes, so an edit racing with it gets its 409; when the flag is
-    already so, a second update records `by` alone (no version bump: nobody's open edit turns
-    stale). True if the flag changed."""
-    by = by or new_id()
-    later = {"sms_opt_out_by": Before(by)}
-    change = Update(
-        "lead",
-        Lead,
-        lead_id,
-        {"sms_opt_out": opted_out, "sms_opt_out_by": by, "updated_at": at},
-        when={"sms_opt_out": Ne(opted_out), **later},
-        bump_version=True,
-    )
-    try:
-        deps.store.write(change)
-    except ConditionFailed:
-        pass  # already so, decided later, or no such lead
-    else:
-        return True
-    mark = Update(
-        "lead", Lead, lead_id, {"sms_opt_out_by": by}, when={"sms_opt_out": Eq(opted_out), **later}
-    )
-    with contextlib.suppress(ConditionFailed):
-        deps.store.write(mark)
-    return False
+def _migrate_flags(deps: Deps, lead: Lead) -> None:
+    """A lead saved before the ledger may still hold `do_not_call`/`sms_opt_out`: they become
+    its number's suppressions (source `lead_flag`) before the lead is saved without them, so an
+    edit never frees a number (the backfill, `store.tables.backfill_suppressions`, does the
+    same for every lead at deploy)."""
+    channels: list[Channel] = []
+    if lead.do_not_call:
+        channels.append("voice")
+    if lead.sms_opt_out:
+        channels.append("sms")
+    if channels:
+        suppressions.add(
+            deps, SYSTEM, lead.phone, channels, source="lead_flag", reason="flag on the lead"
+        )
+        lead.do_not_call = False
+        lead.sms_opt_out = False

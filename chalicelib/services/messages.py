@@ -38,7 +38,16 @@ from chalicelib.domain.statuses import (
 )
 from chalicelib.domain.twilio_errors import error_message
 from chalicelib.errors import Blocked, NotFound, TelephonyError, ValidationError, found, not_found
-from chalicelib.services import access, leads, limits, numbers, transitions
+from chalicelib.services import (
+    access,
+    audit,
+    compliance,
+    leads,
+    limits,
+    numbers,
+    suppressions,
+    transitions,
+)
 from chalicelib.services.deps import Deps
 from chalicelib.services.transitions import Change
 from chalicelib.store.base import (
@@ -84,19 +93,17 @@ def _day_count(day: str, deltas: dict[str, int]) -> list[Op]:
 def send(deps: Deps, cmd: SendSms, actor: Actor = SYSTEM) -> Message:
     """Create the message `queued` (with the day's counters), hand it to Twilio, store the SID.
 
-    DynamoDB: the lead (1), the message with its counters and the member check (2), the SID
-    (3). The lead is contacted only once the message is delivered (`advance`)."""
+    DynamoDB: the lead (1), the number's suppression item (2: `compliance.check`), the message
+    with its counters and the member check (3), the SID (4). The lead is contacted only once
+    the message is delivered (`advance`)."""
     s = deps.settings
     # A member texts as themselves; an admin (or an admin API key) may name another member.
     member_id: str | None = cmd.team_member_id
     if actor is not SYSTEM and (cmd.team_member_id or actor.member_id):
         member_id = access.acting_member(actor, cmd.team_member_id)
     lead = leads.require_live(deps, cmd.lead_id, "leadId", actor)
-    if lead.sms_opt_out:
-        raise Blocked(
-            "this lead opted out of SMS (they texted STOP); they can text START to opt back in",
-            {"reason": "sms_opt_out", "leadId": lead.id},
-        )
+    # The number's suppressions (and, later, the rules): one GetItem; a refusal is audited.
+    compliance.check(deps, actor, phone=lead.phone, channel="sms", lead=lead)
     service = s.twilio_messaging_service_sid
     sender = phones.normalize(cmd.from_, "from") if cmd.from_ is not None else None
     twilio = deps.telephony  # before anything is written: unconfigured Twilio is a 502
@@ -158,11 +165,27 @@ def send(deps: Deps, cmd: SendSms, actor: Actor = SYSTEM) -> Message:
         fail(deps, message.id, exc)
         details: dict[str, Any] = {"messageId": message.id, "twilioCode": exc.code}
         if exc.code == UNSUBSCRIBED_CODE:
-            leads.set_sms_opt_out(deps, lead.id, True, deps.clock.now())
+            # The person's STOP, seen by Twilio: the number's SMS suppression from now on.
+            suppressions.add(
+                deps,
+                SYSTEM,
+                lead.phone,
+                ["sms"],
+                source="twilio_21610",
+                reason="Twilio refused: the recipient unsubscribed",
+            )
+            details = {"reason": "opted_out", "channel": "sms", "leadId": lead.id, **details}
+            audit.record(
+                deps,
+                actor,
+                "compliance.blocked",
+                ("lead", lead.id),
+                {**details, "phone": lead.phone},
+            )
             raise Blocked(
-                "this lead opted out of SMS (Twilio refused: the recipient unsubscribed); "
-                "they can text START to opt back in",
-                {"reason": "sms_opt_out", "leadId": lead.id, **details},
+                "this number opted out of texts (Twilio refused: the recipient unsubscribed); "
+                "only their START, texted to us, lets texts through again",
+                details,
             ) from None
         if exc.maybe_executed:
             details["mayHaveBeenSent"] = True
@@ -245,8 +268,9 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
     then those of that moment, so a recovered STOP never undoes a later START).
 
     DynamoDB: the phone guard (1), the message with its SID guard, its counter and, for an
-    unknown number, the new lead (2), and for STOP/START from a known lead the flag (3; a
-    second update records the message alone when the flag is already so). A redelivered
+    unknown number, the new lead (2), and for STOP/START the number's suppression item, read
+    and put back with the message's id as its order (3, 4; nothing is written when a later
+    keyword decided already), with the audit entry when the ledger changed. A redelivered
     STOP/START also reads the SID guard, to apply as of the message first stored.
 
     A known lead must not be archived (a check in the message's transaction, no extra read):
@@ -262,15 +286,7 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
         lead_id = deps.store.leads.id_by_phone(sms.sender, consistent=True)
         fresh = None
         if lead_id is None:
-            fresh = leads.new_lead(
-                deps,
-                name=sms.sender,
-                phone=sms.sender,
-                source="inbound_sms",
-                sms_opt_out=keyword == "stop",
-            )
-            if keyword in ("stop", "start"):
-                fresh.sms_opt_out_by = message_id
+            fresh = leads.new_lead(deps, name=sms.sender, phone=sms.sender, source="inbound_sms")
             lead_id = fresh.id
         message = Message(
             id=message_id,
@@ -303,10 +319,10 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
                 # delivery may have died between its two writes), as decided by the stored
                 # message: a keyword received since then (or an edit) wins, and a keyword that
                 # took already changes nothing.
-                if fresh is None and keyword in ("stop", "start"):
+                if keyword in ("stop", "start"):
                     stored = deps.store.messages.id_by_sid(sms.sid)
                     if stored is not None:
-                        _apply_keyword(deps, lead_id, keyword, stored, now)
+                        _apply_keyword(deps, sms.sender, keyword, stored)
                 return Inbound(lead_id, None, False, keyword)
             if "live" in exc.failed:
                 leads.restore(deps, lead_id)  # then store the message
@@ -314,8 +330,7 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
             if "phone" in exc.failed or exc.conflict:
                 continue  # the number became a lead meanwhile: look it up again
             raise
-        if fresh is None:
-            _apply_keyword(deps, lead_id, keyword, message.id, now)
+        _apply_keyword(deps, sms.sender, keyword, message.id)
         return Inbound(lead_id, message.id, fresh is not None, keyword)
     raise InboundNotStored(
         "inbound message could not be stored now; the scheduled recovery will ingest it",
@@ -323,16 +338,13 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
     )
 
 
-def _apply_keyword(
-    deps: Deps, lead_id: str, keyword: OptKeyword | None, message_id: str, at: datetime
-) -> None:
-    """STOP/START as of the inbound message `message_id` (a ULID: keywords apply in the order
-    they were first received, whatever order their deliveries and redeliveries come in)."""
-    if keyword == "stop":
-        leads.set_sms_opt_out(deps, lead_id, True, at, by=message_id)
-    elif keyword == "start":
-        leads.set_sms_opt_out(deps, lead_id, False, at, by=message_id)
-    # HELP: stored, and answered by Twilio.
+def _apply_keyword(deps: Deps, phone: str, keyword: OptKeyword | None, message_id: str) -> None:
+    """STOP/START on the number's SMS suppression, as of the inbound message `message_id` (a
+    ULID: keywords apply in the order they were first received, whatever order their
+    deliveries and redeliveries come in; a redelivered one changes nothing). HELP: stored, and
+    answered by Twilio."""
+    if keyword in ("stop", "start"):
+        suppressions.apply_keyword(deps, phone, keyword, message_id)
 
 
 # ---------------------------------------------------------------- recovery (the scheduled job)

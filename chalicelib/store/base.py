@@ -31,6 +31,7 @@ from chalicelib.domain.records import (
     Record,
     Session,
     Setting,
+    Suppression,
     TeamMember,
 )
 
@@ -48,6 +49,7 @@ RecordKind = (
     | type[AuditEntry]
     | type[LiveCall]
     | type[Setting]
+    | type[Suppression]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -373,6 +375,29 @@ class SettingRepository(Protocol):
         ...
 
 
+class SuppressionRepository(Protocol):
+    """The compliance ledger, one item per E.164 number (an item may list no channel: it keeps
+    what last decided the SMS channel)."""
+
+    def get(self, phone: str) -> Suppression | None:
+        """The number's item (a consistent GetItem: a suppression added a moment ago counts)."""
+        ...
+
+    def get_many(self, phones: Sequence[str]) -> dict[str, Suppression]:
+        """The items of these numbers that exist, by number (BatchGetItem, 100 keys each)."""
+        ...
+
+    def page(self, limit: int, cursor: str | None) -> Page[Suppression]:
+        """Suppressed numbers, newest first: a Query on the sparse by-listed index."""
+        ...
+
+    def put_many(self, items: Sequence[Suppression]) -> None:
+        """Write whole items in batches (BatchWriteItem of 25, several in flight),
+        unconditionally, each with the next version (the import's trade-off: see
+        services/suppressions.import_numbers)."""
+        ...
+
+
 class Store(Protocol):
     @property
     def members(self) -> MemberRepository: ...
@@ -398,6 +423,8 @@ class Store(Protocol):
     def live_calls(self) -> LiveCallRepository: ...
     @property
     def documents(self) -> SettingRepository: ...
+    @property
+    def suppressions(self) -> SuppressionRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:

@@ -35,6 +35,7 @@ from chalicelib.domain.records import (
     MessageSid,
     Session,
     Setting,
+    Suppression,
     TeamMember,
 )
 from chalicelib.domain.statuses import OUTBOUND, SMS_FINAL
@@ -63,11 +64,12 @@ from chalicelib.store.base import (
     check_names,
     stamp_versions,
 )
-from chalicelib.store.models import LEAD_LIST_KEY, UNASSIGNED_KEY, Bound, bound
+from chalicelib.store.models import LEAD_LIST_KEY, SUPPRESSED_KEY, UNASSIGNED_KEY, Bound, bound
 from chalicelib.store.pagination import merged_page, query_page
 
 REVISION = "rev"
 _BATCH_GET = 100
+_BATCH_WRITE = 25
 _WRITERS = 8
 _UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
 _UNSETTLED_CALL = ("queued", "initiated", "ringing", "in-progress")
@@ -117,6 +119,7 @@ class _Tables:
             AuditEntry: models.AuditEntry,
             LiveCall: models.LiveCall,
             Setting: models.Setting,
+            Suppression: models.Suppression,
         }
         self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
 
@@ -126,7 +129,7 @@ class _Tables:
         if version is not None:
             values["version"] = version
         item = cls(**values)
-        if isinstance(record, Lead):
+        if isinstance(record, (Lead, Suppression)):
             item.sync_index_keys()
         return item
 
@@ -221,6 +224,7 @@ class DynamoStore:
         self.throttles = _Throttles(self.tables, self)
         self.live_calls = _LiveCalls(self.tables)
         self.documents = _Settings(self.tables)
+        self.suppressions = _Suppressions(self.tables, self)
 
     @property
     def connection(self) -> Connection:
@@ -764,3 +768,64 @@ class _Settings:
     def get(self, key: str) -> Setting | None:
         item = _get(self.t.m.Setting, key, True)
         return None if item is None else self.t.record(Setting, item)
+
+
+def _send_batches(client: Any, requests: Sequence[dict[str, list[dict[str, Any]]]]) -> None:
+    """BatchWriteItem requests, several in flight, each retried on its unprocessed items."""
+
+    def send(request: dict[str, list[dict[str, Any]]]) -> None:
+        attempt = 0
+        while request:
+            resp = client.batch_write_item(RequestItems=request)
+            request = resp.get("UnprocessedItems") or {}
+            attempt = _backoff(attempt) if request else 0
+
+    if len(requests) <= 1:
+        for request in requests:
+            send(request)
+        return
+    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+        list(pool.map(send, requests))
+
+
+class _Suppressions:
+    def __init__(self, t: _Tables, store: DynamoStore) -> None:
+        self.t = t
+        self.store = store
+
+    def get(self, phone: str) -> Suppression | None:
+        item = _get(self.t.m.Suppression, phone, True)
+        return None if item is None else self.t.record(Suppression, item)
+
+    def get_many(self, phones: Sequence[str]) -> dict[str, Suppression]:
+        wanted = list(dict.fromkeys(phones))
+        out: dict[str, Suppression] = {}
+        for start in range(0, len(wanted), _BATCH_GET):
+            # PynamoDB's batch_get: one BatchGetItem per 100 keys, unprocessed keys retried.
+            for item in self.t.m.Suppression.batch_get(
+                wanted[start : start + _BATCH_GET], consistent_read=True
+            ):
+                record = self.t.record(Suppression, item)
+                out[record.phone] = record
+        return out
+
+    def page(self, limit: int, cursor: str | None) -> Page[Suppression]:
+        names = {"gsi_listed", "listed_id", "phone"}
+        start = cursors.decode(cursor, names, ("gsi_listed", SUPPRESSED_KEY))
+        page = query_page(self.t.m.Suppression.by_listed, SUPPRESSED_KEY, names, limit, start)
+        return Page([self.t.record(Suppression, i) for i in page.items], page.next_cursor)
+
+    def put_many(self, items: Sequence[Suppression]) -> None:
+        table = self.t.m.Suppression.Meta.table_name
+        requests = [
+            {
+                table: [
+                    {"PutRequest": {"Item": self.t.model(item, item.version + 1).serialize()}}
+                    for item in items[start : start + _BATCH_WRITE]
+                ]
+            }
+            for start in range(0, len(items), _BATCH_WRITE)
+        ]
+        _send_batches(self.store.client, requests)
+        for item in items:
+            item.version += 1

@@ -29,6 +29,7 @@ from chalicelib.domain.records import (
     MessageSid,
     Session,
     Setting,
+    Suppression,
     TeamMember,
 )
 from chalicelib.domain.statuses import CALL_PROGRESS, OUTBOUND, SMS_FINAL
@@ -58,7 +59,7 @@ from chalicelib.store.base import (
     check_names,
     stamp_versions,
 )
-from chalicelib.store.models import LEAD_LIST_KEY, UNASSIGNED_KEY
+from chalicelib.store.models import LEAD_LIST_KEY, SUPPRESSED_KEY, UNASSIGNED_KEY
 from chalicelib.store.pagination import merged_page
 
 R = TypeVar("R")
@@ -75,7 +76,11 @@ _KEY = {
     AuditEntry: "id",
     LiveCall: "key",
     Setting: "key",
+    Suppression: "phone",
 }
+# DynamoDB's batch sizes: the memory store counts a batch as the one request DynamoDB would get.
+BATCH_GET = 100
+BATCH_WRITE = 25
 _UNSETTLED_LEG = ("initiated", "ringing", "in-progress")
 
 
@@ -153,6 +158,7 @@ class MemoryStore:
         self.throttles = _Throttles(self)
         self.live_calls = _LiveCalls(self)
         self.documents = _Settings(self)
+        self.suppressions = _Suppressions(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -552,3 +558,44 @@ class _Settings:
 
     def get(self, key: str) -> Setting | None:
         return self.s.read(Setting, key)
+
+
+class _Suppressions:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, phone: str) -> Suppression | None:
+        return self.s.read(Suppression, phone)
+
+    def get_many(self, phones: Sequence[str]) -> dict[str, Suppression]:
+        wanted = list(dict.fromkeys(phones))
+        with self.s._lock:
+            self.s.requests += -(-len(wanted) // BATCH_GET)
+            table = self.s.tables[Suppression]
+            return {p: copy.deepcopy(table[p]) for p in wanted if p in table}
+
+    def page(self, limit: int, cursor: str | None) -> Page[Suppression]:
+        names = {"gsi_listed", "listed_id", "phone"}
+        start = cursors.decode(cursor, names, ("gsi_listed", SUPPRESSED_KEY))
+        rows = self.s.rows(Suppression, lambda r: r.listed_id is not None)
+        rows.sort(key=lambda r: (r.listed_id, r.phone), reverse=True)
+        if start is not None:
+            after = (start["listed_id"]["S"], start["phone"]["S"])
+            rows = [r for r in rows if (r.listed_id, r.phone) < after]
+        page = rows[:limit]
+        if len(rows) <= limit or not page:
+            return Page(page, None)
+        last = page[-1]
+        key = {
+            "gsi_listed": {"S": SUPPRESSED_KEY},
+            "listed_id": {"S": str(last.listed_id)},
+            "phone": {"S": last.phone},
+        }
+        return Page(page, cursors.encode(key))
+
+    def put_many(self, items: Sequence[Suppression]) -> None:
+        with self.s._lock:
+            self.s.requests += -(-len(items) // BATCH_WRITE)
+            for item in items:
+                item.version += 1
+                self.s.tables[Suppression][item.phone] = copy.deepcopy(item)

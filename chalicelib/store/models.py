@@ -170,6 +170,50 @@ class Setting(Model):
     updated_by = UnicodeAttribute()
 
 
+# ---------------------------------------------------------------- compliance
+
+# The by-list key of a suppressed number: every suppressed number is in one partition of the
+# sparse `by-listed` index, newest first by `listed_id`.
+SUPPRESSED_KEY = "suppressed"
+
+
+class SuppressionsListed(GlobalSecondaryIndex["Suppression"]):
+    Meta = _gsi_meta("by-listed")
+    gsi_listed = UnicodeAttribute(hash_key=True)
+    listed_id = UnicodeAttribute(range_key=True)
+
+
+class Suppression(Model):
+    """The suppression ledger: one item per E.164 number. `gsi_listed` is sparse: set only
+    while a channel is suppressed, so the list index holds suppressed numbers only."""
+
+    class Meta(_Meta):
+        entity = "suppressions"
+
+    phone = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    listed_id = UnicodeAttribute(null=True)
+    voice_reason = UnicodeAttribute(null=True)
+    voice_source = UnicodeAttribute(null=True)
+    voice_by = UnicodeAttribute(null=True)
+    voice_by_name = UnicodeAttribute(null=True)
+    voice_at = UTCDateTimeAttribute(null=True)
+    sms_reason = UnicodeAttribute(null=True)
+    sms_source = UnicodeAttribute(null=True)
+    sms_by = UnicodeAttribute(null=True)
+    sms_by_name = UnicodeAttribute(null=True)
+    sms_at = UTCDateTimeAttribute(null=True)
+    sms_decided_by = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+    gsi_listed = UnicodeAttribute(null=True)
+
+    by_listed = SuppressionsListed()
+
+    def sync_index_keys(self) -> None:
+        self.gsi_listed = SUPPRESSED_KEY if self.listed_id else None
+
+
 # ---------------------------------------------------------------- leads
 
 
@@ -387,6 +431,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Throttle,
     LiveCall,
     Setting,
+    Suppression,
 )
 
 
@@ -408,6 +453,7 @@ class Bound:
     Throttle: Any
     LiveCall: Any
     Setting: Any
+    Suppression: Any
 
 
 def _bind(model: type[Model], settings: Settings) -> Any:

@@ -171,3 +171,68 @@ def backfill_unassigned(settings: Settings) -> int:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
     return changed
+
+
+def backfill_suppressions(settings: Settings) -> int:
+    """Data written before the suppression ledger: `do_not_call`/`sms_opt_out` were flags on
+    the lead, and the ledger is now their truth. Each lead with a flag set becomes its
+    number's suppression (source `lead_flag`, by the system, audited as every addition is),
+    then its flags are cleared, so a later run (or a suppression an admin lifts since) is never
+    brought back. One paged Scan, filtered to the flagged leads. Safe to run any number of
+    times; returns how many leads it moved."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.clock import SystemClock
+    from chalicelib.domain.actors import SYSTEM
+    from chalicelib.domain.suppressions import Channel
+    from chalicelib.services import suppressions
+    from chalicelib.services.deps import Deps
+    from chalicelib.store.dynamo import DynamoStore
+
+    client = _client(settings)
+    table = settings.table_name("leads")
+    flagged = "sms_opt_out = :t OR do_not_call = :t"
+    pages = client.get_paginator("scan").paginate(
+        TableName=table,
+        FilterExpression=flagged,
+        ProjectionExpression="id, phone, sms_opt_out, do_not_call",
+        ExpressionAttributeValues={":t": {"BOOL": True}},
+    )
+    try:
+        scanned = list(pages)
+    except client.exceptions.ResourceNotFoundException:
+        return 0  # no leads table yet: nothing was written before
+
+    def no_telephony() -> Any:
+        raise RuntimeError("the backfill places no calls")
+
+    deps = Deps(settings, DynamoStore(settings), SystemClock(), no_telephony)
+    moved = 0
+    for page in scanned:
+        for item in page.get("Items", []):
+            channels: list[Channel] = []
+            if item.get("do_not_call", {}).get("BOOL"):
+                channels.append("voice")
+            if item.get("sms_opt_out", {}).get("BOOL"):
+                channels.append("sms")
+            suppressions.add(
+                deps,
+                SYSTEM,
+                item["phone"]["S"],
+                channels,
+                source="lead_flag",
+                reason="flag on the lead before the suppression ledger",
+            )
+            try:
+                client.update_item(
+                    TableName=table,
+                    Key={"id": item["id"]},
+                    UpdateExpression="SET sms_opt_out = :f, do_not_call = :f",
+                    ConditionExpression=flagged,
+                    ExpressionAttributeValues={":t": {"BOOL": True}, ":f": {"BOOL": False}},
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+            moved += 1
+    return moved

@@ -75,5 +75,15 @@ def cancelled() -> str:
     return str(response)
 
 
+def refused(words: str) -> str:
+    """Compliance refused to dial the lead after the key press: say why, hang up."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.say(f"{words} Goodbye.")
+    response.hangup()
+    return str(response)
+
+
 def empty() -> str:
     return '<?xml version="1.0" encoding="UTF-8"?><Response />'

@@ -38,7 +38,9 @@ def test_place_call_rings_the_member_first(api, setup, telephony, ddb_requests):
     assert placed["status_callback"].endswith(f"/twilio/voice/status/{call['id']}")
     # lead, member, the member's rate counter, create (call + counters + the live-call guards of
     # the member and the lead, in one transaction), store the SID
-    assert dict(ddb_requests.calls) == {"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 2}
+    # the lead, the number's suppression item (compliance: one GetItem per call), the member;
+    # the rate counter; the call's transaction; the SID
+    assert dict(ddb_requests.calls) == {"GetItem": 3, "TransactWriteItems": 1, "UpdateItem": 2}
     assert day_counters() == {"calls": 1, f"m#{member['id']}#calls": 1}
 
 

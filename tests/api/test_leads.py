@@ -27,7 +27,8 @@ def test_create_is_one_transaction(api, ddb_requests):
     ddb_requests.reset()
     status, _, _ = api.post("/leads", {"name": "Jane", "phone": "+12125550142"})
     assert status == 201
-    assert dict(ddb_requests.calls) == {"TransactWriteItems": 1}
+    # + the answer's flags: the number's suppression item (the ledger is their truth)
+    assert dict(ddb_requests.calls) == {"TransactWriteItems": 1, "GetItem": 1}
 
 
 def test_assignee_must_be_an_active_member(api, make_member):
@@ -50,7 +51,8 @@ def test_list_newest_first_filtered_and_paginated(api, make_lead, make_member, d
     ddb_requests.reset()
     _, page, _ = api.get("/leads?limit=3")
     assert [x["id"] for x in page["items"]] == [m["id"] for m in made[::-1][:3]]
-    assert set(ddb_requests.calls) == {"Query"}  # never a Scan
+    # never a Scan; the page's flags from the ledger: one BatchGetItem
+    assert dict(ddb_requests.calls) == {"Query": 1, "BatchGetItem": 1}
     seen = [x["id"] for x in page["items"]]
     while page["nextCursor"]:
         _, page, _ = api.get(f"/leads?limit=3&cursor={page['nextCursor']}")
@@ -183,8 +185,9 @@ def test_restore_brings_an_archived_lead_back(api, make_lead, ddb_requests):
     status, back, _ = api.post(f"/leads/{lead['id']}/restore")
     assert status == 200 and back["archived"] is False and back["archivedAt"] is None
     assert back["status"] == "qualified" and back["id"] == lead["id"]
-    # the lead (1), one transaction: the lead and its funnel count (2), the audit entry (3)
-    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1, "PutItem": 1}
+    # the lead (1), one transaction: the lead and its funnel count (2), the audit entry (3),
+    # the answer's flags: the number's suppression item (4)
+    assert dict(ddb_requests.calls) == {"GetItem": 2, "TransactWriteItems": 1, "PutItem": 1}
     assert funnel() == {"status#qualified": 1, "total": 1}
     _, page, _ = api.get("/leads?status=qualified")
     assert [x["id"] for x in page["items"]] == [lead["id"]]

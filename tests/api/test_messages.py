@@ -61,7 +61,8 @@ def test_send_queues_the_message_and_hands_it_to_twilio(api, setup, telephony, d
     )
     # the lead (1), the member's rate counter (2), message + counters + member check (3), the
     # SID (4): no contact yet
-    assert dict(ddb_requests.calls) == {"GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 2}
+    # + the number's suppression item (compliance: one GetItem per text)
+    assert dict(ddb_requests.calls) == {"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 2}
     assert get_message(msg["id"]).twilio_sid == msg["twilioSid"]
     assert day_counters() == {"sms#sent": 1, f"m#{member['id']}#sms": 1}
 
@@ -94,8 +95,9 @@ def test_sms_to_a_qualified_lead_only_stamps_contact(api, setup, ddb_requests):
     _, q, _ = api.patch(f"/leads/{lead['id']}", {"status": "qualified"})
     ddb_requests.reset()
     assert send_delivered(api, lead)[0] == 201
-    # send (4); delivered: the message (2), the lead read and its stamp (2)
-    assert ddb_requests.total <= 8
+    # send (5, the suppression item included); delivered: the message (2), the lead read and
+    # its stamp (2)
+    assert ddb_requests.total <= 9
     _, after, _ = api.get(f"/leads/{lead['id']}")
     assert after["status"] == "qualified" and after["lastContactedAt"]
     assert after["version"] == q["version"]
@@ -316,15 +318,18 @@ def test_unsubscribed_error_marks_the_lead_opted_out(api, setup, telephony):
     )
     status, err, _ = send(api, lead)
     assert status == 422 and err["error"]["code"] == "blocked"
-    assert err["error"]["details"]["reason"] == "sms_opt_out"
+    assert err["error"]["details"]["reason"] == "opted_out"
     (msg,) = thread(api, lead)
     assert msg["status"] == "failed" and msg["errorCode"] == "21610"
     _, after, _ = api.get(f"/leads/{lead['id']}")
     assert after["smsOptOut"] is True and after["status"] == "new"
     # from now on refused before Twilio is asked
     status, err, _ = send(api, lead)
-    assert status == 422 and err["error"]["details"]["reason"] == "sms_opt_out"
+    assert status == 422 and err["error"]["details"]["reason"] == "opted_out"
     assert len(telephony.messages) == 0 and len(thread(api, lead)) == 1
+    # the number's SMS suppression, from Twilio's 21610: only the person's START lifts it
+    item = store().suppressions.get(lead["phone"])
+    assert item.sms_source == "twilio_21610"
 
 
 def test_opted_out_lead_is_blocked_without_calling_twilio(api, setup, telephony, ddb_requests):
@@ -333,16 +338,24 @@ def test_opted_out_lead_is_blocked_without_calling_twilio(api, setup, telephony,
     ddb_requests.reset()
     status, err, _ = send(api, lead)
     assert status == 422 and err["error"]["code"] == "blocked"
-    assert err["error"]["details"] == {"reason": "sms_opt_out", "leadId": lead["id"]}
+    assert err["error"]["details"] == {
+        "reason": "opted_out",
+        "channel": "sms",
+        "leadId": lead["id"],
+    }
     assert telephony.messages == [] and telephony.list_count == 0
-    assert dict(ddb_requests.calls) == {"GetItem": 1}
+    # the lead, the number's suppression item; the refusal's audit entry
+    assert dict(ddb_requests.calls) == {"GetItem": 2, "PutItem": 1}
     assert thread(api, lead) == [] and day_counters() == {}
 
 
-def test_do_not_call_does_not_block_sms(api, setup):
+def test_do_not_call_blocks_sms_too(api, setup, telephony):
+    """A voice suppression also refuses texts (compliance.VOICE_SUPPRESSION_BLOCKS_SMS)."""
     _, lead = setup
     api.patch(f"/leads/{lead['id']}", {"doNotCall": True})
-    assert send(api, lead)[0] == 201
+    status, err, _ = send(api, lead)
+    assert status == 422 and err["error"]["details"]["reason"] == "do_not_call"
+    assert telephony.messages == []
 
 
 # ---------------------------------------------------------------- status callbacks
@@ -674,13 +687,18 @@ def test_unknown_number_that_texts_stop_becomes_an_opted_out_lead(api, telephony
 
 @pytest.mark.parametrize(
     "text",
-    ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe!", "Cancel", "END", "quit", "¡STOP!"],
+    [
+        *("STOP", "stop", " Stop. ", "STOPALL", "stop all", "unsubscribe!", "Cancel", "END"),
+        *("quit", "¡STOP!", "revoke", "OptOut", "opt out"),
+    ],
 )
 def test_stop_words_opt_the_lead_out(api, setup, telephony, text, ddb_requests):
     _, lead = setup
     ddb_requests.reset()
     inbound(api, text, sender=LEAD_PHONE)
-    assert ddb_requests.total <= 3
+    # the phone guard, the message's transaction; the number's suppression item read and
+    # put back (the ledger), the audit entry `suppression.added`
+    assert ddb_requests.total <= 5
     _, after, _ = api.get(f"/leads/{lead['id']}")
     assert after["smsOptOut"] is True
     assert [m["body"] for m in thread(api, lead)] == [text]  # stored as written
@@ -710,17 +728,20 @@ def test_other_messages_change_nothing_on_the_lead(api, setup, text):
     assert [m["body"] for m in thread(api, lead)] == [text]
 
 
-def test_repeated_stop_bumps_the_version_once(api, setup):
+def test_repeated_stop_suppresses_once_and_leaves_the_lead_alone(api, setup):
     _, lead = setup
     inbound(api, "STOP", sender=LEAD_PHONE)
     inbound(api, "stop", sender=LEAD_PHONE)
     _, after, _ = api.get(f"/leads/{lead['id']}")
-    assert after["smsOptOut"] is True and after["version"] == lead["version"] + 1
-    # an edit made from the lead as it was before the STOP is refused, not silently undone
-    status, _, _ = api.patch(
-        f"/leads/{lead['id']}", {"smsOptOut": False, "version": lead["version"]}
-    )
-    assert status == 409
+    # the opt-out is the number's (the ledger): the lead record is not edited
+    assert after["smsOptOut"] is True and after["version"] == lead["version"]
+    item = store().suppressions.get(LEAD_PHONE)
+    assert item.sms_source == "sms_stop" and item.version == 2  # the second STOP: its order
+    added = [e for e in store().audit.page("suppression.added", 10, None).items]
+    assert len(added) == 1
+    # the person's own opt-out: nobody clears it by an edit, an admin neither
+    status, err, _ = api.patch(f"/leads/{lead['id']}", {"smsOptOut": False})
+    assert status == 409 and "START" in err["error"]["message"]
 
 
 def test_twilio_opt_out_type_is_honoured(api, setup):
@@ -764,6 +785,7 @@ def test_a_redelivered_start_does_not_undo_a_later_stop(api, setup):
     assert status == 200
     after = api.get(f"/leads/{lead['id']}")[1]
     assert after["smsOptOut"] is True and after["version"] == version
+    assert store().suppressions.get(LEAD_PHONE).sms_source == "sms_stop"
     assert len(thread(api, lead)) == 3
 
 

@@ -54,7 +54,8 @@ class World:
 @pytest.fixture
 def world(people: Team, telephony: Any) -> World:
     from chalicelib import providers
-    from chalicelib.services import api_keys, auth, calls, leads, messages, team
+    from chalicelib.domain.actors import SYSTEM
+    from chalicelib.services import api_keys, auth, calls, leads, messages, suppressions, team
 
     d = providers.deps()
 
@@ -75,6 +76,7 @@ def world(people: Team, telephony: Any) -> World:
         d, team.NewMember(name="Spare", phone="+14155559999", email="spare@example.com")
     )
     key, _ = api_keys.create(d, auth.ENV_KEY_ACTOR, "spare", "admin")
+    suppressions.add(d, SYSTEM, SUPPRESSED, ["voice", "sms"], source="manual")
     return World(people, others_lead, fresh_lead, archived, call, message, spare, key.id)
 
 
@@ -105,6 +107,7 @@ def _rules_body(w: World, who: str) -> dict[str, Any]:
 
 
 IMPORT_CSV = "name,phone\nImported Person,+12125559876\n"
+SUPPRESSED = "+12125550777"  # on the suppression list (manual, voice and SMS)
 WEBHOOK = None
 
 TABLE: dict[tuple[str, str], Row] = {
@@ -174,6 +177,22 @@ TABLE: dict[tuple[str, str], Row] = {
         _expect(caller=400, caller_key=400), lambda w: "/messages", _text_body
     ),
     ("GET", "/messages"): Row(NOT_THEIRS, lambda w: f"/messages?leadId={w.others_lead.id}"),
+    # The suppression ledger: anyone signed in adds a number; managers and admins read the
+    # list and import; admins remove (API.md, "Identity and roles").
+    ("GET", "/suppressions"): Row(MANAGERS, lambda w: "/suppressions"),
+    ("POST", "/suppressions"): Row(
+        ALL, lambda w: "/suppressions", lambda w, who: {"phone": "+12125550888"}
+    ),
+    ("POST", "/suppressions/import"): Row(
+        MANAGERS,
+        lambda w: "/suppressions/import",
+        raw="+12125550901\n212,5550902\n",
+        content_type="text/plain",
+    ),
+    ("GET", "/suppressions/{phone}"): Row(MANAGERS, lambda w: f"/suppressions/%2B{SUPPRESSED[1:]}"),
+    ("DELETE", "/suppressions/{phone}"): Row(
+        ADMINS, lambda w: f"/suppressions/%2B{SUPPRESSED[1:]}?channel=voice"
+    ),
     ("GET", "/dashboard/stats"): Row(ALL, lambda w: "/dashboard/stats"),
     ("GET", "/twilio/phone-numbers"): Row(ALL, lambda w: "/twilio/phone-numbers"),
     ("POST", "/twilio/sms/incoming"): Row(WEBHOOK, lambda w: "/twilio/sms/incoming"),

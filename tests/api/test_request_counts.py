@@ -25,28 +25,36 @@ EXPECTED: dict[str, dict[str, int]] = {
     "team_get": {G: 1},
     "team_update": {G: 1, P: 2},  # + the audit entry
     "team_deactivate": {G: 1, P: 2},  # + the audit entry (sessions end with the same Put)
-    "lead_create": {G: 1, T: 1},  # assignee check; lead + phone guard + funnel
-    "lead_get": {G: 1},
-    "lead_update": {G: 1, T: 1},
+    # The compliance ledger (issue 14): a lead's doNotCall/smsOptOut are views of its number's
+    # suppression item, so every answer holding one lead reads that item (+1 GetItem) and
+    # every page of leads reads its numbers' items (+1 BatchGetItem, at most 100 keys).
+    "lead_create": {G: 2, T: 1},  # assignee check; lead + phone guard + funnel; + the flags
+    "lead_get": {G: 2},  # + the flags
+    "lead_update": {G: 2, T: 1},  # + the flags
     # the team (assignees), the guards (duplicates), one transaction per 49 leads with their
     # guards written on the condition the number is free and the group's funnel count, audit
     "lead_import_10": {S: 1, "BatchGetItem": 1, T: 1, P: 1},
-    "lead_list": {Q: 1},
-    "lead_list_by_status": {Q: 1},
-    "lead_list_by_assignee": {Q: 1},
-    "lead_export_13": {Q: 1, P: 1},  # + the audit entry
-    "lead_archive": {G: 1, T: 1, P: 1},  # + the audit entry
+    "lead_list": {Q: 1, "BatchGetItem": 1},  # + the page's flags
+    "lead_list_by_status": {Q: 1, "BatchGetItem": 1},
+    "lead_list_by_assignee": {Q: 1, "BatchGetItem": 1},
+    # + the audit entry; + the flags, one BatchGetItem per 100 leads (an export re-imports as
+    # the same suppressions)
+    "lead_export_13": {Q: 1, P: 1, "BatchGetItem": 1},
+    "lead_archive": {G: 2, T: 1, P: 1},  # + the audit entry; + the flags
     "phone_numbers": {},  # Twilio's list, cached: no DynamoDB
-    # lead, member; the member's rate counter; call + counters + the member's and the lead's
-    # live-call guards; the SID
-    "call_place": {G: 2, T: 1, U: 2},
+    # lead, the number's suppression item (compliance: one GetItem per call), member; the
+    # member's rate counter; call + counters + the member's and the lead's live-call guards;
+    # the SID
+    "call_place": {G: 3, T: 1, U: 2},
     "voice_status_initiated": {G: 1, T: 1},
     "voice_status_ringing": {G: 1, T: 1},
     "voice_status_answered": {G: 1, T: 1},
     "voice_connect_whisper": {G: 1},
     # the key press records the lead leg `queued` (dialled), so that a member hanging up
     # before the lead leg's first callback never settles a dialled lead leg `not-connected`
-    "voice_gather_dial": {G: 1, T: 1},
+    # + the number's suppression item, read again right before the <Dial> (a number
+    # suppressed since the call was placed is not dialled)
+    "voice_gather_dial": {G: 2, T: 1},
     "voice_lead_status_initiated": {G: 1, T: 1},
     "voice_lead_status_ringing": {G: 1, T: 1},
     "voice_lead_status_answered": {G: 1, T: 1},
@@ -62,9 +70,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "call_list_by_lead": {Q: 1},
     "call_list_by_member": {Q: 1},
     "call_wrap_up": {U: 1},
-    "lead_update_status": {G: 1, T: 1},
-    # the rate counter; the SID alone: the contact waits for `delivered`
-    "message_send": {G: 1, T: 1, U: 2},
+    "lead_update_status": {G: 2, T: 1},  # + the flags
+    # the lead, the number's suppression item (compliance: one GetItem per text); the rate
+    # counter; the SID alone: the contact waits for `delivered`
+    "message_send": {G: 2, T: 1, U: 2},
     "sms_status_sent": {G: 1, T: 1},
     # + the lead read and its contact stamped (already contacted here: one update)
     "sms_status_delivered": {G: 2, T: 1, U: 1},
@@ -72,13 +81,17 @@ EXPECTED: dict[str, dict[str, int]] = {
     "sms_incoming": {G: 1, T: 1},
     "sms_incoming_redelivered": {G: 1, T: 1},  # the SID guard refuses it
     "sms_incoming_new_lead": {G: 1, T: 1},
-    "sms_incoming_stop": {G: 1, T: 1, U: 1},
+    # the opt-out is the number's: its suppression item read and put back on its version
+    # (ordered by the message's ULID), and the audit entry `suppression.added`
+    "sms_incoming_stop": {G: 2, T: 1, P: 2},
     "message_list": {Q: 1},
     # day items, funnel, team (names for the leaderboard); + one Query for the member items of
     # the range: each member's day counters live in an item of their own, so that no day item
     # grows with the team past DynamoDB's 400 KB item limit
     "stats": {Q: 2, G: 1, S: 1},
-    "call_lifecycle": {G: 14, T: 11, U: 2, D: 2},  # + the rate counter and the guards released
+    # + the rate counter and the guards released; + the suppression item at placing and at
+    # the key press
+    "call_lifecycle": {G: 16, T: 11, U: 2, D: 2},
 }
 
 

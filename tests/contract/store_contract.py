@@ -22,6 +22,7 @@ from chalicelib.domain.records import (
     MessageSid,
     Session,
     Setting,
+    Suppression,
     TeamMember,
 )
 from chalicelib.errors import ValidationError
@@ -686,3 +687,78 @@ class StoreContract:
         assert first
         with pytest.raises(ValidationError):  # another member's positions
             store.leads.page_visible("M2", 2, first)
+
+    # ---------------------------------------------------------------- the suppression ledger
+
+    def test_a_suppression_reads_back_equal_and_is_versioned(self, store):
+        item = Suppression(
+            "+12125550142",
+            T0,
+            T0,
+            listed_id=new_id(),
+            sms_source="sms_stop",
+            sms_reason="STOP",
+            sms_by="system:system",
+            sms_by_name="system",
+            sms_at=T0,
+            sms_decided_by="01B",
+        )
+        store.write(Put("s", item))
+        assert item.version == 1
+        assert store.suppressions.get("+12125550142") == item
+        assert store.suppressions.get("+12125550199") is None
+        stale = dataclasses.replace(item, version=0)
+        with pytest.raises(ConditionFailed):  # someone wrote it since it was read
+            store.write(Put("s", stale))
+        item.voice_source = "manual"
+        store.write(Put("s", item))
+        assert store.suppressions.get(item.phone).voice_source == "manual"
+        assert store.suppressions.get(item.phone).version == 2
+
+    def test_the_suppression_list_holds_suppressed_numbers_newest_first(self, store):
+        made = []
+        for n in range(7):
+            item = Suppression(f"+1212555{n:04d}", T0, T0, listed_id=new_id(), voice_source="x")
+            store.write(Put("s", item))
+            made.append(item)
+        # An item with no channel left is out of the list (sparse index), yet readable.
+        lifted = Suppression("+13105550100", T0, T0, listed_id=None, sms_decided_by="01C")
+        store.write(Put("s", lifted))
+        assert store.suppressions.get(lifted.phone) == lifted
+        want = [i.phone for i in reversed(made)]
+        for limit in (1, 2, 3, 7, 20):
+            phones, cursor = [], None
+            for _ in range(10):
+                page = store.suppressions.page(limit, cursor)
+                assert len(page.items) <= limit
+                phones += [i.phone for i in page.items]
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            assert phones == want, limit
+        with pytest.raises(ValidationError):
+            store.suppressions.page(2, "not-a-cursor")
+        # Taken off the list by a Put without `listed_id`.
+        first = store.suppressions.get(made[0].phone)
+        first.listed_id = None
+        first.voice_source = None
+        store.write(Put("s", first))
+        assert made[0].phone not in [i.phone for i in store.suppressions.page(20, None).items]
+
+    def test_suppressions_are_read_and_written_in_batches(self, store):
+        items = [
+            Suppression(f"+1646555{n:04d}", T0, T0, listed_id=new_id(), sms_source="import")
+            for n in range(260)
+        ]
+        store.suppressions.put_many(items)
+        assert all(i.version == 1 for i in items)
+        phones = [i.phone for i in items] + ["+16465559999"]
+        got = store.suppressions.get_many(phones)
+        assert set(got) == {i.phone for i in items}
+        assert got[items[3].phone] == items[3]
+        assert store.suppressions.get_many([]) == {}
+        # A whole-item batch write replaces an item, with its next version.
+        again = dataclasses.replace(items[0], voice_source="import")
+        store.suppressions.put_many([again])
+        assert store.suppressions.get(items[0].phone).voice_source == "import"
+        assert store.suppressions.get(items[0].phone).version == 2

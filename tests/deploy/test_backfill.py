@@ -36,3 +36,41 @@ def test_old_unassigned_leads_join_the_callers_list_once(api, make_lead, make_me
     assert [x.id for x in listed] == [theirs["id"], old["id"]]
     raw = client.get_item(TableName=table, Key={"id": {"S": archived["id"]}})["Item"]
     assert "gsi_assignee" not in raw  # archived leads stay out of every list
+
+
+def test_lead_flags_from_before_the_ledger_become_suppressions_once(api, make_lead):
+    """Leads whose doNotCall/smsOptOut were stored on the lead (before the ledger) become their
+    numbers' suppressions; the flags are cleared so that a suppression lifted since is never
+    brought back by a later run."""
+    from chalicelib import providers
+    from chalicelib.store.tables import backfill_suppressions
+
+    dnc = make_lead(phone="+12125550101")
+    opted = make_lead(phone="+12125550102")
+    plain = make_lead(phone="+12125550103")
+    settings = providers.settings()
+    client = providers.deps().store.client  # type: ignore[attr-defined]
+    table = settings.table_name("leads")
+    for lead, field in ((dnc, "do_not_call"), (opted, "sms_opt_out")):
+        client.update_item(
+            TableName=table,
+            Key={"id": {"S": lead["id"]}},
+            UpdateExpression=f"SET {field} = :t",
+            ExpressionAttributeValues={":t": {"BOOL": True}},
+        )
+    # Before the backfill the API already shows the stored flag (and the check refuses).
+    assert api.get(f"/leads/{dnc['id']}")[1]["doNotCall"] is True
+
+    assert backfill_suppressions(settings) == 2
+    assert backfill_suppressions(settings) == 0
+    ledger = providers.deps().store.suppressions
+    assert ledger.get(dnc["phone"]).voice_source == "lead_flag"
+    assert ledger.get(dnc["phone"]).sms_source is None
+    assert ledger.get(opted["phone"]).sms_source == "lead_flag"
+    assert ledger.get(plain["phone"]) is None
+    raw = client.get_item(TableName=table, Key={"id": {"S": dnc["id"]}})["Item"]
+    assert raw["do_not_call"] == {"BOOL": False}
+    after = api.get(f"/leads/{dnc['id']}")[1]
+    assert after["doNotCall"] is True and after["smsOptOut"] is False
+    _, audit, _ = api.get("/audit?action=suppression.added")
+    assert len(audit["items"]) == 2

@@ -189,6 +189,7 @@ JSON_ROUTES = [
     ("PATCH", "/calls/{call}"),
     ("POST", "/messages"),
     ("PUT", "/compliance/rules"),
+    ("POST", "/suppressions"),
 ]
 
 
@@ -239,7 +240,10 @@ def test_random_json_bodies(api, world, stored, method, template):
     run()
 
 
-@pytest.mark.parametrize("method, template", [*JSON_ROUTES, ("POST", "/leads/import")])
+@pytest.mark.parametrize(
+    "method, template",
+    [*JSON_ROUTES, ("POST", "/leads/import"), ("POST", "/suppressions/import")],
+)
 def test_raw_garbage_bodies(api, world, method, template):
     path = path_for(template, world)
     ctype = "text/csv" if template.endswith("import") else "application/json"
@@ -255,7 +259,10 @@ def test_raw_garbage_bodies(api, world, method, template):
 
 @pytest.mark.parametrize(
     "template",
-    ["/leads", "/team-members", "/calls", "/leads/{lead}", "/calls/{call}", "/messages"],
+    [
+        *("/leads", "/team-members", "/calls", "/leads/{lead}", "/calls/{call}", "/messages"),
+        "/suppressions",
+    ],
 )
 def test_random_query_strings_and_ids(api, world, template):
     path = path_for(template, world)
@@ -272,6 +279,7 @@ def test_random_query_strings_and_ids(api, world, template):
                     "leadId",
                     "teamMemberId",
                     "active",
+                    "phone",
                     "x",
                 ]
             ),

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from chalicelib.domain import counters
-from chalicelib.services import calls, leads, messages, stats, team
+from chalicelib.services import calls, leads, messages, stats, suppressions, team
 from chalicelib.services.deps import Deps
 from chalicelib.telephony.base import (
     CallState,
@@ -209,7 +209,7 @@ def test_a_missed_stop_is_ingested_and_opts_the_lead_out(deps, people, fake_twil
     report = stats.rollup(deps, settle_seconds=0)
     assert report.messages["listed"] == 1 and report.messages["ingested"] == 1
     assert report.changed and not report.errors
-    assert leads.get(deps, lead.id).sms_opt_out is True
+    assert suppressions.view(deps, leads.get(deps, lead.id)).sms_opt_out is True
     (stored,) = deps.store.messages.page_by_lead(lead.id, 10, None).items
     assert (stored.direction, stored.body, stored.twilio_sid) == ("inbound", "Stop.", sid(1))
     assert stored.created_at == deps.clock.now() - timedelta(minutes=3)  # as Twilio got it
@@ -237,14 +237,17 @@ def test_a_text_stored_live_changes_nothing(deps, people, fake_twilio):
     _, lead = people
     stop = InboundSms(sid(3), lead.phone, OURS, "STOP", None)
     messages.receive(deps, stop)
-    leads.set_sms_opt_out(deps, lead.id, False, deps.clock.now())  # cleared by hand since
+    messages.receive(deps, InboundSms(sid(30), lead.phone, OURS, "START", None))  # since
     before = leads.get(deps, lead.id)
+    ledger = deps.store.suppressions.get(lead.phone)
     counted = day_item(deps)
     fake_twilio.received.append(received(deps, 3, lead.phone, "STOP", timedelta(0)))
     report = messages.recover_inbound(deps)
     assert (report.listed, report.ingested, report.errors) == (1, 0, 0)
     after = leads.get(deps, lead.id)
-    assert after.sms_opt_out is False and after.version == before.version
+    assert after.version == before.version
+    assert deps.store.suppressions.get(lead.phone) == ledger  # still opted in
+    assert suppressions.view(deps, after).sms_opt_out is False
     assert day_item(deps) == counted
 
 
@@ -257,7 +260,7 @@ def test_a_recovered_stop_never_undoes_a_later_start(deps, people, fake_twilio):
     deps.clock.advance(minutes=5)
     fake_twilio.received.append(received(deps, 4, lead.phone, "STOP", timedelta(minutes=10)))
     assert messages.recover_inbound(deps).ingested == 1
-    assert leads.get(deps, lead.id).sms_opt_out is False
+    assert suppressions.view(deps, leads.get(deps, lead.id)).sms_opt_out is False
     bodies = [m.body for m in deps.store.messages.page_by_lead(lead.id, 10, None).items]
     assert bodies == ["STOP", "START"]  # the thread in the order they were sent
 
@@ -316,7 +319,8 @@ def test_one_failing_recovery_does_not_stop_the_others(deps, people, fake_twilio
     item = deps.store.stats.item(counters.ALL_SCOPE, TODAY)
     report = stats.rollup(deps, settle_seconds=0)
     assert report.errors == ["messages: RuntimeError: Twilio is down"]
-    assert report.messages["ingested"] == 1 and leads.get(deps, lead.id).sms_opt_out is True
+    assert report.messages["ingested"] == 1
+    assert suppressions.view(deps, leads.get(deps, lead.id)).sms_opt_out is True
     assert [d.day for d in report.days] == ["2026-11-22", TODAY]
     assert item is None and day_item(deps) == {"sms#inbound": 1}
 

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain import counters
 from chalicelib.errors import Blocked, Conflict, ValidationError
-from chalicelib.services import calls, leads, messages, stats, team
+from chalicelib.services import calls, leads, messages, stats, suppressions, team
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.telephony.base import CallState, TelephonyFailure
@@ -155,7 +155,7 @@ def test_inbound_stop_opts_out_once_and_a_redelivery_stores_nothing(deps, people
     first = messages.receive(deps, stop)
     again = messages.receive(deps, stop)
     assert first.message_id and again.message_id is None and first.keyword == "stop"
-    assert leads.get(deps, lead.id).sms_opt_out is True
+    assert suppressions.view(deps, leads.get(deps, lead.id)).sms_opt_out is True
     assert len(deps.store.messages.page_by_lead(lead.id, 10, None).items) == 1
     with pytest.raises(Blocked):
         messages.send(deps, messages.SendSms(lead.id, "hello?"))
