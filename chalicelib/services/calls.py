@@ -42,7 +42,6 @@ from chalicelib.errors import (
 from chalicelib.services import (
     access,
     audit,
-    calling_hours,
     compliance,
     leads,
     limits,
@@ -115,22 +114,6 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
     member = team.require_active(deps, member_id, "teamMemberId")
     caller_id = phones.normalize(cmd.caller_id, "callerId")
     moment = deps.clock.now()
-    zones = phones.timezones(lead.phone) or ([lead.timezone] if lead.timezone else [])
-    verdict = calling_hours.check(zones, moment, s.calling_hours)
-    if not verdict.allowed:
-        start, end = (t.strftime("%H:%M") for t in s.calling_hours)
-        raise Blocked(
-            verdict.explain(s.calling_hours),
-            {
-                "reason": "calling_hours",
-                "leadLocalTime": verdict.local_times,
-                "timezones": verdict.zones,
-                "allowedHours": f"{start}-{end}",
-                "opensAt": verdict.opens_at.isoformat().replace("+00:00", "Z")
-                if verdict.opens_at
-                else None,
-            },
-        )
     numbers.require_own_number(deps, caller_id, "callerId", voice=True)
     limits.check_rate(deps, member.id)  # after every refusal: a refused call costs nothing
 

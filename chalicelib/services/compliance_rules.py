@@ -6,6 +6,7 @@ audited with what changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +24,11 @@ KEY = "compliance-rules"
 
 
 def _stored(deps: Deps) -> Rules | None:
-    item = deps.store.documents.get(KEY)
+    return from_document(deps.store.documents.get(KEY))
+
+
+def from_document(item: Setting | None) -> Rules | None:
+    """The rules a stored document holds (None: none stored, or it no longer parses)."""
     if item is None:
         return None
     # Stored only after parsing: a document that no longer parses (a later release made the
@@ -34,9 +39,23 @@ def _stored(deps: Deps) -> Rules | None:
         return None
 
 
+def defaults(deps: Deps) -> Rules:
+    """The shipped rules, their federal window for calls and texts taken from CALLING_HOURS
+    (default 08:00-21:00) until an admin saves a document."""
+    start, end = deps.settings.calling_hours
+    window = rules_domain.Window(start.hour * 60 + start.minute, end.hour * 60 + end.minute)
+    if window == DEFAULT_RULES.calling_hours.default:
+        return DEFAULT_RULES
+    return dataclasses.replace(
+        DEFAULT_RULES,
+        calling_hours=dataclasses.replace(DEFAULT_RULES.calling_hours, default=window),
+        texting_hours=dataclasses.replace(DEFAULT_RULES.texting_hours, default=window),
+    )
+
+
 def get_rules(deps: Deps) -> Rules:
     """The rules in force: the saved document, or the shipped defaults (one GetItem)."""
-    return _stored(deps) or DEFAULT_RULES
+    return _stored(deps) or defaults(deps)
 
 
 def read(deps: Deps, actor: Actor) -> Rules:

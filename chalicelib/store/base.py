@@ -387,6 +387,13 @@ class SuppressionRepository(Protocol):
         """The items of these numbers that exist, by number (BatchGetItem, 100 keys each)."""
         ...
 
+    def get_with_document(
+        self, phone: str, document: str
+    ) -> tuple[Suppression | None, Setting | None]:
+        """The number's item and a settings document (the compliance rules) in ONE request
+        (a BatchGetItem over both tables, consistent): what every outgoing call or text reads."""
+        ...
+
     def page(self, limit: int, cursor: str | None) -> Page[Suppression]:
         """Suppressed numbers, newest first: a Query on the sparse by-listed index."""
         ...

@@ -797,6 +797,35 @@ class _Suppressions:
         item = _get(self.t.m.Suppression, phone, True)
         return None if item is None else self.t.record(Suppression, item)
 
+    def get_with_document(
+        self, phone: str, document: str
+    ) -> tuple[Suppression | None, Setting | None]:
+        m = self.t.m
+        ledger, settings = m.Suppression.Meta.table_name, m.Setting.Meta.table_name
+        request: dict[str, Any] = {
+            ledger: {"Keys": [{"phone": {"S": phone}}], "ConsistentRead": True},
+            settings: {"Keys": [{"key": {"S": document}}], "ConsistentRead": True},
+        }
+        found: dict[str, list[dict[str, Any]]] = {ledger: [], settings: []}
+        attempt = 0
+        while request:
+            resp = self.store.client.batch_get_item(RequestItems=request)
+            for table, items in resp.get("Responses", {}).items():
+                found[table].extend(items)
+            request = resp.get("UnprocessedKeys") or {}
+            attempt = _backoff(attempt) if request else 0
+        item = (
+            self.t.record(Suppression, m.Suppression.from_raw_data(found[ledger][0]))
+            if found[ledger]
+            else None
+        )
+        doc = (
+            self.t.record(Setting, m.Setting.from_raw_data(found[settings][0]))
+            if found[settings]
+            else None
+        )
+        return item, doc
+
     def get_many(self, phones: Sequence[str]) -> dict[str, Suppression]:
         wanted = list(dict.fromkeys(phones))
         out: dict[str, Suppression] = {}

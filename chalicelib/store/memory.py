@@ -567,6 +567,15 @@ class _Suppressions:
     def get(self, phone: str) -> Suppression | None:
         return self.s.read(Suppression, phone)
 
+    def get_with_document(
+        self, phone: str, document: str
+    ) -> tuple[Suppression | None, Setting | None]:
+        with self.s._lock:
+            self.s.requests += 1
+            item = copy.deepcopy(self.s.tables[Suppression].get(phone))
+            doc = copy.deepcopy(self.s.tables[Setting].get(document))
+        return item, doc
+
     def get_many(self, phones: Sequence[str]) -> dict[str, Suppression]:
         wanted = list(dict.fromkeys(phones))
         with self.s._lock:

@@ -38,9 +38,14 @@ def test_place_call_rings_the_member_first(api, setup, telephony, ddb_requests):
     assert placed["status_callback"].endswith(f"/twilio/voice/status/{call['id']}")
     # lead, member, the member's rate counter, create (call + counters + the live-call guards of
     # the member and the lead, in one transaction), store the SID
-    # the lead, the number's suppression item (compliance: one GetItem per call), the member;
-    # the rate counter; the call's transaction; the SID
-    assert dict(ddb_requests.calls) == {"GetItem": 3, "TransactWriteItems": 1, "UpdateItem": 2}
+    # the lead, the member; the number's suppression item and the rules document (compliance:
+    # one BatchGetItem per call); the rate counter; the call's transaction; the SID
+    assert dict(ddb_requests.calls) == {
+        "GetItem": 2,
+        "BatchGetItem": 1,
+        "TransactWriteItems": 1,
+        "UpdateItem": 2,
+    }
     assert day_counters() == {"calls": 1, f"m#{member['id']}#calls": 1}
 
 
@@ -100,7 +105,7 @@ def test_outside_calling_hours_is_blocked_with_local_time_and_opening(api, setup
     assert status == 422 and err["error"]["code"] == "blocked"
     details = err["error"]["details"]
     assert details["reason"] == "calling_hours"
-    assert details["leadLocalTime"] == {"America/New_York": "22:30"}
+    assert details["leadLocalTime"] == {"America/New_York": "2026-11-23T22:30"}
     assert details["opensAt"] == "2026-11-24T13:00:00Z"  # 08:00 EST
     assert "22:30" in err["error"]["message"]
     assert telephony.calls == []

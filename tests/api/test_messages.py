@@ -61,8 +61,13 @@ def test_send_queues_the_message_and_hands_it_to_twilio(api, setup, telephony, d
     )
     # the lead (1), the member's rate counter (2), message + counters + member check (3), the
     # SID (4): no contact yet
-    # + the number's suppression item (compliance: one GetItem per text)
-    assert dict(ddb_requests.calls) == {"GetItem": 2, "TransactWriteItems": 1, "UpdateItem": 2}
+    # + the number's suppression item and the rules (compliance: one BatchGetItem per text)
+    assert dict(ddb_requests.calls) == {
+        "GetItem": 1,
+        "BatchGetItem": 1,
+        "TransactWriteItems": 1,
+        "UpdateItem": 2,
+    }
     assert get_message(msg["id"]).twilio_sid == msg["twilioSid"]
     assert day_counters() == {"sms#sent": 1, f"m#{member['id']}#sms": 1}
 
@@ -345,7 +350,7 @@ def test_opted_out_lead_is_blocked_without_calling_twilio(api, setup, telephony,
     }
     assert telephony.messages == [] and telephony.list_count == 0
     # the lead, the number's suppression item; the refusal's audit entry
-    assert dict(ddb_requests.calls) == {"GetItem": 2, "PutItem": 1}
+    assert dict(ddb_requests.calls) == {"GetItem": 1, "BatchGetItem": 1, "PutItem": 1}
     assert thread(api, lead) == [] and day_counters() == {}
 
 

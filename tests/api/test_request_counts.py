@@ -14,7 +14,7 @@ from tests.conftest import BASE_ENV, SIM_TOKEN, TOKEN
 pytestmark = pytest.mark.dynamo
 
 G, Q, S, T, U, P = "GetItem", "Query", "Scan", "TransactWriteItems", "UpdateItem", "PutItem"
-D = "DeleteItem"
+D, B = "DeleteItem", "BatchGetItem"
 
 EXPECTED: dict[str, dict[str, int]] = {
     "health": {},
@@ -45,16 +45,16 @@ EXPECTED: dict[str, dict[str, int]] = {
     # lead, the number's suppression item (compliance: one GetItem per call), member; the
     # member's rate counter; call + counters + the member's and the lead's live-call guards;
     # the SID
-    "call_place": {G: 3, T: 1, U: 2},
+    "call_place": {G: 2, B: 1, T: 1, U: 2},  # the ledger item and the rules: one BatchGetItem
     "voice_status_initiated": {G: 1, T: 1},
     "voice_status_ringing": {G: 1, T: 1},
     "voice_status_answered": {G: 1, T: 1},
     "voice_connect_whisper": {G: 1},
     # the key press records the lead leg `queued` (dialled), so that a member hanging up
     # before the lead leg's first callback never settles a dialled lead leg `not-connected`
-    # + the number's suppression item, read again right before the <Dial> (a number
-    # suppressed since the call was placed is not dialled)
-    "voice_gather_dial": {G: 2, T: 1},
+    # + the number's suppression item and the rules, read again right before the <Dial> (a
+    # number suppressed since the call was placed is not dialled): one BatchGetItem
+    "voice_gather_dial": {G: 1, B: 1, T: 1},
     "voice_lead_status_initiated": {G: 1, T: 1},
     "voice_lead_status_ringing": {G: 1, T: 1},
     "voice_lead_status_answered": {G: 1, T: 1},
@@ -71,9 +71,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "call_list_by_member": {Q: 1},
     "call_wrap_up": {U: 1},
     "lead_update_status": {G: 2, T: 1},  # + the flags
-    # the lead, the number's suppression item (compliance: one GetItem per text); the rate
-    # counter; the SID alone: the contact waits for `delivered`
-    "message_send": {G: 2, T: 1, U: 2},
+    # the lead, the number's suppression item and the rules (compliance: one BatchGetItem per
+    # text); the rate counter; the SID alone: the contact waits for `delivered`
+    "message_send": {G: 1, B: 1, T: 1, U: 2},
     "sms_status_sent": {G: 1, T: 1},
     # + the lead read and its contact stamped (already contacted here: one update)
     "sms_status_delivered": {G: 2, T: 1, U: 1},
@@ -91,7 +91,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "stats": {Q: 2, G: 1, S: 1},
     # + the rate counter and the guards released; + the suppression item at placing and at
     # the key press
-    "call_lifecycle": {G: 16, T: 11, U: 2, D: 2},
+    "call_lifecycle": {G: 14, B: 2, T: 11, U: 2, D: 2},
 }
 
 

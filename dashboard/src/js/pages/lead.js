@@ -50,7 +50,7 @@ function followActivity(leadStore, tl, signal) {
     error: null,
     render: ([calls, messages, fresh]) => {
       tl.show([calls, messages]);
-      if (fresh.status === "fulfilled" && fresh.value.updatedAt !== leadStore.get().updatedAt) leadStore.set(fresh.value);
+      if (fresh.status === "fulfilled" && changed(fresh.value, leadStore.get())) leadStore.set(fresh.value);
     },
   });
   return activity;
@@ -123,4 +123,15 @@ export async function renderLead({ main, params, signal, navigate, setTitle }) {
     render: (data) => leadPage(data, { signal, navigate, setTitle }),
   });
   await page.start();
+}
+
+/** Whether the lead as just read differs from the one shown: an edit (updatedAt), or its
+ * number's suppressions (doNotCall, smsOptOut: views of the compliance ledger, which a STOP
+ * changes without touching the lead). */
+function changed(fresh, shown) {
+  return (
+    fresh.updatedAt !== shown.updatedAt ||
+    fresh.smsOptOut !== shown.smsOptOut ||
+    fresh.doNotCall !== shown.doNotCall
+  );
 }
