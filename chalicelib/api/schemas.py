@@ -87,6 +87,20 @@ class TeamMemberUpdate(Body):
     version: int | None = Field(default=None, ge=1)
 
 
+def _check_state(value: str) -> str:
+    from chalicelib.domain.area_codes import STATES
+
+    code = value.strip().upper()
+    if code not in STATES:
+        raise ValueError("must be a US state code, e.g. FL, TX, NY (or DC, PR, ...)")
+    return code
+
+
+UsState = Annotated[
+    str, StringConstraints(max_length=2, min_length=2), AfterValidator(_check_state)
+]
+
+
 class LeadCreate(Body):
     name: Name
     phone: PhoneText
@@ -98,6 +112,7 @@ class LeadCreate(Body):
     source: ShortText | None = None
     do_not_call: bool = False
     sms_opt_out: bool = False
+    state: UsState | None = None
 
 
 class LeadUpdate(Body):
@@ -110,6 +125,7 @@ class LeadUpdate(Body):
     assigned_to_id: Id | None = None
     do_not_call: bool | None = None
     sms_opt_out: bool | None = None
+    state: UsState | None = None
     version: int | None = Field(default=None, ge=1)
 
 

@@ -38,6 +38,7 @@ def lead_out(lead: Lead) -> dict[str, Any]:
         "smsOptOut": bool(lead.sms_opt_out),
         "doNotCall": bool(lead.do_not_call),
         "timezone": lead.timezone,
+        "state": lead.state,
         "lastContactedAt": iso(lead.last_contacted_at),
         "archived": lead.archived_at is not None,
         "archivedAt": iso(lead.archived_at),

@@ -33,5 +33,5 @@ DISPOSITIONS: Final[tuple[Disposition, ...]] = get_args(Disposition)
 SMS_MAX_CHARS: Final = 1600
 
 # Fields that may be cleared with an explicit null in a PATCH.
-NULLABLE_LEAD_FIELDS: Final = frozenset({"email", "company", "notes", "assigned_to_id"})
+NULLABLE_LEAD_FIELDS: Final = frozenset({"email", "company", "notes", "assigned_to_id", "state"})
 NULLABLE_MEMBER_FIELDS: Final = frozenset({"email"})

@@ -46,6 +46,9 @@ class Lead:
     last_contacted_at: datetime | None = None
     archived_at: datetime | None = None
     version: int = 0
+    # The lead's US state when someone set it (compliance: the stricter of its window and the
+    # number's area code's applies).
+    state: str | None = None
     # What last set `sms_opt_out`: the id (a ULID, time-ordered) of the inbound keyword message,
     # or a fresh ULID for an edit or Twilio's 21610. A redelivered keyword whose message is
     # older changes nothing (messages.receive).

@@ -66,7 +66,7 @@ def refusal(
         return rules_domain.evaluate(
             rules,
             number=phone,
-            lead_state=None,
+            lead_state=lead.state if lead is not None else None,
             zones=(),  # the area code's zones, else the state's, else fail closed
             now=now,
             channel=channel,

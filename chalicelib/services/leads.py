@@ -52,6 +52,7 @@ class NewLead:
     source: str | None = None
     do_not_call: bool = False
     sms_opt_out: bool = False
+    state: str | None = None
 
 
 def _duplicate(deps: Deps, phone: str) -> Conflict:
@@ -79,6 +80,7 @@ def new_lead(
     do_not_call: bool = False,
     sms_opt_out: bool = False,
     timezone: str | None = None,
+    state: str | None = None,
 ) -> Lead:
     """A lead record (not saved); `phone` must already be E.164 (`timezone`, when given, is
     its primary time zone, else it is looked up)."""
@@ -96,6 +98,7 @@ def new_lead(
         sms_opt_out=sms_opt_out,
         do_not_call=do_not_call,
         timezone=timezone if timezone is not None else phones.primary_timezone(phone),
+        state=state,
         created_at=stamp,
         updated_at=stamp,
     )
@@ -141,6 +144,7 @@ def create(deps: Deps, cmd: NewLead, source: str = "manual", actor: Actor = SYST
         company=cmd.company,
         notes=cmd.notes,
         assigned_to_id=cmd.assigned_to_id,
+        state=cmd.state,
     )
     insert(deps, lead)
     # The flags are the number's suppressions (the ledger), not fields of the lead.

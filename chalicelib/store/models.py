@@ -252,6 +252,7 @@ class Lead(Model):
     sms_opt_out_by = UnicodeAttribute(null=True)
     do_not_call = BooleanAttribute(default=False)
     timezone = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(null=True)
     last_contacted_at = UTCDateTimeAttribute(null=True)
     archived_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
