@@ -50,6 +50,9 @@ def ddb_local(ddb_local_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
     monkeypatch.setenv("STAGE", "it" + uuid.uuid4().hex[:8])
+    # These tests run on the real clock whenever CI runs: the compliance rules' default window
+    # (calls and texts) opened to (almost) the whole day.
+    monkeypatch.setenv("CALLING_HOURS", "00:00-23:59")
     reset_settings()
     ensure_tables(providers.settings())
     return ddb_local_endpoint
