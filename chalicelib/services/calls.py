@@ -109,10 +109,18 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
     s = deps.settings
     member_id = access.acting_member(actor, cmd.team_member_id)
     lead = leads.require_live(deps, cmd.lead_id, "leadId", actor)
-    # The number's suppressions (and, later, the rules): one GetItem; a refusal is audited.
-    compliance.check(deps, actor, phone=lead.phone, channel="voice", lead=lead)
     member = team.require_active(deps, member_id, "teamMemberId")
     caller_id = phones.normalize(cmd.caller_id, "callerId")
+    # The number's suppressions and the rules (one BatchGetItem; a refusal is audited); the
+    # member's phone and the caller ID are held to the restricted numbers too.
+    compliance.check(
+        deps,
+        actor,
+        phone=lead.phone,
+        channel="voice",
+        lead=lead,
+        ours={"memberPhone": member.phone, "callerId": caller_id},
+    )
     moment = deps.clock.now()
     numbers.require_own_number(deps, caller_id, "callerId", voice=True)
     limits.check_rate(deps, member.id)  # after every refusal: a refused call costs nothing

@@ -12,6 +12,7 @@ order (`REASON_ORDER`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -41,9 +42,16 @@ REASON_ORDER: Final = (
 
 
 def refusal(
-    deps: Deps, *, phone: str, channel: Channel, lead: Lead | None
+    deps: Deps,
+    *,
+    phone: str,
+    channel: Channel,
+    lead: Lead | None,
+    ours: Mapping[str, str] | None = None,
 ) -> tuple[str, str, dict[str, Any]] | None:
-    """(reason, message, details) of the first rule that refuses, or None. No audit here."""
+    """(reason, message, details) of the first rule that refuses, or None. No audit here.
+    `ours`: our side's numbers by field (the member's phone, the caller ID, the sender), held
+    to `blockedPrefixes` and `allowedCountries` too."""
     # the one request: the number's ledger item and the rules document
     item, document = deps.store.suppressions.get_with_document(phone, compliance_rules.KEY)
     found: list[tuple[str, str, dict[str, Any]]] = []
@@ -73,6 +81,11 @@ def refusal(
             attempts_24h=attempts,
         )
 
+    for field, number in sorted((ours or {}).items()):
+        restricted = rules_domain.restricted(rules, number)
+        if restricted is not None:
+            details = {**restricted.details, "field": field}
+            found.append((restricted.reason, f"{field}: {restricted.message}", details))
     ruled = evaluate(0)
     if ruled is None and channel == "voice" and lead is not None:
         capped = evaluate(_NO_CAP_HOLDS)
@@ -100,10 +113,18 @@ def _attempts_24h(deps: Deps, lead: Lead, phone: str, now: datetime) -> int:
     )
 
 
-def check(deps: Deps, actor: Actor, *, phone: str, channel: Channel, lead: Lead | None) -> None:
+def check(
+    deps: Deps,
+    actor: Actor,
+    *,
+    phone: str,
+    channel: Channel,
+    lead: Lead | None,
+    ours: Mapping[str, str] | None = None,
+) -> None:
     """Refuse (422 `blocked`, audited as `compliance.blocked`) a call or text to `phone` that a
-    rule forbids now; return quietly otherwise."""
-    refused = refusal(deps, phone=phone, channel=channel, lead=lead)
+    rule forbids now (or from one of `ours` that a rule restricts); return quietly otherwise."""
+    refused = refusal(deps, phone=phone, channel=channel, lead=lead, ours=ours)
     if refused is None:
         return
     reason, message, extra = refused

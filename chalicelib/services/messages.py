@@ -102,10 +102,12 @@ def send(deps: Deps, cmd: SendSms, actor: Actor = SYSTEM) -> Message:
     if actor is not SYSTEM and (cmd.team_member_id or actor.member_id):
         member_id = access.acting_member(actor, cmd.team_member_id)
     lead = leads.require_live(deps, cmd.lead_id, "leadId", actor)
-    # The number's suppressions (and, later, the rules): one GetItem; a refusal is audited.
-    compliance.check(deps, actor, phone=lead.phone, channel="sms", lead=lead)
     service = s.twilio_messaging_service_sid
     sender = phones.normalize(cmd.from_, "from") if cmd.from_ is not None else None
+    # The number's suppressions and the rules (one BatchGetItem; a refusal is audited); a
+    # sender named is held to the restricted numbers too.
+    ours = {"from": sender} if sender else None
+    compliance.check(deps, actor, phone=lead.phone, channel="sms", lead=lead, ours=ours)
     twilio = deps.telephony  # before anything is written: unconfigured Twilio is a 502
     if sender is None and not service:
         # `from` is optional: without a Messaging Service, the account's first SMS number.
