@@ -14,6 +14,7 @@ process group, the simulator, DynamoDB Local's process group), nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+DEV_PORTS = ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT", "COGNITO_PORT")
+
+
+def free_ports(names: Sequence[str] = DEV_PORTS) -> dict[str, int]:
+    """A free port for each name, all different: every socket is held until all are chosen
+    (one `free_port()` after another may be handed the same port twice)."""
+    with contextlib.ExitStack() as held:
+        ports: dict[str, int] = {}
+        for name in names:
+            s = held.enter_context(socket.socket())
+            s.bind(("127.0.0.1", 0))
+            ports[name] = int(s.getsockname()[1])
+        return ports
 
 
 @contextmanager

@@ -18,7 +18,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from typing import Any
 import pytest
 import requests
 
-from localdev.stack import start_dev
+from localdev.stack import free_ports, start_dev
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -66,12 +65,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -114,10 +107,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_factory.mktemp("stack")
     token = secrets.token_urlsafe(16)
-    ports = {
-        name: free_port()
-        for name in ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT", "COGNITO_PORT")
-    }
+    ports = free_ports()  # all different
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
     env.update({name: str(p) for name, p in ports.items()})
     env.update(

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from localdev import stack
-from tests.integration.conftest import free_port
+from localdev.stack import free_ports
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def dev_env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
 
 
 def new_ports() -> dict[str, int]:
-    return {name: free_port() for name in PORT_NAMES}
+    return free_ports(PORT_NAMES)  # all different
 
 
 def busy_ports(ports: dict[str, int]) -> list[int]:

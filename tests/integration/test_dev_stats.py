@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from localdev.stack import free_ports
 from tests.helpers import wait_for
-from tests.integration.conftest import free_port
 from tests.integration.test_make_dev import call, start_dev, stop
 
 pytestmark = pytest.mark.integration
@@ -19,13 +19,7 @@ pytestmark = pytest.mark.integration
 def test_stats_follow_simulated_calls_and_the_rollup_repairs_drift(tmp_path, monkeypatch):
     import boto3
 
-    ports = {
-        "API_PORT": free_port(),
-        "DDB_PORT": free_port(),
-        "DASHBOARD_PORT": free_port(),
-        "SIMULATOR_PORT": free_port(),
-        "COGNITO_PORT": free_port(),
-    }
+    ports = free_ports()  # all different
     monkeypatch.setenv("ROLLUP_SECONDS", "1")
     monkeypatch.setenv("SIM_SPEED", "30")
     monkeypatch.setenv("CALLING_HOURS", "00:00-23:59")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from localdev import stack
-from tests.integration.conftest import free_port
+from localdev.stack import free_ports
 
 pytestmark = pytest.mark.integration
 
@@ -68,13 +68,7 @@ def children_alive(ports: dict[str, int]) -> list[int]:
 
 
 def test_dev_stack_keeps_data_across_restarts_and_stops_cleanly(tmp_path):
-    ports = {
-        "API_PORT": free_port(),
-        "DDB_PORT": free_port(),
-        "DASHBOARD_PORT": free_port(),
-        "SIMULATOR_PORT": free_port(),
-        "COGNITO_PORT": free_port(),
-    }
+    ports = free_ports()  # all different
     run = start_dev(tmp_path, ports)
     proc, api, dashboard = run.proc, run.api, run.dashboard_url
     pool_line = cognito_line(run, ports)

@@ -17,7 +17,6 @@ import pytest
 import requests
 
 from localdev import stack
-from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -59,8 +58,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
             ("TWILIO_", "DYNAMODB_", "API_TOKEN", "STAGE", "PUBLIC_BASE", "COGNITO_", "ADMIN_")
         )
     }
-    for name in ("API_PORT", "DDB_PORT", "DASHBOARD_PORT", "SIMULATOR_PORT", "COGNITO_PORT"):
-        env[name] = str(free_port())
+    env.update({name: str(port) for name, port in stack.free_ports().items()})
     env.update({"DATA_DIR": str(tmp / "data"), "API_TOKEN": TOKEN})
     run = stack.start_dev(env, log=tmp / "dev.log", timeout=180)
     try:
