@@ -24,6 +24,7 @@ EXPORT_COLUMNS = [
     "smsOptOut",
     "doNotCall",
     "timezone",
+    "state",
     "lastContactedAt",
     "createdAt",
     "updatedAt",

@@ -60,6 +60,7 @@ _COLUMNS = {
     "donotcall": "do_not_call",
     "dnc": "do_not_call",
     "smsoptout": "sms_opt_out",
+    "state": "state",
 }
 _FLAGS = ("do_not_call", "sms_opt_out")
 _TRUE = frozenset({"true", "yes", "y", "1", "x"})
@@ -257,6 +258,7 @@ def _row_to_lead(
         assigned_to_id=body.assigned_to_id,
         do_not_call=flags.get("do_not_call", False),
         sms_opt_out=flags.get("sms_opt_out", False),
+        state=body.state,
     )
 
 

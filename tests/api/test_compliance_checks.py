@@ -51,3 +51,20 @@ def test_our_numbers_obey_the_restricted_numbers_too(api, make_lead, make_member
     status, err, _ = api.post("/messages", {**text, "from": "+19005550199"})
     assert status == 422 and err["error"]["details"]["field"] == "from"
     assert telephony.calls == [] and telephony.messages == []
+
+
+def test_a_leads_state_goes_round_a_spreadsheet(api, make_lead):
+    make_lead(phone="+12125550191", state="MD")
+    status, body, _ = api.get("/leads/export")
+    assert status == 200
+    header, *rows = [line.split(",") for line in body.strip("\ufeff").splitlines()]
+    assert "state" in header
+    (row,) = [r for r in rows if "+12125550191" in r]
+    assert row[header.index("state")] == "MD"
+    csv = "name,phone,state\nRoundtrip,+12125550192,tx\nBad,+12125550193,ZZ\n"
+    status, report, _ = api.post("/leads/import", raw=csv, headers={"Content-Type": "text/csv"})
+    assert status == 200 and report["created"] == 1 and report["errorCount"] == 1
+    assert "state" in report["errors"][0]["message"]
+    _, page, _ = api.get("/leads?limit=100")
+    (lead,) = [x for x in page["items"] if x["phone"] == "+12125550192"]
+    assert lead["state"] == "TX"
