@@ -272,44 +272,42 @@ def archive(deps: Deps, lead_id: str, actor: Actor = SYSTEM) -> Lead:
     """Archive: out of every list and the funnel; calls, messages and the phone guard stay."""
     # The role first: a caller is refused whatever the id (nothing to probe), at no read.
     access.require(actor, "leads.archive", "archive leads")
-    for _ in range(_CONTACT_ATTEMPTS):
-        lead = get(deps, lead_id)
-        if lead.archived_at is not None:
-            return lead
-        read = _as_read(lead)
-        lead.archived_at = deps.clock.now()
-        lead.updated_at = lead.archived_at
-        try:
-            _save(
-                deps, lead, read, old_status=lead.status, old_phone=lead.phone, counted_after=False
-            )
-        except _Stamped:
-            continue
-        if actor is not SYSTEM:
-            audit.record(deps, actor, "lead.archived", ("lead", lead.id))
-        return lead
-    raise Conflict(_STALE)
+    return _set_archived(deps, lead_id, True, actor)
 
 
 def restore(deps: Deps, lead_id: str, actor: Actor = SYSTEM) -> Lead:
     """Bring an archived lead back: into its lists and the funnel again, in one transaction
     (its calls, messages and phone guard never left). A live lead is returned unchanged."""
     access.require(actor, "leads.restore", "restore leads")
+    return _set_archived(deps, lead_id, False, actor)
+
+
+def _set_archived(deps: Deps, lead_id: str, archived: bool, actor: Actor) -> Lead:
+    """Archive or restore in one transaction with the funnel (out of it, or back in); a lead
+    already so is returned unchanged. Audited for people and keys (not for the system)."""
     for _ in range(_CONTACT_ATTEMPTS):
         lead = get(deps, lead_id)
-        if lead.archived_at is None:
+        if (lead.archived_at is not None) == archived:
             return lead
         read = _as_read(lead)
-        lead.archived_at = None
-        lead.updated_at = deps.clock.now()
+        moment = deps.clock.now()
+        lead.archived_at = moment if archived else None
+        lead.updated_at = moment
         try:
             _save(
-                deps, lead, read, old_status=lead.status, old_phone=lead.phone, counted_before=False
+                deps,
+                lead,
+                read,
+                old_status=lead.status,
+                old_phone=lead.phone,
+                counted_before=archived,  # a live lead is in the funnel, an archived one not
+                counted_after=not archived,
             )
         except _Stamped:
             continue
         if actor is not SYSTEM:
-            audit.record(deps, actor, "lead.restored", ("lead", lead.id))
+            action = "lead.archived" if archived else "lead.restored"
+            audit.record(deps, actor, action, ("lead", lead.id))
         return lead
     raise Conflict(_STALE)
 
