@@ -80,6 +80,8 @@ class Call:
     # alone (one read inside Twilio's 15 s), and a later edit of the lead cannot redirect it.
     lead_phone: str | None = None
     lead_name: str | None = None
+    # the lead's `state` field (compliance: the stricter of the number's state and this one)
+    lead_state: str | None = None
     status: str = "queued"
     lead_leg_status: str | None = None
     twilio_sid: str | None = None

@@ -132,6 +132,7 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
         caller_id=caller_id,
         lead_phone=lead.phone,
         lead_name=lead.name,
+        lead_state=lead.state,
         status="queued",
         day=business_day(moment, s.stats_timezone),
         created_at=moment,
@@ -289,7 +290,15 @@ def _dial_refusal(deps: Deps, call: Call) -> Blocked | None:
     if not call.lead_phone:
         return None
     try:
-        compliance.check(deps, SYSTEM, phone=call.lead_phone, channel="voice", lead=None)
+        compliance.check(
+            deps,
+            SYSTEM,
+            phone=call.lead_phone,
+            channel="voice",
+            lead=None,
+            state=call.lead_state,
+            lead_id=call.lead_id,
+        )
     except Blocked as exc:
         return exc
     return None

@@ -322,6 +322,7 @@ class Call(Model):
     # alone (one read inside Twilio's 15 s), and a later edit of the lead cannot redirect it.
     lead_phone = UnicodeAttribute(null=True)
     lead_name = UnicodeAttribute(null=True)
+    lead_state = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="queued")
     lead_leg_status = UnicodeAttribute(null=True)
     twilio_sid = UnicodeAttribute(null=True)
