@@ -19,8 +19,8 @@ class SystemClock:
 
 
 class OffsetClock:
-    """The system clock moved by a fixed offset: `make dev` with `DEV_NOW` (try the compliance
-    rules at 20:30 in Florida whatever the hour here). Never used in AWS."""
+    """The system clock moved by a fixed offset: the compliance rules' clock under `make dev`
+    with `DEV_NOW` (try them at 20:30 in Florida whatever the hour here). Never used in AWS."""
 
     def __init__(self, offset: timedelta) -> None:
         self.offset = offset

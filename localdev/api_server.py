@@ -69,8 +69,9 @@ def patch_chalice_local() -> None:
 
 
 def dev_clock(raw: str | None) -> Any:
-    """`DEV_NOW` (ISO 8601 with an offset, e.g. `2026-11-24T20:30:00-05:00`): the API's clock
-    starts there and runs on; None when unset. Local only (the rollup keeps the real time)."""
+    """`DEV_NOW` (ISO 8601 with an offset, e.g. `2026-11-24T20:30:00-05:00`): the compliance
+    rules judge calls and texts as if it were that moment (running on from there); None when
+    unset. Local only: sign-in, records and the rollup keep the real time."""
     from datetime import UTC, datetime
 
     from chalicelib.clock import OffsetClock
@@ -93,7 +94,7 @@ def main(args: list[str]) -> None:
     if clock is not None:
         from chalicelib import providers
 
-        providers.override(clock=clock)
+        providers.override(rules_clock=clock)
     from chalice.cli import cli
 
     # With --autoreload, chalice re-runs sys.argv as its worker: make that this module again.

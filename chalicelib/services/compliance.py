@@ -84,7 +84,7 @@ def _refusal(
     # The rules (restricted numbers, attempts in 24 h, calling and texting hours by state); the
     # attempts are counted (one Query) only when a cap applies to the number.
     rules = compliance_rules.from_document(document) or compliance_rules.defaults(deps)
-    now = deps.clock.now()
+    now = deps.rules_now()
 
     def evaluate(attempts: int) -> rules_domain.Refusal | None:
         return rules_domain.evaluate(
