@@ -183,8 +183,13 @@ def fail(deps: Deps, call_id: str, exc: TelephonyFailure) -> None:
 # ---------------------------------------------------------------- transitions
 
 
-def _apply(deps: Deps, call_id: str, decide: Callable[[Call], Change | None]) -> tuple[Call, bool]:
-    return transitions.apply(deps, Call, call_id, decide)
+def _apply(
+    deps: Deps,
+    call_id: str,
+    decide: Callable[[Call], Change | None],
+    also: Callable[[Call, Call], list[Op]] | None = None,
+) -> tuple[Call, bool]:
+    return transitions.apply(deps, Call, call_id, decide, also)
 
 
 def advance_member_leg(

@@ -206,3 +206,10 @@ def preview(deps: Deps, actor: Actor, lead_id: str) -> dict[str, Any]:
                 "details": details,
             }
     return out
+
+
+def restricted_number(deps: Deps, number: str) -> str | None:
+    """Why our own number (a member's phone, a caller ID) may not be used, or None: the rules'
+    `blockedPrefixes` and `allowedCountries` (one GetItem of the rules)."""
+    refused = rules_domain.restricted(compliance_rules.get_rules(deps), number)
+    return refused.message if refused is not None else None
