@@ -273,6 +273,9 @@ class ConferenceHub:
             for participant in remaining:
                 participant.left = True
                 participant.call.wake.set()
+                if participant.via_api and participant.status != "connected":
+                    # Still ringing: the room it was called for is gone, so the call is too.
+                    participant.call.hangup_requested = True
                 if participant.status == "connected" and not participant.call.aborted:
                     self._notify(conference, "participant-leave", participant, reason)
             self._notify(conference, "conference-end")

@@ -42,7 +42,7 @@ from localdev.twilio_sim.rules import (
     QUEUE_S,
     TALK_S,
     LeadOutcome,
-    amd_verdict,
+    amd_result,
     member_outcome_for,
     outcome_for,
 )
@@ -99,13 +99,7 @@ class FarEnd:
         if not call.lead:
             return None
         outcome: LeadOutcome = "machine" if call.outcome == "machine" else "answered"
-        found = amd_verdict(call.machine_detection, outcome)
-        if found is None:
-            return None
-        verdict, seconds = found
-        if seconds > call.amd_timeout:
-            return "unknown", call.amd_timeout
-        return verdict, seconds
+        return amd_result(call.machine_detection, outcome, call.amd_timeout)
 
     def detect(self, call: Call) -> None:
         """Synchronous detection: the call waits for the verdict (then posts it to the

@@ -141,6 +141,17 @@ def amd_verdict(machine_detection: str | None, outcome: LeadOutcome) -> tuple[st
     return verdict, AMD_HUMAN_S
 
 
+def amd_result(
+    machine_detection: str | None, outcome: LeadOutcome, timeout: float
+) -> tuple[str, float] | None:
+    """`amd_verdict` within `MachineDetectionTimeout`: a verdict that would come later is
+    `unknown`, at the timeout."""
+    found = amd_verdict(machine_detection, outcome)
+    if found is not None and found[1] > timeout:
+        return "unknown", timeout
+    return found
+
+
 def is_lead_call(machine_detection: str | None, via_participants: bool) -> bool:
     """Whose phone a REST-created call rings. Only the app's lead calls use answering-machine
     detection and only they are added through the Participants API, so either makes the call a

@@ -124,13 +124,16 @@ class TwimlWalker:
             self._clock.sleep(call, APP_ERROR_S)
         return delivery, doc
 
-    def execute(self, call: Call, twiml: ET.Element | None) -> None:
-        """Run TwiML documents until one hangs up or runs out; a redirect through the REST API
-        replaces whatever runs with its own document."""
-        pending: Doc | Fetch | None
-        if twiml is not None:
+    def execute(
+        self, call: Call, twiml: ET.Element | None, start: Doc | Fetch | None = None
+    ) -> None:
+        """Run TwiML documents (`start`, else `twiml`, else the call's Url) until one hangs up
+        or runs out; a redirect through the REST API replaces whatever runs with its own
+        document."""
+        pending: Doc | Fetch | None = start
+        if pending is None and twiml is not None:
             pending = Doc(twiml, call.url or "")
-        else:
+        elif pending is None:
             pending = Fetch(call.url or "", call.method, {}, "voice-url")
         documents = 0
         while pending is not None:
@@ -342,12 +345,19 @@ class TwimlWalker:
 
     def participate(self, call: Call) -> None:
         """A call added through the Participants API, answered: into its conference, and on
-        the line until it leaves it; then it hangs up."""
+        the line until it leaves it; then it hangs up. Redirected meanwhile (a voicemail for
+        a machine, say), it leaves the room and runs the new TwiML instead."""
         with self._lock:
             participant = call.participant
         if participant is None or participant.left:
             return
-        self._stay(call, participant)
+        try:
+            self._stay(call, participant)
+        except Redirected:
+            with self._lock:
+                target, call.redirect_to = call.redirect_to, None
+            self._hear(call, "redirected through the REST API")
+            self.execute(call, None, start=target)
 
     def _stay(self, call: Call, participant: Participant) -> None:
         if not self.conferences.connect(participant):

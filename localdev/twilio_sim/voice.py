@@ -250,10 +250,8 @@ class VoiceEngine:
         with contextlib.suppress(Hangup):
             if call.join is not None:
                 self.walker.participate(call)
-            elif isinstance(pending, Doc):
-                self.walker.execute(call, pending.root)
             else:
-                self.walker.execute(call, twiml if pending is None else None)
+                self.walker.execute(call, twiml, start=pending)
         self.legs.end(call, "completed")
 
     def _drop_participant(self, call: Call) -> None:

@@ -465,3 +465,73 @@ def test_the_far_end_hangs_up_through_the_developer_endpoint(
     wait_for(lambda: ("conference-end", "") in event_names(fake_app))
     listed = requests.get(f"{sim.url}/simulator/conferences", timeout=5).json()["conferences"]
     assert listed[0]["status"] == "completed" and listed[0]["simulator"]["joined"] == [member]
+
+
+def test_a_machine_participant_is_redirected_out_of_the_room_to_a_voicemail(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    member = park_member(client, fake_app)
+    lead = add_lead(
+        client,
+        fake_app,
+        ROOM,
+        MACHINE,
+        machine_detection="DetectMessageEnd",
+        amd_status_callback=f"{fake_app.base}/twilio/dialer/amd/m",
+    )
+    (amd,) = wait_for(lambda: fake_app.requests("/twilio/dialer/amd/"))
+    assert (amd.params["AnsweredBy"], amd.params["CallSid"]) == ("machine_end_beep", lead.call_sid)
+    client.calls(lead.call_sid).update(
+        twiml="<Response><Say>Sorry we missed you.</Say><Hangup/></Response>"
+    )
+    record = sim.wait_call(lead.call_sid)
+    assert record["simulator"]["voicemail"]["left"] is True
+    assert record["simulator"]["voicemail"]["message"] == ["say: Sorry we missed you."]
+    leaves = [
+        r
+        for r in conference_events(fake_app)
+        if r.params["StatusCallbackEvent"] == "participant-leave"
+    ]
+    assert [r.params["CallSid"] for r in leaves] == [lead.call_sid]
+    assert leaves[0].params["ReasonParticipantLeft"] == "participant_updated_via_api"
+    assert client.calls(member).fetch().status == "in-progress"
+
+
+def test_a_lead_call_with_async_amd_can_be_sent_into_the_room(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    """The other way to bridge: the lead's own call (REST, async AMD) runs TwiML that holds it,
+    and on `human` the app redirects it into the member's conference."""
+    member = park_member(client, fake_app)
+    fake_app.routes["/twilio/dialer/lead/"] = '<Response><Pause length="60"/></Response>'
+    call = client.calls.create(
+        to=HUMAN,
+        from_=CALLER_ID,
+        url=f"{fake_app.base}/twilio/dialer/lead/h",
+        machine_detection="Enable",
+        async_amd="true",
+        async_amd_status_callback=f"{fake_app.base}/twilio/dialer/amd/h",
+    )
+    (amd,) = wait_for(lambda: fake_app.requests("/twilio/dialer/amd/"))
+    assert amd.params["AnsweredBy"] == "human"
+    room = (
+        '<Response><Dial><Conference endConferenceOnExit="false">'
+        f"{ROOM}</Conference></Dial></Response>"
+    )
+    client.calls(call.sid).update(twiml=room)
+    wait_for(lambda: sim.call(member)["simulator"]["bridgedWith"] == [call.sid])
+    assert sim.wait_call(call.sid)["status"] == "completed"  # the person hangs up after 30 s
+    assert client.calls(member).fetch().status == "in-progress"
+
+
+def test_a_verdict_later_than_the_timeout_is_unknown(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    call = client.calls.create(
+        to=MACHINE,
+        from_=CALLER_ID,
+        twiml="<Response><Say>Hello.</Say></Response>",
+        machine_detection="DetectMessageEnd",
+        machine_detection_timeout=3,
+    )
+    assert sim.wait_call(call.sid)["answered_by"] == "unknown"
