@@ -1,18 +1,20 @@
 """Conferences: rooms that calls join (``<Dial><Conference>`` or the Participants API), their
 participants, and their status callbacks.
 
-The rules, as Twilio's documentation gives them: a conference is created by the first participant
-to join a name that has no live conference (status ``init``); it starts (``in-progress``,
-``conference-start``) once a participant with ``startConferenceOnEnter`` (default true) is in
-it; it ends (``completed``, ``conference-end``, with ``ReasonConferenceEnded`` and
-``CallSidEndingConference``) when a participant with ``endConferenceOnExit`` leaves, when the last
-one leaves, or through ``Status=completed``. Everyone still in it leaves then: a call that joined
-through TwiML goes on with the verb after its ``<Dial>`` (or the Dial's ``action``), a call added
-through the Participants API hangs up. The conference's ``statusCallback`` and events are the
-first joining participant's that names one; its callbacks (``conference-start``,
-``conference-end``, ``participant-join``, ``participant-leave``, ``participant-mute`` /
-``-unmute``, ``participant-hold`` / ``-unhold``) leave in order on a queue of the conference's own,
-numbered by ``SequenceNumber``, signed like every webhook.
+The rules, as Twilio's documentation gives them: a conference is created by the first
+participant to join a name that has no live conference (status ``init``: a caller alone in it
+waits, hearing the ``waitUrl``'s music, or silence with ``waitUrl=""``); it starts
+(``in-progress``, ``conference-start``) once two participants are in it, one of them with
+``startConferenceOnEnter`` (default true); it ends (``completed``, ``conference-end``, with
+``ReasonConferenceEnded`` and ``CallSidEndingConference``) when a participant with
+``endConferenceOnExit`` leaves, when the last one leaves, or through ``Status=completed``.
+Everyone still in it leaves then: a call that joined through TwiML goes on with the verb after
+its ``<Dial>`` (or the Dial's ``action``), a call added through the Participants API hangs up.
+The conference's ``statusCallback`` and events are the first joining participant's that names
+one; its callbacks (``conference-start``, ``conference-end``, ``participant-join``,
+``participant-leave``, ``participant-mute`` / ``-unmute``, ``participant-hold`` / ``-unhold``)
+leave in order on a queue of the conference's own, numbered by ``SequenceNumber``, signed like
+every webhook.
 
 Participants are listed while they connect (``queued``, ``ringing``) and while they are in the
 room (``connected``); once they leave they are gone (Twilio's Participants resource holds no
@@ -225,7 +227,12 @@ class ConferenceHub:
                     participant.call.bridged_with.append(other.call.sid)
                     other.call.bridged_with.append(participant.call.sid)
             self._notify(conference, "participant-join", participant)
-            if conference.status == "init" and settings.start_conference_on_enter:
+            connected = [p for p in conference.participants if p.status == "connected"]
+            if (
+                conference.status == "init"
+                and len(connected) >= 2
+                and any(p.settings.start_conference_on_enter for p in connected)
+            ):
                 conference.status = "in-progress"
                 conference.date_updated = now()
                 conference.history.append("in-progress")

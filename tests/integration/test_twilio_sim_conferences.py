@@ -92,8 +92,18 @@ def park_member(client: Client, app: FakeApp, **kwargs: Any) -> str:
         status_callback=f"{app.base}/twilio/dialer/member-status/s1",
         status_callback_event=CALL_EVENTS,
     )
-    wait_for(lambda: client.conferences.list(friendly_name=ROOM, status="in-progress"))
+    # Alone in the room, the member waits (`init`: a conference starts with two people).
+    wait_for(lambda: client.conferences.list(friendly_name=ROOM, status="init"))
+    wait_for(lambda: sim_participants(client) == [call.sid])
     return str(call.sid)
+
+
+def sim_participants(client: Client) -> list[str]:
+    rooms = client.conferences.list(friendly_name=ROOM)
+    if not rooms:
+        return []
+    listed = client.conferences(rooms[0].sid).participants.list()
+    return [p.call_sid for p in listed if p.status == "connected"]
 
 
 def conference_events(app: FakeApp) -> list[Received]:
@@ -133,7 +143,7 @@ def test_a_member_parks_and_a_human_participant_is_bridged(
 ) -> None:
     member = park_member(client, fake_app)
     (conference,) = client.conferences.list(friendly_name=ROOM)
-    assert conference.sid.startswith("CF") and conference.status == "in-progress"
+    assert conference.sid.startswith("CF") and conference.status == "init"
     assert [p.call_sid for p in client.conferences(conference.sid).participants.list()] == [member]
 
     lead = add_lead(
@@ -154,6 +164,7 @@ def test_a_member_parks_and_a_human_participant_is_bridged(
         return listed if len(listed) == 2 and {p.status for p in listed} == {"connected"} else []
 
     wait_for(both_connected)
+    assert client.conferences(conference.sid).fetch().status == "in-progress"
     fetched = client.conferences(conference.sid).participants(lead.call_sid).fetch()
     assert (fetched.status, fetched.muted, fetched.hold) == ("connected", False, False)
     assert sim.call(member)["simulator"]["bridgedWith"] == [lead.call_sid]
@@ -173,8 +184,8 @@ def test_a_member_parks_and_a_human_participant_is_bridged(
     wait_for(lambda: ("conference-end", "") in event_names(fake_app))
     assert event_names(fake_app) == [
         ("participant-join", member),
-        ("conference-start", ""),
         ("participant-join", lead.call_sid),
+        ("conference-start", ""),
         ("participant-leave", member),
         ("participant-leave", lead.call_sid),
         ("conference-end", ""),
@@ -187,7 +198,7 @@ def test_a_member_parks_and_a_human_participant_is_bridged(
     end = events[-1].params
     assert end["ReasonConferenceEnded"] == "participant-with-end-conference-on-exit-left"
     assert end["CallSidEndingConference"] == member
-    assert events[2].params["EndConferenceOnExit"] == "false"
+    assert events[1].params["EndConferenceOnExit"] == "false"
     assert events[0].params["EndConferenceOnExit"] == "true"
     assert client.conferences(conference.sid).fetch().status == "completed"
     assert client.conferences(conference.sid).participants.list() == []
@@ -205,7 +216,7 @@ def test_a_human_lead_hangs_up_after_talking_and_the_member_stays(
     sim: Simulator, client: Client, fake_app: FakeApp
 ) -> None:
     member = park_member(client, fake_app)
-    (conference,) = client.conferences.list(friendly_name=ROOM, status="in-progress")
+    (conference,) = client.conferences.list(friendly_name=ROOM)
     lead = add_lead(client, fake_app, conference.sid, "+12125550109")  # 9: a person too
     record = sim.wait_call(lead.call_sid)
     assert record["status"] == "completed" and 28 <= int(record["duration"]) <= 31
@@ -254,7 +265,7 @@ def test_mute_hold_and_kick_a_participant(
     sim: Simulator, client: Client, fake_app: FakeApp
 ) -> None:
     park_member(client, fake_app)
-    (conference,) = client.conferences.list(friendly_name=ROOM, status="in-progress")
+    (conference,) = client.conferences.list(friendly_name=ROOM)
     lead = add_lead(client, fake_app, ROOM, HUMAN)  # a friendly name finds the live room
     assert lead.conference_sid == conference.sid
     part = client.conferences(conference.sid).participants(lead.call_sid)
@@ -282,7 +293,7 @@ def test_a_participant_that_never_answers_never_joins(
     sim: Simulator, client: Client, fake_app: FakeApp, digit: str, final: str
 ) -> None:
     park_member(client, fake_app)
-    (conference,) = client.conferences.list(friendly_name=ROOM, status="in-progress")
+    (conference,) = client.conferences.list(friendly_name=ROOM)
     lead = add_lead(client, fake_app, conference.sid, "+1212555010" + digit, timeout=10)
     assert sim.wait_call(lead.call_sid)["status"] == final
     assert client.calls(lead.call_sid).fetch().status == final

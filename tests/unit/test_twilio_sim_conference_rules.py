@@ -101,15 +101,16 @@ def joined(hub: ConferenceHub, name: str, to: str, *, via_api: bool = False, **s
     return call, participant
 
 
-def test_a_moderator_starts_the_room_and_leaving_with_end_on_exit_ends_it(
+def test_two_and_a_moderator_start_the_room_and_leaving_with_end_on_exit_ends_it(
     hub: ConferenceHub,
 ) -> None:
     member, mp = joined(hub, "room", "+14155550100", end_conference_on_exit=True)
     room = mp.conference
     assert room.status == "init" and hub.connect(mp)
-    assert room.status == "in-progress"
+    assert room.status == "init"  # alone: waiting for someone
     lead, lp = joined(hub, "room", "+12125550100")
     assert lp.conference is room and hub.connect(lp)
+    assert room.status == "in-progress"
     assert member.bridged_with == [lead.sid] and lead.bridged_with == [member.sid]
     hub.leave(mp, "participant_hung_up")
     assert room.status == "completed"
