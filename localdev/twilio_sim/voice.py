@@ -179,7 +179,10 @@ class VoiceEngine:
             if call.parent_sid:
                 raise TwilioError(400, 20001, "The simulator does not redirect a <Dial> child leg")
             if not call.walking:
-                # Not answered yet (or still detecting): the new TwiML is the one it will run.
+                # Not answered yet (or still detecting): the new TwiML is the one it will run,
+                # instead of joining the conference it was added to.
+                if call.participant is not None:
+                    self.conferences.drop(call.participant)
                 call.join = None
                 call.url, call.method = (url or None), method
                 call.twiml = twiml or None

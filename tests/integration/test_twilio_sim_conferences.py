@@ -546,3 +546,18 @@ def test_a_verdict_later_than_the_timeout_is_unknown(
         machine_detection_timeout=3,
     )
     assert sim.wait_call(call.sid)["answered_by"] == "unknown"
+
+
+def test_a_participant_redirected_before_it_answers_never_joins(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    park_member(client, fake_app)
+    (conference,) = client.conferences.list(friendly_name=ROOM)
+    lead = add_lead(client, fake_app, conference.sid, HUMAN)
+    client.calls(lead.call_sid).update(twiml="<Response><Say>Not today.</Say></Response>")
+    assert [p.call_sid for p in client.conferences(conference.sid).participants.list()] == [
+        sim_participants(client)[0]
+    ]
+    record = sim.wait_call(lead.call_sid)
+    assert record["simulator"]["transcript"][-1] == "say: Not today."
+    assert record["simulator"]["bridgedWith"] == []
