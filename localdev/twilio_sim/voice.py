@@ -96,12 +96,17 @@ class VoiceEngine:
             raise TwilioError(400, 21204, "Method must be GET or POST")
         machine_detection = first("MachineDetection") or None
         if machine_detection not in (None, *AMD_MODES):
-            raise TwilioError(400, 21626, "MachineDetection must be Enable or DetectMessageEnd")
+            raise TwilioError(400, 20001, "MachineDetection must be Enable or DetectMessageEnd")
         try:
             timeout = int(first("Timeout") or DEFAULT_CALL_TIMEOUT)
-            amd_timeout = int(first("MachineDetectionTimeout") or 30)
         except ValueError as exc:
             raise TwilioError(400, 21216, "Timeout must be an integer") from exc
+        amd_timeout_raw = first("MachineDetectionTimeout") or "30"
+        if not amd_timeout_raw.isdigit() or not 3 <= int(amd_timeout_raw) <= 59:
+            raise TwilioError(
+                400, 21626, "MachineDetectionTimeout must be an integer between 3 and 59"
+            )
+        amd_timeout = int(amd_timeout_raw)
         twiml_doc = None
         if twiml:
             try:
@@ -123,7 +128,7 @@ class VoiceEngine:
             lead=is_lead_call(machine_detection, join is not None),
             machine_detection=machine_detection,
             async_amd=async_amd and join is None,
-            amd_timeout=float(min(max(amd_timeout, 3), 59)),
+            amd_timeout=float(amd_timeout),
             amd_status_callback=(
                 first("AmdStatusCallback")
                 if join is not None

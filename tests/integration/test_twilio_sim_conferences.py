@@ -561,3 +561,22 @@ def test_a_participant_redirected_before_it_answers_never_joins(
     record = sim.wait_call(lead.call_sid)
     assert record["simulator"]["transcript"][-1] == "say: Not today."
     assert record["simulator"]["bridgedWith"] == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"machine_detection": "Sometimes"}, 20001),
+        ({"machine_detection": "Enable", "machine_detection_timeout": 2}, 21626),
+        ({"async_amd_status_callback": "not a url", "async_amd": "true"}, 21609),
+    ],
+)
+def test_detection_parameters_are_validated(
+    sim: Simulator, client: Client, extra: dict[str, Any], code: int
+) -> None:
+    with pytest.raises(TwilioRestException) as err:
+        client.calls.create(
+            to=HUMAN, from_=CALLER_ID, twiml="<Response><Say>Hi.</Say></Response>", **extra
+        )
+    assert (err.value.status, err.value.code) == (400, code)
+    assert sim.calls() == []
