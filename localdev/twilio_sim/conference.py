@@ -200,11 +200,21 @@ class ConferenceHub:
             participant.date_updated = now()
 
     def drop(self, participant: Participant) -> None:
-        """A participant whose call never answered: gone, nothing said (no join, no leave)."""
+        """A participant whose call never answered: gone, nothing said (no join, no leave). A
+        room nobody ever joined closes with it."""
+        conference = participant.conference
         with self._lock:
-            if participant in participant.conference.participants:
-                participant.conference.participants.remove(participant)
+            if participant in conference.participants:
+                conference.participants.remove(participant)
             participant.left = True
+            if not conference.participants and not conference.joined:
+                conference.status = "completed"
+                conference.reason_ended = "last-participant-left"
+                conference.date_updated = now()
+                conference.history.append("completed")
+                conference.done.set()
+                if conference.callbacks is not None:
+                    conference.callbacks.shutdown(wait=False)
 
     def connect(self, participant: Participant) -> bool:
         """The participant's call is answered: into the room, bridged with everyone there who is
@@ -222,10 +232,7 @@ class ConferenceHub:
             participant.status = "connected"
             participant.date_updated = now()
             conference.joined.append(participant.call.sid)
-            for other in conference.participants:
-                if other is not participant and other.status == "connected" and not other.hold:
-                    participant.call.bridged_with.append(other.call.sid)
-                    other.call.bridged_with.append(participant.call.sid)
+            self._bridge(participant)
             self._notify(conference, "participant-join", participant)
             connected = [p for p in conference.participants if p.status == "connected"]
             if (
@@ -290,6 +297,19 @@ class ConferenceHub:
             if conference.callbacks is not None:
                 conference.callbacks.shutdown(wait=False)
 
+    def _bridge(self, participant: Participant) -> None:
+        """Connect the participant's audio with everyone in the room who is not on hold (the
+        call records keep who was bridged with whom; the caller holds the lock)."""
+        if participant.hold:
+            return
+        for other in participant.conference.participants:
+            if other is participant or other.status != "connected" or other.hold:
+                continue
+            if other.call.sid not in participant.call.bridged_with:
+                participant.call.bridged_with.append(other.call.sid)
+            if participant.call.sid not in other.call.bridged_with:
+                other.call.bridged_with.append(participant.call.sid)
+
     def update(self, participant: Participant, form: dict[str, list[str]]) -> None:
         """Mute/unmute, hold/unhold (other update fields are accepted and not simulated)."""
 
@@ -306,6 +326,8 @@ class ConferenceHub:
                 participant.date_updated = now()
                 word = f"participant-{event}" if value else f"participant-un{event}"
                 self._notify(participant.conference, word, participant)
+                if attr == "hold" and not value and participant.status == "connected":
+                    self._bridge(participant)
             if (flag("EndConferenceOnExit")) is not None:
                 participant.settings = JoinSettings(
                     **{

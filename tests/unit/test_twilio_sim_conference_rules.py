@@ -144,6 +144,18 @@ def test_a_room_without_a_moderator_waits_and_held_parties_are_not_bridged(
     hub.connect(b)
     assert a.conference.status == "in-progress"
     assert first.bridged_with == [] and second.bridged_with == []
+    hub.update(a, {"Hold": ["false"]})
+    assert first.bridged_with == [second.sid] and second.bridged_with == [first.sid]
+
+
+def test_a_room_nobody_joined_closes_when_its_only_caller_never_answers(
+    hub: ConferenceHub,
+) -> None:
+    _, lead = joined(hub, "r5", "+12125550101", via_api=True)
+    hub.drop(lead)
+    assert lead.conference.status == "completed"
+    _, member = joined(hub, "r5", "+14155550100")
+    assert member.conference is not lead.conference
 
 
 def test_ending_the_room_hangs_up_participants_still_ringing(hub: ConferenceHub) -> None:
