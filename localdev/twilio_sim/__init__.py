@@ -68,41 +68,64 @@ when asked), signed with ``X-Twilio-Signature`` over the exact URL, ``I-Twilio-I
 User-Agent ``TwilioProxy/1.1``; the whole delivery must answer within the webhook timeout; a
 connection failure (nothing reached the app) is retried once. Every delivery is logged, with its
 kind: ``voice-url``, ``gather``, ``dial-action``, ``redirect``, ``call-status:<event>``,
-``sms-status:<status>``, ``sms-incoming``.
+``sms-status:<status>``, ``sms-incoming``, ``call-amd``, ``conference-status:<event>``.
 
-Developer endpoints (no auth): ``POST /simulator/inbound-sms`` ``{"from","to","body"}``;
-``GET /simulator/calls``, ``/simulator/messages``, ``/simulator/webhooks`` (``?sid=`` filters),
-``/simulator/requests`` (the REST requests seen), ``/simulator/health``; ``POST /simulator/reset``;
-``GET|POST|DELETE /simulator/faults``. A fault is ``{"op": OP, "mode": MODE, "count": N}``: the
-next N requests of OP (``calls.create``, ``calls.fetch``, ``calls.update``, ``calls.list``,
-``messages.create``, ``messages.fetch``, ``messages.list``, ``numbers.list``, ``numbers.fetch``,
-``numbers.update``, ``accounts.fetch``) fail with MODE: ``500`` (Twilio's 20500, nothing done),
-``500-after-create`` (the request IS carried out, a call is placed and walks, then 500: Twilio's
-warning that a 5xx on create may have placed the call), ``429`` (20429 with ``Retry-After``,
-``retryAfter`` seconds, default 1; never carried out), ``21211`` (400 invalid To), ``timeout``
-(no answer: the connection is held ``delaySeconds``, default 30, then closed; nothing done) and
-``timeout-after-create`` (done, then held and closed). ``{"op": "webhook", "mode": "drop",
-"count": N}``: the next N webhooks of any kind are never sent, as when Twilio gave up on them
-(it never retries a webhook that answered 5xx or timed out); they are logged with ``dropped``
-true. ``{"webhookDelaySeconds": S}`` makes every
+Developer endpoints (no auth): ``POST /simulator/inbound-sms`` ``{"from","to","body"}``; ``GET
+/simulator/calls``, ``/simulator/messages``, ``/simulator/webhooks`` (``?sid=`` filters),
+``/simulator/requests`` (the REST requests seen), ``/simulator/health``; ``POST
+/simulator/reset``; ``GET|POST|DELETE /simulator/faults``. A fault is ``{"op": OP, "mode": MODE,
+"count": N}``: the next N requests of OP (``calls.create``, ``calls.fetch``, ``calls.update``,
+``calls.list``, ``messages.create``, ``messages.fetch``, ``messages.list``, ``numbers.list``,
+``numbers.fetch``, ``numbers.update``, ``accounts.fetch``, ``conferences.list``,
+``conferences.fetch``, ``conferences.update``, ``participants.create``, ``participants.list``,
+``participants.fetch``, ``participants.update``, ``participants.delete``) fail with MODE:
+``500`` (Twilio's 20500, nothing done), ``500-after-create`` (the request IS carried out, a call
+is placed and walks, then 500: Twilio's warning that a 5xx on create may have placed the call),
+``429`` (20429 with ``Retry-After``, ``retryAfter`` seconds, default 1; never carried out),
+``21211`` (400 invalid To), ``timeout`` (no answer: the connection is held ``delaySeconds``,
+default 30, then closed; nothing done) and ``timeout-after-create`` (done, then held and
+closed). ``{"op": "webhook", "mode": "drop", "count": N}``: the next N webhooks of any kind are
+never sent, as when Twilio gave up on them (it never retries a webhook that answered 5xx or
+timed out); they are logged with ``dropped`` true. ``{"webhookDelaySeconds": S}`` makes every
 webhook reach the app S real seconds late (not scaled by SIM_SPEED). The delay counts against
 the webhook timeout, as network time would: once it is used up the request is still sent, since
-the bytes of a slow delivery do arrive, but the simulator no longer waits for the answer; it logs
-a timeout (11205) and, for a TwiML fetch, ends the call with an application error, as Twilio does.
+the bytes of a slow delivery do arrive, but the simulator no longer waits for the answer; it
+logs a timeout (11205) and, for a TwiML fetch, ends the call with an application error, as
+Twilio does.
 
-Not simulated: inbound calls, ``<Conference>``/``<Client>``/``<Sip>``/``<Queue>`` dialing,
-recordings, media, machine detection, ``FallbackUrl``, live call redirects (``Url``/``Twiml`` on
-a call update), several ``<Number>`` in one Dial (the first is dialed), redirects in webhook
-answers (not followed).
+The power dialer's side (`phone`, `conference`, `conference_api`): a REST call with
+``MachineDetection`` or one created through the Participants API rings a *lead* (``1`` busy,
+``2`` no-answer, ``3`` failed, ``4`` an answering machine, anything else, ``9`` included, a
+person who talks 30 s after answering, then hangs up); any other REST call rings a *member*
+(``1`` busy, ``2`` no-answer, else answers and stays on until the app or its conference ends
+the call). Detection (``MachineDetection`` ``Enable``/``DetectMessageEnd``,
+``MachineDetectionTimeout``; synchronous: ``AnsweredBy`` on the Url's request; ``AsyncAmd``:
+``AnsweredBy`` and ``MachineDetectionDuration`` posted to ``AsyncAmdStatusCallback`` while the
+TwiML runs; a participant's goes to its ``AmdStatusCallback``) and ``AnsweredBy`` on every later
+webhook. A machine beeps after a 6 s greeting; what is said or played to it afterwards is the
+voicemail left (``simulator.voicemail`` on the call record). ``Conferences.json`` (list by
+``FriendlyName``/``Status``, fetch, ``Status=completed``) and ``Conferences/{CF or name}/
+Participants.json`` (create, list, fetch, update ``Muted``/``Hold``, delete), ``<Dial>
+<Conference>`` with its attributes, conference status callbacks; ``Calls`` update with ``Url``
+or ``Twiml`` redirects a live call (out of its conference, if in one). The modules' docstrings
+give the rules. Developer endpoints: ``GET /simulator/conferences``, ``POST
+/simulator/calls/{CA}/hangup`` (the phone hangs up, not the app).
+
+Not simulated: inbound calls, ``<Client>``/``<Sip>``/``<Queue>`` dialing, recordings, media,
+a conference's ``waitUrl`` (not fetched), beeps and announcements (accepted, not heard),
+``FallbackUrl``, redirecting a ``<Dial>`` child leg, several ``<Number>`` in one Dial (the first
+is dialed), redirects in webhook answers (not followed).
 
 The modules, by responsibility: ``rules`` (Twilio's rules and constants, pure), ``config``
 (settings), ``resources`` (REST resources in Twilio's shape, paging, error bodies), ``state``
-(the registry of numbers, calls, messages, opt-outs), ``clock`` (simulated time), ``legs``
-(call statuses and status callbacks, the lead's phone), ``twiml`` (the TwiML walk), ``voice``
-(call create, walk and hang-up), ``sms`` (messages, inbound texts, opt-outs), ``webhooks``
-(signed delivery, timeouts, the log), ``faults`` (fault injection), ``rest`` (auth, routing,
-handlers), ``engine`` (the collaborators wired together), ``server`` (HTTP, `Simulator`),
-``cli`` and ``__main__`` (the command).
+(the registry of numbers, calls, messages, opt-outs), ``clock`` (simulated time), ``legs`` (call
+statuses and status callbacks, the lead's phone), ``twiml`` (the TwiML walk), ``voice`` (call
+create, walk and hang-up), ``sms`` (messages, inbound texts, opt-outs), ``webhooks`` (signed
+delivery, timeouts, the log), ``faults`` (fault injection), ``phone`` (the far end of REST
+calls: whose phone, detection, the machine), ``conference`` (rooms, participants, conference
+callbacks), ``conference_api`` (their REST handlers), ``rest`` (auth, routing, handlers),
+``engine`` (the collaborators wired together), ``server`` (HTTP, `Simulator`), ``cli`` and
+``__main__`` (the command).
 """
 
 from localdev.twilio_sim.cli import main
@@ -152,8 +175,12 @@ from localdev.twilio_sim.rules import (
     STOP_WORDS,
     TALK_S,
     LeadOutcome,
+    amd_result,
+    amd_verdict,
     answered_by,
+    conference_events,
     is_e164,
+    is_lead_call,
     member_outcome_for,
     national,
     new_sid,
@@ -220,9 +247,13 @@ __all__ = [
     "_dial_number",
     "_events",
     "_parse_twiml",
+    "amd_result",
+    "amd_verdict",
     "answered_by",
+    "conference_events",
     "error_body",
     "is_e164",
+    "is_lead_call",
     "main",
     "member_outcome_for",
     "national",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from localdev.twilio_sim.resources import Activity
 
@@ -18,6 +19,10 @@ class Hangup(Exception):
     def __init__(self, leg: Activity) -> None:
         super().__init__(leg.sid)
         self.leg = leg
+
+
+class Redirected(Exception):
+    """A REST request gave this leg new TwiML: the walk drops what it was doing and takes it."""
 
 
 class Aborted(Exception):
@@ -49,9 +54,36 @@ class SimClock:
                 if activity is not None and activity.hangup_requested:
                     advance(min(seconds, (time.monotonic() - started) * self.speed))
                     raise Hangup(activity)
+            if getattr(leg, "redirect_to", None) is not None:
+                advance(min(seconds, (time.monotonic() - started) * self.speed))
+                raise Redirected
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 advance(seconds)
                 return
             leg.wake.wait(remaining)
+            leg.wake.clear()
+
+    def wait(self, leg: Activity, done: Callable[[], bool]) -> None:
+        """Let simulated time pass on `leg` until `done()` (a conference the leg is in ends, or
+        it is removed from it); a hang-up, a redirect or a reset interrupts it as in `sleep`.
+        Whoever changes what `done` reads sets the leg's `wake`."""
+        started = time.monotonic()
+
+        def advance() -> None:
+            leg.clock += (time.monotonic() - started) * self.speed
+
+        while True:
+            if leg.aborted or self._closing.is_set():
+                raise Aborted
+            if leg.hangup_requested:
+                advance()
+                raise Hangup(leg)
+            if getattr(leg, "redirect_to", None) is not None:
+                advance()
+                raise Redirected
+            if done():
+                advance()
+                return
+            leg.wake.wait(0.05)
             leg.wake.clear()

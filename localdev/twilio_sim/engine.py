@@ -14,6 +14,7 @@ from localdev.twilio_sim.config import SimConfig
 from localdev.twilio_sim.faults import Fault, FaultInjector
 from localdev.twilio_sim.resources import Activity, Drop, Reply
 from localdev.twilio_sim.rest import RestApi
+from localdev.twilio_sim.rules import FINAL_CALL
 from localdev.twilio_sim.sms import SmsEngine
 from localdev.twilio_sim.state import Registry
 from localdev.twilio_sim.voice import VoiceEngine
@@ -74,6 +75,25 @@ class Engine:
 
     def messages(self) -> list[dict[str, Any]]:
         return self.registry.message_details()
+
+    def conferences(self) -> list[dict[str, Any]]:
+        with self.registry.lock:
+            return [c.details() for c in self.registry.conferences.values()]
+
+    def far_end_hangs_up(self, sid: str) -> dict[str, Any]:
+        """The person (or machine) on the call's far end hangs up, as a phone does (not the
+        REST API): the call ends `completed` if answered, `canceled` before."""
+        with self.registry.lock:
+            call = self.registry.calls.get(sid)
+            if call is None:
+                raise KeyError(sid)
+            if call.status not in FINAL_CALL:
+                call.transcript.append("far end hung up (developer endpoint)")
+                call.hangup_requested = True
+                call.wake.set()
+        call.done.wait(2)
+        with self.registry.lock:
+            return call.details()
 
     def message(self, sid: str) -> dict[str, Any]:
         with self.registry.lock:

@@ -30,6 +30,14 @@ FAULT_OPS = frozenset(
         "messages.create",
         "messages.list",
         "messages.fetch",
+        "conferences.list",
+        "conferences.fetch",
+        "conferences.update",
+        "participants.create",
+        "participants.list",
+        "participants.fetch",
+        "participants.update",
+        "participants.delete",
     }
 )
 FAULT_MODES = frozenset(

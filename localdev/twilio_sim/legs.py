@@ -134,6 +134,8 @@ class CallLegs:
         }
         if call.parent_sid:
             params["ParentCallSid"] = call.parent_sid
+        if call.answered_by:
+            params["AnsweredBy"] = call.answered_by
         return params
 
     def lead_leg(self, call: Call, child: Call, timeout: float) -> str:

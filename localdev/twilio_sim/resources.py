@@ -142,6 +142,24 @@ class Call(Activity):
     amd_status_callback: str | None = None
     amd_status_callback_method: str = "POST"
     answered_by: str | None = None
+    # A REST call's far end: a lead's phone (True: scripted by `outcome_for`) or a member's.
+    lead: bool = False
+    async_amd: bool = False
+    amd_timeout: float = 30.0  # MachineDetectionTimeout: no verdict by then is `unknown`
+    outcome: str | None = None  # what the far end turned out to be (human, machine, busy, ...)
+    # A redirect asked for through the REST API (a Doc or Fetch of the TwiML walk), taken up by
+    # the walk at its next step; `walking` once the TwiML walk has begun.
+    redirect_to: Any = None
+    walking: bool = False
+    # What the far end heard, with the monotonic time each line began, and when an answering
+    # machine beeped: what it hears after the beep is the voicemail left.
+    heard: list[tuple[float, str]] = field(default_factory=list)
+    beep_at: float | None = None
+    # Conferences: the participant this leg is (or is about to be), the one a Participants
+    # create asked it to join once answered, and the legs it was bridged with.
+    participant: Any = None
+    join: Any = None
+    bridged_with: list[str] = field(default_factory=list)
     timeout: int = DEFAULT_CALL_TIMEOUT
     status: str = "queued"
     start_time: datetime | None = None
@@ -189,15 +207,38 @@ class Call(Activity):
             "uri": uri,
         }
 
+    def hear(self, line: str, at: float) -> None:
+        """A line of the call's transcript, which the far end heard (the caller holds the lock)."""
+        self.transcript.append(line)
+        self.heard.append((at, line))
+
+    def voicemail(self) -> dict[str, Any] | None:
+        """For an answering machine: what it recorded after its beep (`left` once something was
+        said or played to it then)."""
+        if self.outcome != "machine":
+            return None
+        message = [
+            line
+            for at, line in self.heard
+            if self.beep_at is not None
+            and at >= self.beep_at
+            and line.startswith(("say:", "play:"))
+        ]
+        return {"beeped": self.beep_at is not None, "left": bool(message), "message": message}
+
     def details(self) -> dict[str, Any]:
         """The resource plus what only the simulator knows, for the developer endpoints."""
         return {
             **self.resource(),
             "simulator": {
+                "role": "lead" if self.lead or self.parent_sid else "member",
+                "outcome": self.outcome,
                 "history": list(self.history),
                 "transcript": list(self.transcript),
                 "errors": list(self.errors),
                 "children": [child.sid for child in self.children],
+                "bridgedWith": list(self.bridged_with),
+                "voicemail": self.voicemail(),
                 "done": self.done.is_set(),
             },
         }

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
+from localdev.twilio_sim.conference_api import ConferenceApi
 from localdev.twilio_sim.config import SimConfig
 from localdev.twilio_sim.faults import Fault, FaultInjector
 from localdev.twilio_sim.resources import Drop, Reply, TwilioError, account, page
@@ -21,6 +22,9 @@ from localdev.twilio_sim.rules import ACCOUNT_SID, is_url, now
 from localdev.twilio_sim.sms import SmsEngine
 from localdev.twilio_sim.state import Registry
 from localdev.twilio_sim.voice import VoiceEngine
+
+_CONF = r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Conferences"
+_PART = _CONF + r"/(?P<sid>[^/]+)/Participants"
 
 
 class RestApi:
@@ -40,6 +44,7 @@ class RestApi:
         self._faults = faults
         self._voice = voice
         self._sms = sms
+        self._conferences = ConferenceApi(registry, voice)
 
     _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
         ("GET", re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)\.json$"), "accounts.fetch"),
@@ -83,6 +88,14 @@ class RestApi:
             re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$"),
             "messages.list",
         ),
+        ("GET", re.compile(_CONF + r"\.json$"), "conferences.list"),
+        ("GET", re.compile(_CONF + r"/(?P<sid>[^/]+)\.json$"), "conferences.fetch"),
+        ("POST", re.compile(_CONF + r"/(?P<sid>[^/]+)\.json$"), "conferences.update"),
+        ("GET", re.compile(_PART + r"\.json$"), "participants.list"),
+        ("POST", re.compile(_PART + r"\.json$"), "participants.create"),
+        ("GET", re.compile(_PART + r"/(?P<call>[^/]+)\.json$"), "participants.fetch"),
+        ("POST", re.compile(_PART + r"/(?P<call>[^/]+)\.json$"), "participants.update"),
+        ("DELETE", re.compile(_PART + r"/(?P<call>[^/]+)\.json$"), "participants.delete"),
         (
             "POST",
             re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$"),
@@ -153,7 +166,10 @@ class RestApi:
         return reply
 
     def _dispatch(self, op: str, match: re.Match[str], form: dict[str, list[str]]) -> Reply:
-        sid = match.groupdict().get("sid") or ""
+        sid = unquote(match.groupdict().get("sid") or "")
+        if op.startswith(("conferences.", "participants.")):
+            call = unquote(match.groupdict().get("call") or "")
+            return self._dispatch_conferences(op, sid, call, form)
         if op == "accounts.fetch":
             return Reply(200, account())
         if op == "numbers.list":
@@ -182,6 +198,27 @@ class RestApi:
                     raise TwilioError(404, 20404, f"The requested resource {sid} was not found")
                 return Reply(200, message.resource())
         raise TwilioError(404, 20404, "Not found")  # pragma: no cover (routes and ops agree)
+
+    def _dispatch_conferences(
+        self, op: str, sid: str, call: str, form: dict[str, list[str]]
+    ) -> Reply:
+        api = self._conferences
+        if op == "conferences.list":
+            return Reply(200, api.list_conferences(form))
+        if op == "conferences.fetch":
+            return Reply(200, api.fetch_conference(sid))
+        if op == "conferences.update":
+            return Reply(200, api.update_conference(sid, form))
+        if op == "participants.create":
+            return Reply(201, api.create_participant(sid, form))
+        if op == "participants.list":
+            return Reply(200, api.list_participants(sid, form))
+        if op == "participants.fetch":
+            return Reply(200, api.fetch_participant(sid, call))
+        if op == "participants.update":
+            return Reply(200, api.update_participant(sid, call, form))
+        api.delete_participant(sid, call)
+        return Reply(204, None)
 
     def _list_numbers(self, form: dict[str, list[str]]) -> dict[str, Any]:
         wanted = (form.get("PhoneNumber") or [""])[0].replace("*", "")

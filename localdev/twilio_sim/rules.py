@@ -37,6 +37,8 @@ TALK_S = 30.0  # the lead talks this long
 GREETING_S = 6.0  # an answering machine's greeting, up to the beep
 AMD_HUMAN_S = 2.0  # answering-machine detection tells a person within this
 VOICEMAIL_S = 8.0  # the short message left after the beep, then the machine hangs up
+MACHINE_START_S = 3.0  # `Enable` detection recognises a machine's greeting after this
+MACHINE_MAX_MESSAGE_S = 60.0  # a machine records this long after its beep, then hangs up
 PRESS_S = 1.0  # the member presses 1 this long after being asked
 SAY_WORD_S = 0.4
 APP_ERROR_S = 3.0  # "An application error has occurred", then hang up
@@ -49,6 +51,24 @@ MAX_DOCUMENTS = 25  # TwiML documents one call may fetch (a Redirect loop ends h
 
 FINAL_CALL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+# <Conference statusCallbackEvent> words, and the StatusCallbackEvent values they stand for.
+CONFERENCE_EVENT_WORDS = ("start", "end", "join", "leave", "mute", "hold", "modify", "speaker")
+CONFERENCE_END_REASONS = (
+    "conference-ended-via-api",
+    "participant-with-end-conference-on-exit-left",
+    "participant-with-end-conference-on-exit-kicked",
+    "last-participant-kicked",
+    "last-participant-left",
+)
+AMD_VERDICTS = (
+    "human",
+    "machine_start",
+    "machine_end_beep",
+    "machine_end_silence",
+    "machine_end_other",
+    "fax",
+    "unknown",
+)
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
@@ -105,6 +125,56 @@ def answered_by(machine_detection: str | None, outcome: LeadOutcome) -> str | No
     if outcome != "machine":
         return "human"
     return "machine_end_beep" if machine_detection == "DetectMessageEnd" else "machine_start"
+
+
+def amd_verdict(machine_detection: str | None, outcome: LeadOutcome) -> tuple[str, float] | None:
+    """Detection's verdict for an answered leg and how long (simulated seconds) after the answer
+    it comes: a person is told within AMD_HUMAN_S; `Enable` names a machine once its greeting is
+    recognised (MACHINE_START_S), `DetectMessageEnd` after the beep (GREETING_S). None: off."""
+    verdict = answered_by(machine_detection, outcome)
+    if verdict is None:
+        return None
+    if verdict == "machine_start":
+        return verdict, MACHINE_START_S
+    if verdict == "machine_end_beep":
+        return verdict, GREETING_S
+    return verdict, AMD_HUMAN_S
+
+
+def amd_result(
+    machine_detection: str | None, outcome: LeadOutcome, timeout: float
+) -> tuple[str, float] | None:
+    """`amd_verdict` within `MachineDetectionTimeout`: a verdict that would come later is
+    `unknown`, at the timeout."""
+    found = amd_verdict(machine_detection, outcome)
+    if found is not None and found[1] > timeout:
+        return "unknown", timeout
+    return found
+
+
+def is_lead_call(machine_detection: str | None, via_participants: bool) -> bool:
+    """Whose phone a REST-created call rings. Only the app's lead calls use answering-machine
+    detection and only they are added through the Participants API, so either makes the call a
+    lead's (scripted by `outcome_for`); any other REST call rings a member (`member_outcome_for`),
+    as a click-to-call's and a dialer session's first leg do."""
+    return via_participants or (machine_detection or "").strip() in AMD_MODES
+
+
+def conference_events(values: Iterable[str]) -> frozenset[str]:
+    """<Conference statusCallbackEvent> / ConferenceStatusCallbackEvent: space-separated or
+    repeated words; unknown ones ignored."""
+    words = {word.strip().lower() for value in values for word in value.split()}
+    return frozenset(words & set(CONFERENCE_EVENT_WORDS))
+
+
+def truthy(value: str | None, default: bool) -> bool:
+    """A TwiML/REST boolean: `true`/`false` in any case; anything else is the default."""
+    text = (value or "").strip().lower()
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    return default
 
 
 MemberOutcome = Literal["busy", "no-answer", "no-press", "answered"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,7 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path != "/simulator/health":
             log.info("%s %s -> %d", method, self.path, reply.status)
-        data = json.dumps(reply.body).encode()
+        data = b"" if reply.status == 204 else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -98,6 +99,14 @@ def _developer(engine: Engine, method: str, path: str, query: str, body: bytes) 
             return Reply(200, {"calls": engine.calls()})
         if method == "GET" and path == "/simulator/messages":
             return Reply(200, {"messages": engine.messages()})
+        if method == "GET" and path == "/simulator/conferences":
+            return Reply(200, {"conferences": engine.conferences()})
+        hangup = re.fullmatch(r"/simulator/calls/(CA[0-9a-f]{32})/hangup", path)
+        if method == "POST" and hangup:
+            try:
+                return Reply(200, engine.far_end_hangs_up(hangup.group(1)))
+            except KeyError:
+                return Reply(404, {"error": f"no call {hangup.group(1)}"})
         if method == "GET" and path == "/simulator/webhooks":
             return Reply(200, {"webhooks": engine.webhooks(args.get("sid"))})
         if method == "GET" and path == "/simulator/requests":
@@ -194,6 +203,14 @@ class Simulator:
 
     def messages(self) -> list[dict[str, Any]]:
         return self.engine.messages()
+
+    def conferences(self) -> list[dict[str, Any]]:
+        """Every conference, with the calls in it now and every call that was ever in it."""
+        return self.engine.conferences()
+
+    def hang_up_far_end(self, sid: str) -> dict[str, Any]:
+        """As POST /simulator/calls/{sid}/hangup: the phone hangs up (not the app)."""
+        return self.engine.far_end_hangs_up(sid)
 
     def message(self, sid: str) -> dict[str, Any]:
         return self.engine.message(sid)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localdev.twilio_sim.resources import Activity, Call, Message, PhoneNumber, TwilioError
 from localdev.twilio_sim.rules import NUMBERS, national, number_sid
+
+if TYPE_CHECKING:
+    from localdev.twilio_sim.conference import Conference
 
 
 class Registry:
@@ -26,6 +29,7 @@ class Registry:
         self.numbers: dict[str, PhoneNumber] = {}
         self.calls: dict[str, Call] = {}
         self.messages: dict[str, Message] = {}
+        self.conferences: dict[str, Conference] = {}
         self.requests: list[dict[str, Any]] = []
         self.opt_outs: set[tuple[str, str]] = set()
         self._threads: list[threading.Thread] = []
@@ -42,7 +46,11 @@ class Registry:
     def abort_all(self) -> list[threading.Thread]:
         """Tell every running call and message to end quietly; the caller joins the threads."""
         with self.lock:
-            activities: list[Activity] = [*self.calls.values(), *self.messages.values()]
+            activities: list[Activity] = [
+                *self.calls.values(),
+                *self.messages.values(),
+                *self.conferences.values(),
+            ]
             threads, self._threads = self._threads, []
         for activity in activities:
             activity.aborted = True
@@ -54,6 +62,10 @@ class Registry:
         with self.lock:
             self.calls.clear()
             self.messages.clear()
+            for conference in self.conferences.values():
+                if conference.callbacks is not None:
+                    conference.callbacks.shutdown(wait=False, cancel_futures=True)
+            self.conferences.clear()
             self.requests.clear()
             self.opt_outs.clear()
             self.reset_numbers()

@@ -21,11 +21,13 @@ key pressed").
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from localdev.twilio_sim.clock import Aborted, Hangup, SimClock
+from localdev.twilio_sim.clock import Aborted, Hangup, Redirected, SimClock
+from localdev.twilio_sim.conference import ConferenceHub, JoinSettings, Participant
 from localdev.twilio_sim.legs import CallLegs, callback_queue
 from localdev.twilio_sim.resources import Call
 from localdev.twilio_sim.rules import (
@@ -36,6 +38,7 @@ from localdev.twilio_sim.rules import (
     PRESS_S,
     SAY_WORD_S,
     callback_events,
+    conference_events,
     dial_number,
     float_or,
     is_e164,
@@ -43,6 +46,7 @@ from localdev.twilio_sim.rules import (
     new_sid,
     outcome_for,
     parse_twiml,
+    truthy,
 )
 from localdev.twilio_sim.state import Registry
 from localdev.twilio_sim.webhooks import Delivery, WebhookSender
@@ -79,13 +83,19 @@ class TwimlWalker:
     lead leg to `CallLegs` on this same thread, so one sleep advances both legs' clocks."""
 
     def __init__(
-        self, registry: Registry, clock: SimClock, sender: WebhookSender, legs: CallLegs
+        self,
+        registry: Registry,
+        clock: SimClock,
+        sender: WebhookSender,
+        legs: CallLegs,
+        conferences: ConferenceHub,
     ) -> None:
         self._registry = registry
         self._lock = registry.lock
         self._clock = clock
         self._sender = sender
         self._legs = legs
+        self.conferences = conferences
 
     def fetch(self, call: Call, fetch: Fetch) -> tuple[Delivery, Doc | None]:
         """Fetch a TwiML document for the call; on any failure, Twilio's application error."""
@@ -114,18 +124,19 @@ class TwimlWalker:
             self._clock.sleep(call, APP_ERROR_S)
         return delivery, doc
 
-    def execute(self, call: Call, twiml: ET.Element | None) -> None:
-        """Run TwiML documents until one hangs up or runs out."""
-        doc: Doc | None
-        if twiml is not None:
-            doc = Doc(twiml, call.url or "")
-        else:
-            _, doc = self.fetch(call, Fetch(call.url or "", call.method, {}, "voice-url"))
-        documents = 1
-        while doc is not None:
-            outcome = self._run_document(call, doc)
-            if outcome is None or isinstance(outcome, HangUpNow):
-                return
+    def execute(
+        self, call: Call, twiml: ET.Element | None, start: Doc | Fetch | None = None
+    ) -> None:
+        """Run TwiML documents (`start`, else `twiml`, else the call's Url) until one hangs up
+        or runs out; a redirect through the REST API replaces whatever runs with its own
+        document."""
+        pending: Doc | Fetch | None = start
+        if pending is None and twiml is not None:
+            pending = Doc(twiml, call.url or "")
+        elif pending is None:
+            pending = Fetch(call.url or "", call.method, {}, "voice-url")
+        documents = 0
+        while pending is not None:
             documents += 1
             if documents > MAX_DOCUMENTS:
                 with self._lock:
@@ -133,14 +144,25 @@ class TwimlWalker:
                         {"code": 11215, "message": "Too many TwiML documents for one call"}
                     )
                 return
-            if isinstance(outcome, Doc):
-                doc = outcome
-            else:
-                _, doc = self.fetch(call, outcome)
+            outcome: Outcome
+            try:
+                doc = pending if isinstance(pending, Doc) else self.fetch(call, pending)[1]
+                if call.redirect_to is not None:
+                    raise Redirected
+                if doc is None:
+                    return
+                outcome = self._run_document(call, doc)
+            except Redirected:
+                with self._lock:
+                    outcome, call.redirect_to = call.redirect_to, None
+                self._hear(call, "redirected through the REST API")
+            if outcome is None or isinstance(outcome, HangUpNow):
+                return
+            pending = outcome
 
     def _hear(self, call: Call, line: str) -> None:
         with self._lock:
-            call.transcript.append(line)
+            call.hear(line, time.monotonic())
 
     def _run_document(self, call: Call, doc: Doc) -> Outcome:
         for verb in list(doc.root):
@@ -149,6 +171,8 @@ class TwimlWalker:
                 self._play(call, verb)
             elif verb.tag == "Gather":
                 outcome = self._gather(call, verb, doc)
+            elif verb.tag == "Dial" and verb.find("Conference") is not None:
+                outcome = self.conference(call, verb, doc)
             elif verb.tag == "Dial":
                 outcome = self._dial(call, verb, doc)
             elif verb.tag in ("Hangup", "Reject"):
@@ -262,12 +286,12 @@ class TwimlWalker:
                 call.children.append(child)
             try:
                 status = self._legs.lead_leg(call, child, timeout)
-            except Hangup:
+            except (Hangup, Redirected):
                 # The member leg was hung up (REST) while the lead leg was up: end it too.
                 self._legs.end(
                     child, "completed" if child.answered_at_clock is not None else "canceled"
                 )
-                self._hear(call, f"dial {number}: ended by hang-up")
+                self._hear(call, f"dial {number}: ended by hang-up or redirect")
                 raise
             self._hear(call, f"dial {number}: {status} ({child.duration or 0}s)")
             result = {
@@ -280,3 +304,83 @@ class TwimlWalker:
         if action_url:
             return Fetch(action_url, method, result, "dial-action")
         return None
+
+    # ------------------------------------------------------------ conferences
+
+    def conference(self, call: Call, verb: ET.Element, doc: Doc) -> Outcome:
+        """``<Dial><Conference>``: join the room named, stay until the conference ends or the
+        call is removed from it, then go on with the Dial's ``action`` or the next verb. A
+        hang-up or a redirect meanwhile takes the call out of the room first."""
+        element = verb.find("Conference")
+        assert element is not None
+        name = (element.text or "").strip()
+        if not name:
+            with self._lock:
+                call.errors.append({"code": 13201, "message": "Conference: no name given"})
+            self._hear(call, "conference without a name: skipped")
+            return None
+        callback = element.get("statusCallback")
+        wait_url = element.get("waitUrl")
+        settings = JoinSettings(
+            name=name,
+            muted=truthy(element.get("muted"), False),
+            beep=element.get("beep") or "true",
+            start_conference_on_enter=truthy(element.get("startConferenceOnEnter"), True),
+            end_conference_on_exit=truthy(element.get("endConferenceOnExit"), False),
+            wait_url=urljoin(doc.url, wait_url) if wait_url else None,
+            label=element.get("participantLabel") or None,
+            status_callback=urljoin(doc.url, callback) if callback else None,
+            status_callback_method=(element.get("statusCallbackMethod") or "POST").upper(),
+            events=conference_events([element.get("statusCallbackEvent") or ""]),
+        )
+        room = self.conferences.open(name)
+        participant = self.conferences.add(call, settings, room, via_api=False)
+        self._stay(call, participant)
+        self._hear(call, f"conference {name}: left")
+        action = verb.get("action")
+        if action:
+            method = (verb.get("method") or "POST").upper()
+            return Fetch(urljoin(doc.url, action), method, {}, "dial-action")
+        return None
+
+    def participate(self, call: Call) -> None:
+        """A call added through the Participants API, answered: into its conference, and on
+        the line until it leaves it; then it hangs up. Redirected meanwhile (a voicemail for
+        a machine, say), it leaves the room and runs the new TwiML instead."""
+        with self._lock:
+            participant = call.participant
+        if participant is None or participant.left:
+            return
+        try:
+            self._stay(call, participant)
+        except Redirected:
+            with self._lock:
+                target, call.redirect_to = call.redirect_to, None
+            self._hear(call, "redirected through the REST API")
+            self.execute(call, None, start=target)
+
+    def _stay(self, call: Call, participant: Participant) -> None:
+        if not self.conferences.connect(participant):
+            self._hear(call, f"conference {participant.conference.friendly_name}: already over")
+            return
+        with self._lock:
+            others = list(call.bridged_with)
+        self._hear(
+            call,
+            f"conference {participant.conference.friendly_name}: joined"
+            + (f" with {', '.join(others)}" if others else " (alone)"),
+        )
+        reason = "participant_hung_up"
+        try:
+            self._clock.wait(call, lambda: participant.left)
+        except Redirected:
+            reason = "participant_updated_via_api"
+            raise
+        except Aborted:
+            reason = ""
+            raise
+        finally:
+            if not participant.left and reason:
+                self.conferences.leave(participant, reason)
+            elif not participant.left:
+                self.conferences.drop(participant)

@@ -221,7 +221,8 @@ class WebhookSender:
             return [
                 d.to_json()
                 for d in self._deliveries
-                if sid is None or sid in (d.sid, d.params.get("ParentCallSid"))
+                if sid is None
+                or sid in (d.sid, d.params.get("ParentCallSid"), d.params.get("CallSid"))
             ]
 
     def clear(self) -> None:

@@ -36,6 +36,8 @@ class FakeApp:
         self.auth_token = auth_token
         self.leads: dict[str, str] = {}  # call id -> the lead's number
         self.action_on_empty_result = False
+        # path prefix -> the TwiML answered there (conference and dialer tests set these)
+        self.routes: dict[str, str] = {}
         self.received: list[Received] = []
         self._lock = threading.Lock()
         app = self
@@ -76,6 +78,7 @@ class FakeApp:
         with self._lock:
             self.received.clear()
         self.leads.clear()
+        self.routes.clear()
         self.action_on_empty_result = False
 
     def requests(self, prefix: str = "") -> list[Received]:
@@ -100,6 +103,9 @@ class FakeApp:
         path = request.path
         if path.startswith("/twilio/voice/connect/"):
             return 200, self.connect_twiml(path.rsplit("/", 1)[1], params.get("Digits"))
+        for prefix, twiml in list(self.routes.items()):
+            if path.startswith(prefix):
+                return 200, twiml
         return 200, "<Response/>"
 
     def connect_twiml(self, call_id: str, digits: str | None) -> str:
