@@ -152,12 +152,24 @@ def amd_result(
     return found
 
 
-def is_lead_call(machine_detection: str | None, via_participants: bool) -> bool:
-    """Whose phone a REST-created call rings. Only the app's lead calls use answering-machine
-    detection and only they are added through the Participants API, so either makes the call a
-    lead's (scripted by `outcome_for`); any other REST call rings a member (`member_outcome_for`),
-    as a click-to-call's and a dialer session's first leg do."""
-    return via_participants or (machine_detection or "").strip() in AMD_MODES
+# The app's dialer lead calls answer at this path (API.md: dialer webhooks live under
+# /twilio/dialer/): a campaign with machine detection off places them without it.
+DIALER_LEAD_PATH = "/twilio/dialer/lead/"
+
+
+def is_lead_call(
+    machine_detection: str | None, via_participants: bool, url: str | None = None
+) -> bool:
+    """Whose phone a REST-created call rings. Real Twilio cannot tell; the simulator goes by
+    what only the app's lead calls do: answering-machine detection, the Participants API, or
+    the dialer's lead URL. Those are a lead's (scripted by `outcome_for`); any other REST call
+    rings a member (`member_outcome_for`), as a click-to-call's and a dialer session's first
+    leg do."""
+    return (
+        via_participants
+        or (machine_detection or "").strip() in AMD_MODES
+        or DIALER_LEAD_PATH in (url or "")
+    )
 
 
 def conference_events(values: Iterable[str]) -> frozenset[str]:

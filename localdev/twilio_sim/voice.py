@@ -125,7 +125,7 @@ class VoiceEngine:
             status_callback_method=callback_method,
             events=callback_events(form.get("StatusCallbackEvent", [])),
             timeout=min(max(timeout, 1), 600),
-            lead=is_lead_call(machine_detection, join is not None),
+            lead=is_lead_call(machine_detection, join is not None, url),
             machine_detection=machine_detection,
             async_amd=async_amd and join is None,
             amd_timeout=float(amd_timeout),

@@ -182,3 +182,10 @@ def test_the_voicemail_is_what_the_machine_heard_after_its_beep() -> None:
     assert Call(sid=new_sid("CA"), outcome="human").voicemail() is None
     silent = Call(sid=new_sid("CA"), outcome="machine")
     assert silent.voicemail() == {"beeped": False, "left": False, "message": []}
+
+
+def test_a_dialer_lead_call_without_detection_still_rings_a_lead() -> None:
+    """A campaign with machine detection off: its lead calls answer at the dialer's lead URL."""
+    url = "http://127.0.0.1:8000/twilio/dialer/lead/S1/C1"
+    assert is_lead_call(None, False, url) is True
+    assert is_lead_call(None, False, "http://127.0.0.1:8000/twilio/dialer/member/S1") is False
