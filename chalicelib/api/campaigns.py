@@ -75,7 +75,7 @@ def add_leads(request: Request, campaign_id: str, actor: Actor) -> dict[str, Any
     }
     if body.filter is not None:
         out["examined"] = result.examined
-        out["limit"] = rules.MAX_FILTER_LEADS
+        out["limit"] = rules.MAX_FILTER_LEADS  # leads a filter walks per request
         out["nextCursor"] = result.next_cursor
     return out
 

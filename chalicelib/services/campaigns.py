@@ -391,12 +391,13 @@ def add_leads_by_filter(
     status: str | None,
     assigned_to_id: str | None,
     cursor: str | None,
-    cap: int = rules.MAX_FILTER_LEADS,
+    cap: int | None = None,
 ) -> AddResult:
     """Add the live leads of a filter of the lead list (status, assignee, or both; none: all),
     walking its index page by page, at most `cap` leads per request; when more remain the
     answer's `next_cursor` goes on from there (send it back as `filter.cursor`)."""
     campaign = _writable(deps, actor, campaign_id)
+    cap = rules.MAX_FILTER_LEADS if cap is None else cap
     repo = deps.store.leads
     result = AddResult()
     holders = _Holders(deps)
