@@ -51,11 +51,11 @@ def create(
     lead = leads.get(deps, lead_id, actor)  # 404 for a lead the actor may not read
     if lead.archived_at is not None:
         raise ValidationError(f"lead {lead_id} is archived", {"field": "leadId"})
-    owner = _owner(actor, team_member_id)
-    team.require_active(deps, owner, "teamMemberId")
     now = deps.clock.now()
     if at <= now:
         raise ValidationError("at must be in the future", {"field": "at"})
+    owner = _owner(actor, team_member_id)
+    team.require_active(deps, owner, "teamMemberId")
     callback = new_callback(lead.id, lead.name, owner, at, now, actor.id, note)
     deps.store.write(Put("callback", callback, if_absent=True))
     return callback
