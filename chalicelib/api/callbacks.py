@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -22,7 +22,9 @@ def parse_moment(raw: str, field: str = "at") -> datetime:
     """ISO 8601 with a UTC offset (`Z` or `+02:00`); anything else is a 400 on `field`."""
     try:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)  # years 1 and 9999 may not fit in UTC
+    except (ValueError, OverflowError):
         raise ValidationError(
             f"{field} must be an ISO 8601 time with an offset, e.g. 2026-11-24T15:00:00Z",
             {"field": field},
