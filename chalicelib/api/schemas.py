@@ -144,6 +144,8 @@ class CallCreate(Body):
 class CallUpdate(Body):
     disposition: Disposition | None = None
     notes: LongText | None = None
+    # a callback for the call's member on its lead (ISO 8601 with an offset, in the future)
+    callback_at: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 def _sms_text(value: str) -> str:

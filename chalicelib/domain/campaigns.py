@@ -30,8 +30,8 @@ MAX_CANDIDATES: Final = 5
 # answer carries a cursor to go on from).
 MAX_LEAD_IDS: Final = 500
 MAX_FILTER_LEADS: Final = 10_000
-# Leads written per transaction when adding (3 items each, plus the campaign's counters).
-ADD_GROUP: Final = 25
+# Leads written per transaction when adding (2 items each, plus the campaign's counter: 99).
+ADD_GROUP: Final = 49
 # A lead whose attempt cap of the compliance rules (24 h) refuses it waits at least this long.
 ATTEMPT_LIMIT_WAIT: Final = timedelta(hours=1)
 # A refusal whose window never opens in the look-ahead (opensAt null): try again then.

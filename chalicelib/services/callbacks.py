@@ -51,14 +51,23 @@ def create(
     lead = leads.get(deps, lead_id, actor)  # 404 for a lead the actor may not read
     if lead.archived_at is not None:
         raise ValidationError(f"lead {lead_id} is archived", {"field": "leadId"})
+    owner = check(deps, actor, team_member_id, at)
     now = deps.clock.now()
-    if at <= now:
-        raise ValidationError("at must be in the future", {"field": "at"})
-    owner = _owner(actor, team_member_id)
-    team.require_active(deps, owner, "teamMemberId")
     callback = new_callback(lead.id, lead.name, owner, at, now, actor.id, note)
     deps.store.write(Put("callback", callback, if_absent=True))
     return callback
+
+
+def check(
+    deps: Deps, actor: Actor, team_member_id: str | None, at: datetime, field: str = "at"
+) -> str:
+    """The owner a callback at `at` would have, if the actor may set it: `at` in the future
+    (400 on `field`), the owner the actor (or anyone, for managers and admins) and active."""
+    if at <= deps.clock.now():
+        raise ValidationError(f"{field} must be in the future", {"field": field})
+    owner = _owner(actor, team_member_id)
+    team.require_active(deps, owner, "teamMemberId")
+    return owner
 
 
 def new_callback(

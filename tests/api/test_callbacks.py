@@ -183,3 +183,40 @@ def test_a_completed_call_by_the_owner_marks_their_callbacks_done(
     assert [c["id"] for c in left] == [kept["id"]]
     assert len(api.get(f"/callbacks?teamMemberId={crew.other.id}")[1]["items"]) == 1
     assert callbacks.complete_callbacks(providers.deps(), lead["id"], crew.caller.id) == 0
+
+
+def test_a_calls_wrap_up_sets_a_callback_for_its_member(
+    api: Api, crew: Team, make_lead: Any, telephony: Any
+):
+    from tests.api.conftest import CALLER_ID
+
+    lead = make_lead(assignedToId=crew.caller.id)
+    token = crew.tokens["caller"]
+    status, call, _ = api.post("/calls", {"leadId": lead["id"], "callerId": CALLER_ID}, token=token)
+    assert status == 201, call
+    # refused before anything is written
+    for bad in ("2026-11-23T16:00:00Z", "soon"):
+        status, data, _ = api.patch(
+            f"/calls/{call['id']}", {"notes": "x", "callbackAt": bad}, token=token
+        )
+        assert (status, data["error"]["details"]["field"]) == (400, "callbackAt")
+    assert api.get(f"/calls/{call['id']}")[1]["notes"] is None
+    status, wrapped, _ = api.patch(
+        f"/calls/{call['id']}",
+        {"disposition": "callback_requested", "notes": "wants Tuesday", "callbackAt": SOON},
+        token=token,
+    )
+    assert status == 200, wrapped
+    assert (wrapped["disposition"], wrapped["notes"]) == ("callback_requested", "wants Tuesday")
+    made = wrapped["callback"]
+    assert (made["leadId"], made["teamMemberId"], made["at"]) == (
+        lead["id"],
+        crew.caller.id,
+        "2026-11-23T18:00:00.000Z",
+    )
+    assert made["note"] == "wants Tuesday"
+    listed = api.get("/callbacks", token=token)[1]["items"]
+    assert [c["id"] for c in listed] == [made["id"]]
+    # without callbackAt the answer is the call alone, as before
+    status, plain, _ = api.patch(f"/calls/{call['id']}", {"notes": "done"}, token=token)
+    assert status == 200 and "callback" not in plain

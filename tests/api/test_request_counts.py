@@ -100,7 +100,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "campaign_list": {Q: 1},
     "campaign_get": {G: 1},
     "campaign_update": {G: 1, U: 1, P: 1},  # edited by an Update of the changed fields
-    # the campaign, the leads (one BatchGetItem per 100), one transaction per 25 leads (each:
+    # the campaign, the leads (one BatchGetItem per 100), one transaction per 49 leads (each:
     # its campaign lead item and the guard on the lead; the campaign's counter), audit
     "campaign_add_lead": {G: 1, B: 1, T: 1, P: 1},
     # the filter walks the lead list's index (a Query per 100 leads) instead
