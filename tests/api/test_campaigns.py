@@ -323,3 +323,28 @@ def test_stats_report_dials_and_what_remains(api: Api, crew: Team, make_lead):
         "leads": {"leads": 3, "ready": 3, "scheduled": 0, "done": 0},
     }
     assert err(api.get("/campaigns/01NOSUCH/stats"))[:2] == (404, "not_found")
+
+
+@pytest.mark.dynamo
+def test_many_leads_are_added_in_groups_on_dynamodb(api: Api, crew: Team):
+    """More than one transaction's worth (49 leads each) and more than one page of the lead
+    list (100), on DynamoDB (moto): counts exact, every lead guarded once."""
+    from chalicelib import providers
+    from chalicelib.services import leads
+
+    d = providers.deps()
+    made = [
+        leads.create(d, leads.NewLead(name=f"L{i}", phone=f"+1212555{i:04d}")) for i in range(105)
+    ]
+    first, second = make(api), make(api, name="Other")
+    ids = [x.id for x in made[:55]]
+    result = api.post(f"/campaigns/{first['id']}/leads", {"leadIds": ids})[1]
+    assert (result["added"], result["skipped"]) == (55, 0)
+    by_filter = api.post(f"/campaigns/{second['id']}/leads", {"filter": {"status": "new"}})[1]
+    assert (by_filter["added"], by_filter["skipped"], by_filter["examined"]) == (50, 55, 105)
+    assert by_filter["nextCursor"] is None and len(by_filter["skippedLeads"]) == 20
+    assert api.get(f"/campaigns/{first['id']}")[1]["counts"]["ready"] == 55
+    assert api.get(f"/campaigns/{second['id']}")[1]["counts"]["ready"] == 50
+    held = {x.id: x.campaign_id for x in d.store.leads.get_many([x.id for x in made]).values()}
+    assert sorted(held.values()).count(first["id"]) == 55
+    assert sorted(held.values()).count(second["id"]) == 50
