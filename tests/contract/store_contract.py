@@ -892,6 +892,79 @@ class StoreContract:
         counts = store.campaigns.get(made.id, consistent=True)
         assert (counts.count_ready, counts.count_scheduled) == (3, 1)
 
+    def test_concurrent_takers_on_one_campaign_take_disjoint_leads(self, store):
+        import threading
+
+        from chalicelib.clock import ManualClock
+        from chalicelib.services import campaigns as campaign_service
+        from chalicelib.services import queue
+        from chalicelib.services.deps import Deps
+
+        deps = Deps(providers_settings(), store, ManualClock(T0), lambda: None)  # type: ignore[arg-type,return-value]
+        made = campaign_service.create(deps, SYSTEM_ACTOR, {"name": "Threads"})
+        ids = []
+        for i in range(16):
+            new = lead(phone=f"+1212555{i:04d}")
+            store.write(Put("l", new, if_absent=True))
+            ids.append(new.id)
+        campaign_service.add_leads_by_id(deps, SYSTEM_ACTOR, made.id, ids)
+        current = store.campaigns.get(made.id, consistent=True)
+        got: list[str] = []
+        lock = threading.Lock()
+        start = threading.Barrier(4)
+
+        def taker(n: int) -> None:
+            start.wait()
+            while (taken := queue.take_next(deps, current, f"S{n}", "M1")) is not None:
+                with lock:
+                    got.append(taken.lead.id)
+
+        threads = [threading.Thread(target=taker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        # a taker whose candidates were all taken under it gives up; the rest are still due
+        while (taken := queue.take_next(deps, current, "S9", "M1")) is not None:
+            got.append(taken.lead.id)
+        assert len(got) == len(set(got)) == 16 and set(got) == set(ids)
+
+    def test_a_lead_added_to_two_campaigns_at_once_joins_one(self, store):
+        import threading
+
+        from chalicelib.clock import ManualClock
+        from chalicelib.services import campaigns as campaign_service
+        from chalicelib.services.deps import Deps
+
+        deps = Deps(providers_settings(), store, ManualClock(T0), lambda: None)  # type: ignore[arg-type,return-value]
+        ids = []
+        for i in range(10):
+            new = lead(phone=f"+1212555{i:04d}")
+            store.write(Put("l", new, if_absent=True))
+            ids.append(new.id)
+        made = [campaign_service.create(deps, SYSTEM_ACTOR, {"name": f"C{n}"}) for n in range(2)]
+        start = threading.Barrier(2)
+        results: dict[str, Any] = {}
+
+        def add(c: Campaign) -> None:
+            start.wait()
+            results[c.id] = campaign_service.add_leads_by_id(deps, SYSTEM_ACTOR, c.id, ids)
+
+        threads = [threading.Thread(target=add, args=(c,)) for c in made]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sum(r.added for r in results.values()) == 10
+        assert sum(r.skipped for r in results.values()) == 10
+        holders = {x.id: x.campaign_id for x in store.leads.get_many(ids).values()}
+        for c in made:
+            ready = store.campaigns.get(c.id, consistent=True).count_ready
+            assert ready == results[c.id].added == list(holders.values()).count(c.id)
+            for lead_id, holder in holders.items():
+                entry_there = store.campaign_leads.get(f"{c.id}:{lead_id}", consistent=True)
+                assert (entry_there is not None) == (holder == c.id)
+
     def test_callbacks_list_by_member_and_open_soonest_first(self, store):
         made = []
         for i, (owner, hour) in enumerate(
