@@ -34,6 +34,9 @@ MAX_FILTER_LEADS: Final = 10_000
 ADD_GROUP: Final = 49
 # A lead whose attempt cap of the compliance rules (24 h) refuses it waits at least this long.
 ATTEMPT_LIMIT_WAIT: Final = timedelta(hours=1)
+# A lead rescheduled for its member's callback waits this long past the callback's time in the
+# queue: the owner's session takes it first (due callbacks come first), anyone's after.
+CALLBACK_GRACE: Final = timedelta(minutes=30)
 # A refusal whose window never opens in the look-ahead (opensAt null): try again then.
 CLOSED_WAIT: Final = timedelta(hours=24)
 
@@ -113,13 +116,14 @@ def after_attempt(
     """Where a lead goes after an attempt (`attempts` counts it): (state, next attempt at,
     done reason). Done when a person was reached and the disposition is final, the person asked
     not to be called, or the attempts reached the cap; otherwise scheduled `retryAfterMinutes`
-    later (or at the callback the member set, when earlier caps do not apply)."""
+    later (for a callback the member set: CALLBACK_GRACE past its time, so that the owner's
+    session, where it comes first, takes it before anyone else's)."""
     if disposition == "do_not_call":
         return DONE, stamp(now), REASON_DO_NOT_CALL
     if outcome == "human" and disposition in FINAL_DISPOSITIONS:
         return DONE, stamp(now), REASON_REACHED
     if callback_at is not None:
-        return SCHEDULED, stamp(callback_at), None
+        return SCHEDULED, stamp(callback_at + CALLBACK_GRACE), None
     if attempts >= max_attempts:
         return DONE, stamp(now), REASON_MAX_ATTEMPTS
     return SCHEDULED, stamp(now + timedelta(minutes=retry_after_minutes)), None

@@ -18,7 +18,8 @@ sessions never hold the same lead: the second update's condition fails and it tr
 candidate.
 
 A candidate is skipped and rescheduled, never returned, when: its attempts reached the
-campaign's `maxAttempts` (done), it was called less than `retryAfterMinutes` ago (due then),
+campaign's `maxAttempts` (done), it was called less than `retryAfterMinutes` ago (due then;
+neither applies to a due callback: the person asked to be called),
 its lead is archived or gone (done), or the compliance check refuses it now: a suppressed,
 do-not-call, opted-out or restricted number is done; outside its calling window it is due at
 `opensAt`; over its attempt cap (24 h) it waits ATTEMPT_LIMIT_WAIT. A take examines at most
@@ -105,7 +106,9 @@ def _try(
     callback: Callback | None,
 ) -> Taken | None:
     as_read: When = {"queue_sk": Eq(entry.queue_sk)}
-    if entry.attempts >= campaign.max_attempts:
+    # A due callback is the person's own request: neither maxAttempts nor retryAfterMinutes
+    # holds it back (the compliance check below still does).
+    if callback is None and entry.attempts >= campaign.max_attempts:
         _move(deps, entry, as_read, rules.DONE, rules.stamp(now), rules.REASON_MAX_ATTEMPTS)
         return None
     if callback is None and entry.last_attempt_at is not None:

@@ -327,3 +327,22 @@ def test_an_archived_campaign_releases_its_leads_to_another(deps, member):
     assert (moved.added, moved.skipped) == (2, 0)
     lead = deps.store.leads.get(made[0].id)
     assert lead is not None and lead.campaign_id == second.id
+
+
+def test_a_lead_with_a_callback_waits_for_its_owners_session_first(deps, member):
+    other, _ = team.create(deps, team.NewMember(name="Bo", phone="+14155550101"))
+    made = make_leads(deps, 1)
+    c = make_campaign(deps, made, max_attempts=1)
+    assert queue.take_next(deps, c, "S1", member.id) is not None
+    at = deps.clock.now() + timedelta(hours=2)
+    callbacks.create(deps, SYSTEM, made[0].id, at, "Tuesday", member.id)
+    after = queue.finish_attempt(
+        deps, c.id, made[0].id, "S1", "human", disposition="callback_requested", callback_at=at
+    )
+    # a callback outlives maxAttempts: the person asked for it
+    assert after is not None and after.state == "scheduled"
+    assert after.next_attempt_at == rules.stamp(at + rules.CALLBACK_GRACE)
+    deps.clock.set(at)
+    assert queue.take_next(deps, c, "S2", other.id) is None  # not someone else's yet
+    mine = queue.take_next(deps, c, "S3", member.id)
+    assert mine is not None and mine.callback is not None
