@@ -348,3 +348,24 @@ def test_many_leads_are_added_in_groups_on_dynamodb(api: Api, crew: Team):
     held = {x.id: x.campaign_id for x in d.store.leads.get_many([x.id for x in made]).values()}
     assert sorted(held.values()).count(first["id"]) == 55
     assert sorted(held.values()).count(second["id"]) == 50
+
+
+def test_campaign_writes_are_audited(api: Api, crew: Team, make_lead):
+    made = make(api)
+    lead = make_lead()
+    api.patch(f"/campaigns/{made['id']}", {"script": "Hello", "maxAttempts": 4})
+    api.post(f"/campaigns/{made['id']}/leads", {"leadIds": [lead["id"]]})
+    api.delete(f"/campaigns/{made['id']}/leads/{lead['id']}")
+    api.delete(f"/campaigns/{made['id']}")
+    status, page, _ = api.get("/audit?limit=100", token=crew.tokens["admin"])
+    assert status == 200
+    mine = [e for e in page["items"] if (e["target"] or {}).get("id") == made["id"]]
+    assert [e["action"] for e in reversed(mine)] == [
+        "campaign.created",
+        "campaign.updated",
+        "campaign.leads_added",
+        "campaign.lead_removed",
+        "campaign.archived",
+    ]
+    updated = next(e for e in mine if e["action"] == "campaign.updated")
+    assert updated["details"] == {"fields": ["maxAttempts", "script"]}
