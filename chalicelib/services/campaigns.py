@@ -64,6 +64,19 @@ EDITABLE = (
 )
 
 
+# What a PATCH may not clear with a null (the others: callerId, script, voicemailMessage,
+# memberIds, which becomes []).
+NOT_NULL = (
+    "name",
+    "status",
+    "max_attempts",
+    "retry_after_minutes",
+    "amd",
+    "auto_advance_seconds",
+    "record",
+)
+
+
 def retrying(fn: Callable[[], T]) -> T:
     """Run a transaction, again after a `TransactionConflict` (another transaction was writing
     the same campaign's counters at that moment: safe to retry)."""
@@ -167,7 +180,7 @@ def update(deps: Deps, actor: Actor, campaign_id: str, patch: Patch) -> Campaign
     if patch.version is not None and patch.version != campaign.version:
         raise Conflict(_STALE, {"currentVersion": campaign.version})
     values = {k: v for k, v in patch.values.items() if k in EDITABLE}
-    for name in ("name", "max_attempts", "retry_after_minutes", "amd", "status", "record"):
+    for name in NOT_NULL:
         if name in values and values[name] is None:
             raise ValidationError(f"{name} cannot be null", {"field": _wire(name)})
     merged = {f: getattr(campaign, f) for f in EDITABLE} | values

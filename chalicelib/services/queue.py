@@ -38,8 +38,8 @@ from chalicelib.domain.records import Callback, Campaign, CampaignLead, Lead
 from chalicelib.services import campaigns as campaign_service
 from chalicelib.services import compliance
 from chalicelib.services.deps import Deps
-from chalicelib.store.base import Before as _Before
 from chalicelib.store.base import (
+    Before,
     ConditionFailed,
     Eq,
     Op,
@@ -126,7 +126,7 @@ def _try(
                 CampaignLead,
                 entry.id,
                 _reservation(entry, session_id, until),
-                when={**as_read, "reserved_until": _Before(rules.stamp(now))},
+                when={**as_read, "reserved_until": Before(rules.stamp(now))},
             )
         )
     except ConditionFailed:

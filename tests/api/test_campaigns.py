@@ -125,10 +125,16 @@ def test_an_edit_needs_the_version_it_read(api: Api, crew: Team):
     assert edited["version"] == 2
     status, code, details = err(api.patch(f"/campaigns/{made['id']}", {"name": "X", "version": 1}))
     assert (status, code, details) == (409, "conflict", {"currentVersion": 2})
-    assert err(api.patch(f"/campaigns/{made['id']}", {"name": None}))[:2] == (
-        400,
-        "validation_error",
+    for field in ("name", "status", "maxAttempts", "retryAfterMinutes", "amd", "record"):
+        status, code, details = err(api.patch(f"/campaigns/{made['id']}", {field: None}))
+        assert (status, code, details["field"]) == (400, "validation_error", field)
+    status, code, details = err(api.patch(f"/campaigns/{made['id']}", {"autoAdvanceSeconds": None}))
+    assert (status, details["field"]) == (400, "autoAdvanceSeconds")
+    status, cleared, _ = api.patch(
+        f"/campaigns/{made['id']}", {"script": None, "memberIds": None, "callerId": None}
     )
+    assert status == 200, cleared
+    assert (cleared["script"], cleared["memberIds"], cleared["callerId"]) == (None, [], None)
     assert err(api.patch(f"/campaigns/{made['id']}", {"amd": "voicemail"}))[0] == 400
     status, edited, _ = api.patch(
         f"/campaigns/{made['id']}", {"amd": "voicemail", "voicemailMessage": "Hi, it's Acme."}
