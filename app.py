@@ -14,7 +14,9 @@ from chalicelib import logs
 from chalicelib.api import (
     admin,
     auth,
+    callbacks,
     calls,
+    campaigns,
     compliance,
     health,
     leads,
@@ -46,6 +48,8 @@ app.register_blueprint(auth.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(compliance.bp)
 app.register_blueprint(suppressions.bp)
+app.register_blueprint(campaigns.bp)
+app.register_blueprint(callbacks.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -332,6 +332,34 @@ class Pass:
         step("message_list", "GET", f"/messages?leadId={lead['id']}")
 
         step("stats", "GET", "/dashboard/stats")
+
+        # campaigns and callbacks
+        campaign = step(
+            "campaign_create",
+            "POST",
+            "/campaigns",
+            {"name": "Spring", "memberIds": [member["id"]], "callerId": ours},
+            expect=201,
+        )
+        path = f"/campaigns/{campaign['id']}"
+        step("campaign_list", "GET", "/campaigns")
+        step("campaign_get", "GET", path)
+        step("campaign_update", "PATCH", path, {"script": "Hi, this is Ana from Acme."})
+        step("campaign_add_lead", "POST", f"{path}/leads", {"leadIds": [lead["id"]]})
+        step("campaign_add_filter", "POST", f"{path}/leads", {"filter": {"status": "new"}})
+        step("campaign_leads_ready", "GET", f"{path}/leads?state=ready")
+        step("campaign_stats", "GET", f"{path}/stats")
+        step("campaign_remove_lead", "DELETE", f"{path}/leads/{lead['id']}", expect=204)
+        callback = step(
+            "callback_create",
+            "POST",
+            f"/leads/{lead['id']}/callbacks",
+            {"at": "2030-06-03T15:00:00Z", "teamMemberId": member["id"]},
+            expect=201,
+        )
+        step("callback_list", "GET", f"/callbacks?teamMemberId={member['id']}&due=true")
+        step("callback_delete", "DELETE", f"/callbacks/{callback['id']}", expect=204)
+        step("campaign_archive", "DELETE", path)
         self.figures["call_lifecycle"] = lifecycle
         self.routes["call_lifecycle"] = "POST /calls + its 11 webhooks (connected call)"
         return self.figures

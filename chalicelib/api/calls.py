@@ -9,7 +9,7 @@ from chalice.app import Request
 
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
 from chalicelib.api.patch import patch_of
-from chalicelib.api.serialize import call_out
+from chalicelib.api.serialize import call_out, callback_out
 from chalicelib.domain.actors import Actor
 from chalicelib.providers import deps
 from chalicelib.services import calls, numbers
@@ -50,7 +50,21 @@ def wrap_up(request: Request, call_id: str, actor: Actor) -> dict[str, Any]:
     from chalicelib.api.schemas import CallUpdate, parse
 
     body = parse(CallUpdate, json_body(request))
-    return call_out(calls.wrap_up(deps(), call_id, calls.WrapUp(patch_of(body).values), actor))
+    values = dict(patch_of(body).values)
+    raw_at = values.pop("callback_at", None)
+    d = deps()
+    if raw_at is None:
+        return call_out(calls.wrap_up(d, call_id, calls.WrapUp(values), actor))
+    from chalicelib.api.callbacks import parse_moment
+    from chalicelib.services import callbacks
+
+    at = parse_moment(raw_at, "callbackAt")
+    call = calls.get(d, call_id, actor)
+    # checked before anything is written: a refused callback leaves the call as it was
+    callbacks.check(d, actor, call.team_member_id, at, "callbackAt")
+    wrapped = calls.wrap_up(d, call_id, calls.WrapUp(values), actor) if values else call
+    made = callbacks.create(d, actor, call.lead_id, at, values.get("notes"), call.team_member_id)
+    return {**call_out(wrapped), "callback": callback_out(made)}
 
 
 @route(bp, "/calls/{call_id}/release", ["POST"])

@@ -144,6 +144,8 @@ class CallCreate(Body):
 class CallUpdate(Body):
     disposition: Disposition | None = None
     notes: LongText | None = None
+    # a callback for the call's member on its lead (ISO 8601 with an offset, in the future)
+    callback_at: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
 
 def _sms_text(value: str) -> str:
@@ -169,6 +171,59 @@ class MessageCreate(Body):
     body: SmsText
     team_member_id: Id | None = None
     from_: PhoneText | None = Field(default=None, alias="from")
+
+
+Amd = Literal["off", "hangup", "voicemail"]
+CampaignStatus = Literal["active", "paused"]  # archived: DELETE /campaigns/{id}
+VoicemailText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+MemberIds = Annotated[list[Id], Field(max_length=100)]
+
+
+class CampaignCreate(Body):
+    name: Name
+    status: CampaignStatus = "active"
+    caller_id: PhoneText | None = None
+    script: LongText | None = None
+    member_ids: MemberIds = Field(default_factory=list)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    retry_after_minutes: int = Field(default=240, ge=1, le=43200)
+    amd: Amd = "hangup"
+    voicemail_message: VoicemailText | None = None
+    auto_advance_seconds: int = Field(default=0, ge=0, le=600)
+    record: bool = False
+
+
+class CampaignUpdate(Body):
+    name: Name | None = None
+    status: CampaignStatus | None = None
+    caller_id: PhoneText | None = None
+    script: LongText | None = None
+    member_ids: MemberIds | None = None
+    max_attempts: int | None = Field(default=None, ge=1, le=20)
+    retry_after_minutes: int | None = Field(default=None, ge=1, le=43200)
+    amd: Amd | None = None
+    voicemail_message: VoicemailText | None = None
+    auto_advance_seconds: int | None = Field(default=None, ge=0, le=600)
+    record: bool | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class CampaignLeadFilter(Body):
+    status: LeadStatus | None = None
+    assigned_to_id: Id | None = None
+    # the `nextCursor` of an earlier answer: go on from there
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+
+
+class CampaignLeadsAdd(Body):
+    lead_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
+    filter: CampaignLeadFilter | None = None
+
+
+class CallbackCreate(Body):
+    at: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    team_member_id: Id | None = None
 
 
 _B = TypeVar("_B", bound=Body)

@@ -9,6 +9,9 @@ from chalicelib.clock import iso
 if TYPE_CHECKING:
     from chalicelib.domain.records import (
         Call,
+        Callback,
+        Campaign,
+        CampaignLead,
         DialerSession,
         Lead,
         Message,
@@ -49,6 +52,7 @@ def lead_out(lead: Lead) -> dict[str, Any]:
         "lastContactedAt": iso(lead.last_contacted_at),
         "archived": lead.archived_at is not None,
         "archivedAt": iso(lead.archived_at),
+        "campaignId": lead.campaign_id,
         "createdAt": iso(lead.created_at),
         "updatedAt": iso(lead.updated_at),
         "version": lead.version,
@@ -166,4 +170,66 @@ def dialer_session_out(s: DialerSession) -> dict[str, Any]:
         "endReason": s.end_reason,
         "updatedAt": iso(s.updated_at),
         "version": s.version,
+    }
+
+
+def campaign_out(c: Campaign) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "status": c.status,
+        "callerId": c.caller_id,
+        "script": c.script,
+        "memberIds": list(c.member_ids or []),
+        "maxAttempts": int(c.max_attempts),
+        "retryAfterMinutes": int(c.retry_after_minutes),
+        "amd": c.amd,
+        "voicemailMessage": c.voicemail_message,
+        "autoAdvanceSeconds": int(c.auto_advance_seconds),
+        "record": bool(c.record),
+        "counts": {
+            "leads": int(c.count_ready + c.count_scheduled + c.count_done),
+            "ready": int(c.count_ready),
+            "scheduled": int(c.count_scheduled),
+            "done": int(c.count_done),
+        },
+        "createdAt": iso(c.created_at),
+        "updatedAt": iso(c.updated_at),
+        "createdBy": c.created_by,
+        "version": c.version,
+    }
+
+
+def campaign_lead_out(e: CampaignLead, lead: Lead | None) -> dict[str, Any]:
+    reserved = e.reserved_by is not None
+    return {
+        "leadId": e.lead_id,
+        "campaignId": e.campaign_id,
+        "name": lead.name if lead is not None else None,
+        "phone": lead.phone if lead is not None else None,
+        "company": lead.company if lead is not None else None,
+        "status": lead.status if lead is not None else None,
+        "state": e.state,
+        "attempts": int(e.attempts),
+        "lastAttemptAt": e.last_attempt_at,
+        "nextAttemptAt": None if e.state == "done" else e.next_attempt_at,
+        "lastOutcome": e.last_outcome,
+        "doneReason": e.done_reason,
+        "reservedBy": e.reserved_by if reserved else None,
+        "reservedUntil": e.reserved_until if reserved else None,
+        "addedAt": iso(e.added_at),
+    }
+
+
+def callback_out(c: Callback) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "leadId": c.lead_id,
+        "leadName": c.lead_name,
+        "teamMemberId": c.team_member_id,
+        "at": c.at,
+        "note": c.note,
+        "createdAt": iso(c.created_at),
+        "createdBy": c.created_by,
+        "done": c.done_at is not None,
     }

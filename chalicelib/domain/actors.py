@@ -39,6 +39,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "suppressions.remove": _ADMINS,
     # Clearing a lead's doNotCall/smsOptOut is removing a suppression.
     "leads.clear_flags": _ADMINS,
+    # Campaigns: managers and admins create, edit, archive and fill them; callers read the
+    # campaigns they are members of.
+    "campaigns.write": _MANAGERS,
+    # Set, list and delete other members' callbacks (callers: their own).
+    "callbacks.others": _MANAGERS,
 }
 
 

@@ -53,6 +53,10 @@ class Lead:
     # or a fresh ULID for an edit or Twilio's 21610. A redelivered keyword whose message is
     # older changes nothing (messages.receive).
     sms_opt_out_by: str | None = None
+    # The campaign the lead is in (a lead is in one campaign that is not archived at a time):
+    # set and cleared by conditional writes in the campaign's transactions, never by an edit.
+    # A campaign archived since no longer holds it (services.campaigns).
+    campaign_id: str | None = None
 
     @property
     def live(self) -> bool:
@@ -265,6 +269,96 @@ class Suppression:
     version: int = 0
 
 
+@dataclass
+class Campaign:
+    """A list of leads worked by a team through the power dialer (API.md, "Campaigns and the
+    dialer"). Edited by `Update`s of the changed fields only (with `version`): the counters
+    below are added to by the queue's transactions and must never be overwritten by an edit.
+
+    `count_*`: how many of its leads are in each state, moved in the same transaction as each
+    lead's state. The dial counters (`dials`, `humans`, ...) are added to by the dialer
+    (services.campaigns.record_dial_outcome)."""
+
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    status: str = "active"
+    caller_id: str | None = None
+    script: str | None = None
+    member_ids: list[str] | None = None
+    max_attempts: int = 3
+    retry_after_minutes: int = 240
+    amd: str = "hangup"
+    voicemail_message: str | None = None
+    auto_advance_seconds: int = 0
+    record: bool = False
+    count_ready: int = 0
+    count_scheduled: int = 0
+    count_done: int = 0
+    dials: int = 0
+    humans: int = 0
+    machines: int = 0
+    voicemails: int = 0
+    no_answer: int = 0
+    abandoned: int = 0
+    talk_seconds: int = 0
+    conversions: int = 0
+    version: int = 0
+    # the all-campaigns list key (a constant), so campaigns list newest first by a Query
+    gsi_all: str = "campaign"
+
+
+@dataclass
+class CampaignLead:
+    """A lead's place in a campaign: `id` is `<campaignId>:<leadId>`.
+
+    `state`: `ready` (waiting for its first attempt), `scheduled` (attempted or deferred, next
+    attempt at `next_attempt_at`) or `done`. The index keys are fields, written explicitly by
+    every write that changes what they derive from (domain.campaigns.index_keys):
+    `queue_pk`/`queue_sk` (the sparse queue: campaign, `<when due>#<leadId>`, present only while
+    not done; a reservation moves `queue_sk` to its expiry, so a reserved lead leaves the due
+    range and a crashed session's lead comes back by itself) and `state_pk` (the per-state
+    list: `<campaignId>#<state>`)."""
+
+    id: str
+    campaign_id: str
+    lead_id: str
+    state: str
+    added_at: datetime
+    next_attempt_at: str  # ISO (domain.campaigns.stamp): compared as a string
+    queue_sk: str | None
+    state_pk: str
+    queue_pk: str | None = None
+    attempts: int = 0
+    last_attempt_at: str | None = None
+    reserved_by: str | None = None
+    reserved_until: str | None = None
+    done_reason: str | None = None
+    last_outcome: str | None = None
+
+
+@dataclass
+class Callback:
+    """A promise to call a lead back at `at`, owned by a member. `due_key` is
+    `<at>#<id>` (ISO, sortable); `member_pk` and `open_pk` are the sparse keys of the by-member
+    and all-open lists, present while the callback is open (not done)."""
+
+    id: str
+    lead_id: str
+    lead_name: str
+    team_member_id: str
+    at: str  # ISO (domain.campaigns.stamp)
+    created_at: datetime
+    created_by: str
+    due_key: str
+    note: str | None = None
+    done_at: datetime | None = None
+    member_pk: str | None = None
+    open_pk: str | None = None
+
+
 Record = (
     TeamMember
     | Lead
@@ -280,4 +374,7 @@ Record = (
     | Setting
     | Suppression
     | DialerSession
+    | Campaign
+    | CampaignLead
+    | Callback
 )

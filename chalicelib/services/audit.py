@@ -40,6 +40,12 @@ ACTIONS = (
     "suppression.removed",
     "compliance.rules_changed",
     "compliance.blocked",
+    "campaign.created",
+    "campaign.updated",
+    "campaign.archived",
+    "campaign.leads_added",
+    "campaign.lead_removed",
+    "callback.deleted",
 )
 
 

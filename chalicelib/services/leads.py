@@ -199,8 +199,9 @@ def iter_all(deps: Deps) -> Iterator[Lead]:
 
 
 # Fields written without a version bump (a contact's time; `sms_opt_out_by`, from before the
-# ledger), so nobody's open edit turns stale: a whole-lead Put must find them as it read them.
-_UNVERSIONED = ("last_contacted_at", "sms_opt_out_by")
+# ledger; the campaign holding the lead), so nobody's open edit turns stale: a whole-lead Put
+# must find them as it read them.
+_UNVERSIONED = ("last_contacted_at", "sms_opt_out_by", "campaign_id")
 
 
 class _Stamped(Exception):
@@ -392,11 +393,12 @@ def contact_ops(lead: Lead, at: datetime) -> list[Op]:
     edit turns stale). If the lead changed since it was read, the transaction fails (`lead`)
     and the caller falls back on `mark_contacted`, which reads again."""
     if lead.status == "new" and lead.archived_at is None:
+        read = _as_read(lead)
         lead.status = "contacted"
         lead.last_contacted_at = at
         lead.updated_at = at
         return [
-            Put("lead", lead),
+            Put("lead", lead, when=read),
             funnel("funnel", counters.lead_status_deltas("new", "contacted")),
         ]
     return [Update("lead", Lead, lead.id, {"last_contacted_at": at})]

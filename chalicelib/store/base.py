@@ -22,6 +22,9 @@ from chalicelib.domain.records import (
     ApiKey,
     AuditEntry,
     Call,
+    Callback,
+    Campaign,
+    CampaignLead,
     DialerSession,
     Lead,
     LeadPhone,
@@ -52,6 +55,9 @@ RecordKind = (
     | type[Setting]
     | type[Suppression]
     | type[DialerSession]
+    | type[Campaign]
+    | type[CampaignLead]
+    | type[Callback]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -113,7 +119,8 @@ class Put:
 @dataclass(frozen=True)
 class Update:
     """Set fields of an existing record (None removes one) without reading it. `when`: the
-    conditions on the stored record; `bump_version` adds one to `version`."""
+    conditions on the stored record; `bump_version` adds one to `version`; `add`: numbers
+    added to number fields (counters kept on a record, e.g. a campaign's)."""
 
     name: str
     kind: RecordKind
@@ -121,6 +128,7 @@ class Update:
     set: Mapping[str, Any]
     when: When = field(default_factory=dict)
     bump_version: bool = False
+    add: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -264,6 +272,10 @@ class LeadRepository(Protocol):
     def count_live(self, status: str) -> int:
         """How many live (not archived) leads have this status: a count on the sparse by-status
         index, paged (it reads the index's items but returns none of them)."""
+        ...
+
+    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+        """The leads of these ids that exist, by id (BatchGetItem, 100 keys each)."""
         ...
 
 
@@ -417,6 +429,41 @@ class DialerSessionRepository(Protocol):
         self, campaign_id: str, limit: int, cursor: str | None
     ) -> Page[DialerSession]:
         """A campaign's sessions, newest first."""
+
+
+class CampaignRepository(Protocol):
+    def get(self, campaign_id: str, *, consistent: bool = False) -> Campaign | None: ...
+    def page(
+        self, limit: int, cursor: str | None, *, member_id: str | None = None
+    ) -> Page[Campaign]:
+        """Campaigns newest first (a Query on the all-campaigns index); `member_id`: only those
+        whose members include them (a filter: campaigns are few)."""
+        ...
+
+
+class CampaignLeadRepository(Protocol):
+    def get(self, entry_id: str, *, consistent: bool = False) -> CampaignLead | None: ...
+    def page_by_state(
+        self, campaign_id: str, state: str, limit: int, cursor: str | None
+    ) -> Page[CampaignLead]:
+        """A campaign's leads in one state, by lead id (newest lead first): a Query on the
+        by-state index."""
+        ...
+
+    def due(self, campaign_id: str, up_to: str, limit: int) -> list[CampaignLead]:
+        """At most `limit` queue items of the campaign whose queue key is at most `up_to`,
+        soonest first: ONE Query on the sparse queue index (eventually consistent: a write's
+        condition is the guard)."""
+        ...
+
+
+class CallbackRepository(Protocol):
+    def get(self, callback_id: str) -> Callback | None: ...
+    def page(
+        self, member_id: str | None, up_to: str | None, limit: int, cursor: str | None
+    ) -> Page[Callback]:
+        """Open callbacks, soonest first: a member's (by-member index) or everyone's (the
+        all-open index); `up_to`: only those whose due key is at most it."""
         ...
 
 
@@ -449,6 +496,12 @@ class Store(Protocol):
     def suppressions(self) -> SuppressionRepository: ...
     @property
     def dialer_sessions(self) -> DialerSessionRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
+    @property
+    def campaign_leads(self) -> CampaignLeadRepository: ...
+    @property
+    def callbacks(self) -> CallbackRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:

@@ -27,6 +27,9 @@ from chalicelib.domain.records import (
     ApiKey,
     AuditEntry,
     Call,
+    Callback,
+    Campaign,
+    CampaignLead,
     DialerSession,
     Lead,
     LeadPhone,
@@ -65,7 +68,15 @@ from chalicelib.store.base import (
     check_names,
     stamp_versions,
 )
-from chalicelib.store.models import LEAD_LIST_KEY, SUPPRESSED_KEY, UNASSIGNED_KEY, Bound, bound
+from chalicelib.store.models import (
+    CAMPAIGN_LIST_KEY,
+    LEAD_LIST_KEY,
+    OPEN_CALLBACKS_KEY,
+    SUPPRESSED_KEY,
+    UNASSIGNED_KEY,
+    Bound,
+    bound,
+)
 from chalicelib.store.pagination import merged_page, query_page
 
 REVISION = "rev"
@@ -122,6 +133,9 @@ class _Tables:
             Setting: models.Setting,
             Suppression: models.Suppression,
             DialerSession: models.DialerSession,
+            Campaign: models.Campaign,
+            CampaignLead: models.CampaignLead,
+            Callback: models.Callback,
         }
         self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
 
@@ -194,6 +208,8 @@ class _Tables:
         for name, value in op.set.items():
             attr = getattr(cls, name)
             actions.append(attr.remove() if value is None else attr.set(value))
+        for name, delta in op.add.items():
+            actions.append(getattr(cls, name).add(delta))
         if op.bump_version:
             actions.append(cls.version.add(1))
         return actions
@@ -228,6 +244,9 @@ class DynamoStore:
         self.documents = _Settings(self.tables)
         self.suppressions = _Suppressions(self.tables, self)
         self.dialer_sessions = _DialerSessions(self.tables)
+        self.campaigns = _Campaigns(self.tables)
+        self.campaign_leads = _CampaignLeads(self.tables)
+        self.callbacks = _Callbacks(self.tables)
 
     @property
     def connection(self) -> Connection:
@@ -396,6 +415,14 @@ class _Leads:
         start = cursors.decode(cursor, names, (hash_name, str(hash_key)))
         page = query_page(index, str(hash_key), names, limit, start, filter_condition)
         return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
+
+    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+        wanted = list(dict.fromkeys(lead_ids))
+        out: dict[str, Lead] = {}
+        for start in range(0, len(wanted), _BATCH_GET):
+            for item in self.t.m.Lead.batch_get(wanted[start : start + _BATCH_GET]):
+                out[str(item.id)] = self.t.record(Lead, item)
+        return out
 
     def page_visible(
         self, member_id: str, limit: int, cursor: str | None, *, status: str | None = None
@@ -888,3 +915,103 @@ class _DialerSessions:
     ) -> Page[DialerSession]:
         m = self.t.m.DialerSession
         return self._page(m.by_campaign, "campaign_id", campaign_id, limit, cursor)
+
+
+class _Campaigns:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, campaign_id: str, *, consistent: bool = False) -> Campaign | None:
+        item = _get(self.t.m.Campaign, campaign_id, consistent)
+        return None if item is None else self.t.record(Campaign, item)
+
+    def page(
+        self, limit: int, cursor: str | None, *, member_id: str | None = None
+    ) -> Page[Campaign]:
+        m = self.t.m.Campaign
+        names = {"id", "gsi_all"}
+        start = cursors.decode(cursor, names, ("gsi_all", CAMPAIGN_LIST_KEY))
+        condition = m.member_ids.contains(member_id) if member_id is not None else None
+        page = query_page(m.all_campaigns, CAMPAIGN_LIST_KEY, names, limit, start, condition)
+        return Page([self.t.record(Campaign, i) for i in page.items], page.next_cursor)
+
+
+def _range_page(
+    index: Any,
+    hash_key: str,
+    names: tuple[str, str, str],
+    limit: int,
+    start: dict[str, Any] | None,
+    range_condition: Any = None,
+    *,
+    newest_first: bool,
+) -> tuple[list[Any], str | None]:
+    """One page of a Query on an index whose range key is not the table's key: reads one item
+    past `limit` to know whether a next page exists; the cursor holds the index's and the
+    table's keys (`names`)."""
+    result = index.query(
+        hash_key,
+        range_key_condition=range_condition,
+        scan_index_forward=not newest_first,
+        limit=limit + 1,
+        last_evaluated_key=start,
+        page_size=limit + 1,
+    )
+    items = list(result)
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    last = items[-1]
+    return items, cursors.encode({n: {"S": str(getattr(last, n))} for n in names})
+
+
+class _CampaignLeads:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, entry_id: str, *, consistent: bool = False) -> CampaignLead | None:
+        item = _get(self.t.m.CampaignLead, entry_id, consistent)
+        return None if item is None else self.t.record(CampaignLead, item)
+
+    def page_by_state(
+        self, campaign_id: str, state: str, limit: int, cursor: str | None
+    ) -> Page[CampaignLead]:
+        part = f"{campaign_id}#{state}"
+        names = ("state_pk", "lead_id", "id")
+        start = cursors.decode(cursor, set(names), ("state_pk", part))
+        m = self.t.m.CampaignLead
+        items, nxt = _range_page(m.by_state, part, names, limit, start, newest_first=True)
+        return Page([self.t.record(CampaignLead, i) for i in items], nxt)
+
+    def due(self, campaign_id: str, up_to: str, limit: int) -> list[CampaignLead]:
+        m = self.t.m.CampaignLead
+        result = m.queue.query(
+            campaign_id,
+            range_key_condition=m.queue_sk <= up_to,
+            limit=limit,
+            page_size=limit,
+        )
+        return [self.t.record(CampaignLead, i) for i in result]
+
+
+class _Callbacks:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, callback_id: str) -> Callback | None:
+        item = _get(self.t.m.Callback, callback_id, True)
+        return None if item is None else self.t.record(Callback, item)
+
+    def page(
+        self, member_id: str | None, up_to: str | None, limit: int, cursor: str | None
+    ) -> Page[Callback]:
+        m = self.t.m.Callback
+        if member_id is not None:
+            index, names, part = m.by_member, ("member_pk", "due_key", "id"), member_id
+        else:
+            index, names = m.open_callbacks, ("open_pk", "due_key", "id")
+            part = OPEN_CALLBACKS_KEY
+        start = cursors.decode(cursor, set(names), (names[0], part))
+        condition = (m.due_key <= up_to) if up_to is not None else None
+        items, nxt = _range_page(index, part, names, limit, start, condition, newest_first=False)
+        return Page([self.t.record(Callback, i) for i in items], nxt)

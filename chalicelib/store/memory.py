@@ -21,6 +21,9 @@ from chalicelib.domain.records import (
     ApiKey,
     AuditEntry,
     Call,
+    Callback,
+    Campaign,
+    CampaignLead,
     DialerSession,
     Lead,
     LeadPhone,
@@ -60,7 +63,13 @@ from chalicelib.store.base import (
     check_names,
     stamp_versions,
 )
-from chalicelib.store.models import LEAD_LIST_KEY, SUPPRESSED_KEY, UNASSIGNED_KEY
+from chalicelib.store.models import (
+    CAMPAIGN_LIST_KEY,
+    LEAD_LIST_KEY,
+    OPEN_CALLBACKS_KEY,
+    SUPPRESSED_KEY,
+    UNASSIGNED_KEY,
+)
 from chalicelib.store.pagination import merged_page
 
 R = TypeVar("R")
@@ -79,6 +88,9 @@ _KEY = {
     Setting: "key",
     Suppression: "phone",
     DialerSession: "id",
+    Campaign: "id",
+    CampaignLead: "id",
+    Callback: "id",
 }
 # DynamoDB's batch sizes: the memory store counts a batch as the one request DynamoDB would get.
 BATCH_GET = 100
@@ -123,6 +135,15 @@ def _key_of(record: Any) -> str:
     return str(getattr(record, _KEY[type(record)]))
 
 
+def _changes(stored: Any, op: Update) -> dict[str, Any]:
+    changes = dict(op.set)
+    for name, delta in op.add.items():
+        changes[name] = (getattr(stored, name) or 0) + delta
+    if op.bump_version:
+        changes["version"] = stored.version + 1
+    return changes
+
+
 def _holds(stored: Any, when: When) -> bool:
     for name, cond in when.items():
         value = None if stored is None else getattr(stored, name)
@@ -162,6 +183,9 @@ class MemoryStore:
         self.documents = _Settings(self)
         self.suppressions = _Suppressions(self)
         self.dialer_sessions = _DialerSessions(self)
+        self.campaigns = _Campaigns(self)
+        self.campaign_leads = _CampaignLeads(self)
+        self.callbacks = _Callbacks(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -203,7 +227,7 @@ class MemoryStore:
             return _record_size(op.record)
         if isinstance(op, Update):
             stored = self.tables[op.kind][op.key]
-            return _record_size(dataclasses.replace(stored, **op.set))
+            return _record_size(dataclasses.replace(stored, **_changes(stored, op)))
         if isinstance(op, Count):
             item = dict(self.counters.get((op.scope, op.day), {}))
             for name, delta in op.deltas.items():
@@ -226,10 +250,7 @@ class MemoryStore:
             self.tables[type(record)][_key_of(record)] = record
         elif isinstance(op, Update):
             stored = self.tables[op.kind][op.key]
-            changes = dict(op.set)
-            if op.bump_version:
-                changes["version"] = stored.version + 1
-            self.tables[op.kind][op.key] = dataclasses.replace(stored, **changes)
+            self.tables[op.kind][op.key] = dataclasses.replace(stored, **_changes(stored, op))
         elif isinstance(op, Delete):
             self.tables[op.kind].pop(op.key, None)
         elif isinstance(op, Count):
@@ -365,6 +386,13 @@ class _Leads:
         with self.s._lock:
             self.s.requests += 1
             return sum(1 for r in self.s.tables[Lead].values() if r.live and r.status == status)
+
+    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+        wanted = list(dict.fromkeys(lead_ids))
+        with self.s._lock:
+            self.s.requests += -(-len(wanted) // BATCH_GET)
+            table = self.s.tables[Lead]
+            return {i: copy.deepcopy(table[i]) for i in wanted if i in table}
 
 
 class _Calls:
@@ -629,3 +657,92 @@ class _DialerSessions:
     ) -> Page[DialerSession]:
         rows = self.s.rows(DialerSession, lambda d: d.campaign_id == campaign_id)
         return _page(rows, ("campaign_id", "id"), campaign_id, limit, cursor)
+
+
+class _Campaigns:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, campaign_id: str, *, consistent: bool = False) -> Campaign | None:
+        return self.s.read(Campaign, campaign_id)
+
+    def page(
+        self, limit: int, cursor: str | None, *, member_id: str | None = None
+    ) -> Page[Campaign]:
+        rows = self.s.rows(
+            Campaign, lambda c: member_id is None or member_id in (c.member_ids or [])
+        )
+        return _page(rows, ("gsi_all", "id"), CAMPAIGN_LIST_KEY, limit, cursor)
+
+
+def _keyed_page(
+    rows: list[Any],
+    names: tuple[str, str, str],
+    partition: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    newest_first: bool,
+) -> Page[Any]:
+    """Rows of one index partition ordered by the index's range key (then the item's id), after
+    the cursor; the DynamoDB store's cursor format (index hash, index range, table key)."""
+    hash_name, range_name, id_name = names
+    start = cursors.decode(cursor, set(names), (hash_name, partition))
+
+    def order(r: Any) -> tuple[str, str]:
+        return (getattr(r, range_name), getattr(r, id_name))
+
+    rows = sorted(rows, key=order, reverse=newest_first)
+    if start is not None:
+        after = (start[range_name]["S"], start[id_name]["S"])
+        rows = [r for r in rows if (order(r) < after if newest_first else order(r) > after)]
+    page = rows[:limit]
+    if len(rows) <= limit or not page:
+        return Page(page, None)
+    last = page[-1]
+    key = {n: {"S": str(getattr(last, n))} for n in names}
+    return Page(page, cursors.encode(key))
+
+
+class _CampaignLeads:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, entry_id: str, *, consistent: bool = False) -> CampaignLead | None:
+        return self.s.read(CampaignLead, entry_id)
+
+    def page_by_state(
+        self, campaign_id: str, state: str, limit: int, cursor: str | None
+    ) -> Page[CampaignLead]:
+        part = f"{campaign_id}#{state}"
+        rows = self.s.rows(CampaignLead, lambda r: r.state_pk == part)
+        names = ("state_pk", "lead_id", "id")
+        return _keyed_page(rows, names, part, limit, cursor, newest_first=True)
+
+    def due(self, campaign_id: str, up_to: str, limit: int) -> list[CampaignLead]:
+        rows = self.s.rows(
+            CampaignLead,
+            lambda r: r.queue_pk == campaign_id and r.queue_sk is not None and r.queue_sk <= up_to,
+        )
+        return sorted(rows, key=lambda r: str(r.queue_sk))[:limit]
+
+
+class _Callbacks:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, callback_id: str) -> Callback | None:
+        return self.s.read(Callback, callback_id)
+
+    def page(
+        self, member_id: str | None, up_to: str | None, limit: int, cursor: str | None
+    ) -> Page[Callback]:
+        if member_id is not None:
+            names, part = ("member_pk", "due_key", "id"), member_id
+            rows = self.s.rows(Callback, lambda c: c.member_pk == member_id)
+        else:
+            names, part = ("open_pk", "due_key", "id"), OPEN_CALLBACKS_KEY
+            rows = self.s.rows(Callback, lambda c: c.open_pk == OPEN_CALLBACKS_KEY)
+        if up_to is not None:
+            rows = [c for c in rows if c.due_key <= up_to]
+        return _keyed_page(rows, names, part, limit, cursor, newest_first=False)

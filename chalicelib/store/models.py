@@ -19,6 +19,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -28,6 +29,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
+from chalicelib.domain import campaigns as campaign_rules
 
 LEAD_LIST_KEY = "lead"
 # The by-assignee key of a live lead nobody is assigned: callers list their leads and these.
@@ -250,6 +252,7 @@ class Lead(Model):
     source = UnicodeAttribute(default="manual")
     sms_opt_out = BooleanAttribute(default=False)
     sms_opt_out_by = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
     do_not_call = BooleanAttribute(default=False)
     timezone = UnicodeAttribute(null=True)
     state = UnicodeAttribute(null=True)
@@ -467,6 +470,131 @@ class Stats(Model):
     day = UnicodeAttribute(range_key=True)
 
 
+# ---------------------------------------------------------------- campaigns
+
+CAMPAIGN_LIST_KEY = "campaign"
+OPEN_CALLBACKS_KEY = campaign_rules.OPEN_CALLBACKS_KEY
+
+
+class CampaignsAll(GlobalSecondaryIndex["Campaign"]):
+    Meta = _gsi_meta("all")
+    gsi_all = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class Campaign(Model):
+    """Campaigns; the counters are added to with ADD (never rewritten by an edit)."""
+
+    class Meta(_Meta):
+        entity = "campaigns"
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    caller_id = UnicodeAttribute(null=True)
+    script = UnicodeAttribute(null=True)
+    member_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    max_attempts = NumberAttribute(default=3)
+    retry_after_minutes = NumberAttribute(default=240)
+    amd = UnicodeAttribute(default="hangup")
+    voicemail_message = UnicodeAttribute(null=True)
+    auto_advance_seconds = NumberAttribute(default=0)
+    record = BooleanAttribute(default=False)
+    count_ready = NumberAttribute(default=0)
+    count_scheduled = NumberAttribute(default=0)
+    count_done = NumberAttribute(default=0)
+    dials = NumberAttribute(default=0)
+    humans = NumberAttribute(default=0)
+    machines = NumberAttribute(default=0)
+    voicemails = NumberAttribute(default=0)
+    no_answer = NumberAttribute(default=0)
+    abandoned = NumberAttribute(default=0)
+    talk_seconds = NumberAttribute(default=0)
+    conversions = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    gsi_all = UnicodeAttribute(default=CAMPAIGN_LIST_KEY)
+
+    all_campaigns = CampaignsAll()
+
+
+class CampaignLeadsQueue(GlobalSecondaryIndex["CampaignLead"]):
+    """The queue: sparse (only leads not done), soonest due first."""
+
+    Meta = _gsi_meta("queue")
+    queue_pk = UnicodeAttribute(hash_key=True)
+    queue_sk = UnicodeAttribute(range_key=True)
+
+
+class CampaignLeadsByState(GlobalSecondaryIndex["CampaignLead"]):
+    Meta = _gsi_meta("by-state")
+    state_pk = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute(range_key=True)
+
+
+class CampaignLead(Model):
+    """A lead's place in a campaign, keyed `<campaignId>:<leadId>`."""
+
+    class Meta(_Meta):
+        entity = "campaign-leads"
+
+    id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute()
+    lead_id = UnicodeAttribute()
+    state = UnicodeAttribute()
+    added_at = UTCDateTimeAttribute()
+    next_attempt_at = UnicodeAttribute()
+    queue_pk = UnicodeAttribute(null=True)
+    queue_sk = UnicodeAttribute(null=True)
+    state_pk = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    last_attempt_at = UnicodeAttribute(null=True)
+    reserved_by = UnicodeAttribute(null=True)
+    reserved_until = UnicodeAttribute(null=True)
+    done_reason = UnicodeAttribute(null=True)
+    last_outcome = UnicodeAttribute(null=True)
+
+    queue = CampaignLeadsQueue()
+    by_state = CampaignLeadsByState()
+
+
+class CallbacksByMember(GlobalSecondaryIndex["Callback"]):
+    Meta = _gsi_meta("by-member")
+    member_pk = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
+
+
+class CallbacksOpen(GlobalSecondaryIndex["Callback"]):
+    Meta = _gsi_meta("open")
+    open_pk = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
+
+
+class Callback(Model):
+    """Callbacks; the list keys are sparse (present while the callback is open)."""
+
+    class Meta(_Meta):
+        entity = "callbacks"
+
+    id = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute()
+    lead_name = UnicodeAttribute()
+    team_member_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    due_key = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    done_at = UTCDateTimeAttribute(null=True)
+    member_pk = UnicodeAttribute(null=True)
+    open_pk = UnicodeAttribute(null=True)
+
+    by_member = CallbacksByMember()
+    open_callbacks = CallbacksOpen()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     TeamMember,
     Lead,
@@ -484,6 +612,9 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Setting,
     Suppression,
     DialerSession,
+    Campaign,
+    CampaignLead,
+    Callback,
 )
 
 
@@ -507,6 +638,9 @@ class Bound:
     Setting: Any
     Suppression: Any
     DialerSession: Any
+    Campaign: Any
+    CampaignLead: Any
+    Callback: Any
 
 
 def _bind(model: type[Model], settings: Settings) -> Any:

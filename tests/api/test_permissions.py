@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -55,7 +56,17 @@ class World:
 def world(people: Team, telephony: Any) -> World:
     from chalicelib import providers
     from chalicelib.domain.actors import SYSTEM
-    from chalicelib.services import api_keys, auth, calls, leads, messages, suppressions, team
+    from chalicelib.services import (
+        api_keys,
+        auth,
+        callbacks,
+        calls,
+        campaigns,
+        leads,
+        messages,
+        suppressions,
+        team,
+    )
 
     d = providers.deps()
 
@@ -77,7 +88,15 @@ def world(people: Team, telephony: Any) -> World:
     )
     key, _ = api_keys.create(d, auth.ENV_KEY_ACTOR, "spare", "admin")
     suppressions.add(d, SYSTEM, SUPPRESSED, ["voice", "sms"], source="manual")
-    return World(people, others_lead, fresh_lead, archived, call, message, spare, key.id)
+    # a campaign the other caller works (not `caller`), with a lead in it, and a callback of
+    # the other caller's
+    campaign = campaigns.create(d, SYSTEM, {"name": "Spring", "member_ids": [people.other.id]})
+    in_campaign = lead(4, people.other.id)
+    campaigns.add_leads_by_id(d, SYSTEM, campaign.id, [in_campaign.id])
+    at = d.clock.now() + timedelta(days=1)
+    callback = callbacks.create(d, SYSTEM, others_lead.id, at, "ring", people.other.id)
+    extra = {"campaign": campaign, "in_campaign": in_campaign, "callback": callback}
+    return World(people, others_lead, fresh_lead, archived, call, message, spare, key.id, extra)
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,17 @@ def _rules_body(w: World, who: str) -> dict[str, Any]:
     from chalicelib.domain.compliance_rules import DEFAULT_RULES, rules_to_doc
 
     return rules_to_doc(DEFAULT_RULES)
+
+
+def _callback_body(w: World, who: str) -> dict[str, Any]:
+    body = {"at": "2030-06-03T15:00:00Z", "note": "call after lunch"}
+    if who.endswith("key"):  # a key acts for no member: it names one
+        body["teamMemberId"] = w.spare.id
+    return body
+
+
+def _campaign(w: World) -> str:
+    return f"/campaigns/{w.extra['campaign'].id}"
 
 
 IMPORT_CSV = "name,phone\nImported Person,+12125559876\n"
@@ -195,6 +225,37 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/suppressions/{phone}"): Row(MANAGERS, lambda w: f"/suppressions/%2B{SUPPRESSED[1:]}"),
     ("DELETE", "/suppressions/{phone}"): Row(
         ADMINS, lambda w: f"/suppressions/%2B{SUPPRESSED[1:]}?channel=voice"
+    ),
+    # Campaigns: managers and admins write; a caller reads the campaigns they are in (this one
+    # is the other caller's: 404, as if it did not exist; a caller key is no member).
+    ("GET", "/campaigns"): Row(ALL, lambda w: "/campaigns"),
+    ("POST", "/campaigns"): Row(
+        MANAGERS, lambda w: "/campaigns", lambda w, who: {"name": "Autumn", "maxAttempts": 2}
+    ),
+    ("GET", "/campaigns/{campaign_id}"): Row(NOT_THEIRS, _campaign),
+    ("PATCH", "/campaigns/{campaign_id}"): Row(
+        MANAGERS, _campaign, lambda w, who: {"name": "Spring push"}
+    ),
+    ("DELETE", "/campaigns/{campaign_id}"): Row(MANAGERS, _campaign),
+    ("POST", "/campaigns/{campaign_id}/leads"): Row(
+        MANAGERS,
+        lambda w: f"{_campaign(w)}/leads",
+        lambda w, who: {"leadIds": [w.fresh_lead.id]},
+    ),
+    ("GET", "/campaigns/{campaign_id}/leads"): Row(
+        NOT_THEIRS, lambda w: f"{_campaign(w)}/leads?state=ready"
+    ),
+    ("DELETE", "/campaigns/{campaign_id}/leads/{lead_id}"): Row(
+        MANAGERS, lambda w: f"{_campaign(w)}/leads/{w.extra['in_campaign'].id}"
+    ),
+    ("GET", "/campaigns/{campaign_id}/stats"): Row(NOT_THEIRS, lambda w: f"{_campaign(w)}/stats"),
+    # Callbacks: on a lead one may read; a caller's own; managers and admins anyone's.
+    ("POST", "/leads/{lead_id}/callbacks"): Row(
+        NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}/callbacks", _callback_body
+    ),
+    ("GET", "/callbacks"): Row(ALL, lambda w: "/callbacks"),
+    ("DELETE", "/callbacks/{callback_id}"): Row(
+        NOT_THEIRS, lambda w: f"/callbacks/{w.extra['callback'].id}"
     ),
     ("GET", "/dashboard/stats"): Row(ALL, lambda w: "/dashboard/stats"),
     ("GET", "/twilio/phone-numbers"): Row(ALL, lambda w: "/twilio/phone-numbers"),

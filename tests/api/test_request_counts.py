@@ -5,6 +5,8 @@ table only when the new request is worth it (and the README's figures with it)."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bench.bench_ddb_cost import Meter, Pass
@@ -94,6 +96,25 @@ EXPECTED: dict[str, dict[str, int]] = {
     # + the rate counter and the guards released; + the suppression item at placing and at
     # the key press
     "call_lifecycle": {G: 14, B: 2, T: 11, U: 2, D: 2},
+    # campaigns (issue 15): the rules document (the caller ID's restricted check) and each
+    # member; the campaign; the audit entry
+    "campaign_create": {G: 2, P: 2},
+    "campaign_list": {Q: 1},
+    "campaign_get": {G: 1},
+    "campaign_update": {G: 1, U: 1, P: 1},  # edited by an Update of the changed fields
+    # the campaign, the leads (one BatchGetItem per 100), one transaction per 49 leads (each:
+    # its campaign lead item and the guard on the lead; the campaign's counter), audit
+    "campaign_add_lead": {G: 1, B: 1, T: 1, P: 1},
+    # the filter walks the lead list's index (a Query per 100 leads) instead
+    "campaign_add_filter": {G: 1, Q: 1, T: 1, P: 1},
+    "campaign_leads_ready": {G: 1, Q: 1, B: 1},  # + the page's leads (names, phones)
+    "campaign_stats": {G: 1},  # counters on the campaign item
+    # the campaign, the campaign lead and the lead (consistent); one transaction; audit
+    "campaign_remove_lead": {G: 3, T: 1, P: 1},
+    "campaign_archive": {G: 1, U: 1, P: 1},  # its leads are released lazily: O(1)
+    "callback_create": {G: 2, P: 1},  # the lead, the owner
+    "callback_list": {Q: 1},
+    "callback_delete": {G: 1, D: 1, P: 1},  # + the audit entry
 }
 
 
@@ -119,3 +140,49 @@ def test_no_list_or_webhook_scans(scripted: Pass) -> None:
     leaderboard names), never calls, messages or leads."""
     scanning = {name for name, f in scripted.figures.items() if f.requests.get(S)}
     assert scanning == {"team_list", "lead_import_10", "stats"}
+
+
+def _queue_world(size: int, suppressed: bool) -> tuple[Any, Any, Any]:
+    from chalicelib import providers
+    from chalicelib.domain.actors import SYSTEM
+    from chalicelib.services import campaigns, leads, suppressions, team
+
+    d = providers.deps()
+    member, _ = team.create(d, team.NewMember(name="Ann", phone="+14155550100"))
+    made = [
+        leads.create(d, leads.NewLead(name=f"L{i}", phone=f"+1212555{i:04d}")) for i in range(size)
+    ]
+    if suppressed:
+        suppressions.add_many(d, SYSTEM, [(x.phone, ["voice"]) for x in made], source="manual")
+    campaign = campaigns.create(d, SYSTEM, {"name": "Bench"})
+    campaigns.add_leads_by_id(d, SYSTEM, campaign.id, [x.id for x in made])
+    return d, d.store.campaigns.get(campaign.id, consistent=True), member
+
+
+@pytest.mark.parametrize("size", [10, 60])
+def test_taking_the_next_lead_costs_the_same_whatever_the_campaigns_size(
+    api, ddb_requests, clock, size
+):
+    """A good first candidate: the member's due callbacks (one Query), the queue (one Query),
+    the reservation (one conditional UpdateItem), the lead, the compliance check (one
+    BatchGetItem). Every candidate refused (all suppressed): at most MAX_CANDIDATES examined,
+    each a reservation, the lead, the check and its move (a transaction): the same for 10
+    leads and 60."""
+    from chalicelib.services import queue
+
+    d, campaign, member = _queue_world(size, suppressed=False)
+    ddb_requests.reset()
+    assert queue.take_next(d, campaign, "S1", member.id) is not None
+    assert dict(ddb_requests.calls) == {Q: 2, U: 1, G: 1, B: 1}
+
+
+@pytest.mark.parametrize("size", [10, 60])
+def test_a_take_whose_candidates_are_all_refused_stays_bounded(api, ddb_requests, clock, size):
+    from chalicelib.domain import campaigns as rules
+    from chalicelib.services import queue
+
+    d, campaign, member = _queue_world(size, suppressed=True)
+    ddb_requests.reset()
+    assert queue.take_next(d, campaign, "S1", member.id) is None
+    n = rules.MAX_CANDIDATES
+    assert dict(ddb_requests.calls) == {Q: 2, U: n, G: n, B: n, T: n}

@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 
 from chalicelib.clock import new_id
+from chalicelib.domain.actors import SYSTEM as SYSTEM_ACTOR
 from chalicelib.domain.records import (
     ApiKey,
     AuditEntry,
     Call,
+    Callback,
+    Campaign,
+    CampaignLead,
     Lead,
     LeadPhone,
     Login,
@@ -762,3 +766,292 @@ class StoreContract:
         store.suppressions.put_many([again])
         assert store.suppressions.get(items[0].phone).voice_source == "import"
         assert store.suppressions.get(items[0].phone).version == 2
+
+    # ---------------------------------------------------------------- campaigns and the queue
+
+    def test_update_adds_to_number_fields_with_its_conditions(self, store):
+        made = campaign()
+        store.write(Put("c", made, if_absent=True))
+        after = store.write(
+            Update(
+                "c",
+                Campaign,
+                made.id,
+                {"name": "Renamed"},
+                when={"status": Eq("active")},
+                add={"count_ready": 3, "dials": 1},
+            )
+        )
+        assert (after.name, after.count_ready, after.dials, after.version) == ("Renamed", 3, 1, 1)
+        store.transact(
+            [
+                Update("c", Campaign, made.id, {}, add={"count_ready": -1, "count_done": 1}),
+                Put("l", lead(), if_absent=True),
+            ]
+        )
+        got = store.campaigns.get(made.id, consistent=True)
+        assert (got.count_ready, got.count_done, got.name) == (2, 1, "Renamed")
+        with pytest.raises(ConditionFailed):
+            store.write(
+                Update("c", Campaign, made.id, {}, when={"status": Eq("paused")}, add={"dials": 1})
+            )
+        assert store.campaigns.get(made.id, consistent=True).dials == 1
+
+    def test_campaigns_list_newest_first_and_by_member(self, store):
+        made = [
+            campaign(name=f"C{i}", member_ids=["M1"] if i % 2 else ["M2", "M3"]) for i in range(7)
+        ]
+        for c in made:
+            store.write(Put("c", c, if_absent=True))
+        assert store.campaigns.get(made[1].id).member_ids == ["M1"]
+        newest = sorted(made, key=lambda c: c.id, reverse=True)
+        for member_id in (None, "M1", "M3", "M9"):
+            want = [c.id for c in newest if member_id is None or member_id in c.member_ids]
+            for limit in (1, 2, 5, 20):
+                ids, cursor = [], None
+                for _ in range(10):
+                    page = store.campaigns.page(limit, cursor, member_id=member_id)
+                    ids += [c.id for c in page.items]
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                assert ids == want, (member_id, limit)
+
+    def test_campaign_leads_list_by_state_and_queue_soonest_first(self, store):
+        stamps = [f"2026-11-23T1{h}:00:00.000Z" for h in (5, 3, 9, 1, 7)]
+        entries = []
+        for i, at in enumerate(stamps):
+            state = "ready" if i % 2 == 0 else "scheduled"
+            entries.append(entry("C1", new_id(), state, at))
+        done = entry("C1", new_id(), "done", "2026-11-23T10:00:00.000Z")
+        elsewhere = entry("C2", new_id(), "ready", "2026-11-23T10:00:00.000Z")
+        for e in [*entries, done, elsewhere]:
+            store.write(Put("e", e, if_absent=True))
+        due = store.campaign_leads.due("C1", "2026-11-23T23:00:00.000Z#~", 10)
+        assert [e.id for e in due] == [e.id for e in sorted(entries, key=lambda e: e.queue_sk)]
+        assert len(store.campaign_leads.due("C1", "2026-11-23T23:00:00.000Z#~", 2)) == 2
+        early = store.campaign_leads.due("C1", "2026-11-23T14:00:00.000Z#~", 10)
+        assert sorted(e.next_attempt_at for e in early) == [stamps[3], stamps[1]]
+        # by state, newest lead first, paged
+        for state in ("ready", "scheduled", "done"):
+            want = sorted((e.lead_id for e in [*entries, done] if e.state == state), reverse=True)
+            for limit in (1, 2, 10):
+                ids, cursor = [], None
+                for _ in range(10):
+                    page = store.campaign_leads.page_by_state("C1", state, limit, cursor)
+                    ids += [e.lead_id for e in page.items]
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                assert ids == want, (state, limit)
+        first = store.campaign_leads.page_by_state("C1", "ready", 1, None).next_cursor
+        with pytest.raises(ValidationError):  # a cursor of another state's list
+            store.campaign_leads.page_by_state("C1", "scheduled", 1, first)
+        # out of the queue once done (the queue index is sparse)
+        moving = entries[0]
+        store.write(
+            Update(
+                "e",
+                CampaignLead,
+                moving.id,
+                {"state": "done", "state_pk": "C1#done", "queue_pk": None, "queue_sk": None},
+            )
+        )
+        due = store.campaign_leads.due("C1", "2026-11-23T23:00:00.000Z#~", 10)
+        assert moving.id not in {e.id for e in due} and len(due) == 4
+
+    def test_two_takers_never_reserve_the_same_lead(self, store):
+        from chalicelib.clock import ManualClock
+        from chalicelib.services import campaigns as campaign_service
+        from chalicelib.services import queue
+        from chalicelib.services.deps import Deps
+
+        deps = Deps(providers_settings(), store, ManualClock(T0), lambda: None)  # type: ignore[arg-type,return-value]
+        made = campaign_service.create(deps, SYSTEM_ACTOR, {"name": "Race", "max_attempts": 3})
+        ids = []
+        for i in range(4):
+            new = lead(phone=f"+1212555{i:04d}")
+            store.write(Put("l", new, if_absent=True))
+            ids.append(new.id)
+        result = campaign_service.add_leads_by_id(deps, SYSTEM_ACTOR, made.id, ids)
+        assert (result.added, result.skipped) == (4, 0)
+        current = store.campaigns.get(made.id, consistent=True)
+        assert (current.count_ready, current.count_done) == (4, 0)
+        taken = [queue.take_next(deps, current, f"S{n}", "M1") for n in range(5)]
+        got = [t.lead.id for t in taken if t is not None]
+        assert sorted(got) == sorted(ids) and taken[4] is None  # each lead once, then none
+        # a reservation is the holder's: another session cannot finish or release it
+        assert queue.release(deps, made.id, got[0], "S9") is False
+        assert queue.finish_attempt(deps, made.id, got[0], "S9", "busy") is None
+        after = queue.finish_attempt(deps, made.id, got[0], "S0", "busy")
+        assert after is not None and (after.state, after.attempts) == ("scheduled", 1)
+        assert after.reserved_by is None
+        assert queue.release(deps, made.id, got[1], "S1") is True
+        again = queue.take_next(deps, current, "S7", "M1")
+        assert again is not None and again.lead.id == got[1]
+        counts = store.campaigns.get(made.id, consistent=True)
+        assert (counts.count_ready, counts.count_scheduled) == (3, 1)
+
+    def test_concurrent_takers_on_one_campaign_take_disjoint_leads(self, store):
+        import threading
+
+        from chalicelib.clock import ManualClock
+        from chalicelib.services import campaigns as campaign_service
+        from chalicelib.services import queue
+        from chalicelib.services.deps import Deps
+
+        deps = Deps(providers_settings(), store, ManualClock(T0), lambda: None)  # type: ignore[arg-type,return-value]
+        made = campaign_service.create(deps, SYSTEM_ACTOR, {"name": "Threads"})
+        ids = []
+        for i in range(16):
+            new = lead(phone=f"+1212555{i:04d}")
+            store.write(Put("l", new, if_absent=True))
+            ids.append(new.id)
+        campaign_service.add_leads_by_id(deps, SYSTEM_ACTOR, made.id, ids)
+        current = store.campaigns.get(made.id, consistent=True)
+        got: list[str] = []
+        lock = threading.Lock()
+        start = threading.Barrier(4)
+
+        def taker(n: int) -> None:
+            start.wait()
+            while (taken := queue.take_next(deps, current, f"S{n}", "M1")) is not None:
+                with lock:
+                    got.append(taken.lead.id)
+
+        threads = [threading.Thread(target=taker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        # a taker whose candidates were all taken under it gives up; the rest are still due
+        while (taken := queue.take_next(deps, current, "S9", "M1")) is not None:
+            got.append(taken.lead.id)
+        assert len(got) == len(set(got)) == 16 and set(got) == set(ids)
+
+    def test_a_lead_added_to_two_campaigns_at_once_joins_one(self, store):
+        import threading
+
+        from chalicelib.clock import ManualClock
+        from chalicelib.services import campaigns as campaign_service
+        from chalicelib.services.deps import Deps
+
+        deps = Deps(providers_settings(), store, ManualClock(T0), lambda: None)  # type: ignore[arg-type,return-value]
+        ids = []
+        for i in range(10):
+            new = lead(phone=f"+1212555{i:04d}")
+            store.write(Put("l", new, if_absent=True))
+            ids.append(new.id)
+        made = [campaign_service.create(deps, SYSTEM_ACTOR, {"name": f"C{n}"}) for n in range(2)]
+        start = threading.Barrier(2)
+        results: dict[str, Any] = {}
+
+        def add(c: Campaign) -> None:
+            start.wait()
+            results[c.id] = campaign_service.add_leads_by_id(deps, SYSTEM_ACTOR, c.id, ids)
+
+        threads = [threading.Thread(target=add, args=(c,)) for c in made]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sum(r.added for r in results.values()) == 10
+        assert sum(r.skipped for r in results.values()) == 10
+        holders = {x.id: x.campaign_id for x in store.leads.get_many(ids).values()}
+        for c in made:
+            ready = store.campaigns.get(c.id, consistent=True).count_ready
+            assert ready == results[c.id].added == list(holders.values()).count(c.id)
+            for lead_id, holder in holders.items():
+                entry_there = store.campaign_leads.get(f"{c.id}:{lead_id}", consistent=True)
+                assert (entry_there is not None) == (holder == c.id)
+
+    def test_callbacks_list_by_member_and_open_soonest_first(self, store):
+        made = []
+        for i, (owner, hour) in enumerate(
+            [("M1", 15), ("M2", 12), ("M1", 11), ("M1", 18), ("M2", 9), ("M1", 13)]
+        ):
+            at = f"2026-11-23T{hour}:00:00.000Z"
+            cid = new_id()
+            cb = Callback(
+                id=cid,
+                lead_id=f"L{i}",
+                lead_name=f"Lead {i}",
+                team_member_id=owner,
+                at=at,
+                created_at=T0,
+                created_by=owner,
+                due_key=f"{at}#{cid}",
+                member_pk=owner,
+                open_pk="open",
+            )
+            store.write(Put("cb", cb, if_absent=True))
+            made.append(cb)
+        assert store.callbacks.get(made[0].id) == made[0]
+        soonest = sorted(made, key=lambda c: c.due_key)
+        for member_id in ("M1", "M2", None):
+            for up_to in (None, "2026-11-23T14:00:00.000Z#~"):
+                want = [
+                    c.id
+                    for c in soonest
+                    if member_id in (None, c.team_member_id)
+                    and (up_to is None or c.due_key <= up_to)
+                ]
+                for limit in (1, 2, 10):
+                    ids, cursor = [], None
+                    for _ in range(10):
+                        page = store.callbacks.page(member_id, up_to, limit, cursor)
+                        ids += [c.id for c in page.items]
+                        cursor = page.next_cursor
+                        if cursor is None:
+                            break
+                    assert ids == want, (member_id, up_to, limit)
+        # done: out of both lists
+        store.write(
+            Update("cb", Callback, made[0].id, {"done_at": T0, "member_pk": None, "open_pk": None})
+        )
+        assert made[0].id not in {c.id for c in store.callbacks.page("M1", None, 10, None).items}
+        assert made[0].id not in {c.id for c in store.callbacks.page(None, None, 10, None).items}
+
+    def test_leads_are_read_in_batches(self, store):
+        made = [lead(phone=f"+1212555{i:04d}") for i in range(3)]
+        for x in made:
+            store.write(Put("l", x, if_absent=True))
+        got = store.leads.get_many([made[0].id, made[2].id, "missing", made[0].id])
+        assert got == {made[0].id: made[0], made[2].id: made[2]}
+        assert store.leads.get_many([]) == {}
+
+
+def providers_settings() -> Any:
+    from chalicelib import providers
+
+    return providers.settings()
+
+
+def campaign(**over: Any) -> Campaign:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "name": "Spring",
+        "created_at": T0,
+        "updated_at": T0,
+        "created_by": "M1",
+        "member_ids": [],
+    }
+    values.update(over)
+    return Campaign(**values)
+
+
+def entry(campaign_id: str, lead_id: str, state: str, due: str) -> CampaignLead:
+    from chalicelib.domain import campaigns as rules
+
+    keys = rules.index_keys(campaign_id, lead_id, state, due)
+    return CampaignLead(
+        id=rules.entry_id(campaign_id, lead_id),
+        campaign_id=campaign_id,
+        lead_id=lead_id,
+        added_at=T0,
+        next_attempt_at=due,
+        state=state,
+        state_pk=str(keys["state_pk"]),
+        queue_pk=keys["queue_pk"],
+        queue_sk=keys["queue_sk"],
+    )

@@ -68,6 +68,14 @@ FIELDS = [
     "smsOptOut",
     "body",
     "from",
+    "memberIds",
+    "maxAttempts",
+    "amd",
+    "voicemailMessage",
+    "leadIds",
+    "filter",
+    "at",
+    "note",
 ]
 bodies = st.one_of(
     json_values,
@@ -177,7 +185,8 @@ def world(api, telephony, clock, make_member, make_lead):
     _, message, _ = api.post(
         "/messages", {"leadId": lead["id"], "body": "hi", "from": "+15005550006"}
     )
-    return {"member": member, "lead": lead, "call": call, "message": message}
+    _, campaign, _ = api.post("/campaigns", {"name": "Fuzz", "memberIds": [member["id"]]})
+    return {"member": member, "lead": lead, "call": call, "message": message, "campaign": campaign}
 
 
 JSON_ROUTES = [
@@ -190,6 +199,10 @@ JSON_ROUTES = [
     ("POST", "/messages"),
     ("PUT", "/compliance/rules"),
     ("POST", "/suppressions"),
+    ("POST", "/campaigns"),
+    ("PATCH", "/campaigns/{campaign}"),
+    ("POST", "/campaigns/{campaign}/leads"),
+    ("POST", "/leads/{lead}/callbacks"),
 ]
 
 
@@ -199,6 +212,7 @@ def path_for(template: str, world: dict[str, Any]) -> str:
         lead=world["lead"]["id"],
         call=world["call"]["id"],
         message=world["message"]["id"],
+        campaign=world["campaign"]["id"],
     )
 
 
@@ -262,6 +276,7 @@ def test_raw_garbage_bodies(api, world, method, template):
     [
         *("/leads", "/team-members", "/calls", "/leads/{lead}", "/calls/{call}", "/messages"),
         "/suppressions",
+        *("/campaigns", "/campaigns/{campaign}/leads", "/callbacks"),
     ],
 )
 def test_random_query_strings_and_ids(api, world, template):
@@ -280,6 +295,8 @@ def test_random_query_strings_and_ids(api, world, template):
                     "teamMemberId",
                     "active",
                     "phone",
+                    "state",
+                    "due",
                     "x",
                 ]
             ),
