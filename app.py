@@ -18,6 +18,7 @@ from chalicelib.api import (
     calls,
     campaigns,
     compliance,
+    dialer,
     health,
     leads,
     messages,
@@ -50,6 +51,7 @@ app.register_blueprint(compliance.bp)
 app.register_blueprint(suppressions.bp)
 app.register_blueprint(campaigns.bp)
 app.register_blueprint(callbacks.bp)
+app.register_blueprint(dialer.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -361,7 +361,7 @@ def test_a_caller_sees_and_acts_on_their_own_sessions_only(api, people, telephon
     other = people.tokens["other"]
     assert api.get(f"/dialer/sessions/{session['id']}", token=other)[0] == 404
     assert api.post(f"/dialer/sessions/{session['id']}/end", token=other)[0] == 404
-    status, err, _ = api.post(
+    status, _, _ = api.post(
         "/dialer/sessions",
         {"campaignId": campaign["id"], "teamMemberId": people.other.id},
         token=people.tokens["caller"],

@@ -62,6 +62,7 @@ def world(people: Team, telephony: Any) -> World:
         callbacks,
         calls,
         campaigns,
+        dialer,
         leads,
         messages,
         suppressions,
@@ -95,7 +96,19 @@ def world(people: Team, telephony: Any) -> World:
     campaigns.add_leads_by_id(d, SYSTEM, campaign.id, [in_campaign.id])
     at = d.clock.now() + timedelta(days=1)
     callback = callbacks.create(d, SYSTEM, others_lead.id, at, "ring", people.other.id)
-    extra = {"campaign": campaign, "in_campaign": in_campaign, "callback": callback}
+    # a dialer campaign everyone is in, and a session of the other caller's (ringing them)
+    everyone = [people.admin.id, people.manager.id, people.caller.id, people.other.id, spare.id]
+    dialing = campaigns.create(
+        d, SYSTEM, {"name": "Dialer", "member_ids": everyone, "caller_id": CALLER_ID}
+    )
+    session = dialer.start(d, SYSTEM, dialing.id, people.other.id)
+    extra = {
+        "campaign": campaign,
+        "in_campaign": in_campaign,
+        "callback": callback,
+        "dialing": dialing,
+        "session": session,
+    }
     return World(people, others_lead, fresh_lead, archived, call, message, spare, key.id, extra)
 
 
@@ -123,6 +136,21 @@ def _rules_body(w: World, who: str) -> dict[str, Any]:
     from chalicelib.domain.compliance_rules import DEFAULT_RULES, rules_to_doc
 
     return rules_to_doc(DEFAULT_RULES)
+
+
+def _session_body(w: World, who: str) -> dict[str, Any]:
+    body = {"campaignId": w.extra["dialing"].id}
+    if who.endswith("key"):  # a key acts for no member: it names one
+        body["teamMemberId"] = w.spare.id
+    return body
+
+
+def _session(w: World) -> str:
+    return f"/dialer/sessions/{w.extra['session'].id}"
+
+
+# A member action on another's session that is still `connecting`: 409 for whoever may act.
+SESSION_ACTION = _expect(409, 409, 404, 409, 404)
 
 
 def _callback_body(w: World, who: str) -> dict[str, Any]:
@@ -257,6 +285,47 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/callbacks/{callback_id}"): Row(
         NOT_THEIRS, lambda w: f"/callbacks/{w.extra['callback'].id}"
     ),
+    # The dialer: a member starts their own session (an admin key names one); a caller sees and
+    # acts on their own sessions only.
+    ("POST", "/dialer/sessions"): Row(
+        _expect(caller_key=403), lambda w: "/dialer/sessions", _session_body
+    ),
+    ("GET", "/dialer/sessions"): Row(
+        _expect(caller=403, caller_key=403),
+        lambda w: f"/dialer/sessions?teamMemberId={w.team.other.id}",
+    ),
+    ("GET", "/dialer/sessions/{session_id}"): Row(NOT_THEIRS, _session),
+    ("POST", "/dialer/sessions/{session_id}/next"): Row(
+        SESSION_ACTION, lambda w: f"{_session(w)}/next"
+    ),
+    ("POST", "/dialer/sessions/{session_id}/pause"): Row(
+        SESSION_ACTION, lambda w: f"{_session(w)}/pause"
+    ),
+    ("POST", "/dialer/sessions/{session_id}/resume"): Row(
+        SESSION_ACTION, lambda w: f"{_session(w)}/resume"
+    ),
+    ("POST", "/dialer/sessions/{session_id}/drop-voicemail"): Row(
+        SESSION_ACTION, lambda w: f"{_session(w)}/drop-voicemail"
+    ),
+    ("POST", "/dialer/sessions/{session_id}/end"): Row(NOT_THEIRS, lambda w: f"{_session(w)}/end"),
+    ("POST", "/twilio/dialer/member/{session_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/dialer/member/{w.extra['session'].id}"
+    ),
+    ("POST", "/twilio/dialer/member-gather/{session_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/dialer/member-gather/{w.extra['session'].id}"
+    ),
+    ("POST", "/twilio/dialer/member-status/{session_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/dialer/member-status/{w.extra['session'].id}"
+    ),
+    ("POST", "/twilio/dialer/conference/{session_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/dialer/conference/{w.extra['session'].id}"
+    ),
+    ("POST", "/twilio/dialer/lead/{session_id}/{call_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/dialer/lead/{w.extra['session'].id}/{w.call.id}"
+    ),
+    ("POST", "/twilio/dialer/lead-status/{session_id}/{call_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/dialer/lead-status/{w.extra['session'].id}/{w.call.id}"
+    ),
     ("GET", "/dashboard/stats"): Row(ALL, lambda w: "/dashboard/stats"),
     ("GET", "/twilio/phone-numbers"): Row(ALL, lambda w: "/twilio/phone-numbers"),
     ("POST", "/twilio/sms/incoming"): Row(WEBHOOK, lambda w: "/twilio/sms/incoming"),
@@ -315,7 +384,8 @@ def test_the_role_table(api: Api, world: World, key: tuple[str, str], who: str) 
         assert 200 <= status < 300, (status, body)
     else:
         assert status == want, (status, body)
-        code = {400: "validation_error", 403: "forbidden", 404: "not_found"}[want]
+        codes = {400: "validation_error", 403: "forbidden", 404: "not_found", 409: "conflict"}
+        code = codes[want]
         assert body["error"]["code"] == code
     # And without a bearer: 401, whoever would have asked.
     status, body, _ = _request(api, world, key, None, who)
