@@ -309,7 +309,7 @@ export function rulesEditor({ doc, editable, onSave, onDefaults }) {
   function showProblem(err) {
     clear();
     const path = err.details?.field;
-    const el = path ? target(path) : null;
+    const el = err.row ? err.row.el : path ? target(path) : null; // a local problem names its row
     let focus = null;
     if (el && el.matches("input, select")) {
       el.setAttribute("aria-invalid", "true");
