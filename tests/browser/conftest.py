@@ -220,12 +220,13 @@ def context(browser: Any, stack: Stack) -> Iterator[Any]:
 
 
 def lead_compliance_missing(stack: Stack) -> bool:
-    """Whether the API lacks `GET /leads/{id}/compliance` (being added on main): `chalice local`
-    answers a route it does not have with 403 and no error shape; a lead it does not have is
-    our 404 `not_found`."""
+    """Whether the API lacks `GET /leads/{id}/compliance` (being added on main): the local
+    server answers a route it does not have with 404 "no route GET …" (localdev/api_server.py),
+    a lead it does not have with the route's own 404."""
     if stack.lead_compliance_route is None:
         resp = stack.call("GET", "/leads/01NOSUCHLEAD00000000000000/compliance")
-        stack.lead_compliance_route = "error" in (resp.json() if resp.content else {})
+        message = str(((resp.json() if resp.content else {}).get("error") or {}).get("message"))
+        stack.lead_compliance_route = not message.startswith("no route ")
     return not stack.lead_compliance_route
 
 

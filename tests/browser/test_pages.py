@@ -93,6 +93,15 @@ def test_every_page_renders_cleanly_and_is_captured(page, stack, sample, viewpor
     expect(page.get_by_role("table", name="Team members")).to_be_visible()
     check_page(page, "team", viewport)
 
+    page.get_by_role("link", name="Compliance").click()
+    expect(page.locator("form[data-rules-form]")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+    check_page(page, "compliance", viewport)
+    page.get_by_role("button", name="Import numbers").click()
+    expect(page.get_by_role("dialog", name="Import numbers to suppress")).to_be_visible()
+    shot(page, f"page-suppression-import-{viewport}")
+    page.keyboard.press("Escape")
+
     page.goto(f"{stack.dashboard}/#/nowhere")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
 
