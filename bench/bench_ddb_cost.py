@@ -213,6 +213,7 @@ class Pass:
         )
         gone = step(None, "POST", "/leads", {"name": "Old", "phone": "+12125550143"}, expect=201)
         step("lead_get", "GET", f"/leads/{lead['id']}")
+        step("lead_compliance", "GET", f"/leads/{lead['id']}/compliance")
         step("lead_update", "PATCH", f"/leads/{lead['id']}", {"notes": "Prefers mornings"})
         rows = "\n".join(f"Lead {i},+1312555{i:04d},l{i}@example.com,Acme" for i in range(10))
         step("lead_import_10", "POST", "/leads/import", csv=f"name,phone,email,company\n{rows}\n")

@@ -89,6 +89,9 @@ class Settings:
     # password once instead (`make dev`, where no e-mail is sent).
     invite_emails: bool = True
     rate_limit_per_minute: int = 30
+    # Who is calling, in the message a person hears when the dialer cannot bridge them (an
+    # abandoned call must name the seller and give a number to opt out).
+    company_name: str = "our team"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,6 +128,7 @@ class Settings:
             cognito_issuer_url=(_env("COGNITO_ISSUER") or "").rstrip("/") or None,
             invite_emails=(_env("INVITE_EMAILS", "1") or "1").lower() not in ("0", "false", "no"),
             rate_limit_per_minute=_positive_int("RATE_LIMIT_PER_MINUTE", 30),
+            company_name=(_env("COMPANY_NAME", "") or "").strip()[:80] or "our team",
         )
 
     def signing_base_urls(self) -> tuple[str, ...]:

@@ -74,6 +74,7 @@ def _build(settings: Settings) -> Deps:
         lambda: _twilio(settings),
         make_identity=lambda: _identity(settings),
         make_verifier=lambda: _verifier(settings),
+        rules_clock=_overrides.get("rules_clock"),
     )
     if telephony is not None:
         deps._telephony = telephony
@@ -96,11 +97,12 @@ def settings() -> Settings:
 
 
 def override(**parts: Any) -> None:
-    """Install replacements (`store`, `clock`, `telephony`, `identity`, `token_keys`); a value
+    """Install replacements (`store`, `clock`, `rules_clock`, `telephony`, `identity`,
+    `token_keys`); a value
     of None removes one."""
     global _deps
     for name, value in parts.items():
-        if name not in ("store", "clock", "telephony", "identity", "token_keys"):
+        if name not in ("store", "clock", "rules_clock", "telephony", "identity", "token_keys"):
             raise TypeError(f"unknown dependency {name!r}")
         if value is None:
             _overrides.pop(name, None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -67,9 +68,33 @@ def patch_chalice_local() -> None:
     local._coldcall_patched = True  # type: ignore[attr-defined]
 
 
+def dev_clock(raw: str | None) -> Any:
+    """`DEV_NOW` (ISO 8601 with an offset, e.g. `2026-11-24T20:30:00-05:00`): the compliance
+    rules judge calls and texts as if it were that moment (running on from there); None when
+    unset. Local only: sign-in, records and the rollup keep the real time."""
+    from datetime import UTC, datetime
+
+    from chalicelib.clock import OffsetClock
+
+    if not raw or not raw.strip():
+        return None
+    try:
+        start = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise SystemExit(f"DEV_NOW is not an ISO 8601 date and time: {raw!r}") from None
+    if start.tzinfo is None:
+        raise SystemExit(f"DEV_NOW needs a UTC offset (e.g. 2026-11-24T20:30:00-05:00): {raw!r}")
+    return OffsetClock(start - datetime.now(UTC))
+
+
 def main(args: list[str]) -> None:
     logging.getLogger("pynamodb").setLevel(logging.WARNING)
     patch_chalice_local()
+    clock = dev_clock(os.environ.get("DEV_NOW"))
+    if clock is not None:
+        from chalicelib import providers
+
+        providers.override(rules_clock=clock)
     from chalice.cli import cli
 
     # With --autoreload, chalice re-runs sys.argv as its worker: make that this module again.

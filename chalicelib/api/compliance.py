@@ -28,3 +28,15 @@ def put_rules(request: Request, actor: Actor) -> dict[str, Any]:
     from chalicelib.services import compliance_rules
 
     return rules_to_doc(compliance_rules.put_rules(deps(), actor, json_body(request)))
+
+
+@route(bp, "/leads/{lead_id}/compliance", ["GET"])
+def lead_compliance(request: Request, lead_id: str, actor: Actor) -> dict[str, Any]:
+    """Whether the lead's number may be called and texted now; when not, why and when."""
+    from chalicelib.api.serialize import suppression_out
+    from chalicelib.services import compliance
+
+    out = compliance.preview(deps(), actor, lead_id)
+    item = out["suppression"]
+    out["suppression"] = suppression_out(item) if item is not None else None
+    return out

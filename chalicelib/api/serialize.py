@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.clock import iso
 
 if TYPE_CHECKING:
-    from chalicelib.domain.records import Call, Lead, Message, Suppression, TeamMember
+    from chalicelib.domain.records import (
+        Call,
+        DialerSession,
+        Lead,
+        Message,
+        Suppression,
+        TeamMember,
+    )
 
 
 def team_member_out(m: TeamMember) -> dict[str, Any]:
@@ -66,6 +73,10 @@ def call_out(c: Call) -> dict[str, Any]:
         "errorMessage": c.error_message,
         "disposition": c.disposition,
         "notes": c.notes,
+        "campaignId": c.campaign_id,
+        "sessionId": c.session_id,
+        "abandoned": bool(c.abandoned),
+        "voicemailLeft": bool(c.voicemail_left),
         "createdAt": iso(c.created_at),
         "updatedAt": iso(c.updated_at),
     }
@@ -128,4 +139,31 @@ def suppression_out(s: Suppression) -> dict[str, Any]:
         "createdBy": last["createdBy"],
         "updatedAt": iso(s.updated_at),
         **per,
+    }
+
+
+def dialer_session_out(s: DialerSession) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "campaignId": s.campaign_id,
+        "teamMemberId": s.team_member_id,
+        "status": s.status,
+        "statusSince": iso(s.status_since),
+        "currentLeadId": s.current_lead_id,
+        "currentCallId": s.current_call_id,
+        "note": s.note,
+        "stats": {
+            "dialed": s.dialed,
+            "humans": s.humans,
+            "machines": s.machines,
+            "voicemailsDropped": s.voicemails_dropped,
+            "noAnswer": s.no_answer,
+            "abandoned": s.abandoned,
+            "talkSeconds": s.talk_seconds,
+        },
+        "startedAt": iso(s.started_at),
+        "endedAt": iso(s.ended_at),
+        "endReason": s.end_reason,
+        "updatedAt": iso(s.updated_at),
+        "version": s.version,
     }

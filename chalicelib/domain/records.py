@@ -80,6 +80,14 @@ class Call:
     # alone (one read inside Twilio's 15 s), and a later edit of the lead cannot redirect it.
     lead_phone: str | None = None
     lead_name: str | None = None
+    # the lead's `state` field (compliance: the stricter of the number's state and this one)
+    lead_state: str | None = None
+    # A dialer call (the power dialer): its campaign and session. Such a call has no member
+    # leg of its own: `status` follows the lead leg.
+    campaign_id: str | None = None
+    session_id: str | None = None
+    abandoned: bool = False  # a person answered and was not bridged (domain/dialer.py)
+    voicemail_left: bool = False
     status: str = "queued"
     lead_leg_status: str | None = None
     twilio_sid: str | None = None
@@ -95,6 +103,34 @@ class Call:
     error_message: str | None = None
     disposition: str | None = None
     notes: str | None = None
+
+
+@dataclass
+class DialerSession:
+    """A member's power-dialer session on a campaign (domain/dialer.py: statuses). One
+    conference holds the member; `current_call_id` is the lead call ringing or bridged."""
+
+    id: str
+    campaign_id: str
+    team_member_id: str
+    status: str
+    started_at: datetime
+    updated_at: datetime
+    status_since: datetime  # when `status` was entered (wrap-up's auto-advance, idle retry)
+    member_call_sid: str | None = None
+    current_lead_id: str | None = None
+    current_call_id: str | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    note: str | None = None  # why the session waits (`no_leads`, a Twilio error, ...)
+    dialed: int = 0
+    humans: int = 0
+    machines: int = 0
+    voicemails_dropped: int = 0
+    no_answer: int = 0
+    abandoned: int = 0
+    talk_seconds: int = 0
+    version: int = 0
 
 
 @dataclass
@@ -243,4 +279,5 @@ Record = (
     | LiveCall
     | Setting
     | Suppression
+    | DialerSession
 )

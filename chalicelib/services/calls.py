@@ -132,6 +132,7 @@ def place(deps: Deps, cmd: PlaceCall, actor: Actor = SYSTEM) -> Call:
         caller_id=caller_id,
         lead_phone=lead.phone,
         lead_name=lead.name,
+        lead_state=lead.state,
         status="queued",
         day=business_day(moment, s.stats_timezone),
         created_at=moment,
@@ -182,8 +183,13 @@ def fail(deps: Deps, call_id: str, exc: TelephonyFailure) -> None:
 # ---------------------------------------------------------------- transitions
 
 
-def _apply(deps: Deps, call_id: str, decide: Callable[[Call], Change | None]) -> tuple[Call, bool]:
-    return transitions.apply(deps, Call, call_id, decide)
+def _apply(
+    deps: Deps,
+    call_id: str,
+    decide: Callable[[Call], Change | None],
+    also: Callable[[Call, Call], list[Op]] | None = None,
+) -> tuple[Call, bool]:
+    return transitions.apply(deps, Call, call_id, decide, also)
 
 
 def advance_member_leg(
@@ -289,7 +295,15 @@ def _dial_refusal(deps: Deps, call: Call) -> Blocked | None:
     if not call.lead_phone:
         return None
     try:
-        compliance.check(deps, SYSTEM, phone=call.lead_phone, channel="voice", lead=None)
+        compliance.check(
+            deps,
+            SYSTEM,
+            phone=call.lead_phone,
+            channel="voice",
+            lead=None,
+            state=call.lead_state,
+            lead_id=call.lead_id,
+        )
     except Blocked as exc:
         return exc
     return None

@@ -3,8 +3,8 @@ about to be dialled after the member's key press) and every text goes through `c
 single place that decides whether a number may be contacted now.
 
 It reads the number's ledger item and the rules document in ONE request (a BatchGetItem over
-both tables; for a call to a number whose state caps attempts, a Query of the lead's calls
-too) and refuses with 422
+both tables; for a number whose state caps attempts, a Query of the lead's calls and one of
+its messages too) and refuses with 422
 `blocked`, `details.reason` in API.md's words, writing `compliance.blocked` to the audit log
 for every refusal. When several rules refuse, the reason reported is the first of API.md's
 order (`REASON_ORDER`).
@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 from chalicelib.domain import compliance_rules as rules_domain
 from chalicelib.domain import suppressions as ledger
 from chalicelib.domain.actors import Actor
-from chalicelib.domain.records import Lead
+from chalicelib.domain.records import Lead, Setting, Suppression
 from chalicelib.errors import Blocked
 from chalicelib.services import audit, compliance_rules
 from chalicelib.services.deps import Deps
@@ -48,12 +48,28 @@ def refusal(
     channel: Channel,
     lead: Lead | None,
     ours: Mapping[str, str] | None = None,
+    state: str | None = None,
 ) -> tuple[str, str, dict[str, Any]] | None:
     """(reason, message, details) of the first rule that refuses, or None. No audit here.
     `ours`: our side's numbers by field (the member's phone, the caller ID, the sender), held
-    to `blockedPrefixes` and `allowedCountries` too."""
+    to `blockedPrefixes` and `allowedCountries` too. Without a `lead` (the member's key press:
+    the call already counts as this attempt), `state` is the lead's `state` field as the call
+    recorded it, and attempts are not counted."""
     # the one request: the number's ledger item and the rules document
     item, document = deps.store.suppressions.get_with_document(phone, compliance_rules.KEY)
+    return _refusal(deps, item, document, phone, channel, lead, ours, state)
+
+
+def _refusal(
+    deps: Deps,
+    item: Suppression | None,
+    document: Setting | None,
+    phone: str,
+    channel: Channel,
+    lead: Lead | None,
+    ours: Mapping[str, str] | None,
+    state: str | None,
+) -> tuple[str, str, dict[str, Any]] | None:
     found: list[tuple[str, str, dict[str, Any]]] = []
     reason = ledger.refusal(item, channel, VOICE_SUPPRESSION_BLOCKS_SMS)
     if reason is None and lead is not None:
@@ -68,13 +84,13 @@ def refusal(
     # The rules (restricted numbers, attempts in 24 h, calling and texting hours by state); the
     # attempts are counted (one Query) only when a cap applies to the number.
     rules = compliance_rules.from_document(document) or compliance_rules.defaults(deps)
-    now = deps.clock.now()
+    now = deps.rules_now()
 
     def evaluate(attempts: int) -> rules_domain.Refusal | None:
         return rules_domain.evaluate(
             rules,
             number=phone,
-            lead_state=lead.state if lead is not None else None,
+            lead_state=lead.state if lead is not None else state,
             zones=(),  # the area code's zones, else the state's, else fail closed
             now=now,
             channel=channel,
@@ -87,10 +103,10 @@ def refusal(
             details = {**restricted.details, "field": field}
             found.append((restricted.reason, f"{field}: {restricted.message}", details))
     ruled = evaluate(0)
-    if ruled is None and channel == "voice" and lead is not None:
+    if ruled is None and lead is not None:
         capped = evaluate(_NO_CAP_HOLDS)
         if capped is not None and capped.reason == rules_domain.ATTEMPT_LIMIT:
-            ruled = evaluate(_attempts_24h(deps, lead, phone, now))
+            ruled = evaluate(_attempts_24h(deps, lead, phone, channel, now))
     if ruled is not None:
         found.append((ruled.reason, ruled.message, dict(ruled.details)))
 
@@ -103,14 +119,25 @@ def refusal(
 _NO_CAP_HOLDS: Final = 1_000_000
 
 
-def _attempts_24h(deps: Deps, lead: Lead, phone: str, now: datetime) -> int:
-    """Calls placed to `phone` through the lead holding it in the last 24 hours: one Query on
-    the calls' by-lead index, newest first, a page (no cap is anywhere near a page)."""
+def _attempts_24h(deps: Deps, lead: Lead, phone: str, channel: Channel, now: datetime) -> int:
+    """Calls placed and texts sent to `phone` through the lead holding it in the last 24 hours
+    (the caps count both: Florida's, Oklahoma's and Maryland's laws count a text as a call;
+    README, "Compliance rules"): a page of
+    the lead's calls and one of its messages, newest first (no cap is anywhere near a page).
+
+    A text answering the person (they texted this number in the last 24 hours) is a
+    conversation they started, not an attempt: it is not refused by the cap."""
     since = now - timedelta(hours=24)
-    page = deps.store.calls.page_by_lead(lead.id, 100, None)
-    return sum(
-        1 for call in page.items if call.created_at > since and (call.lead_phone in (None, phone))
-    )
+    texts = deps.store.messages.page_by_lead(lead.id, 100, None).items
+    recent = [m for m in texts if m.created_at > since]
+    if channel == "sms" and any(
+        m.direction == "inbound" and m.from_number in (None, phone) for m in recent
+    ):
+        return 0
+    calls = deps.store.calls.page_by_lead(lead.id, 100, None).items
+    placed = sum(1 for c in calls if c.created_at > since and c.lead_phone in (None, phone))
+    sent = sum(1 for m in recent if m.direction == "outbound" and m.to_number == phone)
+    return placed + sent
 
 
 def check(
@@ -121,10 +148,13 @@ def check(
     channel: Channel,
     lead: Lead | None,
     ours: Mapping[str, str] | None = None,
+    state: str | None = None,
+    lead_id: str | None = None,
 ) -> None:
     """Refuse (422 `blocked`, audited as `compliance.blocked`) a call or text to `phone` that a
-    rule forbids now (or from one of `ours` that a rule restricts); return quietly otherwise."""
-    refused = refusal(deps, phone=phone, channel=channel, lead=lead, ours=ours)
+    rule forbids now (or from one of `ours` that a rule restricts); return quietly otherwise.
+    `state` and `lead_id` name the lead when no `lead` record is at hand (see `refusal`)."""
+    refused = refusal(deps, phone=phone, channel=channel, lead=lead, ours=ours, state=state)
     if refused is None:
         return
     reason, message, extra = refused
@@ -135,13 +165,51 @@ def check(
         details["leadLocalTime"] = extra["localTime"]
     if "window" in extra:
         details["allowedHours"] = extra["window"]
-    if lead is not None:
-        details["leadId"] = lead.id
+    lead_id = lead.id if lead is not None else lead_id
+    if lead_id is not None:
+        details["leadId"] = lead_id
     audit.record(
         deps,
         actor,
         "compliance.blocked",
-        ("lead", lead.id) if lead is not None else None,
+        ("lead", lead_id) if lead_id is not None else None,
         {**details, "phone": phone},  # masked by the audit log
     )
     raise Blocked(message, details)
+
+
+def preview(deps: Deps, actor: Actor, lead_id: str) -> dict[str, Any]:
+    """Whether the lead's number may be called and texted right now, and when not, why and
+    when it may (the lead page): the checks of `check` without an audit entry, for both
+    channels from one read of the ledger item and the rules (plus the attempt Queries when a
+    cap applies). Anyone who may read the lead may ask."""
+    from chalicelib.services import leads
+
+    lead = leads.get(deps, lead_id, actor)
+    item, document = deps.store.suppressions.get_with_document(lead.phone, compliance_rules.KEY)
+    out: dict[str, Any] = {"leadId": lead.id, "phone": lead.phone, "suppression": item}
+    channels: tuple[Channel, ...] = ("voice", "sms")
+    for channel in channels:
+        refused = (
+            _refusal(deps, item, document, lead.phone, channel, lead, None, None)
+            if lead.archived_at is None
+            else ("archived", "The lead is archived: restore it to call or text it.", {})
+        )
+        if refused is None:
+            out[channel] = {"allowed": True, "reason": None, "message": None, "details": {}}
+        else:
+            reason, message, details = refused
+            out[channel] = {
+                "allowed": False,
+                "reason": reason,
+                "message": message,
+                "details": details,
+            }
+    return out
+
+
+def restricted_number(deps: Deps, number: str) -> str | None:
+    """Why our own number (a member's phone, a caller ID) may not be used, or None: the rules'
+    `blockedPrefixes` and `allowedCountries` (one GetItem of the rules)."""
+    refused = rules_domain.restricted(compliance_rules.get_rules(deps), number)
+    return refused.message if refused is not None else None

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import Clock
@@ -43,6 +44,9 @@ class Deps:
     # The identity provider (Cognito) and the token verifier, built on first use likewise.
     make_identity: Callable[[], IdentityProvider] = _no_identity
     make_verifier: Callable[[], TokenVerifier] = _no_identity
+    # The moment the compliance rules judge a call or text at: the clock, unless `make dev`'s
+    # DEV_NOW moved it (sign-in and everything else keep the clock's time).
+    rules_clock: Clock | None = None
     _telephony: Telephony | None = None
     _identity: IdentityProvider | None = None
     _verifier: TokenVerifier | None = None
@@ -50,6 +54,9 @@ class Deps:
     members_seen: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _numbers: tuple[float, list[PhoneNumber]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rules_now(self) -> datetime:
+        return (self.rules_clock or self.clock).now()
 
     @property
     def telephony(self) -> Telephony:

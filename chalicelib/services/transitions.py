@@ -54,8 +54,11 @@ def apply(
     kind: type[Record],
     record_id: str,
     decide: Callable[[Record], Change | None],
+    also: Callable[[Record, Record], list[Op]] | None = None,
 ) -> tuple[Record, bool]:
-    """Apply `decide`'s change to the record; returns (record as read, changed?)."""
+    """Apply `decide`'s change to the record; returns (record as read, changed?). `also`: more
+    operations for the same transaction, from the record as read and as it will be (the
+    dialer's campaign counters: counted once, with the change that makes a call final)."""
     label = kind.__name__.lower()
     read: Callable[..., Any] = deps.store.calls.get if kind is Call else deps.store.messages.get
     count: Callable[[Any], Mapping[str, int]] = (
@@ -71,6 +74,8 @@ def apply(
         ops: list[Op] = [Update(label, kind, record_id, change.set, when=change.when)]
         if deltas:
             ops += day_counts(record.day, deltas)
+        if also is not None:
+            ops += also(record, after)
         try:
             deps.store.transact(ops)
         except TransactionFailed as exc:

@@ -22,6 +22,7 @@ from chalicelib.domain.records import (
     ApiKey,
     AuditEntry,
     Call,
+    DialerSession,
     Lead,
     LeadPhone,
     LiveCall,
@@ -50,6 +51,7 @@ RecordKind = (
     | type[LiveCall]
     | type[Setting]
     | type[Suppression]
+    | type[DialerSession]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -405,6 +407,19 @@ class SuppressionRepository(Protocol):
         ...
 
 
+class DialerSessionRepository(Protocol):
+    def get(self, session_id: str, *, consistent: bool = False) -> DialerSession | None: ...
+    def page_by_member(self, member_id: str, limit: int, cursor: str | None) -> Page[DialerSession]:
+        """A member's sessions, newest first."""
+        ...
+
+    def page_by_campaign(
+        self, campaign_id: str, limit: int, cursor: str | None
+    ) -> Page[DialerSession]:
+        """A campaign's sessions, newest first."""
+        ...
+
+
 class Store(Protocol):
     @property
     def members(self) -> MemberRepository: ...
@@ -432,6 +447,8 @@ class Store(Protocol):
     def documents(self) -> SettingRepository: ...
     @property
     def suppressions(self) -> SuppressionRepository: ...
+    @property
+    def dialer_sessions(self) -> DialerSessionRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:

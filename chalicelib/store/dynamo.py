@@ -27,6 +27,7 @@ from chalicelib.domain.records import (
     ApiKey,
     AuditEntry,
     Call,
+    DialerSession,
     Lead,
     LeadPhone,
     LiveCall,
@@ -120,6 +121,7 @@ class _Tables:
             LiveCall: models.LiveCall,
             Setting: models.Setting,
             Suppression: models.Suppression,
+            DialerSession: models.DialerSession,
         }
         self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
 
@@ -225,6 +227,7 @@ class DynamoStore:
         self.live_calls = _LiveCalls(self.tables)
         self.documents = _Settings(self.tables)
         self.suppressions = _Suppressions(self.tables, self)
+        self.dialer_sessions = _DialerSessions(self.tables)
 
     @property
     def connection(self) -> Connection:
@@ -858,3 +861,30 @@ class _Suppressions:
         _send_batches(self.store.client, requests)
         for item in items:
             item.version += 1
+
+
+class _DialerSessions:
+    def __init__(self, t: _Tables) -> None:
+        self.t = t
+
+    def get(self, session_id: str, *, consistent: bool = False) -> DialerSession | None:
+        item = _get(self.t.m.DialerSession, session_id, consistent)
+        return None if item is None else self.t.record(DialerSession, item)
+
+    def _page(
+        self, index: Any, hash_name: str, key: str, limit: int, cursor: str | None
+    ) -> Page[DialerSession]:
+        names = {"id", hash_name}
+        start = cursors.decode(cursor, names, (hash_name, key))
+        page = query_page(index, key, names, limit, start)
+        return Page([self.t.record(DialerSession, i) for i in page.items], page.next_cursor)
+
+    def page_by_member(self, member_id: str, limit: int, cursor: str | None) -> Page[DialerSession]:
+        m = self.t.m.DialerSession
+        return self._page(m.by_member, "team_member_id", member_id, limit, cursor)
+
+    def page_by_campaign(
+        self, campaign_id: str, limit: int, cursor: str | None
+    ) -> Page[DialerSession]:
+        m = self.t.m.DialerSession
+        return self._page(m.by_campaign, "campaign_id", campaign_id, limit, cursor)

@@ -21,6 +21,7 @@ from chalicelib.domain.records import (
     ApiKey,
     AuditEntry,
     Call,
+    DialerSession,
     Lead,
     LeadPhone,
     LiveCall,
@@ -77,6 +78,7 @@ _KEY = {
     LiveCall: "key",
     Setting: "key",
     Suppression: "phone",
+    DialerSession: "id",
 }
 # DynamoDB's batch sizes: the memory store counts a batch as the one request DynamoDB would get.
 BATCH_GET = 100
@@ -159,6 +161,7 @@ class MemoryStore:
         self.live_calls = _LiveCalls(self)
         self.documents = _Settings(self)
         self.suppressions = _Suppressions(self)
+        self.dialer_sessions = _DialerSessions(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -608,3 +611,21 @@ class _Suppressions:
             for item in items:
                 item.version += 1
                 self.s.tables[Suppression][item.phone] = copy.deepcopy(item)
+
+
+class _DialerSessions:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, session_id: str, *, consistent: bool = False) -> DialerSession | None:
+        return self.s.read(DialerSession, session_id)
+
+    def page_by_member(self, member_id: str, limit: int, cursor: str | None) -> Page[DialerSession]:
+        rows = self.s.rows(DialerSession, lambda d: d.team_member_id == member_id)
+        return _page(rows, ("team_member_id", "id"), member_id, limit, cursor)
+
+    def page_by_campaign(
+        self, campaign_id: str, limit: int, cursor: str | None
+    ) -> Page[DialerSession]:
+        rows = self.s.rows(DialerSession, lambda d: d.campaign_id == campaign_id)
+        return _page(rows, ("campaign_id", "id"), campaign_id, limit, cursor)

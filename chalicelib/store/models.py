@@ -322,6 +322,11 @@ class Call(Model):
     # alone (one read inside Twilio's 15 s), and a later edit of the lead cannot redirect it.
     lead_phone = UnicodeAttribute(null=True)
     lead_name = UnicodeAttribute(null=True)
+    lead_state = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
+    session_id = UnicodeAttribute(null=True)
+    abandoned = BooleanAttribute(default=False)
+    voicemail_left = BooleanAttribute(default=False)
     status = UnicodeAttribute(default="queued")
     lead_leg_status = UnicodeAttribute(null=True)
     twilio_sid = UnicodeAttribute(null=True)
@@ -402,6 +407,51 @@ class MessageSid(Model):
     message_id = UnicodeAttribute()
 
 
+# ---------------------------------------------------------------- the dialer
+
+
+class DialerSessionsByMember(GlobalSecondaryIndex["DialerSession"]):
+    Meta = _gsi_meta("by-member")
+    team_member_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class DialerSessionsByCampaign(GlobalSecondaryIndex["DialerSession"]):
+    Meta = _gsi_meta("by-campaign")
+    campaign_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class DialerSession(Model):
+    class Meta(_Meta):
+        entity = "dialer-sessions"
+
+    id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute()
+    team_member_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    status_since = UTCDateTimeAttribute()
+    member_call_sid = UnicodeAttribute(null=True)
+    current_lead_id = UnicodeAttribute(null=True)
+    current_call_id = UnicodeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)
+    end_reason = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    dialed = NumberAttribute(default=0)
+    humans = NumberAttribute(default=0)
+    machines = NumberAttribute(default=0)
+    voicemails_dropped = NumberAttribute(default=0)
+    no_answer = NumberAttribute(default=0)
+    abandoned = NumberAttribute(default=0)
+    talk_seconds = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+
+    by_member = DialerSessionsByMember()
+    by_campaign = DialerSessionsByCampaign()
+
+
 # ---------------------------------------------------------------- stats
 
 
@@ -433,6 +483,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     LiveCall,
     Setting,
     Suppression,
+    DialerSession,
 )
 
 
@@ -455,6 +506,7 @@ class Bound:
     LiveCall: Any
     Setting: Any
     Suppression: Any
+    DialerSession: Any
 
 
 def _bind(model: type[Model], settings: Settings) -> Any:

@@ -95,9 +95,23 @@ class Telephony(Protocol):
         ...
 
     def place_call(
-        self, *, to: str, from_: str, url: str, status_callback: str, timeout_seconds: int
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        timeout_seconds: int,
+        machine_detection: str | None = None,
     ) -> str:
-        """Start an outbound call; Twilio fetches `url` when it is answered. Returns the SID."""
+        """Start an outbound call; Twilio fetches `url` when it is answered. Returns the SID.
+        `machine_detection` (`DetectMessageEnd`): answering-machine detection before `url` is
+        fetched, which then carries `AnsweredBy` (for a machine, after its greeting)."""
+        ...
+
+    def update_call(self, sid: str, *, twiml: str | None = None, hang_up: bool = False) -> None:
+        """Redirect a live call to new TwiML (out of any conference it is in), or hang it up
+        (`Status=completed`). A call that already ended is not an error."""
         ...
 
     def fetch_call(self, sid: str) -> CallState:

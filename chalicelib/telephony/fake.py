@@ -33,6 +33,7 @@ class FakeTelephony:
         ]
     )
     calls: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # update_call's requests
     messages: list[dict[str, Any]] = field(default_factory=list)
     states: dict[str, CallState] = field(default_factory=dict)
     message_states: dict[str, MessageState] = field(default_factory=dict)
@@ -57,21 +58,33 @@ class FakeTelephony:
         return list(self.numbers)
 
     def place_call(
-        self, *, to: str, from_: str, url: str, status_callback: str, timeout_seconds: int
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        timeout_seconds: int,
+        machine_detection: str | None = None,
     ) -> str:
         self._maybe_fail("place_call")
         sid = f"CA{next(_seq):032x}"
-        self.calls.append(
-            {
-                "sid": sid,
-                "to": to,
-                "from": from_,
-                "url": url,
-                "status_callback": status_callback,
-                "timeout": timeout_seconds,
-            }
-        )
+        call = {
+            "sid": sid,
+            "to": to,
+            "from": from_,
+            "url": url,
+            "status_callback": status_callback,
+            "timeout": timeout_seconds,
+        }
+        if machine_detection is not None:
+            call["machine_detection"] = machine_detection
+        self.calls.append(call)
         return sid
+
+    def update_call(self, sid: str, *, twiml: str | None = None, hang_up: bool = False) -> None:
+        self._maybe_fail("update_call")
+        self.updates.append({"sid": sid, "twiml": twiml, "hang_up": hang_up})
 
     def fetch_call(self, sid: str) -> CallState:
         self.fetches.append(("fetch_call", sid))

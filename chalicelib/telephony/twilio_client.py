@@ -25,6 +25,8 @@ from chalicelib.telephony.base import (
 T = TypeVar("T")
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+# "Call is not in-progress. Cannot redirect." (an update of a call that already ended)
+CALL_NOT_IN_PROGRESS_CODE = 21220
 HTTP_TIMEOUT_SECONDS = 10
 MAX_RATE_LIMIT_RETRIES = 3
 LIST_PAGE_SIZE = 200
@@ -112,8 +114,18 @@ class TwilioTelephony:
         return numbers
 
     def place_call(
-        self, *, to: str, from_: str, url: str, status_callback: str, timeout_seconds: int
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        timeout_seconds: int,
+        machine_detection: str | None = None,
     ) -> str:
+        extra: dict[str, Any] = {}
+        if machine_detection is not None:
+            extra["machine_detection"] = machine_detection
         call = self._call(
             lambda: self.client.calls.create(
                 to=to,
@@ -124,10 +136,20 @@ class TwilioTelephony:
                 status_callback_event=STATUS_EVENTS,
                 status_callback_method="POST",
                 timeout=timeout_seconds,
+                **extra,
             ),
             creates=True,
         )
         return str(call.sid)
+
+    def update_call(self, sid: str, *, twiml: str | None = None, hang_up: bool = False) -> None:
+        params: dict[str, Any] = {"status": "completed"} if hang_up else {"twiml": twiml}
+        try:
+            self._call(lambda: self.client.calls(sid).update(**params), creates=False)
+        except TelephonyFailure as exc:
+            # 21220: the call is not in progress (it ended meanwhile): nothing left to change.
+            if exc.code != CALL_NOT_IN_PROGRESS_CODE:
+                raise
 
     def fetch_call(self, sid: str) -> CallState:
         call = self._call(lambda: self.client.calls(sid).fetch(), creates=False)

@@ -87,3 +87,111 @@ def refused(words: str) -> str:
 
 def empty() -> str:
     return '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
+# ---------------------------------------------------------------- the power dialer
+
+
+def session_greeting(campaign_name: str, action_url: str) -> str:
+    """The member's phone answered a dialer session: press 1 to start (a member's voicemail
+    never starts a session), the Gather posting to its own URL."""
+    from twilio.twiml.voice_response import Gather, VoiceResponse
+
+    response = VoiceResponse()
+    gather = Gather(
+        num_digits=1,
+        action=action_url,
+        method="POST",
+        timeout=GATHER_TIMEOUT_SECONDS,
+        action_on_empty_result=True,
+    )
+    gather.say(f"Dialer session for {campaign_name}. Press 1 to start calling.")
+    response.append(gather)
+    response.say("No key pressed. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
+def park_member(conference: str, status_url: str) -> str:
+    """The member waits in the session's conference: it starts when they enter and ends when
+    they leave (taking any bridged lead with it); its events report to `status_url`."""
+    from twilio.twiml.voice_response import Dial, VoiceResponse
+
+    response = VoiceResponse()
+    response.say("Connected. Calling your leads.")
+    dial_verb = Dial()
+    dial_verb.conference(
+        conference,
+        start_conference_on_enter=True,
+        end_conference_on_exit=True,
+        beep=False,
+        wait_url="",
+        status_callback=status_url,
+        status_callback_event="start end join leave",
+        status_callback_method="POST",
+    )
+    response.append(dial_verb)
+    return str(response)
+
+
+def bridge_lead(conference: str, notice: str | None = None) -> str:
+    """A person answered: into the member's conference at once (after a recording notice when
+    the call is recorded). The lead leaving does not end the conference."""
+    from twilio.twiml.voice_response import Dial, VoiceResponse
+
+    response = VoiceResponse()
+    if notice:
+        response.say(notice)
+    dial_verb = Dial()
+    dial_verb.conference(
+        conference,
+        start_conference_on_enter=False,
+        end_conference_on_exit=False,
+        beep=False,
+        wait_url="",
+    )
+    response.append(dial_verb)
+    return str(response)
+
+
+def voicemail(message: str) -> str:
+    """A machine's greeting ended (the beep): leave the message and hang up."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.pause(length=1)
+    response.say(message)
+    response.hangup()
+    return str(response)
+
+
+def hang_up() -> str:
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+def abandoned(company: str, callback_number: str) -> str:
+    """A person answered and nobody can take the call (47 CFR 64.1200(a)(7)(i)(A): within two
+    seconds, a recorded message with the seller's name and a number to opt out)."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    digits = " ".join(callback_number.lstrip("+"))
+    response = VoiceResponse()
+    response.say(
+        f"Hello, this is {company}. Sorry, nobody is free to take this call. "
+        f"To ask us not to call again, call {digits}. Goodbye."
+    )
+    response.hangup()
+    return str(response)
+
+
+def say_and_hang_up(words: str) -> str:
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.say(words)
+    response.hangup()
+    return str(response)

@@ -25,6 +25,13 @@ VOICE_GATHER = "/twilio/voice/gather/{call_id}"
 VOICE_STATUS = "/twilio/voice/status/{call_id}"
 VOICE_LEAD_STATUS = "/twilio/voice/lead-status/{call_id}"
 VOICE_AMD = "/twilio/voice/amd/{call_id}"
+# The power dialer: the session's member leg, its conference, and each lead call.
+DIALER_MEMBER = "/twilio/dialer/member/{session_id}"
+DIALER_MEMBER_GATHER = "/twilio/dialer/member-gather/{session_id}"
+DIALER_MEMBER_STATUS = "/twilio/dialer/member-status/{session_id}"
+DIALER_CONFERENCE = "/twilio/dialer/conference/{session_id}"
+DIALER_LEAD = "/twilio/dialer/lead/{session_id}/{call_id}"
+DIALER_LEAD_STATUS = "/twilio/dialer/lead-status/{session_id}/{call_id}"
 SMS_STATUS = "/twilio/sms/status/{message_id}"
 SMS_INCOMING = "/twilio/sms/incoming"
 
@@ -145,6 +152,37 @@ class AmdResult:
     def parse(cls, form: Mapping[str, str]) -> AmdResult:
         value = form.get("AnsweredBy", "").strip().lower()
         return cls(value[:40] or None)
+
+
+@dataclass(frozen=True)
+class LeadAnswer:
+    """A dialer lead call answered (after machine detection): who answered, and the call."""
+
+    answered_by: str | None
+    call_sid: str | None
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> LeadAnswer:
+        value = form.get("AnsweredBy", "").strip().lower()
+        return cls(value[:40] or None, _text(form, "CallSid"))
+
+
+@dataclass(frozen=True)
+class ConferenceEvent:
+    """A conference status callback: `StatusCallbackEvent` (`conference-start`,
+    `participant-join`, `participant-leave`, `conference-end`, ...) and whose call it was."""
+
+    event: str
+    call_sid: str | None
+    conference_sid: str | None
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> ConferenceEvent:
+        return cls(
+            form.get("StatusCallbackEvent", "").strip().lower(),
+            _text(form, "CallSid"),
+            _text(form, "ConferenceSid"),
+        )
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,9 @@ TABLE: dict[tuple[str, str], Row] = {
         MANAGERS, lambda w: "/leads/import", raw=IMPORT_CSV, content_type="text/csv"
     ),
     ("GET", "/leads/{lead_id}"): Row(NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}"),
+    ("GET", "/leads/{lead_id}/compliance"): Row(
+        NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}/compliance"
+    ),
     ("PATCH", "/leads/{lead_id}"): Row(
         NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}", lambda w, who: {"notes": "edited"}
     ),

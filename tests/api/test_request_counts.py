@@ -30,6 +30,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     # every page of leads reads its numbers' items (+1 BatchGetItem, at most 100 keys).
     "lead_create": {G: 2, T: 1},  # assignee check; lead + phone guard + funnel; + the flags
     "lead_get": {G: 2},  # + the flags
+    # the lead; its number's ledger item and the rules (both channels from one read)
+    "lead_compliance": {G: 1, B: 1},
     "lead_update": {G: 2, T: 1},  # + the flags
     # the team (assignees), the guards (duplicates), one transaction per 49 leads with their
     # guards written on the condition the number is free and the group's funnel count, audit

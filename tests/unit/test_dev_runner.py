@@ -38,3 +38,18 @@ def test_api_token_is_generated_once_and_kept(monkeypatch, tmp_path):
     assert (tmp_path / "api-token").stat().st_mode & 0o777 == 0o600
     monkeypatch.setenv("API_TOKEN", "given")
     assert dev.api_token() == "given"
+
+
+def test_dev_now_moves_the_apis_clock_and_refuses_a_bad_value():
+    from datetime import UTC, datetime, timedelta
+
+    import pytest
+
+    from localdev.api_server import dev_clock
+
+    assert dev_clock(None) is None and dev_clock("  ") is None
+    clock = dev_clock("2026-11-24T20:30:00-05:00")
+    assert abs(clock.now() - datetime(2026, 11, 25, 1, 30, tzinfo=UTC)) < timedelta(seconds=5)
+    for bad in ("tonight", "2026-11-24T20:30:00"):
+        with pytest.raises(SystemExit, match="DEV_NOW"):
+            dev_clock(bad)
