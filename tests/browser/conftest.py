@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import re
 import secrets
@@ -76,7 +75,6 @@ class Stack:
     simulator: str
     admin_email: str = ADMIN_EMAIL
     admin_password: str = ""
-    lead_compliance_route: bool | None = None  # GET /leads/{id}/compliance: None until asked
 
     @property
     def origin(self) -> str:
@@ -219,51 +217,9 @@ def context(browser: Any, stack: Stack) -> Iterator[Any]:
     ctx.close()
 
 
-def lead_compliance_missing(stack: Stack) -> bool:
-    """Whether the API lacks `GET /leads/{id}/compliance` (being added on main): the local
-    server answers a route it does not have with 404 "no route GET …" (localdev/api_server.py),
-    a lead it does not have with the route's own 404."""
-    if stack.lead_compliance_route is None:
-        resp = stack.call("GET", "/leads/01NOSUCHLEAD00000000000000/compliance")
-        message = str(((resp.json() if resp.content else {}).get("error") or {}).get("message"))
-        stack.lead_compliance_route = not message.startswith("no route ")
-    return not stack.lead_compliance_route
-
-
-def lead_compliance_from_flags(stack: Stack) -> Any:
-    """Until the route lands: answer the lead page's compliance panel from the lead's own flags
-    (views of the suppression ledger), so pages that do not test the panel still load cleanly.
-    The panel's own tests use fake_backend.py's exact answers."""
-
-    def handle(route: Any) -> None:
-        headers = {
-            "Access-Control-Allow-Origin": stack.origin,
-            "Access-Control-Allow-Headers": "Authorization,Content-Type",
-            "Access-Control-Allow-Methods": "GET,OPTIONS",
-            "Content-Type": "application/json",
-        }
-        if route.request.method == "OPTIONS":
-            route.fulfill(status=200, headers=headers, body="")
-            return
-        lead_id = route.request.url.split("/leads/", 1)[1].split("/", 1)[0]
-        lead = stack.call("GET", f"/leads/{lead_id}").json()
-        voice = {"allowed": True, "reason": None, "message": None, "details": {}}
-        sms = dict(voice)
-        if lead.get("doNotCall"):
-            voice = {"allowed": False, "reason": "do_not_call", "message": "", "details": {}}
-            sms = dict(voice)
-        if lead.get("smsOptOut"):
-            sms = {"allowed": False, "reason": "opted_out", "message": "", "details": {}}
-        route.fulfill(status=200, headers=headers, body=json.dumps({"voice": voice, "sms": sms}))
-
-    return handle
-
-
 @pytest.fixture
 def page(context: Any, watch: PageWatch) -> Iterator[Any]:
     pg = context.new_page()
-    if lead_compliance_missing(watch.stack):
-        pg.route(f"{watch.stack.api}/leads/*/compliance", lead_compliance_from_flags(watch.stack))
     pg.on("console", watch.on_console)
     pg.on("pageerror", watch.on_page_error)
 

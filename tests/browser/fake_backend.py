@@ -81,7 +81,8 @@ class FakeBackend:
             return 200, self.stats or self.make_stats(query["from"], query["to"])
         if parts[0] == "leads" and parts[-1] == "compliance":
             allowed = {"allowed": True, "reason": None, "message": None, "details": {}}
-            return 200, self.lead_compliance or {"voice": allowed, "sms": allowed}
+            answer = self.lead_compliance or {"voice": allowed, "sms": allowed}
+            return 200, {"leadId": parts[1], "phone": None, "suppression": None, **answer}
         if parts[0] == "calls":
             if len(parts) == 1 and method == "POST":
                 return self.create_call(body)

@@ -173,7 +173,8 @@ def test_dashboard_lead_page_and_every_step_of_the_call_dialog(
             "timezones": ["America/New_York"],
         },
     }
-    fake.lead_compliance = {"voice": night, "sms": night}
+    flagged = stack.call("GET", f"/suppressions/{leads[2]['phone'].replace('+', '%2B')}").json()
+    fake.lead_compliance = {"voice": night, "sms": night, "suppression": flagged}
     page.goto(f"{stack.dashboard}/#/leads/{leads[2]['id']}")
     expect(page.get_by_text("has opted out of text messages")).to_be_visible()
     expect(page.locator("[data-compliance-channel=voice]")).to_contain_text("Cannot be called")

@@ -3,10 +3,10 @@ call dialog and the SMS composer (API.md, "Compliance").
 
 The rules editor and the suppression list run against the real stack (PUT /compliance/rules
 and its 400s, the ledger's add, search, import, remove, and the 409 of a STOP-originated
-opt-out); the lead panel and the refusals take exact situations from the contract-shaped
-stand-ins (fake_backend.py), as do two answers the stack cannot be made to give on demand: a
-403 on removal (a role changed under an open page) and the proposed
-GET /compliance/rules/defaults."""
+opt-out), and so does the lead page's panel for a plain and a do-not-call lead; the panel at
+night and the refusals take exact situations from the contract-shaped stand-ins
+(fake_backend.py), as do two answers the stack cannot be made to give on demand: a 403 on
+removal (a role changed under an open page) and the proposed GET /compliance/rules/defaults."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from playwright.sync_api import expect
 from tests.browser.conftest import (
     PageWatch,
     hand_session,
-    lead_compliance_from_flags,
-    lead_compliance_missing,
     member_session,
     shot,
     unique_phone,
@@ -110,8 +108,7 @@ def test_an_admin_edits_saves_and_restores_the_rules_and_sees_a_bad_field_where_
     form.locator("[data-row=maxAttemptsPer24h]").last.get_by_label("State", exact=True).fill("GA")
     form.locator("[data-row=maxAttemptsPer24h]").last.get_by_label("Calls").fill("2")
     form.get_by_label("Holidays: every number").fill("12-25, 2027-01-01")
-    form.get_by_role("button", name="Save rules").click()
-    expect(page.get_by_text("Compliance rules saved.")).to_be_visible()
+    save_and_wait(page, form)
     saved = stack.call("GET", "/compliance/rules").json()
     assert saved["callingHours"]["byState"]["GA"] == "09:00-20:00"
     assert saved["callingHours"]["byState"]["FL"] == "08:00-20:00"
@@ -171,9 +168,19 @@ def test_an_admin_edits_saves_and_restores_the_rules_and_sees_a_bad_field_where_
     expect(form.locator("[data-row=callingHours][data-state=GA]")).to_have_count(0)
     expect(form.get_by_label("Holidays: every number")).to_have_value("")
     assert stack.call("GET", "/compliance/rules").json()["callingHours"]["byState"].get("GA")
-    form.get_by_role("button", name="Save rules").click()
-    expect(page.get_by_text("Compliance rules saved.")).to_be_visible()
+    save_and_wait(page, form)
     assert stack.call("GET", "/compliance/rules").json() == shipped
+
+
+def save_and_wait(page: Any, form: Any) -> None:
+    """Save, and wait for the PUT's answer (a toast from an earlier save may still show)."""
+    with page.expect_response(
+        lambda r: r.request.method == "PUT" and r.url.endswith("/compliance/rules")
+    ) as answer:
+        form.get_by_role("button", name="Save rules").click()
+    assert answer.value.status == 200
+    expect(form.get_by_role("button", name="Save rules")).to_be_enabled()
+    expect(page.get_by_text("Compliance rules saved.").last).to_be_visible()
 
 
 def new_member(stack: Any, role: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -385,8 +392,6 @@ def tokyo(browser: Any, stack: Any, watch: PageWatch) -> Iterator[Any]:
     pg = ctx.new_page()
     pg.on("console", watch.on_console)
     pg.on("pageerror", watch.on_page_error)
-    if lead_compliance_missing(stack):
-        pg.route(f"{stack.api}/leads/*/compliance", lead_compliance_from_flags(stack))
     hand_session(pg, stack.login(stack.admin_email, stack.admin_password)["refreshToken"])
     yield pg
     ctx.close()
@@ -445,34 +450,52 @@ def test_the_lead_page_says_when_the_number_can_be_called_and_texted(tokyo, stac
     assert ("GET", f"/leads/{lead['id']}/compliance", None) in fake.requests
 
 
-def test_the_lead_page_shows_the_numbers_suppression_and_links_to_it(tokyo, stack):
+def test_the_lead_page_asks_the_api_and_shows_the_numbers_suppression(tokyo, stack):
+    """The real GET /leads/{id}/compliance: a plain lead may be reached (the test stack allows
+    every hour), a do-not-call lead may not (a voice suppression refuses texts too), and its
+    ledger item is shown with a link to it on the Compliance page."""
     page = tokyo
+    plain = stack.post("/leads", {"name": "Paula Plain", "phone": unique_phone()})
+    page.goto(f"{stack.dashboard}/#/leads/{plain['id']}")
+    box = page.get_by_role("region", name="Can we contact them now?")
+    expect(box.locator("[data-compliance-channel=voice]")).to_have_attribute("data-allowed", "true")
+    expect(box.locator("[data-compliance-channel=sms]")).to_have_attribute("data-allowed", "true")
+    expect(box.locator("[data-lead-suppression]")).to_have_count(0)
+
     lead = stack.post(
         "/leads", {"name": "Dina Donotcall", "phone": unique_phone(), "doNotCall": True}
     )
-    fake = FakeBackend(stack.api, stack.origin).install(page)
-    dnc = {
-        "allowed": False,
-        "reason": "do_not_call",
-        "message": "asked not to be contacted",
-        "details": {},
-    }
-    fake.lead_compliance = {"voice": dnc, "sms": dnc}
     page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
-    box = page.get_by_role("region", name="Can we contact them now?")
-    expect(box.locator("[data-compliance-channel=voice]")).to_contain_text(
-        "They asked not to be contacted"
-    )
-    expect(box.locator("[data-compliance-channel=sms]")).to_contain_text("texts to it are refused")
+    voice = box.locator("[data-compliance-channel=voice]")
+    expect(voice).to_have_attribute("data-reason", "do_not_call")
+    expect(voice).to_contain_text("They asked not to be contacted")
+    expect(voice).to_contain_text("calls to it are refused")
+    sms = box.locator("[data-compliance-channel=sms]")
+    expect(sms).to_have_attribute("data-allowed", "false")
+    expect(sms).to_contain_text("texts to it are refused")
     held = box.locator("[data-lead-suppression]")
     expect(held).to_contain_text("This number is suppressed")
     expect(held.locator("[data-suppressed-channel=voice]")).to_contain_text("Calls: Set on a lead")
     # doNotCall suppresses calls (a voice suppression refuses marketing texts too, by rule).
     expect(held.locator("[data-suppressed-channel=sms]")).to_have_count(0)
+
+    # A STOP arrives while the page is open: the lead page follows it.
+    resp = requests.post(
+        f"{stack.simulator}/simulator/inbound-sms",
+        json={"from": lead["phone"], "to": SIM_NUMBER, "body": "STOP"},
+        timeout=10,
+    )
+    assert resp.ok, resp.text
+    expect(sms).to_have_attribute("data-reason", "opted_out", timeout=30_000)
+    expect(sms).to_contain_text("They opted out of texts")
+    expect(held.locator("[data-suppressed-channel=sms]")).to_contain_text("They texted STOP")
+
     held.get_by_role("link", name="See it on the Compliance page").click()
     expect(page.get_by_role("heading", name="Compliance")).to_be_visible()
-    expect(rows_for(page, lead["phone"])).to_have_count(1)
-    expect(rows_for(page, lead["phone"])).to_have_attribute("data-source", "lead_flag")
+    rows = rows_for(page, lead["phone"])
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Calls")).to_have_attribute("data-source", "lead_flag")
+    expect(rows.filter(has_text="Texts")).to_have_attribute("data-source", "sms_stop")
 
 
 # ---------------------------------------------------------------- refusals

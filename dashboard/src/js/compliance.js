@@ -78,7 +78,10 @@ export function explain(details, { channel, message } = {}) {
   let title = `This ${ch.noun} is not allowed`;
   let text = message || "A compliance rule refuses it.";
   let opensAt = null;
-  if (reason === "opted_out") {
+  if (reason === "archived") {
+    title = "This lead is archived";
+    text = "Restore it to call or text it.";
+  } else if (reason === "opted_out") {
     title = "They opted out of texts";
     text = "The person replied STOP (or a word like it) to our texts. Only they can lift it, by texting START to us; nobody on the team can.";
   } else if (reason === "do_not_call") {
@@ -120,7 +123,7 @@ export function explain(details, { channel, message } = {}) {
   const local = localTimes(d);
   if (local) facts.push(["Lead's local time now", local]);
   if (reason === "calling_hours" && (d.window || d.allowedHours)) facts.push(["Allowed today", `${d.window || d.allowedHours} (lead's local time)`]);
-  if (!["opted_out", "do_not_call", "suppressed", "attempt_limit", "restricted_number", "calling_hours"].includes(reason) && message) {
+  if (!["archived", "opted_out", "do_not_call", "suppressed", "attempt_limit", "restricted_number", "calling_hours"].includes(reason) && message) {
     facts.push(["Server says", message]);
   }
   return { reason, title, text, facts, opensAt };

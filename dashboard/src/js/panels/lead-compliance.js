@@ -1,7 +1,8 @@
 // "Can we call or text them now?" on a lead's page: GET /leads/{id}/compliance says, per
 // channel, whether the number may be reached right now and, if not, why (compliance.js puts it
 // in plain words, with when it opens in the viewer's and the lead's local time). Below it, the
-// number's suppression (channels, reason, source) with a link to the Compliance page.
+// number's suppression from the same answer (channels, reason, source) with a link to the
+// Compliance page for those who may read the list.
 import * as api from "../api.js";
 import { CHANNEL_WORDS, explain, sourceLabel } from "../compliance.js";
 import { h } from "../dom.js";
@@ -60,53 +61,35 @@ function suppressionRows(item) {
   return rows;
 }
 
-function suppressionBox(lead, found) {
-  const flagged = lead.doNotCall || lead.smsOptOut;
-  if (!flagged) return null;
-  const link = h("a", { href: `#/compliance?phone=${encodeURIComponent(lead.phone)}`, class: "link" }, "See it on the Compliance page");
-  const item = found && found.items && found.items[0];
+function suppressionBox(item) {
+  if (!item || !(item.channels || []).length) return null;
   return h(
     "div",
     { class: "border-t border-slate-100 px-4 py-3 text-sm", "data-lead-suppression": "" },
     h("p", { class: "font-medium text-slate-800" }, "This number is suppressed"),
-    item
-      ? h("ul", { class: "mt-1 list-disc space-y-0.5 pl-5 text-slate-700" }, suppressionRows(item))
-      : h(
-          "ul",
-          { class: "mt-1 list-disc space-y-0.5 pl-5 text-slate-700" },
-          lead.doNotCall ? h("li", { "data-suppressed-channel": "voice" }, "Calls: do not call") : null,
-          lead.smsOptOut ? h("li", { "data-suppressed-channel": "sms" }, "Texts: opted out") : null,
-        ),
-    can("suppressions.read") ? h("p", { class: "mt-1" }, link) : null,
+    h("ul", { class: "mt-1 list-disc space-y-0.5 pl-5 text-slate-700" }, suppressionRows(item)),
+    can("suppressions.read")
+      ? h("p", { class: "mt-1" }, h("a", { href: `#/compliance?phone=${encodeURIComponent(item.phone)}`, class: "link" }, "See it on the Compliance page"))
+      : h("p", { class: "mt-1 text-xs text-slate-600" }, "Only an admin can take it off the list (an opt-out the person texted: only their START)."),
   );
 }
 
 /** leadCompliance(leadStore, signal) -> the section; follows the lead (its number, its flags). */
 export function leadCompliance(leadStore, signal) {
   const area = h("div", { "aria-live": "polite", "data-lead-compliance": "" });
-  const state = resource(
-    async (s) => {
-      const lead = leadStore.get();
-      const flagged = lead.doNotCall || lead.smsOptOut;
-      const [answer, found] = await Promise.all([
-        api.leadCompliance(lead.id, s),
-        flagged && can("suppressions.read") ? api.listSuppressions({ phone: lead.phone, limit: 1 }, s).catch(() => null) : null,
-      ]);
-      return { answer, found, lead };
-    },
-    { signal, every: EVERY_MS },
-  );
+  const state = resource((s) => api.leadCompliance(leadStore.get().id, s), { signal, every: EVERY_MS });
   panel(area, state, {
     loading: () => loading("Checking the compliance rules…"),
     title: "Could not check the compliance rules",
-    render: ({ answer, found, lead }) => [
+    render: (answer) => [
       h("dl", { class: "divide-y divide-slate-100" }, channelRow("voice", answer.voice), channelRow("sms", answer.sms)),
-      suppressionBox(lead, found),
+      suppressionBox(answer.suppression),
     ],
   });
   let seen = leadStore.get();
   leadStore.subscribe((next) => {
-    if (next.phone !== seen.phone || next.doNotCall !== seen.doNotCall || next.smsOptOut !== seen.smsOptOut || next.state !== seen.state) state.refresh();
+    const moved = ["phone", "doNotCall", "smsOptOut", "state", "archived", "lastContactedAt"].some((k) => next[k] !== seen[k]);
+    if (moved) state.refresh();
     seen = next;
   });
   state.start();
