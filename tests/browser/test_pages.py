@@ -48,6 +48,8 @@ def sample(stack):
             "notes": "Met at the trade show.\nPrefers mornings.",
         },
     )
+    # A suppressed number, so the Compliance page shows its table at every width.
+    stack.post("/suppressions", {"phone": unique_phone(area="646"), "reason": "Asked by e-mail"})
     return member, lead
 
 
@@ -95,6 +97,7 @@ def test_every_page_renders_cleanly_and_is_captured(page, stack, sample, viewpor
 
     page.get_by_role("link", name="Compliance").click()
     expect(page.locator("form[data-rules-form]")).to_be_visible()
+    expect(page.get_by_role("table", name="Suppressed numbers")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
     check_page(page, "compliance", viewport)
     page.get_by_role("button", name="Import numbers").click()

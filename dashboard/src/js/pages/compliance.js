@@ -137,7 +137,7 @@ function rowsOf(item) {
 function suppressionTable(items, { canRemove, onRemove }) {
   return h(
     "div",
-    { class: "overflow-x-auto" },
+    { class: "relative overflow-x-auto" }, // relative: the sr-only header stays inside the scroller
     h(
       "table",
       { class: "table", "aria-label": "Suppressed numbers" },
