@@ -89,7 +89,8 @@ def test_a_do_not_call_lead_is_refused_with_the_reason(signed_in, stack, watch):
     dialog = start_call_in_browser(signed_in, stack, member, lead)
 
     expect(dialog.get_by_text("This call cannot be placed")).to_be_visible()
-    expect(dialog.locator("[data-blocked-message]")).to_contain_text("call")
+    expect(dialog.locator("[data-blocked-reason]")).to_have_text("They asked not to be contacted")
+    expect(dialog.locator("[data-blocked-message]")).to_contain_text("calls to it are refused")
     assert stack.call("GET", "/calls", params={"leadId": lead["id"]}).json()["items"] == []
 
 

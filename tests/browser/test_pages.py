@@ -48,6 +48,8 @@ def sample(stack):
             "notes": "Met at the trade show.\nPrefers mornings.",
         },
     )
+    # A suppressed number, so the Compliance page shows its table at every width.
+    stack.post("/suppressions", {"phone": unique_phone(area="646"), "reason": "Asked by e-mail"})
     return member, lead
 
 
@@ -92,6 +94,16 @@ def test_every_page_renders_cleanly_and_is_captured(page, stack, sample, viewpor
     page.get_by_role("link", name="Team").click()
     expect(page.get_by_role("table", name="Team members")).to_be_visible()
     check_page(page, "team", viewport)
+
+    page.get_by_role("link", name="Compliance").click()
+    expect(page.locator("form[data-rules-form]")).to_be_visible()
+    expect(page.get_by_role("table", name="Suppressed numbers")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+    check_page(page, "compliance", viewport)
+    page.get_by_role("button", name="Import numbers").click()
+    expect(page.get_by_role("dialog", name="Import numbers to suppress")).to_be_visible()
+    shot(page, f"page-suppression-import-{viewport}")
+    page.keyboard.press("Escape")
 
     page.goto(f"{stack.dashboard}/#/nowhere")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()

@@ -43,7 +43,7 @@ def test_add_edit_deactivate_and_reactivate_a_member(signed_in, stack):
     dialog.get_by_role("button", name="Save changes").click()
     row = page.get_by_role("row").filter(has_text="Ann Closer")
     expect(row).to_contain_text("Admin")
-    members = stack.call("GET", "/team-members").json()["items"]
+    members = stack.call("GET", "/team-members", params={"limit": 100}).json()["items"]
     assert any(m["name"] == "Ann Closer" and m["role"] == "admin" for m in members)
 
     row.get_by_role("button", name="Deactivate Ann Closer").click()

@@ -3,6 +3,7 @@
 // in pages/ exporting `async render(ctx)` (see router.js), plus one line here.
 import { startRouter } from "./router.js";
 import { renderAdmin } from "./pages/admin.js";
+import { renderCompliance } from "./pages/compliance.js";
 import { renderDashboard } from "./pages/dashboard.js";
 import { renderLead } from "./pages/lead.js";
 import { renderLeads } from "./pages/leads.js";
@@ -13,6 +14,7 @@ const ROUTES = [
   { pattern: /^\/leads$/, page: renderLeads, nav: "leads", title: "Leads" },
   { pattern: /^\/leads\/([^/]+)$/, page: renderLead, nav: "leads", title: "Lead" },
   { pattern: /^\/team$/, page: renderTeam, nav: "team", title: "Team" },
+  { pattern: /^\/compliance$/, page: renderCompliance, nav: "compliance", title: "Compliance" },
   { pattern: /^\/admin$/, page: renderAdmin, nav: "admin", title: "Admin", allow: "admin" },
 ];
 
@@ -20,6 +22,7 @@ const NAV = [
   { key: "dashboard", href: "#/", text: "Dashboard", icon: "chart" },
   { key: "leads", href: "#/leads", text: "Leads", icon: "list" },
   { key: "team", href: "#/team", text: "Team", icon: "users" },
+  { key: "compliance", href: "#/compliance", text: "Compliance", icon: "shield" },
   { key: "admin", href: "#/admin", text: "Admin", icon: "key", allow: "admin" },
 ];
 

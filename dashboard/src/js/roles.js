@@ -13,6 +13,10 @@ const PERMISSIONS = {
   "calls.as_member": ADMINS, // place calls and texts as another member (the "who" picker)
   "team.write": ADMINS,
   admin: ADMINS, // API keys and the audit log
+  "compliance.rules": ADMINS, // read and replace the compliance rules
+  "suppressions.read": MANAGERS, // the suppression list (anyone signed in adds a number)
+  "suppressions.import": MANAGERS,
+  "suppressions.remove": ADMINS,
 };
 
 export const ROLES = [

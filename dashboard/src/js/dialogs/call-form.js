@@ -15,7 +15,7 @@ function facts(lead) {
   const local = localTimeIn(lead.timezone);
   return [
     lead.doNotCall
-      ? notice("warning", h("p", { class: "font-semibold" }, "This lead is on the do-not-call list."), h("p", {}, "The call will be refused. Edit the lead if this is wrong."))
+      ? notice("warning", h("p", { class: "font-semibold" }, "This lead is on the do-not-call list."), h("p", {}, "The call will be refused. Only an admin can take the number off the list, on the Compliance page."))
       : null,
     local ? h("p", { class: "text-sm text-slate-600" }, "Lead's local time: ", h("strong", {}, local), lead.timezone ? ` (${lead.timezone})` : "") : null,
   ];

@@ -5,6 +5,7 @@ import { h, icon, replace, setText } from "../dom.js";
 import { smsSegments } from "../format.js";
 import { can } from "../roles.js";
 import { pref } from "../store.js";
+import { refusal } from "./refusal.js";
 import { busy, clearErrors, formBanner, nextId, notice, showErrors } from "../ui.js";
 
 function counterText(value) {
@@ -99,8 +100,14 @@ export function smsComposer({ leadStore, team, signal, onSent }) {
       onSent(message);
       textarea.focus();
     } catch (err) {
+      if (err.code === "blocked") {
+        clearErrors(form);
+        replace(form.querySelector("[data-form-error]"), h("div", { "data-sms-blocked": "" }, refusal(err, { channel: "sms", heading: "This text cannot be sent" })));
+        form.querySelector("[data-form-error]").focus();
+        if (err.details?.reason === "opted_out") leadStore.update((lead) => ({ ...lead, smsOptOut: true }));
+        return;
+      }
       showErrors(form, err);
-      if (err.code === "blocked" && /opt/i.test(err.message)) leadStore.update((lead) => ({ ...lead, smsOptOut: true }));
     }
   }
 
