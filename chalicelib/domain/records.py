@@ -92,6 +92,16 @@ class Call:
     session_id: str | None = None
     abandoned: bool = False  # a person answered and was not bridged (domain/dialer.py)
     voicemail_left: bool = False
+    # `inbound`: the lead called us (services/inbound.py); `team_member_id` is then the member
+    # who took it, "-" until someone did. `route_stage`: which members are being rung.
+    direction: str = "outbound"
+    route_stage: int = 0
+    # The call's audio, copied out of Twilio into the stack's storage (services/recordings.py):
+    # `recording_kind` `voicemail` (the caller left a message) or `call` (the conversation).
+    recording_sid: str | None = None
+    recording_key: str | None = None
+    recording_seconds: int | None = None
+    recording_kind: str | None = None
     status: str = "queued"
     lead_leg_status: str | None = None
     twilio_sid: str | None = None

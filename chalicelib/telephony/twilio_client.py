@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from chalicelib.telephony.base import (
+    NOT_FOUND_CODE,
     RATE_LIMITED_CODE,
     CallState,
     MessageState,
@@ -141,6 +142,30 @@ class TwilioTelephony:
             creates=True,
         )
         return str(call.sid)
+
+    def fetch_recording(self, sid: str) -> bytes:
+        """The WAV through the SDK's HTTP client (Basic auth with the account's credentials),
+        from the API base the SDK uses (the simulator's under `make dev`)."""
+        uri = f"/2010-04-01/Accounts/{self._account_sid}/Recordings/{sid}.wav"
+        response = self._call(
+            lambda: self.client.request("GET", self.client.api.base_url + uri), creates=False
+        )
+        status = int(getattr(response, "status_code", 0) or 0)
+        if status != 200:
+            raise TelephonyFailure(
+                f"Twilio answered {status} for recording {sid}",
+                NOT_FOUND_CODE if status == 404 else None,
+                status,
+            )
+        content = getattr(response, "content", b"")
+        return content if isinstance(content, bytes) else str(content).encode("latin-1")
+
+    def delete_recording(self, sid: str) -> None:
+        try:
+            self._call(lambda: self.client.recordings(sid).delete(), creates=False)
+        except TelephonyFailure as exc:
+            if not exc.not_found:
+                raise
 
     def update_call(self, sid: str, *, twiml: str | None = None, hang_up: bool = False) -> None:
         params: dict[str, Any] = {"status": "completed"} if hang_up else {"twiml": twiml}

@@ -185,6 +185,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/api-keys/{key_id}"): Row(ADMINS, lambda w: f"/api-keys/{w.spare_key}"),
     ("GET", "/audit"): Row(ADMINS, lambda w: "/audit"),
     ("GET", "/compliance/rules"): Row(ADMINS, lambda w: "/compliance/rules"),
+    ("GET", "/compliance/rules/defaults"): Row(ADMINS, lambda w: "/compliance/rules/defaults"),
     ("PUT", "/compliance/rules"): Row(ADMINS, lambda w: "/compliance/rules", _rules_body),
     ("GET", "/team-members"): Row(ALL, lambda w: "/team-members"),
     ("POST", "/team-members"): Row(

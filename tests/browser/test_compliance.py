@@ -6,7 +6,7 @@ and its 400s, the ledger's add, search, import, remove, and the 409 of a STOP-or
 opt-out), and so does the lead page's panel for a plain and a do-not-call lead; the panel at
 night and the refusals take exact situations from the contract-shaped stand-ins
 (fake_backend.py), as do two answers the stack cannot be made to give on demand: a 403 on
-removal (a role changed under an open page) and the proposed GET /compliance/rules/defaults."""
+removal (a role changed under an open page)."""
 
 from __future__ import annotations
 
@@ -70,14 +70,6 @@ def test_an_admin_edits_saves_and_restores_the_rules_and_sees_a_bad_field_where_
     watch.allow_http(400)
     page = signed_in
     shipped = rules_kept
-    served_defaults: list[str] = []
-
-    def defaults(route: Any) -> None:  # the proposed route, answered with the shipped document
-        served_defaults.append(route.request.method)
-        body = "" if route.request.method == "OPTIONS" else json.dumps(shipped)
-        route.fulfill(status=200, headers=cors(stack), body=body)
-
-    page.route(f"{stack.api}/compliance/rules/defaults", defaults)
     page.goto(f"{stack.dashboard}/#/compliance")
     expect(page.get_by_role("heading", name="Compliance")).to_be_visible()
     form = rules_form(page)
@@ -164,7 +156,6 @@ def test_an_admin_edits_saves_and_restores_the_rules_and_sees_a_bad_field_where_
     # Restore the shipped defaults: into the form first, saved only with Save.
     form.get_by_role("button", name="Restore shipped defaults").click()
     expect(form.get_by_role("alert")).to_contain_text("The shipped defaults are in the form")
-    assert "GET" in served_defaults
     expect(form.locator("[data-row=callingHours][data-state=GA]")).to_have_count(0)
     expect(form.get_by_label("Holidays: every number")).to_have_value("")
     assert stack.call("GET", "/compliance/rules").json()["callingHours"]["byState"].get("GA")
