@@ -81,9 +81,22 @@ def call_out(c: Call) -> dict[str, Any]:
         "sessionId": c.session_id,
         "abandoned": bool(c.abandoned),
         "voicemailLeft": bool(c.voicemail_left),
+        "direction": c.direction,
+        # the audio, streamed by GET /calls/{id}/recording (a path on the API)
+        "voicemail": _audio(c, "voicemail"),
+        "recording": _audio(c, "call"),
         "createdAt": iso(c.created_at),
         "updatedAt": iso(c.updated_at),
     }
+
+
+def _audio(c: Call, kind: str) -> dict[str, Any] | None:
+    if c.recording_kind != kind or not c.recording_key:
+        return None
+    url = f"/calls/{c.id}/recording"
+    seconds = int(c.recording_seconds or 0)
+    key = "recordingUrl" if kind == "voicemail" else "url"
+    return {"durationSeconds": seconds, key: url}
 
 
 def message_out(m: Message) -> dict[str, Any]:

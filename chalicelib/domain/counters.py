@@ -35,6 +35,12 @@ SMS_INBOUND = "sms#inbound"
 # Leads moved to `converted` that day (an event; see services.leads.conversion_deltas). Not
 # derivable from calls or messages, so the rollup keeps it as it finds it.
 CONVERTED = "converted"
+# Calls to our number (services/inbound.py): every one, those a member took, those nobody
+# took, and those where the caller left a voicemail; a member's `inbound` = calls they took.
+INBOUND_CALLS = "inbound"
+INBOUND_ANSWERED = "inbound#answered"
+INBOUND_MISSED = "inbound#missed"
+INBOUND_VOICEMAILS = "inbound#voicemail"
 
 
 def call_status(status: str) -> str:
@@ -112,6 +118,10 @@ class CallLike(Protocol):
     def talk_seconds(self) -> int | None: ...
     @property
     def answered_by(self) -> str | None: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def recording_kind(self) -> str | None: ...
 
 
 class MessageLike(Protocol):
@@ -130,6 +140,8 @@ def of_call(call: CallLike) -> Counter[str]:
     machine (answering-machine detection: voicemail, fax) counts `lead#completed` only."""
     out: Counter[str] = Counter()
     member_id = call.team_member_id
+    if call.direction == INBOUND:
+        return _of_inbound_call(call)
     out[CALLS_PLACED] += 1
     out[member(member_id, "calls")] += 1
     if call.status in CALL_FINAL:
@@ -143,6 +155,25 @@ def of_call(call: CallLike) -> Counter[str]:
             out[member(member_id, "connected")] += 1
             out[TALK_SECONDS] += talk
             out[member(member_id, "talk")] += talk
+    return +out
+
+
+def _of_inbound_call(call: CallLike) -> Counter[str]:
+    """A call to our number: counted, then taken (with its talk time, and the member's) or
+    missed once it is over, and a voicemail once its message is stored."""
+    out: Counter[str] = Counter()
+    out[INBOUND_CALLS] += 1
+    if call.status in CALL_FINAL:
+        if call.status == "completed" and call.team_member_id not in ("", "-"):
+            talk = max(0, int(call.talk_seconds or 0))
+            out[INBOUND_ANSWERED] += 1
+            out[member(call.team_member_id, "inbound")] += 1
+            out[TALK_SECONDS] += talk
+            out[member(call.team_member_id, "talk")] += talk
+        else:
+            out[INBOUND_MISSED] += 1
+    if call.recording_kind == "voicemail":
+        out[INBOUND_VOICEMAILS] += 1
     return +out
 
 

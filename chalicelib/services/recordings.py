@@ -18,8 +18,10 @@ import re
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.records import Call
 from chalicelib.errors import not_found
+from chalicelib.services import transitions
 from chalicelib.services.deps import Deps
-from chalicelib.store.base import ABSENT, ConditionFailed, Update
+from chalicelib.services.transitions import Change
+from chalicelib.store.base import ABSENT
 from chalicelib.telephony.base import TelephonyFailure
 
 _SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
@@ -54,13 +56,36 @@ def store_recording(
         "recording_kind": kind,
         "updated_at": deps.clock.now(),
     }
-    try:
-        deps.store.write(Update("recording", Call, call_id, fields, {"recording_sid": ABSENT}))
-    except ConditionFailed:
+
+    def decide(current: Call) -> Change | None:
+        if current.recording_sid is not None:
+            return None
+        return Change(fields, {"recording_sid": ABSENT})
+
+    # with the day's counters (a voicemail counts once it is kept)
+    _, stored = transitions.apply(deps, Call, call_id, decide)
+    if not stored:
         return False  # another delivery stored one first: this copy is an orphan file
     with contextlib.suppress(TelephonyFailure):
         deps.telephony.delete_recording(recording_sid)
     return True
+
+
+def on_completed(deps: Deps, call_id: str, recording_sid: str, duration: int | None) -> bool:
+    """A completed recording of the call: an inbound call nobody took left a voicemail; any
+    other is the conversation. A machine's is not kept (deleted from Twilio at once)."""
+    from chalicelib.domain.statuses import INBOUND, is_machine
+
+    call = deps.store.calls.get(call_id, consistent=True)
+    if call is None:
+        return False
+    if is_machine(call.answered_by):
+        with contextlib.suppress(TelephonyFailure):
+            deps.telephony.delete_recording(recording_sid)
+        return False
+    unanswered = call.direction == INBOUND and call.answered_at is None
+    kind = "voicemail" if unanswered else "call"
+    return store_recording(deps, call_id, recording_sid, duration, kind)
 
 
 def read_audio(deps: Deps, actor: Actor, call_id: str) -> bytes:

@@ -135,6 +135,7 @@ _MEMBER_COUNTERS = {
     "talk": "talkSeconds",
     "sms": "messagesSent",
     "converted": "converted",
+    "inbound": "inboundAnswered",
 }
 
 
@@ -179,6 +180,7 @@ def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str,
                 "messagesSent": c.get(counters.SMS_SENT, 0),
                 "messagesInbound": c.get(counters.SMS_INBOUND, 0),
                 "converted": c.get(counters.CONVERTED, 0),
+                "inboundCalls": c.get(counters.INBOUND_CALLS, 0),
             }
         )
     return {
@@ -205,6 +207,12 @@ def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str,
             + totals[counters.sms_status("undelivered")],
             "inbound": totals[counters.SMS_INBOUND],
             "deliveryRate": _rate(delivered, sent),
+        },
+        "inboundCalls": {
+            "total": totals[counters.INBOUND_CALLS],
+            "answered": totals[counters.INBOUND_ANSWERED],
+            "missed": totals[counters.INBOUND_MISSED],
+            "voicemails": totals[counters.INBOUND_VOICEMAILS],
         },
         "converted": totals[counters.CONVERTED],
         "daily": daily,
@@ -249,13 +257,17 @@ _DERIVED_NAMES = frozenset(
         counters.TALK_SECONDS,
         counters.SMS_SENT,
         counters.SMS_INBOUND,
+        counters.INBOUND_CALLS,
+        counters.INBOUND_ANSWERED,
+        counters.INBOUND_MISSED,
+        counters.INBOUND_VOICEMAILS,
         *(counters.call_status(st) for st in CALL_FINAL_ORDER),
         *(counters.lead_leg_status(st) for st in LEAD_LEG_FINAL_ORDER),
         *(counters.sms_status(st) for st in SMS_FINAL_ORDER),
     }
 )
 # Counters of a member item the rollup derives; `converted` (an event) is kept as found.
-_DERIVED_MEMBER = frozenset({"calls", "connected", "talk", "sms"})
+_DERIVED_MEMBER = frozenset({"calls", "connected", "talk", "sms", "inbound"})
 SETTLE_SECONDS = 5.0
 _MAX_ATTEMPTS = 5
 

@@ -219,6 +219,8 @@ class CallRow:
     lead_leg_status: str | None
     talk_seconds: int | None
     answered_by: str | None = None
+    direction: str = "outbound"
+    recording_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -379,6 +381,10 @@ class ThrottleRepository(Protocol):
 class LiveCallRepository(Protocol):
     def get(self, key: str) -> LiveCall | None:
         """The guard `member#<id>` / `lead#<id>` (a consistent read)."""
+        ...
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, LiveCall]:
+        """The guards that exist among `keys` (one consistent BatchGetItem per 100)."""
         ...
 
 

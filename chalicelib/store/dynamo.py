@@ -513,7 +513,7 @@ class _Calls:
     def rows_on(self, day: str) -> Iterator[CallRow]:
         fields = [
             *("id", "day", "team_member_id", "status", "lead_leg_status", "talk_seconds"),
-            "answered_by",
+            *("answered_by", "direction", "recording_kind"),
         ]
         for item in self.t.m.Call.by_day.query(day, attributes_to_get=fields):
             talk = item.talk_seconds
@@ -523,6 +523,8 @@ class _Calls:
                 item.lead_leg_status,
                 int(talk) if talk is not None else None,
                 item.answered_by,
+                item.direction or "outbound",
+                item.recording_kind,
             )
 
 
@@ -789,6 +791,17 @@ class _LiveCalls:
     def get(self, key: str) -> LiveCall | None:
         item = _get(self.t.m.LiveCall, key, True)
         return None if item is None else self.t.record(LiveCall, item)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, LiveCall]:
+        wanted = list(dict.fromkeys(keys))
+        out: dict[str, LiveCall] = {}
+        for start in range(0, len(wanted), _BATCH_GET):
+            for item in self.t.m.LiveCall.batch_get(
+                wanted[start : start + _BATCH_GET], consistent_read=True
+            ):
+                record = self.t.record(LiveCall, item)
+                out[record.key] = record
+        return out
 
 
 class _Settings:

@@ -423,7 +423,13 @@ class _Calls:
     def rows_on(self, day: str) -> Iterator[CallRow]:
         for c in self.s.rows(Call, lambda c: c.day == day):
             yield CallRow(
-                c.team_member_id, c.status, c.lead_leg_status, c.talk_seconds, c.answered_by
+                c.team_member_id,
+                c.status,
+                c.lead_leg_status,
+                c.talk_seconds,
+                c.answered_by,
+                c.direction,
+                c.recording_kind,
             )
 
 
@@ -581,6 +587,12 @@ class _LiveCalls:
 
     def get(self, key: str) -> LiveCall | None:
         return self.s.read(LiveCall, key)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, LiveCall]:
+        with self.s._lock:
+            self.s.requests += 1
+            table = self.s.tables[LiveCall]
+            return {k: copy.deepcopy(table[k]) for k in dict.fromkeys(keys) if k in table}
 
 
 class _Settings:

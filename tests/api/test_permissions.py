@@ -328,6 +328,30 @@ TABLE: dict[tuple[str, str], Row] = {
         WEBHOOK, lambda w: f"/twilio/dialer/lead-status/{w.extra['session'].id}/{w.call.id}"
     ),
     ("GET", "/dashboard/stats"): Row(ALL, lambda w: "/dashboard/stats"),
+    # a call's audio: whoever may read the call (a caller: 404 for another's; none here: 404)
+    ("GET", "/calls/{call_id}/recording"): Row(
+        _expect(404, 404, 404, 404, 404), lambda w: f"/calls/{w.call.id}/recording"
+    ),
+    ("POST", "/twilio/voice/incoming"): Row(WEBHOOK, lambda w: "/twilio/voice/incoming"),
+    ("POST", "/twilio/voice/incoming-status"): Row(
+        WEBHOOK, lambda w: "/twilio/voice/incoming-status"
+    ),
+    ("POST", "/twilio/voice/incoming-next/{call_id}/{stage}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/incoming-next/{w.call.id}/0"
+    ),
+    ("POST", "/twilio/voice/incoming-whisper/{call_id}/{member_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/incoming-whisper/{w.call.id}/{w.spare.id}"
+    ),
+    ("POST", "/twilio/voice/incoming-accept/{call_id}/{member_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/incoming-accept/{w.call.id}/{w.spare.id}"
+    ),
+    ("POST", "/twilio/voice/voicemail/{call_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/voicemail/{w.call.id}"
+    ),
+    ("POST", "/twilio/voice/recording/{call_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/recording/{w.call.id}"
+    ),
+    ("POST", "/twilio/voice/notice"): Row(WEBHOOK, lambda w: "/twilio/voice/notice"),
     ("GET", "/twilio/phone-numbers"): Row(ALL, lambda w: "/twilio/phone-numbers"),
     ("POST", "/twilio/sms/incoming"): Row(WEBHOOK, lambda w: "/twilio/sms/incoming"),
     ("POST", "/twilio/sms/status/{message_id}"): Row(

@@ -102,7 +102,9 @@ def test_empty_data_answers_zeros_in_the_documented_shape(api, clock, ddb_reques
         "messagesSent": 0,
         "messagesInbound": 0,
         "converted": 0,
+        "inboundCalls": 0,
     }
+    assert body["inboundCalls"] == {"total": 0, "answered": 0, "missed": 0, "voicemails": 0}
     assert body["leaderboard"] == [] and body["converted"] == 0
 
 
@@ -175,6 +177,7 @@ def test_a_connected_call_shows_as_soon_as_its_webhook_lands(api, setup, ddb_req
         "messagesSent": 0,
         "messagesInbound": 0,
         "converted": 0,
+        "inboundCalls": 0,
     }
     assert body["leaderboard"] == [
         {
@@ -186,6 +189,7 @@ def test_a_connected_call_shows_as_soon_as_its_webhook_lands(api, setup, ddb_req
             "talkSeconds": 42,
             "messagesSent": 0,
             "converted": 0,
+            "inboundAnswered": 0,
         }
     ]
     # the first connected call moved the lead to contacted, and the funnel with it
