@@ -98,6 +98,15 @@ def lead_status_url(deps: Deps, call_id: str) -> str:
     return webhooks.url(base, webhooks.VOICE_LEAD_STATUS, call_id=call_id)
 
 
+def recording_url(deps: Deps, call_id: str) -> str:
+    base = deps.settings.public_base_url
+    return webhooks.url(base, webhooks.VOICE_RECORDING, call_id=call_id)
+
+
+def notice_url(deps: Deps) -> str:
+    return webhooks.url(deps.settings.public_base_url, webhooks.VOICE_NOTICE)
+
+
 def amd_url(deps: Deps, call_id: str) -> str:
     return webhooks.url(deps.settings.public_base_url, webhooks.VOICE_AMD, call_id=call_id)
 

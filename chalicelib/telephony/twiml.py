@@ -30,19 +30,38 @@ def whisper(lead_name: str, action_url: str) -> str:
     return str(response)
 
 
-def dial(lead_phone: str, caller_id: str, lead_status_url: str, amd_url: str) -> str:
+def dial(
+    lead_phone: str,
+    caller_id: str,
+    lead_status_url: str,
+    amd_url: str,
+    *,
+    recording_url: str | None = None,
+    notice_url: str | None = None,
+) -> str:
     """The lead dialled, with answering-machine detection: Twilio posts who answered
     (`AnsweredBy`) to `amd_url` once a machine's greeting ended (DetectMessageEnd), so a
-    voicemail is not counted as a conversation."""
+    voicemail is not counted as a conversation. Recorded (`recording_url`: both channels from
+    the answer), the lead first hears the notice (`notice_url`, played on their leg before
+    the bridge)."""
     from twilio.twiml.voice_response import Dial, VoiceResponse
 
     response = VoiceResponse()
+    options: dict[str, object] = {}
+    if recording_url:
+        options = {
+            "record": "record-from-answer-dual",
+            "recording_status_callback": recording_url,
+            "recording_status_callback_event": "completed",
+        }
     dial_verb = Dial(
         caller_id=caller_id,
         action=lead_status_url,
         method="POST",
         timeout=DIAL_TIMEOUT_SECONDS,
+        **options,
     )
+    number_options: dict[str, object] = {"url": notice_url, "method": "POST"} if notice_url else {}
     dial_verb.number(
         lead_phone,
         status_callback=lead_status_url,
@@ -51,6 +70,7 @@ def dial(lead_phone: str, caller_id: str, lead_status_url: str, amd_url: str) ->
         machine_detection="DetectMessageEnd",
         amd_status_callback=amd_url,
         amd_status_callback_method="POST",
+        **number_options,
     )
     response.append(dial_verb)
     return str(response)

@@ -274,3 +274,49 @@ def test_a_forged_incoming_call_is_refused(api, telephony):
     form = {"CallSid": "CA" + "2" * 32, "From": CALLER, "To": CALLER_ID}
     status, _, _ = post_webhook(api, hooks.VOICE_INCOMING, form, token="forged")
     assert status == 403
+
+
+def test_record_calls_records_click_to_call_after_a_notice(
+    api, telephony, clock, monkeypatch, make_member, make_lead
+):
+    """RECORD_CALLS=1: the lead hears the notice on their leg before the bridge, the Dial
+    records both channels from the answer, and the conversation is kept (not as a
+    voicemail)."""
+    from chalicelib.config import reset_settings
+
+    monkeypatch.setenv("RECORD_CALLS", "1")
+    reset_settings()
+    member = make_member()
+    lead = make_lead()
+    body = {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": CALLER_ID}
+    status, call, _ = api.post("/calls", body)
+    assert status == 201
+    twiml = hook(api, "/twilio/voice/gather/{call_id}", {"Digits": "1"}, call_id=call["id"])
+    verb = dial(twiml)
+    assert verb.get("record") == "record-from-answer-dual"
+    assert verb.get("recordingStatusCallback") == f"{BASE}/twilio/voice/recording/{call['id']}"
+    (number,) = twiml.iter("Number")
+    assert number.get("url") == f"{BASE}/twilio/voice/notice"
+    notice = hook(api, hooks.VOICE_NOTICE)
+    assert notice.findtext("Say") == "This call may be recorded."
+    sid = "RE" + "b" * 32
+    telephony.recordings[sid] = wav(3)
+    event = {"RecordingSid": sid, "RecordingStatus": "completed", "RecordingDuration": "3"}
+    hook(api, hooks.VOICE_RECORDING, event, call_id=call["id"])
+    _, stored, _ = api.get(f"/calls/{call['id']}")
+    assert stored["recording"] == {"durationSeconds": 3, "url": f"/calls/{call['id']}/recording"}
+    assert stored["voicemail"] is None
+
+
+def test_a_machines_recording_is_not_kept(api, telephony, clock, make_member, make_lead):
+    member = make_member()
+    lead = make_lead()
+    body = {"leadId": lead["id"], "teamMemberId": member["id"], "callerId": CALLER_ID}
+    call = api.post("/calls", body)[1]
+    hook(api, "/twilio/voice/amd/{call_id}", {"AnsweredBy": "machine_end_beep"}, call_id=call["id"])
+    sid = "RE" + "c" * 32
+    telephony.recordings[sid] = wav(2)
+    event = {"RecordingSid": sid, "RecordingStatus": "completed", "RecordingDuration": "2"}
+    hook(api, hooks.VOICE_RECORDING, event, call_id=call["id"])
+    assert telephony.deleted_recordings == [sid]
+    assert api.get(f"/calls/{call['id']}")[1]["recording"] is None
