@@ -160,6 +160,10 @@ class Call(Activity):
     participant: Any = None
     join: Any = None
     bridged_with: list[str] = field(default_factory=list)
+    # Recording asked for on a REST create (`Record=true`: a recordings.RecordRequest) and the
+    # recording it runs once answered.
+    record: Any = None
+    recording: Any = None
     timeout: int = DEFAULT_CALL_TIMEOUT
     status: str = "queued"
     start_time: datetime | None = None
