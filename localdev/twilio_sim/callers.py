@@ -24,12 +24,14 @@ simulated caller presses no key while recording.
 from __future__ import annotations
 
 import contextlib
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
 from localdev.twilio_sim.clock import Hangup, SimClock
+from localdev.twilio_sim.conference import Conference
 from localdev.twilio_sim.recordings import RecordingStore, recording_events
 from localdev.twilio_sim.resources import Call
 from localdev.twilio_sim.ringing import GroupDial
@@ -136,6 +138,7 @@ class VerbExtensions:
         self._recordings = recordings
         self._group = group
         self.scripts: dict[str, Script] = {}  # inbound call SID -> the caller's script
+        self._recorded_rooms: set[str] = set()  # conference SIDs being recorded
 
     def handles(self, call: Call, verb: ET.Element) -> bool:
         if verb.tag == "Record":
@@ -153,6 +156,52 @@ class VerbExtensions:
 
     def dial_recorded(self, call: Call, child: Call, verb: ET.Element, doc: Doc) -> dict[str, str]:
         return self._group.record_single(call, child, verb, doc)
+
+    def conference_joined(
+        self, call: Call, element: ET.Element, room: Conference, doc: Doc
+    ) -> None:
+        """`<Conference record="record-from-start">`: the room is recorded from its start to its
+        end (mono, `source` `Conference`, `conference_sid` set, no `call_sid`); the first
+        participant asking for it sets the recordingStatusCallback."""
+        if (element.get("record") or "").strip().lower() != "record-from-start":
+            return
+        with self._lock:
+            if room.sid in self._recorded_rooms:
+                return
+            self._recorded_rooms.add(room.sid)
+        callback = element.get("recordingStatusCallback")
+        settings = {
+            "callback": urljoin(doc.url, callback) if callback else None,
+            "callback_method": element.get("recordingStatusCallbackMethod") or "POST",
+            "events": recording_events([element.get("recordingStatusCallbackEvent") or ""]),
+        }
+        self._registry.spawn(
+            f"sim-cfrec-{room.sid[-6:]}", lambda: self._record_room(call, room, settings)
+        )
+
+    def _record_room(self, call: Call, room: Conference, settings: dict[str, Any]) -> None:
+        def over() -> bool:
+            return room.aborted or call.aborted or self._registry.closing.is_set()
+
+        while room.status == "init" and not room.done.is_set():
+            if over():
+                return
+            room.done.wait(0.01)
+        if room.status != "in-progress" and not room.done.is_set():
+            return
+        recording = self._recordings.start(
+            call, "Conference", 1, conference_sid=room.sid, **settings
+        )
+        started = time.monotonic()
+        try:
+            while not room.done.wait(0.01):
+                if over():
+                    return
+            elapsed = (time.monotonic() - started) * self._clock.speed
+            self._recordings.finish(recording, elapsed, call)
+        finally:
+            with self._lock:
+                self._recorded_rooms.discard(room.sid)
 
     def forget(self, sid: str) -> None:
         with self._lock:

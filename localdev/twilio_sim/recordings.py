@@ -217,12 +217,12 @@ class RecordingStore:
         callback_method: str = "POST",
         events: frozenset[str] = frozenset({"completed"}),
         conference_sid: str | None = None,
-        call_sid: str | None = None,
     ) -> Recording:
-        """A recording begins (`in-progress`), on `owner`'s call (its parent leg's SID)."""
+        """A recording begins (`in-progress`), on `owner`'s call (its parent leg's SID; none
+        for a conference's)."""
         recording = Recording(
             sid=new_sid("RE"),
-            call_sid=call_sid if call_sid is not None else (owner.parent_sid or owner.sid),
+            call_sid=None if conference_sid else (owner.parent_sid or owner.sid),
             source=source,
             channels=channels,
             callback=callback,
@@ -292,7 +292,6 @@ class RecordingStore:
         with self._lock:
             params = {
                 "AccountSid": ACCOUNT_SID,
-                "CallSid": recording.call_sid or "",
                 "RecordingSid": recording.sid,
                 "RecordingUrl": self.url(recording),
                 "RecordingStatus": event,
@@ -301,6 +300,8 @@ class RecordingStore:
                 "RecordingSource": recording.source,
                 "RecordingTrack": recording.track,
             }
+            if recording.call_sid:
+                params["CallSid"] = recording.call_sid
             if event != "in-progress":
                 params["RecordingDuration"] = str(recording.duration or 0)
             if event == "absent":

@@ -28,7 +28,7 @@ from typing import Protocol
 from urllib.parse import urljoin
 
 from localdev.twilio_sim.clock import Aborted, Hangup, Redirected, SimClock
-from localdev.twilio_sim.conference import ConferenceHub, JoinSettings, Participant
+from localdev.twilio_sim.conference import Conference, ConferenceHub, JoinSettings, Participant
 from localdev.twilio_sim.legs import CallLegs, callback_queue
 from localdev.twilio_sim.resources import Call
 from localdev.twilio_sim.rules import (
@@ -91,6 +91,10 @@ class VerbHook(Protocol):
     def dial_recorded(
         self, call: Call, child: Call, verb: ET.Element, doc: Doc
     ) -> dict[str, str]: ...
+
+    def conference_joined(
+        self, call: Call, element: ET.Element, room: Conference, doc: Doc
+    ) -> None: ...
 
 
 class TwimlWalker:
@@ -355,6 +359,8 @@ class TwimlWalker:
         )
         room = self.conferences.open(name)
         participant = self.conferences.add(call, settings, room, via_api=False)
+        if self.hook is not None:
+            self.hook.conference_joined(call, element, room, doc)
         self._stay(call, participant)
         self._hear(call, f"conference {name}: left")
         action = verb.get("action")

@@ -469,3 +469,30 @@ def test_faults_reach_the_recording_routes_and_webhooks(
         "/twilio/voice/voicemail/"
     )
     assert len(sent) == 2  # in-progress, and whichever of the other two was not dropped
+
+
+def test_a_conference_recorded_from_its_start(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    b = fake_app.base
+    fake_app.routes["/twilio/voice/room/"] = (
+        '<Response><Dial><Conference record="record-from-start" endConferenceOnExit="true"'
+        f' recordingStatusCallback="{b}/twilio/voice/recording/room">room-1</Conference>'
+        "</Dial></Response>"
+    )
+    calls = [
+        client.calls.create(to=member, from_=CALLER_ID, url=f"{b}/twilio/voice/room/{i}")
+        for i, member in enumerate((MEMBER_ANSWERS, "+14155550103"))
+    ]
+    room = wait_for(lambda: client.conferences.list(friendly_name="room-1", status="in-progress"))
+    time.sleep(0.1)  # 20 simulated seconds
+    client.calls(calls[0].sid).update(status="completed")
+    for call in calls:
+        sim.wait_call(call.sid, 10)
+    callback = wait_for(lambda: fake_app.requests("/twilio/voice/recording/room"))[0].params
+    assert (callback["RecordingSource"], callback["ConferenceSid"]) == ("Conference", room[0].sid)
+    assert callback["RecordingStatus"] == "completed"
+    assert 15 <= int(callback["RecordingDuration"]) <= 40
+    listed = client.recordings.list(conference_sid=room[0].sid)
+    assert [r.sid for r in listed] == [callback["RecordingSid"]]
+    assert listed[0].call_sid is None
