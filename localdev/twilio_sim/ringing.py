@@ -6,6 +6,9 @@ any) runs out without hanging up; a whisper that ends in ``<Hangup>``/``<Reject>
 did not press 1, say) drops that leg only, and the others keep ringing. At most 10 numbers ring,
 as Twilio allows.
 
+``machineDetection`` is not simulated here: a one-number Dial with it stays with the walker's
+own dial (which detects, but plays no whisper).
+
 Whose phones: on an inbound call the numbers dialled are the team's, so they follow
 `member_outcome_for` (``1`` busy, ``2`` no answer (rings the Dial's ``timeout``), anything else
 answers after MEMBER_RING_S and, asked by a whisper ``<Gather>`` to press a key, presses 1
@@ -119,7 +122,13 @@ class GroupDial:
         if verb.find("Conference") is not None:
             return False
         numbers = verb.findall("Number")
-        return call.direction == "inbound" or len(numbers) > 1 or any(n.get("url") for n in numbers)
+        if call.direction == "inbound" or len(numbers) > 1:
+            return True
+        # One number with a whisper; with machineDetection it stays with the walker (detection
+        # is simulated there, the whisper is not).
+        return any(n.get("url") for n in numbers) and not any(
+            n.get("machineDetection") for n in numbers
+        )
 
     def dial(self, call: Call, verb: ET.Element, doc: Doc) -> Outcome:
         numbers: list[tuple[str, ET.Element | None]] = [

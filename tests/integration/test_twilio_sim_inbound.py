@@ -161,6 +161,8 @@ def test_inbound_call_rings_members_at_once_and_the_first_to_press_1_is_bridged(
         OUR_NUMBER,
     )
     assert call["simulator"]["history"] == ["ringing", "in-progress", "completed"]
+    number = client.incoming_phone_numbers.list(phone_number=OUR_NUMBER)[0]
+    assert fetched.phone_number_sid == number.sid  # the number called
 
     legs = {sim.call(c)["to"]: sim.call(c) for c in call["simulator"]["children"]}
     assert set(legs) == {MEMBER_NO_PRESS, MEMBER_ANSWERS}
@@ -496,3 +498,42 @@ def test_a_conference_recorded_from_its_start(
     listed = client.recordings.list(conference_sid=room[0].sid)
     assert [r.sid for r in listed] == [callback["RecordingSid"]]
     assert listed[0].call_sid is None
+
+
+def test_a_click_to_call_lead_hears_a_recording_notice_before_the_bridge(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    b = fake_app.base
+
+    def dial(lead: str) -> str:
+        fake_app.routes["/twilio/voice/notice-dial/"] = (
+            f'<Response><Dial action="{b}/twilio/voice/notice-done"'
+            ' record="record-from-answer-dual"'
+            f' recordingStatusCallback="{b}/twilio/voice/recording/notice">'
+            f'<Number url="{b}/twilio/voice/rec-notice">{lead}</Number></Dial></Response>'
+        )
+        fake_app.routes["/twilio/voice/rec-notice"] = (
+            "<Response><Say>This call is recorded.</Say></Response>"
+        )
+        call = client.calls.create(
+            to=MEMBER_ANSWERS, from_=CALLER_ID, url=f"{b}/twilio/voice/notice-dial/1"
+        )
+        sim.wait_call(call.sid, 10)
+        return str(call.sid)
+
+    sid = dial(LEAD)
+    (lead_sid,) = sim.call(sid)["simulator"]["children"]
+    lead = sim.call(lead_sid)
+    assert "say: This call is recorded." in lead["simulator"]["transcript"]
+    notice = one(fake_app, "/twilio/voice/rec-notice")
+    assert (notice.params["CallSid"], notice.params["ParentCallSid"]) == (lead_sid, sid)
+    done = one(fake_app, "/twilio/voice/notice-done").params
+    assert (done["DialCallStatus"], done["DialCallSid"]) == ("completed", lead_sid)
+    callback = wait_for(lambda: fake_app.requests("/twilio/voice/recording/notice"))[0].params
+    assert (callback["RecordingChannels"], callback["CallSid"]) == ("2", sid)
+
+    fake_app.clear()
+    sid = dial("+12125550101")  # a busy lead: no bridge, no recording
+    assert one(fake_app, "/twilio/voice/notice-done").params["DialCallStatus"] == "busy"
+    assert fake_app.requests("/twilio/voice/rec-notice") == []
+    assert client.recordings.list(call_sid=sid) == []
