@@ -97,7 +97,7 @@ class Group:
     parent: Call
     legs: list[Call] = field(default_factory=list)
     winner: Call | None = None
-    bridged_at: float | None = None  # the parent's clock at the bridge
+    bridged_at: float | None = None  # the winning leg's clock at the bridge
 
 
 class GroupDial:
@@ -157,7 +157,6 @@ class GroupDial:
             group.legs.append(self._child(call, number, caller_id, element, doc))
         recording = dial_recording(verb.get("record"))
         ringing_rec: Recording | None = None
-        dial_started = call.clock
         if recording is not None and recording[0]:
             ringing_rec = self._start_recording(call, verb, doc, recording[1])
         self._walker._hear(call, f"dial {', '.join(c.to for c in group.legs)}: ringing")
@@ -172,7 +171,6 @@ class GroupDial:
             self._clock.wait(call, lambda: group.winner is not None or self._all_over(group))
             if group.winner is not None:
                 with self._lock:
-                    group.bridged_at = call.clock
                     call.bridged_with.append(group.winner.sid)
                     group.winner.bridged_with.append(call.sid)
                 if recording is not None and not recording[0]:
@@ -186,9 +184,15 @@ class GroupDial:
         finally:
             self._stop_all(group)
         result = self._result(group, caller_left)
-        for running, since in ((ringing_rec, dial_started), (answer_rec, group.bridged_at)):
-            if running is not None and since is not None:
-                finished = self._recordings.finish(running, call.clock - since, call)
+        # Lengths on the legs' own clocks (simulated time, exact): from the dial, every leg
+        # rang from its start; from the bridge, the winner's time since it won.
+        lengths: list[tuple[Recording | None, float]] = [
+            (ringing_rec, max(leg.clock for leg in group.legs)),
+            (answer_rec, group.winner.clock - (group.bridged_at or 0) if group.winner else 0),
+        ]
+        for running, seconds in lengths:
+            if running is not None:
+                finished = self._recordings.finish(running, seconds, call)
                 result.update(self._recordings.action_params(finished))
         self._walker._hear(call, f"dial over: {result['DialCallStatus']}")
         if action_url is None:
@@ -264,6 +268,7 @@ class GroupDial:
                 won = accepted and group.winner is None
                 if won:
                     group.winner = leg
+                    group.bridged_at = leg.clock
                     for other in group.legs:  # first to accept wins: the others hang up
                         if other is not leg and other.status not in FINAL_CALL:
                             other.hangup_requested = True
