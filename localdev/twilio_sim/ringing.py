@@ -36,7 +36,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from localdev.twilio_sim.clock import Aborted, Hangup, SimClock
+from localdev.twilio_sim.clock import Aborted, Hangup, Redirected, SimClock
 from localdev.twilio_sim.legs import CallLegs, callback_queue
 from localdev.twilio_sim.recordings import (
     Recording,
@@ -145,11 +145,9 @@ class GroupDial:
             with self._lock:
                 call.errors.append({"code": 13223, "message": f"Dial: invalid number: {what}"})
             self._walker._hear(call, f"dial {what}: failed")
-            return (
-                Fetch(action_url, method, {"DialCallStatus": "failed"}, "dial-action")
-                if (action_url)
-                else None
-            )
+            if action_url is None:
+                return None
+            return Fetch(action_url, method, {"DialCallStatus": "failed"}, "dial-action")
         timeout = float_or(verb.get("timeout"), DEFAULT_DIAL_TIMEOUT)
         caller_id = (verb.get("callerId") or call.from_).strip()
         group = Group(call)
@@ -181,19 +179,13 @@ class GroupDial:
         except Hangup:
             caller_left = True
             self._walker._hear(call, "dial: the caller hung up")
-        finally:
+        except Redirected:  # through the REST API: the Dial is dropped, its legs hang up
             self._stop_all(group)
+            self._finish_recordings(call, group, ringing_rec, answer_rec)
+            raise
+        self._stop_all(group)
         result = self._result(group, caller_left)
-        # Lengths on the legs' own clocks (simulated time, exact): from the dial, every leg
-        # rang from its start; from the bridge, the winner's time since it won.
-        lengths: list[tuple[Recording | None, float]] = [
-            (ringing_rec, max(leg.clock for leg in group.legs)),
-            (answer_rec, group.winner.clock - (group.bridged_at or 0) if group.winner else 0),
-        ]
-        for running, seconds in lengths:
-            if running is not None:
-                finished = self._recordings.finish(running, seconds, call)
-                result.update(self._recordings.action_params(finished))
+        result.update(self._finish_recordings(call, group, ringing_rec, answer_rec))
         self._walker._hear(call, f"dial over: {result['DialCallStatus']}")
         if action_url is None:
             return HANG if caller_left else None
@@ -205,6 +197,23 @@ class GroupDial:
             self._walker.fetch(call, fetch)
             return HANG
         return fetch
+
+    def _finish_recordings(
+        self, call: Call, group: Group, ringing: Recording | None, answer: Recording | None
+    ) -> dict[str, str]:
+        """Stop the Dial's recording; the action's recording parameters. Lengths come from the
+        legs' own clocks (simulated time, exact): from the dial, every leg rang from its start;
+        from the bridge, the winner's time since it won."""
+        params: dict[str, str] = {}
+        lengths: list[tuple[Recording | None, float]] = [
+            (ringing, max(leg.clock for leg in group.legs)),
+            (answer, group.winner.clock - (group.bridged_at or 0) if group.winner else 0),
+        ]
+        for running, seconds in lengths:
+            if running is not None:
+                finished = self._recordings.finish(running, seconds, call)
+                params.update(self._recordings.action_params(finished))
+        return params
 
     # ------------------------------------------------------------ the legs
 

@@ -540,3 +540,19 @@ def test_a_click_to_call_lead_hears_a_recording_notice_before_the_bridge(
     assert one(fake_app, "/twilio/voice/notice-done").params["DialCallStatus"] == "busy"
     assert fake_app.requests("/twilio/voice/rec-notice") == []
     assert client.recordings.list(call_sid=sid) == []
+
+
+def test_redirecting_an_inbound_call_drops_the_ringing_members(
+    sim: Simulator, client: Client, fake_app: FakeApp
+) -> None:
+    routes(fake_app, numbers=[MEMBER_NO_ANSWER, "+14155550112"], timeout=600)  # 3 s real
+    sid = sim.inbound_call(LEAD, OUR_NUMBER)
+    wait_for(lambda: len(sim.call(sid)["simulator"]["children"]) == 2)
+    updated = client.calls(sid).update(
+        twiml="<Response><Say>Sorry, nobody is free.</Say></Response>"
+    )
+    assert updated.status == "in-progress"
+    call = sim.wait_call(sid, 10)
+    assert {sim.call(c)["status"] for c in call["simulator"]["children"]} == {"canceled"}
+    assert "say: Sorry, nobody is free." in call["simulator"]["transcript"]
+    assert fake_app.requests("/twilio/voice/dialed/") == []  # a redirect drops the Dial
