@@ -290,9 +290,9 @@ def test_a_silent_caller_leaves_an_absent_recording_and_the_call_goes_on(
 
 
 def test_the_caller_hangs_up_while_members_ring(sim: Simulator, fake_app: FakeApp) -> None:
-    routes(fake_app, numbers=[MEMBER_NO_ANSWER, "+14155550112"], timeout=60)
-    # 20 simulated seconds: 0.1 s real, while the members ring (for 60 s: 0.3 s real).
-    sid = sim.inbound_call(LEAD, OUR_NUMBER, behaviour="hangup", hangupAfter=20)
+    routes(fake_app, numbers=[MEMBER_NO_ANSWER, "+14155550112"], timeout=600)
+    # 100 simulated seconds: 0.5 s real, while the members ring (for 600 s: 3 s real).
+    sid = sim.inbound_call(LEAD, OUR_NUMBER, behaviour="hangup", hangupAfter=100)
     call = sim.wait_call(sid, 10)
     assert call["status"] == "completed"
     action = one(fake_app, "/twilio/voice/dialed/")  # still requested; its TwiML ignored
