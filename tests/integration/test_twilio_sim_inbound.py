@@ -170,12 +170,12 @@ def test_inbound_call_rings_members_at_once_and_the_first_to_press_1_is_bridged(
     assert call["simulator"]["bridgedWith"] == [winner["sid"]]
     assert winner["parent_call_sid"] == sid and winner["direction"] == "outbound-dial"
     assert winner["status"] == "completed" and winner["duration"] is not None
-    # The 9 answered, heard the whisper, pressed nothing, and was hung up by its TwiML.
-    assert screened["status"] == "completed"
-    assert "gather: no key pressed" in screened["simulator"]["transcript"]
+    # The 9 rang at the same time and never pressed 1; it was hung up once the other won
+    # (answered: completed; under a heavy load maybe before it answered: canceled).
+    assert screened["status"] in ("completed", "canceled")
 
     whispers = fake_app.requests("/twilio/voice/whisper/")
-    assert {w.params["CallSid"] for w in whispers} == {winner["sid"], screened["sid"]}
+    assert winner["sid"] in {w.params["CallSid"] for w in whispers}
     assert all(w.params["ParentCallSid"] == sid for w in whispers)
     assert all(w.params["CallStatus"] == "in-progress" for w in whispers)
     screen = one(fake_app, "/twilio/voice/screen/")
@@ -196,6 +196,21 @@ def test_inbound_call_rings_members_at_once_and_the_first_to_press_1_is_bridged(
         "completed",
     ]
     assert_signed(fake_app, fake_app.requests())
+
+
+def test_a_member_who_does_not_press_1_is_not_bridged(sim: Simulator, fake_app: FakeApp) -> None:
+    routes(fake_app, numbers=[MEMBER_NO_PRESS])
+    sid = sim.inbound_call(LEAD, OUR_NUMBER)
+    call = sim.wait_call(sid, 10)
+    (leg_sid,) = call["simulator"]["children"]
+    leg = sim.call(leg_sid)
+    # It answered, heard the whisper, pressed nothing, and its TwiML hung it up.
+    assert leg["status"] == "completed"
+    assert "gather: no key pressed" in leg["simulator"]["transcript"]
+    assert "whisper: hangup" in leg["simulator"]["transcript"]
+    assert fake_app.requests("/twilio/voice/screen/") == []
+    assert one(fake_app, "/twilio/voice/dialed/").params["DialCallStatus"] == "no-answer"
+    assert call["simulator"]["bridgedWith"] == []
 
 
 def test_nobody_answers_the_caller_leaves_a_voicemail_served_as_wav(
