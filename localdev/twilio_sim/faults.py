@@ -38,6 +38,11 @@ FAULT_OPS = frozenset(
         "participants.fetch",
         "participants.update",
         "participants.delete",
+        "recordings.list",
+        "recordings.list_call",
+        "recordings.fetch",
+        "recordings.delete",
+        "recordings.media",
     }
 )
 FAULT_MODES = frozenset(
