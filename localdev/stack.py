@@ -347,6 +347,7 @@ def live_stack_running(
             # Tests and benchmarks run on the real clock at any hour: the compliance rules'
             # default window (calls and texts) is opened to (almost) the whole day.
             "CALLING_HOURS": "00:00-23:59",
+            "RECORDINGS_DIR": str(log_dir / f"recordings-{stage}"),
             **env,
         }
     )

@@ -144,21 +144,28 @@ class TwilioTelephony:
         return str(call.sid)
 
     def fetch_recording(self, sid: str) -> bytes:
-        """The WAV through the SDK's HTTP client (Basic auth with the account's credentials),
-        from the API base the SDK uses (the simulator's under `make dev`)."""
-        uri = f"/2010-04-01/Accounts/{self._account_sid}/Recordings/{sid}.wav"
-        response = self._call(
-            lambda: self.client.request("GET", self.client.api.base_url + uri), creates=False
-        )
-        status = int(getattr(response, "status_code", 0) or 0)
-        if status != 200:
-            raise TelephonyFailure(
-                f"Twilio answered {status} for recording {sid}",
-                NOT_FOUND_CODE if status == 404 else None,
-                status,
+        """The WAV, fetched with the account's credentials (Basic auth) from the API base the
+        SDK uses (the simulator's under `make dev`). Not through the SDK: its responses are
+        text, and audio is bytes."""
+        import requests
+
+        base = (self._api_base or "https://api.twilio.com").rstrip("/")
+        url = f"{base}/2010-04-01/Accounts/{self._account_sid}/Recordings/{sid}.wav"
+        try:
+            response = requests.get(
+                url, auth=(self._account_sid, self._auth_token), timeout=HTTP_TIMEOUT_SECONDS * 3
             )
-        content = getattr(response, "content", b"")
-        return content if isinstance(content, bytes) else str(content).encode("latin-1")
+        except requests.RequestException as exc:
+            raise TelephonyFailure(
+                f"Twilio could not be reached: {type(exc).__name__}", None, 0
+            ) from None
+        if response.status_code != 200:
+            raise TelephonyFailure(
+                f"Twilio answered {response.status_code} for recording {sid}",
+                NOT_FOUND_CODE if response.status_code == 404 else None,
+                response.status_code,
+            )
+        return bytes(response.content)
 
     def delete_recording(self, sid: str) -> None:
         try:
