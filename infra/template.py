@@ -365,8 +365,11 @@ def recordings_bucket(cfg: StageConfig) -> dict[str, Any]:
                 ],
             },
         },
+        # kept with a retained bucket: the retained recordings stay HTTPS only
         "RecordingsBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
             "Properties": {
                 "Bucket": {"Ref": "RecordingsBucket"},
                 "PolicyDocument": {

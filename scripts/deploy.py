@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.build import Package, PackagingError, build
-from infra.template import ROOT, StageConfig, load_stage
+from infra.template import PARAMETERS, ROOT, StageConfig, load_stage
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -505,6 +505,7 @@ def configure_twilio_number(client: Any, api_url: str, number: str | None) -> tu
 
 # ---------------------------------------------------------------- the app's parameters
 
+APP_PARAMETERS = ("RecordCalls", "CompanyName", "RecordingRetentionDays")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -532,7 +533,7 @@ def app_parameters(env: dict[str, str], previous: dict[str, str]) -> dict[str, s
                 f"RECORDING_RETENTION_DAYS must be a whole number of days, got {days!r}"
             )
         out["RecordingRetentionDays"] = str(int(days))
-    for name in ("RecordCalls", "CompanyName", "RecordingRetentionDays"):
+    for name in APP_PARAMETERS:
         if name not in out and previous.get(name):
             out[name] = previous[name]
     return out
@@ -642,8 +643,16 @@ def dry_run(opts: Options, cfg: StageConfig, pkg: Package, env: dict[str, str]) 
         say(f"secret {secret.label}: {secret.reference} ({source})")
     sid = env.get("TWILIO_ACCOUNT_SID") or "(previous value)"
     say(f"parameters: TwilioAccountSid={sid}, PublicBaseUrl=<ApiUrl output, second pass>")
-    for name, value in app_parameters(env, {}).items():
-        say(f"parameter {name}={value}")
+    given = app_parameters(env, {})
+    say(
+        "parameters: "
+        + ", ".join(
+            f"{name}={given[name]}"
+            if name in given
+            else f"{name}=(previous value, else {PARAMETERS[name]['Default']})"
+            for name in APP_PARAMETERS
+        )
+    )
     say(
         f"recordings: bucket {cfg.app_name}-{cfg.stage}-recordings-<account>-{opts.region} "
         f"({'retained' if cfg.protected else 'deleted'} with the stack)"

@@ -172,6 +172,10 @@ def test_dry_run_plans_without_aws_and_prints_no_secret(prod_package, capsys, mo
     assert f"{len(ALL_MODELS)} x AWS::DynamoDB::Table" in out.out
     assert "ssm:/coldcall/prod/api-token (from API_TOKEN)" in out.out
     assert "/api/twilio/sms/incoming" in out.out
+    assert "A call comes in: Webhook, HTTP POST, https://" in out.out
+    assert "/api/twilio/voice/incoming-status" in out.out
+    assert "RecordCalls=(previous value, else 0)" in out.out
+    assert "bucket coldcall-prod-recordings-<account>-us-east-1 (retained" in out.out
     assert CANARY_API_TOKEN not in out.out + out.err
     assert CANARY_TWILIO_TOKEN not in out.out + out.err
 

@@ -305,6 +305,9 @@ def test_prod_recordings_survive_the_stack_and_dev_recordings_do_not():
     """Customer data, kept with the tables it belongs to: retained where the tables are."""
     prod = merge_template(load_stage("prod"))["Resources"]["RecordingsBucket"]
     assert prod["DeletionPolicy"] == prod["UpdateReplacePolicy"] == "Retain"
+    # and its HTTPS-only policy with it
+    prod_policy = merge_template(load_stage("prod"))["Resources"]["RecordingsBucketPolicy"]
+    assert prod_policy["DeletionPolicy"] == "Retain"
     dev = merge_template(load_stage("dev"))["Resources"]["RecordingsBucket"]
     assert dev["DeletionPolicy"] == dev["UpdateReplacePolicy"] == "Delete"
     for stage in ("dev", "prod"):
