@@ -433,13 +433,14 @@ class Owners:
         """The member a cell names; ValueError says why none."""
         member = self.by_id.get(value) or self.by_email.get(value.casefold())
         if member is None:
-            named = [m for m in self.by_name.get(_fold(value), []) if m.active]
-            if len(named) > 1:
+            named = self.by_name.get(_fold(value), [])
+            active = [m for m in named if m.active]
+            if len(active) > 1:
                 raise ValueError(
-                    f"assignedTo: {value!r} is the name of {len(named)} members; give the "
+                    f"assignedTo: {value!r} is the name of {len(active)} members; give the "
                     "e-mail instead"
                 )
-            member = named[0] if named else None
+            member = (active or named or [None])[0]
         if member is None:
             raise ValueError(f"assignedTo: no team member has the e-mail or name {value!r}")
         if not member.active:
