@@ -440,7 +440,7 @@ class Owners:
                     f"assignedTo: {value!r} is the name of {len(active)} members; give the "
                     "e-mail instead"
                 )
-            member = (active or named or [None])[0]
+            member = (active or named)[0] if named else None
         if member is None:
             raise ValueError(f"assignedTo: no team member has the e-mail or name {value!r}")
         if not member.active:
