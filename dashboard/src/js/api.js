@@ -311,19 +311,34 @@ export const updateLead = (id, body) =>
 export const archiveLead = (id) => request("DELETE", `/leads/${encodeURIComponent(id)}`);
 export const restoreLead = (id) => request("POST", `/leads/${encodeURIComponent(id)}/restore`);
 
+/** The file and its column mapping as the import's multipart body (bytes sent untouched). */
+function importForm(file, mapping) {
+  const form = new FormData();
+  if (mapping) form.append("mapping", JSON.stringify(mapping));
+  form.append("file", file, file.name || "leads.csv");
+  return form;
+}
+
 /**
- * Upload a CSV file with XHR (fetch cannot report upload progress).
+ * What importing the file would read: {headers, suggested, rows, rowCount, delimiter,
+ * encoding, fields, missingColumns, errors, unknownOwners?}. Nothing is written.
+ */
+export const previewImport = (file, mapping, signal) =>
+  request("POST", "/leads/import/preview", { body: importForm(file, mapping), signal });
+
+/**
+ * Upload a CSV file (and its column mapping, {header: field|null}) with XHR (fetch cannot
+ * report upload progress).
  * onProgress({phase: "upload", loaded, total}) then ({phase: "processing"}).
  * Returns {promise, abort}.
  */
-export function importLeads(file, onProgress) {
+export function importLeads(file, onProgress, mapping = null) {
   let xhr = null;
   let aborted = false;
   const send = () =>
     new Promise((resolve, reject) => {
       xhr = new XMLHttpRequest();
       xhr.open("POST", url("/leads/import"));
-      xhr.setRequestHeader("Content-Type", "text/csv");
       xhr.setRequestHeader("Accept", "application/json");
       if (accessToken) xhr.setRequestHeader("Authorization", `Bearer ${accessToken}`);
       xhr.responseType = "text";
@@ -344,7 +359,7 @@ export function importLeads(file, onProgress) {
         else reject(errorFrom(xhr.status, data));
       });
       onProgress({ phase: "upload", loaded: 0, total: file.size });
-      xhr.send(file);
+      xhr.send(importForm(file, mapping)); // multipart/form-data: the browser sets the boundary
     });
   // As request() does: a 401 renews the access token once and sends the file once more.
   const promise = send().catch(async (err) => {
@@ -365,9 +380,9 @@ export function importLeads(file, onProgress) {
   };
 }
 
-/** The CSV export as {blob, filename}. */
-export async function exportLeads() {
-  const resp = await request("GET", "/leads/export", { raw: true });
+/** The CSV export as {blob, filename}, with the list's filters ({status, assignedToId, q}). */
+export async function exportLeads(filters = {}) {
+  const resp = await request("GET", "/leads/export", { raw: true, query: filters });
   const disposition = resp.headers.get("Content-Disposition") || "";
   const match = /filename="?([^";]+)"?/i.exec(disposition);
   const filename = match ? match[1] : `leads-${new Date().toISOString().slice(0, 10)}.csv`;
