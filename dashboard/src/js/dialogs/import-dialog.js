@@ -141,7 +141,7 @@ function mappingView(preview) {
     ),
     h(
       "div",
-      { class: "max-h-72 overflow-auto rounded-md ring-1 ring-slate-200" },
+      { class: "max-h-96 overflow-auto rounded-md ring-1 ring-slate-200" },
       h(
         "table",
         { class: "table", "data-import-mapping": "" },
