@@ -167,9 +167,10 @@ def suggest(headers: list[str]) -> list[str | None]:
 
 
 def decode(raw: bytes) -> tuple[str, str]:
-    """The file's text and its encoding: a BOM decides (UTF-8, UTF-16 LE/BE), else UTF-8 if
-    the bytes are valid UTF-8, else Windows-1252 (what Excel writes on Windows); bytes that are
-    neither are a 400, never mojibake."""
+    """The file's text and its encoding: a BOM decides (UTF-8, UTF-16 LE/BE), else UTF-16 when
+    a third of the first bytes are NULs (which side says LE or BE), else UTF-8 if the bytes are
+    valid UTF-8, else Windows-1252 (what Excel writes on Windows); bytes that are none of these
+    are a 400, never mojibake."""
     for bom, codec, name in (
         (codecs.BOM_UTF8, "utf-8", "utf-8"),
         (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16le"),
@@ -183,6 +184,15 @@ def decode(raw: bytes) -> tuple[str, str]:
                     f"the file starts with a {name} byte order mark but is not {name} text",
                     {"byteOffset": exc.start + len(bom), "encoding": name},
                 ) from None
+    head = raw[:512]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        # UTF-16 without a BOM: text never holds NULs, UTF-16 of Latin text every other byte
+        odd_nuls = head[1::2].count(0) > head[0::2].count(0)
+        codec, name = ("utf-16-le", "utf-16le") if odd_nuls else ("utf-16-be", "utf-16be")
+        try:
+            return raw.decode(codec), name
+        except UnicodeDecodeError:
+            pass
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:

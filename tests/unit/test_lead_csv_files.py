@@ -61,6 +61,9 @@ def test_decode_names_the_encoding_and_never_mangles():
     assert decode("José Müller €".encode("cp1252")) == ("José Müller €", "windows-1252")
     assert decode(codecs.BOM_UTF16_LE + "a\tb".encode("utf-16-le")) == ("a\tb", "utf-16le")
     assert decode(codecs.BOM_UTF16_BE + "ü".encode("utf-16-be")) == ("ü", "utf-16be")
+    # UTF-16 without a BOM: the NULs say which byte order
+    assert decode("name\tphone\r\nZoë".encode("utf-16-le")) == ("name\tphone\r\nZoë", "utf-16le")
+    assert decode("name,phone".encode("utf-16-be")) == ("name,phone", "utf-16be")
     with pytest.raises(ValidationError):
         decode(b"name\x81")  # undefined in Windows-1252, invalid UTF-8
 
