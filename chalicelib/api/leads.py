@@ -17,6 +17,7 @@ from chalicelib.domain.records import Lead
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
 from chalicelib.services import access, audit, leads, suppressions
+from chalicelib.services.deps import Deps
 
 bp = Blueprint(__name__)
 
@@ -113,7 +114,7 @@ def _list_filters(params: dict[str, str]) -> tuple[str | None, str | None]:
     return status, assigned
 
 
-def _exported(d: Any, status: str | None, assigned: str | None, actor: Actor) -> Iterator[Lead]:
+def _exported(d: Deps, status: str | None, assigned: str | None, actor: Actor) -> Iterator[Lead]:
     """Every lead of the list with these filters, page after page (100 a Query)."""
     cursor: str | None = None
     while True:
