@@ -49,12 +49,19 @@ MAX_REPORTED_COLUMNS = 100
 MAX_MESSAGE_CHARS = 300
 MAX_COLUMN_CHARS = 100
 PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 500  # the preview lists at most this many columns, each name and cell clipped
+PREVIEW_CHARS = 200
 PREVIEW_OWNERS = 20
 MAX_MAPPING_COLUMNS = 1000
 
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def shown_header(header: str) -> str:
+    """A header as the preview shows it (clipped); a mapping may name it so."""
+    return _clip(header, PREVIEW_CHARS)
 
 
 # The fields a column can be mapped to (API.md's lead fields; `name` may come from `firstName`
@@ -355,7 +362,10 @@ def columns_of(header: list[str], mapping: Mapping[str, str | None] | None) -> l
     """The field of each column: the mapping's for the headers it names (a header named twice
     in the file: its first column), the suggestion's for the others, each field once."""
     mapping = mapping or {}
-    unknown = [h for h in mapping if h not in header]
+    # A header is named as the file has it, or as the preview shows it (clipped).
+    names = [h if h in mapping else shown_header(h) for h in header]
+    known = set(header) | set(names)
+    unknown = [h for h in mapping if h not in known]
     if unknown:
         raise ValidationError(
             "mapping names columns the file does not have",
@@ -369,7 +379,7 @@ def columns_of(header: list[str], mapping: Mapping[str, str | None] | None) -> l
     mapped: set[int] = set()
     seen: set[str] = set()
     taken: dict[str, str] = {}
-    for index, h in enumerate(header):
+    for index, h in enumerate(names):
         if h not in mapping or h in seen:
             continue
         seen.add(h)
@@ -528,6 +538,7 @@ def preview(
     header = parsed.header
     columns = columns_of(header, mapping)
     owner_col = columns.index("assignedTo") if "assignedTo" in columns else None
+    shown = [shown_header(h) for h in header[:PREVIEW_COLUMNS]]
     sample: list[dict[str, str]] = []
     errors: list[dict[str, Any]] = []
     owners: dict[str, None] = {}
@@ -542,16 +553,21 @@ def preview(
             continue
         count += 1
         if len(sample) < PREVIEW_ROWS:
-            sample.append(
-                {h: (rec.cells[i] if i < len(rec.cells) else "") for i, h in enumerate(header)}
-            )
+            cells: dict[str, str] = {}
+            for i, h in enumerate(shown):  # a header the file has twice: its first column
+                if h not in cells:
+                    cells[h] = _clip(rec.cells[i], PREVIEW_CHARS) if i < len(rec.cells) else ""
+            sample.append(cells)
         if owner_col is not None and owner_col < len(rec.cells):
             owner = rec.cells[owner_col].strip()
             if owner and len(owners) < 10_000:
                 owners[owner] = None
     body: dict[str, Any] = {
-        "headers": header,
-        "suggested": dict(zip(reversed(header), reversed(columns), strict=True)),
+        "headers": shown,
+        # a header the file has twice: the first column's field
+        "suggested": dict(zip(reversed(shown), reversed(columns[: len(shown)]), strict=True)),
+        "columnCount": len(header),
+        "headersTruncated": len(header) > len(shown),
         "rows": sample,
         "rowCount": count,
         "delimiter": parsed.delimiter,

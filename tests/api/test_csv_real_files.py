@@ -321,6 +321,39 @@ def test_the_preview_of_a_file_without_an_owner_reads_nothing(api, ddb_requests)
     assert body["rowCount"] == 2 and body["rows"] == [{"a": "3", "b": "4"}]
 
 
+def test_the_preview_stays_small_whatever_the_header_and_clipped_names_map(api):
+    from chalicelib.services.lead_csv import PREVIEW_CHARS, PREVIEW_COLUMNS
+
+    long_name = "Telefonnummer " + "x" * 5000
+    header = ["Name", long_name] + [f"c{i}" for i in range(15_000)]
+    row = ["Kim", "4155550101"] + ["v" * 250] * 15_000
+    text = ",".join(header) + "\n" + ",".join(row) + "\n"
+    status, body = post_csv(api, text, path="/leads/import/preview")
+    assert status == 200
+    assert len(json.dumps(body)) < 256 * 1024
+    assert len(body["headers"]) == PREVIEW_COLUMNS and body["headersTruncated"] is True
+    assert body["columnCount"] == 15_002
+    shown = body["headers"][1]
+    assert len(shown) == PREVIEW_CHARS and shown.endswith("\u2026")
+    assert body["rows"][0]["c0"] == "v" * (PREVIEW_CHARS - 1) + "\u2026"
+    assert body["missingColumns"] == ["phone"]
+    # the clipped name, as the preview showed it, names the column in a mapping
+    status, report = post_csv(api, text, mapping=json.dumps({shown: "phone"}))
+    assert status == 200 and report["created"] == 1, report
+    assert leads_by_phone(api)["+14155550101"]["name"] == "Kim"
+
+
+def test_a_header_twice_the_first_column_counts(api):
+    text = "Name,Phone,Phone\nA,4155550101,4155550999\n"
+    status, body = post_csv(api, text, path="/leads/import/preview")
+    assert body["headers"] == ["Name", "Phone", "Phone"]
+    assert body["suggested"] == {"Name": "name", "Phone": "phone"}
+    assert body["rows"] == [{"Name": "A", "Phone": "4155550101"}]
+    status, report = post_csv(api, text, mapping=json.dumps({"Phone": "phone"}))
+    assert status == 200 and report["created"] == 1 and report["ignoredColumns"] == ["Phone"]
+    assert "+14155550101" in leads_by_phone(api)
+
+
 def export(api: Any, query: str = "") -> tuple[str, list[dict[str, str]]]:
     status, text, headers = api.get(f"/leads/export{query}")
     assert status == 200, text

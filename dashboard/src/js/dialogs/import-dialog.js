@@ -152,6 +152,9 @@ function mappingView(preview) {
     ),
     missing,
   ];
+  if (preview.headersTruncated) {
+    parts.push(notice("info", h("p", {}, `The file has ${number(preview.columnCount)} columns; the first ${number(preview.headers.length)} are shown, the others keep the field suggested for them.`)));
+  }
   if (preview.unknownOwnerCount) {
     const names = preview.unknownOwners.join(", ");
     parts.push(notice("warning", h("p", {}, `No team member has the e-mail or name ${names}${preview.unknownOwnerCount > preview.unknownOwners.length ? ", …" : ""}: those rows will be reported, not imported.`)));
