@@ -33,6 +33,10 @@ from chalicelib.api.http import request_middleware
 from chalicelib.providers import deps
 
 app = Chalice(app_name="coldcall")
+# A CSV import sent as multipart/form-data (the dashboard) reaches Lambda byte for byte: API
+# Gateway passes a binary type base64-encoded instead of as UTF-8 text (a Windows-1252 or
+# UTF-16 file survives). Responses are never multipart.
+app.api.binary_types.append("multipart/form-data")
 app.log.setLevel(logging.INFO)
 logging.getLogger("coldcall").setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 logs.configure(app.log)  # JSON lines, phones masked, no exception messages

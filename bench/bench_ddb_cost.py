@@ -217,6 +217,13 @@ class Pass:
         step("lead_update", "PATCH", f"/leads/{lead['id']}", {"notes": "Prefers mornings"})
         rows = "\n".join(f"Lead {i},+1312555{i:04d},l{i}@example.com,Acme" for i in range(10))
         step("lead_import_10", "POST", "/leads/import", csv=f"name,phone,email,company\n{rows}\n")
+        owned = "\n".join(f"Lead {i};+1312555{i:04d};Ana B. Caller" for i in range(10))
+        step(
+            "lead_import_preview",
+            "POST",
+            "/leads/import/preview",
+            csv=f"Name;Mobile;Owner\n{owned}\n",
+        )
         step("lead_list", "GET", "/leads")
         step("lead_list_by_status", "GET", "/leads?status=new")
         step("lead_list_by_assignee", "GET", f"/leads?assignedToId={member['id']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -16,10 +17,20 @@ from chalicelib.domain.records import Lead
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
 from chalicelib.services import access, audit, leads, suppressions
+from chalicelib.services.deps import Deps
 
 bp = Blueprint(__name__)
 
-CSV_TYPES = ["text/csv", "text/plain", "application/csv", "application/vnd.ms-excel"]
+# The import's bodies: the CSV itself, or multipart/form-data with a `file` part and a `mapping`
+# part (chalicelib/api/csv_upload.py; multipart is a binary type: its bytes reach Lambda as sent).
+CSV_TYPES = [
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "application/vnd.ms-excel",
+    "application/octet-stream",
+    "multipart/form-data",
+]
 
 
 def _out(lead: Lead) -> dict[str, Any]:
@@ -31,14 +42,7 @@ def _out(lead: Lead) -> dict[str, Any]:
 @route(bp, "/leads", ["GET"])
 def list_leads(request: Request, actor: Actor) -> dict[str, Any]:
     params = query(request)
-    status = params.get("status") or None
-    if status is not None and status not in LEAD_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(LEAD_STATUSES)}", {"field": "status"}
-        )
-    assigned = params.get("assignedToId") or None
-    if assigned is not None and len(assigned) > 64:
-        raise ValidationError("assignedToId is too long", {"field": "assignedToId"})
+    status, assigned = _list_filters(params)
     page = leads.list_leads(
         deps(), status, assigned, limit_param(params), params.get("cursor"), actor
     )
@@ -59,40 +63,102 @@ def create_lead(request: Request, actor: Actor) -> Any:
 
 @route(bp, "/leads/import", ["POST"], content_types=CSV_TYPES)
 def import_leads(request: Request, actor: Actor) -> dict[str, Any]:
+    from chalicelib.api.csv_upload import read_upload
     from chalicelib.api.schemas import lead_row  # pydantic: imported when first used
     from chalicelib.services import lead_csv
 
     access.require(actor, "leads.import", "import leads")
-    raw = request.raw_body or b""
-    if isinstance(raw, str):
-        raw = raw.encode()
+    upload = read_upload(request)
     d = deps()
-    result = lead_csv.import_csv(d, raw, d.settings.max_import_bytes, lead_row, actor)
+    result = lead_csv.import_csv(
+        d, upload.raw, d.settings.max_import_bytes, lead_row, actor, upload.mapping
+    )
     body = result.to_body()
     audit.record(
         d,
         actor,
         "leads.imported",
         None,
-        {"bytes": len(raw), "created": body.get("created"), "duplicates": body.get("duplicates")},
+        {
+            "bytes": len(upload.raw),
+            "created": body.get("created"),
+            "duplicates": body.get("duplicates"),
+        },
     )
     return body
 
 
+@route(bp, "/leads/import/preview", ["POST"], content_types=CSV_TYPES)
+def preview_import(request: Request, actor: Actor) -> dict[str, Any]:
+    """What an import of the file would read (headers, the suggested mapping, the first rows,
+    delimiter, encoding, row count): nothing is written; only an owner column reads the team."""
+    from chalicelib.api.csv_upload import read_upload
+    from chalicelib.services import lead_csv
+
+    access.require(actor, "leads.import", "import leads")
+    upload = read_upload(request)
+    d = deps()
+    return lead_csv.preview(d, upload.raw, d.settings.max_import_bytes, upload.mapping)
+
+
+def _list_filters(params: dict[str, str]) -> tuple[str | None, str | None]:
+    """The list's `status` and `assignedToId`, checked (GET /leads and its export)."""
+    status = params.get("status") or None
+    if status is not None and status not in LEAD_STATUSES:
+        raise ValidationError(
+            f"status must be one of {', '.join(LEAD_STATUSES)}", {"field": "status"}
+        )
+    assigned = params.get("assignedToId") or None
+    if assigned is not None and len(assigned) > 64:
+        raise ValidationError("assignedToId is too long", {"field": "assignedToId"})
+    return status, assigned
+
+
+def _exported(d: Deps, status: str | None, assigned: str | None, actor: Actor) -> Iterator[Lead]:
+    """Every lead of the list with these filters, page after page (100 a Query)."""
+    cursor: str | None = None
+    while True:
+        page = leads.list_leads(d, status, assigned, 100, cursor, actor)
+        yield from page.items
+        cursor = page.next_cursor
+        if not cursor:
+            return
+
+
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request, actor: Actor) -> Response:
-    """The whole list as CSV. A Lambda response cannot pass 6 MB: with `EXPORT_BUCKET` set
-    (deployed), a file over `EXPORT_INLINE_MAX_BYTES` is put in that bucket and the answer is
-    303 to a presigned URL of it (valid five minutes); without it (make dev) the CSV itself."""
+    """The list as CSV (UTF-8 with a BOM), with the list's filters (`status`, `assignedToId`,
+    `q`) and the assignee's name beside their id. A Lambda response cannot pass 6 MB: with
+    `EXPORT_BUCKET` set (deployed), a file over `EXPORT_INLINE_MAX_BYTES` is put in that bucket
+    and the answer is 303 to a presigned URL of it (valid five minutes); without it (make dev)
+    the CSV itself."""
     from chalicelib.api import csv_export
 
     access.require(actor, "leads.export", "export leads")
+    params = query(request)
+    status, assigned = _list_filters(params)
+    q = (params.get("q") or "").strip()
+    if len(q) > 200:
+        raise ValidationError("q is too long", {"field": "q"})
     d = deps()
+    found: Iterable[Lead] = _exported(d, status, assigned, actor)
+    if q:
+        found = (lead for lead in found if csv_export.matches_query(lead, q))
     # doNotCall/smsOptOut from the ledger (a BatchGetItem per 100 leads): an export re-imports
     # as the same suppressions.
-    rows = suppressions.view_iter(d, leads.iter_all(d))
-    body = "".join(csv_export.export_rows(rows)).encode()
-    audit.record(d, actor, "leads.exported", None, {"bytes": len(body)})
+    rows = suppressions.view_iter(d, iter(found))
+    names = csv_export.MemberNames(d.store.members.all)
+    body = (csv_export.BOM + "".join(csv_export.export_rows(rows, names))).encode()
+    audit.record(
+        d,
+        actor,
+        "leads.exported",
+        None,
+        {
+            "bytes": len(body),
+            **{k: v for k, v in (("status", status), ("assignedToId", assigned), ("q", q)) if v},
+        },
+    )
     filename = f"leads-{d.clock.now().strftime('%Y%m%d-%H%M%S')}.csv"
     disposition = f'attachment; filename="{filename}"'
     settings = d.settings

@@ -73,9 +73,13 @@ def test_unknown_columns_are_ignored_and_reported(api):
     assert body["ignoredColumns"] == ["favourite colour"]
 
 
-def test_not_utf8_is_a_clear_400(api):
-    status, body = import_csv(api, "name,phone\nJos\xe9,4155550101\n", encoding="latin-1")
+def test_neither_utf8_utf16_nor_windows_1252_is_a_clear_400(api):
+    # 0x81 and 0x8d are undefined in Windows-1252 and invalid UTF-8 here
+    status, body = import_csv(api, b"name,phone\nJos\x81\x8d,4155550101\n")
     assert status == 400 and "UTF-8" in body["error"]["message"]
+    assert body["error"]["details"]["byteOffset"] == 14
+    status, body = import_csv(api, b"\xff\xfen\x00a\x00m")  # a UTF-16 BOM, odd length
+    assert status == 400 and "utf-16le" in body["error"]["message"]
 
 
 def test_over_the_size_limit_is_413(api, monkeypatch):

@@ -212,6 +212,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/leads/import"): Row(
         MANAGERS, lambda w: "/leads/import", raw=IMPORT_CSV, content_type="text/csv"
     ),
+    # the preview reads the file and nothing else: it needs the import's permission
+    ("POST", "/leads/import/preview"): Row(
+        MANAGERS, lambda w: "/leads/import/preview", raw=IMPORT_CSV, content_type="text/csv"
+    ),
     ("GET", "/leads/{lead_id}"): Row(NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}"),
     ("GET", "/leads/{lead_id}/compliance"): Row(
         NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}/compliance"

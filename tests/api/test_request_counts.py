@@ -38,12 +38,15 @@ EXPECTED: dict[str, dict[str, int]] = {
     # the team (assignees), the guards (duplicates), one transaction per 49 leads with their
     # guards written on the condition the number is free and the group's funnel count, audit
     "lead_import_10": {S: 1, "BatchGetItem": 1, T: 1, P: 1},
+    # the file is read, nothing written; an owner column reads the team (owners no member
+    # matches are listed)
+    "lead_import_preview": {S: 1},
     "lead_list": {Q: 1, "BatchGetItem": 1},  # + the page's flags
     "lead_list_by_status": {Q: 1, "BatchGetItem": 1},
     "lead_list_by_assignee": {Q: 1, "BatchGetItem": 1},
     # + the audit entry; + the flags, one BatchGetItem per 100 leads (an export re-imports as
-    # the same suppressions)
-    "lead_export_13": {Q: 1, P: 1, "BatchGetItem": 1},
+    # the same suppressions); + the team, once, for the assignees' names
+    "lead_export_13": {Q: 1, S: 1, P: 1, "BatchGetItem": 1},
     "lead_archive": {G: 2, T: 1, P: 1},  # + the audit entry; + the flags
     "phone_numbers": {},  # Twilio's list, cached: no DynamoDB
     # lead, the number's suppression item (compliance: one GetItem per call), member; the
@@ -136,10 +139,16 @@ def test_every_route_and_webhook_makes_the_requests_it_should(scripted: Pass) ->
 
 
 def test_no_list_or_webhook_scans(scripted: Pass) -> None:
-    """Scans are for the team table only (team list, the import's assignee check, stats'
-    leaderboard names), never calls, messages or leads."""
+    """Scans are for the team table only (team list, the import's and its preview's owners, the
+    export's assignee names, stats' leaderboard names), never calls, messages or leads."""
     scanning = {name for name, f in scripted.figures.items() if f.requests.get(S)}
-    assert scanning == {"team_list", "lead_import_10", "stats"}
+    assert scanning == {
+        "team_list",
+        "lead_import_10",
+        "lead_import_preview",
+        "lead_export_13",
+        "stats",
+    }
 
 
 def _queue_world(size: int, suppressed: bool) -> tuple[Any, Any, Any]:

@@ -98,6 +98,8 @@ def test_login_leads_team_and_their_dialogs(page, stack, people, viewport, tmp_p
     dialog = page.get_by_role("dialog", name="Import leads from CSV")
     assert_accessible(page, f"the import dialog ({viewport})")
     dialog.get_by_label("CSV file").set_input_files(str(path))
+    expect(dialog.locator("[data-import-mapping]")).to_be_visible()
+    assert_accessible(page, f"the import's column mapping ({viewport})")
     dialog.get_by_role("button", name="Import").click()
     expect(dialog.locator("[data-import-stat=errors] dd")).to_have_text("1")
     assert_accessible(page, f"the import report ({viewport})")

@@ -135,6 +135,7 @@ ROUTES = {
     "/leads": ["GET", "POST"],
     "/leads/01ANYLEAD": ["GET", "PATCH", "DELETE"],
     "/leads/import": ["POST"],
+    "/leads/import/preview": ["POST"],
     "/leads/export": ["GET"],
     "/team-members": ["GET", "POST"],
     "/team-members/01ANYMEMBER": ["GET", "PATCH", "DELETE"],

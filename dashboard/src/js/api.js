@@ -311,29 +311,47 @@ export const updateLead = (id, body) =>
 export const archiveLead = (id) => request("DELETE", `/leads/${encodeURIComponent(id)}`);
 export const restoreLead = (id) => request("POST", `/leads/${encodeURIComponent(id)}/restore`);
 
+/** The file and its column mapping as the import's multipart body (bytes sent untouched). */
+function importForm(file, mapping) {
+  const form = new FormData();
+  if (mapping) form.append("mapping", JSON.stringify(mapping));
+  form.append("file", file, file.name || "leads.csv");
+  return form;
+}
+
 /**
- * Upload a CSV file with XHR (fetch cannot report upload progress).
+ * What importing the file would read: {headers, suggested, rows, rowCount, delimiter,
+ * encoding, fields, missingColumns, errors, unknownOwners?}. Nothing is written.
+ */
+export const previewImport = (file, mapping, signal) =>
+  request("POST", "/leads/import/preview", { body: importForm(file, mapping), signal });
+
+/**
+ * Upload a CSV file (and its column mapping, {header: field|null}) with XHR (fetch cannot
+ * report upload progress).
  * onProgress({phase: "upload", loaded, total}) then ({phase: "processing"}).
  * Returns {promise, abort}.
  */
-export function importLeads(file, onProgress) {
-  return upload("/leads/import", file, "text/csv", {}, onProgress);
+export function importLeads(file, onProgress, mapping = null) {
+  // multipart/form-data (the file and its mapping): the browser sets the boundary
+  return upload("/leads/import", importForm(file, mapping), null, {}, onProgress, file.size);
 }
 
-/** POST a file with XHR: upload progress, then the JSON answer (see importLeads). */
-function upload(path, file, contentType, query, onProgress) {
+/** POST a body with XHR: upload progress, then the JSON answer (see importLeads). A null
+ * contentType lets the browser set it (a FormData body). */
+function upload(path, body, contentType, query, onProgress, size) {
   let xhr = null;
   let aborted = false;
   const send = () =>
     new Promise((resolve, reject) => {
       xhr = new XMLHttpRequest();
       xhr.open("POST", url(path, query));
-      xhr.setRequestHeader("Content-Type", contentType);
+      if (contentType) xhr.setRequestHeader("Content-Type", contentType);
       xhr.setRequestHeader("Accept", "application/json");
       if (accessToken) xhr.setRequestHeader("Authorization", `Bearer ${accessToken}`);
       xhr.responseType = "text";
       xhr.upload.addEventListener("progress", (e) => {
-        onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
+        onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : size });
       });
       xhr.upload.addEventListener("load", () => onProgress({ phase: "processing" }));
       xhr.addEventListener("error", () => reject(networkError()));
@@ -348,8 +366,8 @@ function upload(path, file, contentType, query, onProgress) {
         if (xhr.status >= 200 && xhr.status < 300) resolve(data);
         else reject(errorFrom(xhr.status, data));
       });
-      onProgress({ phase: "upload", loaded: 0, total: file.size });
-      xhr.send(file);
+      onProgress({ phase: "upload", loaded: 0, total: size });
+      xhr.send(body);
     });
   // As request() does: a 401 renews the access token once and sends the file once more.
   const promise = send().catch(async (err) => {
@@ -370,9 +388,9 @@ function upload(path, file, contentType, query, onProgress) {
   };
 }
 
-/** The CSV export as {blob, filename}. */
-export async function exportLeads() {
-  const resp = await request("GET", "/leads/export", { raw: true });
+/** The CSV export as {blob, filename}, with the list's filters ({status, assignedToId, q}). */
+export async function exportLeads(filters = {}) {
+  const resp = await request("GET", "/leads/export", { raw: true, query: filters });
   const disposition = resp.headers.get("Content-Disposition") || "";
   const match = /filename="?([^";]+)"?/i.exec(disposition);
   const filename = match ? match[1] : `leads-${new Date().toISOString().slice(0, 10)}.csv`;
@@ -456,7 +474,7 @@ export const removeSuppression = (phone, channel) =>
  * registry's area code and number columns); {promise, abort} as importLeads. */
 export function importSuppressions(file, channels, onProgress) {
   const type = /\.csv$/i.test(file.name || "") ? "text/csv" : "text/plain";
-  return upload("/suppressions/import", file, type, { channels }, onProgress);
+  return upload("/suppressions/import", file, type, { channels }, onProgress, file.size);
 }
 
 /** GET /leads/{id}/compliance: whether the lead's number may be called and texted now. */

@@ -15,12 +15,12 @@ import { busy, emptyState, errorMessage, loading, nextId, pageHeader, toast } fr
 
 const PAGE_SIZE = 25;
 
-function exportButton() {
+function exportButton(filters) {
   const button = h("button", { type: "button", class: "btn btn-secondary" }, icon("download"), "Export CSV");
   button.addEventListener("click", () =>
     busy(button, "Exporting…", async () => {
       try {
-        const { blob, filename } = await api.exportLeads();
+        const { blob, filename } = await api.exportLeads(filters());
         saveBlob(blob, filename);
         toast(`Exported ${filename}.`, "success");
       } catch (err) {
@@ -111,7 +111,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
   const filters = filterForm({ status, assignee }, navigate);
   const tableArea = h("div", { "aria-live": "polite", "aria-busy": "false" });
   const pagerNav = h("nav", { "aria-label": "Pagination", class: "flex items-center justify-between gap-3 border-t border-slate-200 px-4 py-3" });
-  const actions = [newBtn, importBtn, can("leads.export") ? exportButton() : null].filter(Boolean);
+  const actions = [newBtn, importBtn, can("leads.export") ? exportButton(() => ({ status, assignedToId: assignee, q: query.get("q") || undefined })) : null].filter(Boolean);
   replace(main, pageHeader("Leads", ...actions), h("div", { class: "card overflow-hidden" }, filters.form, tableArea, pagerNav));
   team.then(filters.offer);
 
