@@ -245,7 +245,7 @@ async function readBody(resp) {
  */
 export async function request(method, path, options = {}) {
   const { query, json, signal, raw = false, auth = true, retry401 = true, quiet401 = false } = options;
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: options.accept || "application/json" };
   if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
   let body = options.body;
   if (json !== undefined) {
@@ -386,6 +386,13 @@ function upload(path, body, contentType, query, onProgress, size) {
       if (xhr) xhr.abort();
     },
   };
+}
+
+/** A call's audio (its voicemail or recording) as a Blob: fetched with the bearer token (an
+ * <audio src> cannot send one), played from an object URL. */
+export async function callAudio(id) {
+  const resp = await request("GET", `/calls/${encodeURIComponent(id)}/recording`, { raw: true, accept: "audio/wav" });
+  return resp.blob();
 }
 
 /** The CSV export as {blob, filename}, with the list's filters ({status, assignedToId, q}). */

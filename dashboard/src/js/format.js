@@ -53,6 +53,15 @@ export function leadLegPending(call) {
  */
 export function callOutcome(call) {
   if (!isFinalCall(call)) return null;
+  if (call.direction === "inbound") {
+    if (call.status === "completed") {
+      return { key: "completed", short: "Answered", text: `Answered · talked for ${duration(call.talkSeconds)}` };
+    }
+    if (call.voicemail) {
+      return { key: "voicemail", short: "Voicemail", text: `Nobody took it · left a ${duration(call.voicemail.durationSeconds)} voicemail` };
+    }
+    return { key: "missed", short: "Missed", text: "Nobody took the call" };
+  }
   const leg = call.leadLegStatus;
   if (leg === "completed" || Number(call.talkSeconds) > 0) {
     return { key: "completed", short: "Talked", text: `Talked for ${duration(call.talkSeconds)}` };
