@@ -219,6 +219,7 @@ class CallRow:
     lead_leg_status: str | None
     talk_seconds: int | None
     answered_by: str | None = None
+    disposition: str | None = None
 
 
 @dataclass(frozen=True)

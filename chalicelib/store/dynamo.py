@@ -513,7 +513,7 @@ class _Calls:
     def rows_on(self, day: str) -> Iterator[CallRow]:
         fields = [
             *("id", "day", "team_member_id", "status", "lead_leg_status", "talk_seconds"),
-            "answered_by",
+            *("answered_by", "disposition"),
         ]
         for item in self.t.m.Call.by_day.query(day, attributes_to_get=fields):
             talk = item.talk_seconds
@@ -523,6 +523,7 @@ class _Calls:
                 item.lead_leg_status,
                 int(talk) if talk is not None else None,
                 item.answered_by,
+                item.disposition,
             )
 
 

@@ -423,7 +423,12 @@ class _Calls:
     def rows_on(self, day: str) -> Iterator[CallRow]:
         for c in self.s.rows(Call, lambda c: c.day == day):
             yield CallRow(
-                c.team_member_id, c.status, c.lead_leg_status, c.talk_seconds, c.answered_by
+                c.team_member_id,
+                c.status,
+                c.lead_leg_status,
+                c.talk_seconds,
+                c.answered_by,
+                c.disposition,
             )
 
 

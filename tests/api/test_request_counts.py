@@ -73,7 +73,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "call_get": {G: 1},
     "call_list_by_lead": {Q: 1},
     "call_list_by_member": {Q: 1},
-    "call_wrap_up": {U: 1},
+    # the call read and updated with its disposition counters (one transaction); a meeting
+    # booked moves the lead to `qualified`: the lead read, then `leads.update` (its read and
+    # its transaction with the funnel)
+    "call_wrap_up": {G: 3, T: 2},
     "lead_update_status": {G: 2, T: 1},  # + the flags
     # the lead, the number's suppression item and the rules (compliance: one BatchGetItem per
     # text); the rate counter; the SID alone: the contact waits for `delivered`
