@@ -20,6 +20,7 @@ from chalicelib.api import (
     compliance,
     dialer,
     health,
+    inbox,
     leads,
     messages,
     sms,
@@ -52,6 +53,7 @@ app.register_blueprint(suppressions.bp)
 app.register_blueprint(campaigns.bp)
 app.register_blueprint(callbacks.bp)
 app.register_blueprint(dialer.bp)
+app.register_blueprint(inbox.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

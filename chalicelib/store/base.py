@@ -26,6 +26,7 @@ from chalicelib.domain.records import (
     Campaign,
     CampaignLead,
     DialerSession,
+    InboxItem,
     Lead,
     LeadPhone,
     LiveCall,
@@ -58,6 +59,7 @@ RecordKind = (
     | type[Campaign]
     | type[CampaignLead]
     | type[Callback]
+    | type[InboxItem]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -468,6 +470,25 @@ class CallbackRepository(Protocol):
         ...
 
 
+class InboxRepository(Protocol):
+    def get(self, lead_id: str) -> InboxItem | None:
+        """The lead's thread (a consistent GetItem)."""
+        ...
+
+    def page(self, unread: bool, limit: int, cursor: str | None) -> Page[InboxItem]:
+        """Threads newest first (by `item_id`): all of them (the `all` index) or the unread
+        ones (the sparse `unread` index). A Query, never a Scan."""
+        ...
+
+    def cursor_after(self, item: InboxItem, unread: bool) -> str:
+        """The cursor of `page` that continues right after `item`."""
+        ...
+
+    def unread_lead_ids(self) -> list[str]:
+        """The leads of every unread thread, newest first (the sparse index, paged)."""
+        ...
+
+
 class Store(Protocol):
     @property
     def members(self) -> MemberRepository: ...
@@ -503,6 +524,8 @@ class Store(Protocol):
     def campaign_leads(self) -> CampaignLeadRepository: ...
     @property
     def callbacks(self) -> CallbackRepository: ...
+    @property
+    def inbox(self) -> InboxRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:
