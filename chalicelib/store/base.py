@@ -292,6 +292,16 @@ class CallRepository(Protocol):
 
     def rows_on(self, day: str) -> Iterator[CallRow]: ...
 
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        """At most `limit` calls of a business day whose id sorts before `before` (None: from
+        the newest), newest first: ONE Query on by-day (the call log)."""
+        ...
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        """At most `limit` calls of a member with `low` <= id < `high`, newest first: ONE Query
+        on by-member (ids are ULIDs: a range of ids is a range of time)."""
+        ...
+
 
 class MessageRepository(Protocol):
     def get(self, message_id: str, *, consistent: bool = False) -> Message | None: ...

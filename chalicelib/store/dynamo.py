@@ -531,6 +531,30 @@ class _Calls:
                 item.disposition,
             )
 
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        m = self.t.m.Call
+        result = m.by_day.query(
+            day,
+            range_key_condition=(m.id < before) if before is not None else None,
+            scan_index_forward=False,
+            limit=limit,
+            page_size=limit,
+        )
+        return [self.t.record(Call, i) for i in result]
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        m = self.t.m.Call
+        # BETWEEN is inclusive: one more, and the `high` id itself (a cursor's) left out
+        result = m.by_member.query(
+            member_id,
+            range_key_condition=m.id.between(low, high),
+            scan_index_forward=False,
+            limit=limit + 1,
+            page_size=limit + 1,
+        )
+        rows = [self.t.record(Call, i) for i in result]
+        return [c for c in rows if c.id != high][:limit]
+
 
 class _Messages:
     def __init__(self, t: _Tables) -> None:

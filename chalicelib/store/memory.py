@@ -436,6 +436,14 @@ class _Calls:
                 c.disposition,
             )
 
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        rows = self.s.rows(Call, lambda c: c.day == day and (before is None or c.id < before))
+        return sorted(rows, key=lambda c: c.id, reverse=True)[:limit]
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        rows = self.s.rows(Call, lambda c: c.team_member_id == member_id and low <= c.id < high)
+        return sorted(rows, key=lambda c: c.id, reverse=True)[:limit]
+
 
 class _Messages:
     def __init__(self, store: MemoryStore) -> None:
