@@ -225,7 +225,7 @@ def test_mark_read_bad_bodies_are_400(api, world, body):
 
 def test_mark_read_of_an_unknown_lead_is_404(api, world):
     status, err, _ = api.post("/inbox/01ZZZZZZZZZZZZZZZZZZZZZZZZ/read")
-    assert status == 404
+    assert status == 404 and err["error"]["code"] == "not_found"
 
 
 def test_record_inbound_for_missed_calls_and_voicemails(api, world, clock):
