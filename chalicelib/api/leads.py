@@ -79,6 +79,16 @@ def import_leads(request: Request, actor: Actor) -> dict[str, Any]:
     return body
 
 
+@route(bp, "/leads/bulk", ["POST"])
+def bulk_action(request: Request, actor: Actor) -> dict[str, Any]:
+    """Assign, set the status of, archive, restore or suppress up to 500 leads at once
+    (services/bulk.py)."""
+    from chalicelib.services import bulk
+
+    cmd = bulk.parse(json_body(request))
+    return bulk.run(deps(), actor, cmd).to_body()
+
+
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request, actor: Actor) -> Response:
     """The whole list as CSV. A Lambda response cannot pass 6 MB: with `EXPORT_BUCKET` set
