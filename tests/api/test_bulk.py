@@ -233,4 +233,4 @@ def test_not_json_is_400(api, crew):
 def test_duplicate_ids_count_once(api, crew):
     lead_id = crew["free"][0]["id"]
     status, body, _ = bulk(api, None, [lead_id, lead_id], "status", value="contacted")
-    assert body == {"updated": 1, "skipped": 0, "errors": []}
+    assert status == 200 and body == {"updated": 1, "skipped": 0, "errors": []}
