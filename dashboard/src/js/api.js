@@ -429,3 +429,20 @@ export const revokeApiKey = (id) => request("DELETE", `/api-keys/${encodeURIComp
 
 export const auditLog = ({ action, limit = 25, cursor }, signal) =>
   request("GET", "/audit", { query: { action, limit, cursor }, signal });
+
+// ---------------------------------------------------------------- working the lists
+
+/** POST /leads/bulk {leadIds, action, value?} -> {updated, skipped, errors: [{leadId, message}]}. */
+export const bulkLeads = (body) => request("POST", "/leads/bulk", { json: body });
+
+/** GET /inbox -> {items: [{leadId, leadName, kind, at, preview, unread, itemId}], nextCursor, unreadCount}. */
+export const inbox = ({ unread = false, limit = 25, cursor } = {}, signal) =>
+  request("GET", "/inbox", { query: { unread: unread ? "true" : undefined, limit, cursor }, signal });
+
+/** Mark a lead's thread read (only if it still holds `itemId`, when given). */
+export const markThreadRead = (leadId, itemId) =>
+  request("POST", `/inbox/${encodeURIComponent(leadId)}/read`, { json: itemId ? { itemId } : {} });
+
+/** GET /calls?from=&to=&teamMemberId=&outcome=&disposition= (the call log). */
+export const callLog = ({ from, to, teamMemberId, outcome, disposition, limit = 25, cursor }, signal) =>
+  request("GET", "/calls", { query: { from, to, teamMemberId, outcome, disposition, limit, cursor }, signal });
