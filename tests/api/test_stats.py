@@ -196,6 +196,7 @@ def test_a_connected_call_shows_as_soon_as_its_webhook_lands(api, setup, ddb_req
             "talkSeconds": 42,
             "messagesSent": 0,
             "converted": 0,
+            "meetings": 0,
         }
     ]
     # the first connected call moved the lead to contacted, and the funnel with it
