@@ -34,4 +34,7 @@ const NAV = [
 // Phone numbers read in the team's country's format; the inbox badge asks again on every
 // navigation (and every 30 s).
 window.addEventListener("hashchange", () => refreshUnread());
-startRouter({ routes: ROUTES, nav: NAV, before: ensureTeamCountry });
+// A page waits at most a moment for the team's country (one request per sign-in): a slow
+// answer leaves that page's numbers in E.164, never the page itself unshown.
+const teamCountry = () => Promise.race([ensureTeamCountry(), new Promise((done) => setTimeout(done, 1500))]);
+startRouter({ routes: ROUTES, nav: NAV, before: teamCountry });

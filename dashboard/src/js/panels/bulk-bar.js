@@ -41,7 +41,7 @@ export function bulkBar({ selection, leadNames, team, onDone }) {
     h("div", { class: "flex items-end gap-2" }, h("div", {}, h("label", { for: id, class: "label" }, text), control), btn);
   const bar = h(
     "div",
-    { class: "flex flex-wrap items-end gap-3 border-b border-slate-200 bg-indigo-50/60 p-4", role: "region", "aria-label": "Bulk actions", "data-bulk-bar": "", hidden: true },
+    { class: "flex flex-wrap items-end gap-3 border-b border-slate-200 bg-indigo-50/60 p-4", role: "region", "aria-label": "Bulk actions", "data-bulk-bar": "" },
     count,
     cell(assignId, "Assign to", assignSelect, assignBtn),
     cell(statusId, "Set status", statusSelect, statusBtn),
@@ -120,14 +120,18 @@ export function bulkBar({ selection, leadNames, team, onDone }) {
     })),
   );
 
+  // In the page only while rows are selected (its controls would otherwise sit beside the
+  // filters' under the same words).
+  const holder = h("div", {});
   function update() {
     const n = selection.size();
-    bar.hidden = n === 0;
     count.textContent = `${n} selected`;
+    if (n === 0 && bar.parentNode === holder) replace(holder);
+    else if (n > 0 && bar.parentNode !== holder) replace(holder, bar);
   }
   selection.subscribe(update);
   update();
-  return { node: h("div", {}, bar, report), update };
+  return { node: h("div", {}, holder, report), update };
 }
 
 /** A selection of lead ids, kept across pages: {has, toggle, ids, size, clear, subscribe}. */

@@ -20,7 +20,7 @@ function head() {
       h("th", { scope: "col", class: "text-right" }, "Connected"),
       h("th", { scope: "col", class: "hidden text-right sm:table-cell" }, "Talk time"),
       h("th", { scope: "col", class: "hidden text-right md:table-cell" }, "Texts"),
-      h("th", { scope: "col", class: "text-right" }, "Meetings"),
+      h("th", { scope: "col", class: "hidden text-right sm:table-cell" }, "Meetings"),
       h("th", { scope: "col", class: "hidden text-right md:table-cell" }, "Converted"),
     ),
   );
@@ -41,7 +41,7 @@ function row(r, i) {
     ),
     h("td", { class: "hidden text-right tabular-nums sm:table-cell" }, duration(r.talkSeconds)),
     h("td", { class: "hidden text-right tabular-nums md:table-cell" }, number(r.messagesSent)),
-    h("td", { class: "text-right tabular-nums", "data-meetings": "" }, number(r.meetings)),
+    h("td", { class: "hidden text-right tabular-nums sm:table-cell", "data-meetings": "" }, number(r.meetings)),
     h("td", { class: "hidden text-right tabular-nums md:table-cell" }, number(r.converted)),
   );
 }
