@@ -21,6 +21,7 @@ from chalicelib.api import (
     dialer,
     health,
     inbound,
+    inbox,
     leads,
     messages,
     sms,
@@ -58,6 +59,7 @@ app.register_blueprint(campaigns.bp)
 app.register_blueprint(callbacks.bp)
 app.register_blueprint(dialer.bp)
 app.register_blueprint(inbound.bp)
+app.register_blueprint(inbox.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

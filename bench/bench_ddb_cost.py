@@ -367,6 +367,21 @@ class Pass:
         step("callback_list", "GET", f"/callbacks?teamMemberId={member['id']}&due=true")
         step("callback_delete", "DELETE", f"/callbacks/{callback['id']}", expect=204)
         step("campaign_archive", "DELETE", path)
+
+        # working the lists (issue 17): the call log, the inbox, bulk actions on 10 leads
+        day = call["createdAt"][:10]
+        step("call_log_day", "GET", f"/calls?from={day}&to={day}")
+        step("call_log_member", "GET", f"/calls?from={day}&to={day}&teamMemberId={member['id']}")
+        step("inbox_list", "GET", "/inbox")
+        step("inbox_read", "POST", f"/inbox/{lead['id']}/read")
+        listed = step(None, "GET", "/leads?limit=100")
+        ten = [x["id"] for x in listed["items"] if x["name"].startswith("Lead ")]
+        assert len(ten) == 10, ten
+        assign = {"leadIds": ten, "action": "assign", "value": member["id"]}
+        step("lead_bulk_assign_10", "POST", "/leads/bulk", assign)
+        status_body = {"leadIds": ten, "action": "status", "value": "qualified"}
+        step("lead_bulk_status_10", "POST", "/leads/bulk", status_body)
+        step("lead_bulk_suppress_10", "POST", "/leads/bulk", {"leadIds": ten, "action": "suppress"})
         self.figures["call_lifecycle"] = lifecycle
         self.routes["call_lifecycle"] = "POST /calls + its 11 webhooks (connected call)"
         return self.figures

@@ -125,6 +125,16 @@ def _exported(d: Deps, status: str | None, assigned: str | None, actor: Actor) -
             return
 
 
+@route(bp, "/leads/bulk", ["POST"])
+def bulk_action(request: Request, actor: Actor) -> dict[str, Any]:
+    """Assign, set the status of, archive, restore or suppress up to 500 leads at once
+    (services/bulk.py)."""
+    from chalicelib.services import bulk
+
+    cmd = bulk.parse(json_body(request))
+    return bulk.run(deps(), actor, cmd).to_body()
+
+
 @route(bp, "/leads/export", ["GET"])
 def export_leads(request: Request, actor: Actor) -> Response:
     """The list as CSV (UTF-8 with a BOM), with the list's filters (`status`, `assignedToId`,

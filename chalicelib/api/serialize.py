@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso
+from chalicelib.domain.outcomes import outcome
 
 if TYPE_CHECKING:
     from chalicelib.domain.records import (
@@ -63,6 +64,7 @@ def call_out(c: Call) -> dict[str, Any]:
     return {
         "id": c.id,
         "leadId": c.lead_id,
+        "leadName": c.lead_name,
         "teamMemberId": c.team_member_id,
         "callerId": c.caller_id,
         "status": c.status,
@@ -76,6 +78,7 @@ def call_out(c: Call) -> dict[str, Any]:
         "errorCode": c.error_code,
         "errorMessage": c.error_message,
         "disposition": c.disposition,
+        "outcome": outcome(c),
         "notes": c.notes,
         "campaignId": c.campaign_id,
         "sessionId": c.session_id,

@@ -41,6 +41,9 @@ INBOUND_CALLS = "inbound"
 INBOUND_ANSWERED = "inbound#answered"
 INBOUND_MISSED = "inbound#missed"
 INBOUND_VOICEMAILS = "inbound#voicemail"
+# Meetings a member booked (calls wrapped up `meeting_booked`): the member counter's name.
+MEETINGS = "meetings"
+MEETING_BOOKED = "meeting_booked"
 
 
 def call_status(status: str) -> str:
@@ -103,6 +106,11 @@ def split(values: Mapping[str, int]) -> tuple[dict[str, int], dict[str, dict[str
     return day, members
 
 
+def disposition(name: str) -> str:
+    """The day counter of calls wrapped up with this disposition."""
+    return f"disp#{name}"
+
+
 def lead_status(status: str) -> str:
     return f"status#{status}"
 
@@ -122,6 +130,8 @@ class CallLike(Protocol):
     def direction(self) -> str: ...
     @property
     def recording_kind(self) -> str | None: ...
+    @property
+    def disposition(self) -> str | None: ...
 
 
 class MessageLike(Protocol):
@@ -137,7 +147,8 @@ def of_call(call: CallLike) -> Counter[str]:
     """The day counters a call in its present state contributes: placed (and its member's);
     its final status; its lead leg's final status; connected and talk time once the lead leg
     completed and a person answered it (a conversation happened): a lead leg answered by a
-    machine (answering-machine detection: voicemail, fax) counts `lead#completed` only."""
+    machine (answering-machine detection: voicemail, fax) counts `lead#completed` only; its
+    disposition (`disp#<name>`; a meeting booked also counts the member's `meetings`)."""
     out: Counter[str] = Counter()
     member_id = call.team_member_id
     if call.direction == INBOUND:
@@ -155,6 +166,12 @@ def of_call(call: CallLike) -> Counter[str]:
             out[member(member_id, "connected")] += 1
             out[TALK_SECONDS] += talk
             out[member(member_id, "talk")] += talk
+    # The disposition the member recorded at wrap-up (it can change: a wrap-up moves these
+    # counters through `transitions.apply` like a status change does).
+    if call.disposition:
+        out[disposition(call.disposition)] += 1
+        if call.disposition == MEETING_BOOKED:
+            out[member(member_id, MEETINGS)] += 1
     return +out
 
 
@@ -174,6 +191,10 @@ def _of_inbound_call(call: CallLike) -> Counter[str]:
             out[INBOUND_MISSED] += 1
     if call.recording_kind == "voicemail":
         out[INBOUND_VOICEMAILS] += 1
+    if call.disposition:
+        out[disposition(call.disposition)] += 1
+        if call.disposition == MEETING_BOOKED and call.team_member_id not in ("", "-"):
+            out[member(call.team_member_id, MEETINGS)] += 1
     return +out
 
 

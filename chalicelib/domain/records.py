@@ -369,6 +369,32 @@ class Callback:
     open_pk: str | None = None
 
 
+# The inbox's list key (every thread in one partition of the `all` index, newest first) and
+# the sparse unread index's key (present only while the thread is unread).
+INBOX_KEY = "inbox"
+UNREAD_KEY = "unread"
+
+
+@dataclass
+class InboxItem:
+    """A lead's thread in the inbox: its latest inbound item (a text, a missed call, a
+    voicemail), one per lead. `item_id` is that item's ULID (a message's or a call's id): it
+    orders the inbox newest first, and a write only replaces an older item (`Before`)."""
+
+    lead_id: str
+    item_id: str
+    kind: str  # "text" | "missed_call" | "voicemail"
+    at: datetime
+    preview: str
+    list_key: str = INBOX_KEY
+    unread_key: str | None = UNREAD_KEY
+    read_at: datetime | None = None
+
+    @property
+    def unread(self) -> bool:
+        return self.unread_key is not None
+
+
 Record = (
     TeamMember
     | Lead
@@ -387,4 +413,5 @@ Record = (
     | Campaign
     | CampaignLead
     | Callback
+    | InboxItem
 )

@@ -41,7 +41,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import counters
-from chalicelib.domain.constants import LEAD_STATUSES
+from chalicelib.domain.constants import DISPOSITIONS, LEAD_STATUSES
 from chalicelib.domain.records import TeamMember
 from chalicelib.domain.statuses import CALL_FINAL_ORDER, LEAD_LEG_FINAL_ORDER, SMS_FINAL_ORDER
 from chalicelib.errors import ValidationError
@@ -136,6 +136,7 @@ _MEMBER_COUNTERS = {
     "sms": "messagesSent",
     "converted": "converted",
     "inbound": "inboundAnswered",
+    counters.MEETINGS: "meetings",
 }
 
 
@@ -199,6 +200,8 @@ def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str,
             "connectRate": _rate(connected, placed),
             "talkSeconds": talk,
             "avgTalkSeconds": _rate(talk, connected, 1),
+            # calls wrapped up with each disposition (meetings booked, ...), by call day
+            "byDisposition": _by_prefix(totals, "disp#", DISPOSITIONS),
         },
         "messages": {
             "sent": sent,
@@ -264,10 +267,11 @@ _DERIVED_NAMES = frozenset(
         *(counters.call_status(st) for st in CALL_FINAL_ORDER),
         *(counters.lead_leg_status(st) for st in LEAD_LEG_FINAL_ORDER),
         *(counters.sms_status(st) for st in SMS_FINAL_ORDER),
+        *(counters.disposition(d) for d in DISPOSITIONS),
     }
 )
 # Counters of a member item the rollup derives; `converted` (an event) is kept as found.
-_DERIVED_MEMBER = frozenset({"calls", "connected", "talk", "sms", "inbound"})
+_DERIVED_MEMBER = frozenset({"calls", "connected", "talk", "sms", "inbound", counters.MEETINGS})
 SETTLE_SECONDS = 5.0
 _MAX_ATTEMPTS = 5
 

@@ -26,6 +26,7 @@ from chalicelib.domain.records import (
     Campaign,
     CampaignLead,
     DialerSession,
+    InboxItem,
     Lead,
     LeadPhone,
     LiveCall,
@@ -58,6 +59,7 @@ RecordKind = (
     | type[Campaign]
     | type[CampaignLead]
     | type[Callback]
+    | type[InboxItem]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -221,6 +223,7 @@ class CallRow:
     answered_by: str | None = None
     direction: str = "outbound"
     recording_kind: str | None = None
+    disposition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,16 @@ class CallRepository(Protocol):
         ...
 
     def rows_on(self, day: str) -> Iterator[CallRow]: ...
+
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        """At most `limit` calls of a business day whose id sorts before `before` (None: from
+        the newest), newest first: ONE Query on by-day (the call log)."""
+        ...
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        """At most `limit` calls of a member with `low` <= id < `high`, newest first: ONE Query
+        on by-member (ids are ULIDs: a range of ids is a range of time)."""
+        ...
 
 
 class MessageRepository(Protocol):
@@ -473,6 +486,25 @@ class CallbackRepository(Protocol):
         ...
 
 
+class InboxRepository(Protocol):
+    def get(self, lead_id: str) -> InboxItem | None:
+        """The lead's thread (a consistent GetItem)."""
+        ...
+
+    def page(self, unread: bool, limit: int, cursor: str | None) -> Page[InboxItem]:
+        """Threads newest first (by `item_id`): all of them (the `all` index) or the unread
+        ones (the sparse `unread` index). A Query, never a Scan."""
+        ...
+
+    def cursor_after(self, item: InboxItem, unread: bool) -> str:
+        """The cursor of `page` that continues right after `item`."""
+        ...
+
+    def unread_lead_ids(self) -> list[str]:
+        """The leads of every unread thread, newest first (the sparse index, paged)."""
+        ...
+
+
 class Store(Protocol):
     @property
     def members(self) -> MemberRepository: ...
@@ -508,6 +540,8 @@ class Store(Protocol):
     def campaign_leads(self) -> CampaignLeadRepository: ...
     @property
     def callbacks(self) -> CallbackRepository: ...
+    @property
+    def inbox(self) -> InboxRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:

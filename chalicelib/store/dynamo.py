@@ -24,6 +24,8 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.config import Settings
 from chalicelib.domain.records import (
+    INBOX_KEY,
+    UNREAD_KEY,
     ApiKey,
     AuditEntry,
     Call,
@@ -31,6 +33,7 @@ from chalicelib.domain.records import (
     Campaign,
     CampaignLead,
     DialerSession,
+    InboxItem,
     Lead,
     LeadPhone,
     LiveCall,
@@ -136,6 +139,7 @@ class _Tables:
             Campaign: models.Campaign,
             CampaignLead: models.CampaignLead,
             Callback: models.Callback,
+            InboxItem: models.InboxItem,
         }
         self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
 
@@ -247,6 +251,7 @@ class DynamoStore:
         self.campaigns = _Campaigns(self.tables)
         self.campaign_leads = _CampaignLeads(self.tables)
         self.callbacks = _Callbacks(self.tables)
+        self.inbox = _Inbox(self.tables, self)
 
     @property
     def connection(self) -> Connection:
@@ -513,7 +518,7 @@ class _Calls:
     def rows_on(self, day: str) -> Iterator[CallRow]:
         fields = [
             *("id", "day", "team_member_id", "status", "lead_leg_status", "talk_seconds"),
-            *("answered_by", "direction", "recording_kind"),
+            *("answered_by", "direction", "recording_kind", "disposition"),
         ]
         for item in self.t.m.Call.by_day.query(day, attributes_to_get=fields):
             talk = item.talk_seconds
@@ -525,7 +530,32 @@ class _Calls:
                 item.answered_by,
                 item.direction or "outbound",
                 item.recording_kind,
+                item.disposition,
             )
+
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        m = self.t.m.Call
+        result = m.by_day.query(
+            day,
+            range_key_condition=(m.id < before) if before is not None else None,
+            scan_index_forward=False,
+            limit=limit,
+            page_size=limit,
+        )
+        return [self.t.record(Call, i) for i in result]
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        m = self.t.m.Call
+        # BETWEEN is inclusive: one more, and the `high` id itself (a cursor's) left out
+        result = m.by_member.query(
+            member_id,
+            range_key_condition=m.id.between(low, high),
+            scan_index_forward=False,
+            limit=limit + 1,
+            page_size=limit + 1,
+        )
+        rows = [self.t.record(Call, i) for i in result]
+        return [c for c in rows if c.id != high][:limit]
 
 
 class _Messages:
@@ -1028,3 +1058,58 @@ class _Callbacks:
         condition = (m.due_key <= up_to) if up_to is not None else None
         items, nxt = _range_page(index, part, names, limit, start, condition, newest_first=False)
         return Page([self.t.record(Callback, i) for i in items], nxt)
+
+
+_INBOX_NAMES = {
+    False: ("list_key", "item_id", "lead_id"),
+    True: ("unread_key", "item_id", "lead_id"),
+}
+
+
+class _Inbox:
+    def __init__(self, t: _Tables, store: DynamoStore) -> None:
+        self.t = t
+        self.store = store
+
+    def get(self, lead_id: str) -> InboxItem | None:
+        item = _get(self.t.m.InboxItem, lead_id, True)
+        return None if item is None else self.t.record(InboxItem, item)
+
+    def page(self, unread: bool, limit: int, cursor: str | None) -> Page[InboxItem]:
+        m = self.t.m.InboxItem
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        index = m.unread_threads if unread else m.all_threads
+        start = cursors.decode(cursor, set(names), (names[0], part))
+        items, nxt = _range_page(index, part, names, limit, start, newest_first=True)
+        return Page([self.t.record(InboxItem, i) for i in items], nxt)
+
+    def cursor_after(self, item: InboxItem, unread: bool) -> str:
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        key = {
+            names[0]: {"S": part},
+            "item_id": {"S": item.item_id},
+            "lead_id": {"S": item.lead_id},
+        }
+        return str(cursors.encode(key))
+
+    def unread_lead_ids(self) -> list[str]:
+        """A Query of the sparse unread index projecting the lead ids only, paged."""
+        m = self.t.m.InboxItem
+        request: dict[str, Any] = {
+            "TableName": m.Meta.table_name,
+            "IndexName": m.unread_threads.Meta.index_name,
+            "KeyConditionExpression": "#u = :u",
+            "ExpressionAttributeNames": {"#u": "unread_key", "#l": "lead_id"},
+            "ExpressionAttributeValues": {":u": {"S": UNREAD_KEY}},
+            "ProjectionExpression": "#l",
+            "ScanIndexForward": False,
+        }
+        out: list[str] = []
+        while True:
+            resp = self.store.client.query(**request)
+            out.extend(i["lead_id"]["S"] for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return out
+            request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

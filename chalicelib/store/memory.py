@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from chalicelib.domain.counters import REVISION
 from chalicelib.domain.records import (
+    INBOX_KEY,
+    UNREAD_KEY,
     ApiKey,
     AuditEntry,
     Call,
@@ -25,6 +27,7 @@ from chalicelib.domain.records import (
     Campaign,
     CampaignLead,
     DialerSession,
+    InboxItem,
     Lead,
     LeadPhone,
     LiveCall,
@@ -91,6 +94,7 @@ _KEY = {
     Campaign: "id",
     CampaignLead: "id",
     Callback: "id",
+    InboxItem: "lead_id",
 }
 # DynamoDB's batch sizes: the memory store counts a batch as the one request DynamoDB would get.
 BATCH_GET = 100
@@ -186,6 +190,7 @@ class MemoryStore:
         self.campaigns = _Campaigns(self)
         self.campaign_leads = _CampaignLeads(self)
         self.callbacks = _Callbacks(self)
+        self.inbox = _Inbox(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -430,7 +435,16 @@ class _Calls:
                 c.answered_by,
                 c.direction,
                 c.recording_kind,
+                c.disposition,
             )
+
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        rows = self.s.rows(Call, lambda c: c.day == day and (before is None or c.id < before))
+        return sorted(rows, key=lambda c: c.id, reverse=True)[:limit]
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        rows = self.s.rows(Call, lambda c: c.team_member_id == member_id and low <= c.id < high)
+        return sorted(rows, key=lambda c: c.id, reverse=True)[:limit]
 
 
 class _Messages:
@@ -758,3 +772,37 @@ class _Callbacks:
         if up_to is not None:
             rows = [c for c in rows if c.due_key <= up_to]
         return _keyed_page(rows, names, part, limit, cursor, newest_first=False)
+
+
+_INBOX_NAMES = {
+    False: ("list_key", "item_id", "lead_id"),
+    True: ("unread_key", "item_id", "lead_id"),
+}
+
+
+class _Inbox:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, lead_id: str) -> InboxItem | None:
+        return self.s.read(InboxItem, lead_id)
+
+    def page(self, unread: bool, limit: int, cursor: str | None) -> Page[InboxItem]:
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        rows = self.s.rows(InboxItem, lambda r: getattr(r, names[0]) == part)
+        return _keyed_page(rows, names, part, limit, cursor, newest_first=True)
+
+    def cursor_after(self, item: InboxItem, unread: bool) -> str:
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        key = {
+            names[0]: {"S": part},
+            "item_id": {"S": item.item_id},
+            "lead_id": {"S": item.lead_id},
+        }
+        return str(cursors.encode(key))
+
+    def unread_lead_ids(self) -> list[str]:
+        rows = self.s.rows(InboxItem, lambda r: r.unread_key == UNREAD_KEY)
+        return [r.lead_id for r in sorted(rows, key=lambda r: r.item_id, reverse=True)]

@@ -601,6 +601,42 @@ class Callback(Model):
     open_callbacks = CallbacksOpen()
 
 
+# ---------------------------------------------------------------- the inbox
+
+
+class InboxAll(GlobalSecondaryIndex["InboxItem"]):
+    Meta = _gsi_meta("all")
+    list_key = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute(range_key=True)
+
+
+class InboxUnread(GlobalSecondaryIndex["InboxItem"]):
+    """Sparse: only unread threads (what the unread count and `?unread=true` read)."""
+
+    Meta = _gsi_meta("unread")
+    unread_key = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute(range_key=True)
+
+
+class InboxItem(Model):
+    """One item per lead: its latest inbound text, missed call or voicemail."""
+
+    class Meta(_Meta):
+        entity = "inbox"
+
+    lead_id = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    preview = UnicodeAttribute()
+    list_key = UnicodeAttribute()
+    unread_key = UnicodeAttribute(null=True)
+    read_at = UTCDateTimeAttribute(null=True)
+
+    all_threads = InboxAll()
+    unread_threads = InboxUnread()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     TeamMember,
     Lead,
@@ -621,6 +657,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Campaign,
     CampaignLead,
     Callback,
+    InboxItem,
 )
 
 
@@ -647,6 +684,7 @@ class Bound:
     Campaign: Any
     CampaignLead: Any
     Callback: Any
+    InboxItem: Any
 
 
 def _bind(model: type[Model], settings: Settings) -> Any:

@@ -216,6 +216,17 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/leads/import/preview"): Row(
         MANAGERS, lambda w: "/leads/import/preview", raw=IMPORT_CSV, content_type="text/csv"
     ),
+    # Bulk actions: archiving is the role's (403 for callers, before any read); the other
+    # actions answer 200 with a per-lead report (a lead the caller may not edit: an error row)
+    ("POST", "/leads/bulk"): Row(
+        MANAGERS,
+        lambda w: "/leads/bulk",
+        lambda w, who: {"leadIds": [w.fresh_lead.id], "action": "archive"},
+    ),
+    # The inbox: a caller's threads are their leads' and unassigned ones'; a caller key acts
+    # for no member (as for the lead list); marking another's lead's thread read: 404
+    ("GET", "/inbox"): Row(_expect(caller_key=403), lambda w: "/inbox"),
+    ("POST", "/inbox/{lead_id}/read"): Row(NOT_THEIRS, lambda w: f"/inbox/{w.others_lead.id}/read"),
     ("GET", "/leads/{lead_id}"): Row(NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}"),
     ("GET", "/leads/{lead_id}/compliance"): Row(
         NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}/compliance"

@@ -76,7 +76,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "call_get": {G: 1},
     "call_list_by_lead": {Q: 1},
     "call_list_by_member": {Q: 1},
-    "call_wrap_up": {U: 1},
+    # the call read and updated with its disposition counters (one transaction); a meeting
+    # booked moves the lead to `qualified`: the lead read, then `leads.update` (its read and
+    # its transaction with the funnel)
+    "call_wrap_up": {G: 3, T: 2},
     "lead_update_status": {G: 2, T: 1},  # + the flags
     # the lead, the number's suppression item and the rules (compliance: one BatchGetItem per
     # text); the rate counter; the SID alone: the contact waits for `delivered`
@@ -118,6 +121,22 @@ EXPECTED: dict[str, dict[str, int]] = {
     "callback_create": {G: 2, P: 1},  # the lead, the owner
     "callback_list": {Q: 1},
     "callback_delete": {G: 1, D: 1, P: 1},  # + the audit entry
+    # working the lists (issue 17). The call log: one Query on by-day per day of the range
+    # (this day holds fewer than a chunk of calls), or on by-member over the range's ids
+    "call_log_day": {Q: 1},
+    "call_log_member": {Q: 1},
+    # a page of the inbox's `all` index and its leads (names, who may see them); the unread
+    # count: the sparse unread index's lead ids and their leads
+    "inbox_list": {Q: 2, B: 2},
+    # the lead (may the actor read it), the thread's Update; the unread count
+    "inbox_read": {G: 1, U: 1, Q: 1, B: 1},
+    # the member (active), the leads (one BatchGetItem per 100), one transaction per 40 leads
+    # (each lead's Put on its version; the funnel, when statuses move, summed), the audit entry
+    "lead_bulk_assign_10": {G: 1, B: 1, T: 1, P: 1},
+    "lead_bulk_status_10": {B: 1, T: 1, P: 1},
+    # the leads; the ledger's items (one BatchGetItem per 100 numbers), one BatchWriteItem per
+    # 25 numbers; the audit entry
+    "lead_bulk_suppress_10": {B: 2, "BatchWriteItem": 1, P: 1},
 }
 
 

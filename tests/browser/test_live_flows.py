@@ -56,8 +56,9 @@ def test_call_a_lead_and_watch_the_status_reach_completed(signed_in, stack):
     ]
     assert calls[0]["talkSeconds"] > 0
     dialog.get_by_role("button", name="Close").first.click()
-    # A first completed call moves the lead from new to contacted.
-    expect(page.locator("[data-status=contacted]").first).to_be_visible(timeout=20_000)
+    # A first completed call moves the lead from new to contacted, and the meeting booked at
+    # wrap-up on to qualified.
+    expect(page.locator("[data-status=qualified]").first).to_be_visible(timeout=20_000)
     item = page.locator(f"[data-timeline] li[data-call-id='{calls[0]['id']}']")
     expect(item).to_contain_text("Outcome: Meeting booked")
 

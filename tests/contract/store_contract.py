@@ -1020,6 +1020,56 @@ class StoreContract:
         assert got == {made[0].id: made[0], made[2].id: made[2]}
         assert store.leads.get_many([]) == {}
 
+    # ---------------------------------------------------------------- working the lists
+
+    def test_calls_of_a_day_and_of_a_member_by_id_range_newest_first(self, store):
+        made = [
+            call(id=new_id(T0 + timedelta(minutes=i)), team_member_id=f"M{i % 2}") for i in range(5)
+        ]
+        made.append(call(id=new_id(T0 - timedelta(days=1)), day="2026-11-22", team_member_id="M0"))
+        for c in made:
+            store.write(Put("c", c, if_absent=True))
+        ids = [c.id for c in made]
+        assert [c.id for c in store.calls.on_day("2026-11-23", None, 10)] == ids[4::-1]
+        assert [c.id for c in store.calls.on_day("2026-11-23", ids[3], 2)] == [ids[2], ids[1]]
+        assert store.calls.on_day("2026-11-21", None, 10) == []
+        low, high = ids[5], ids[4]
+        got = store.calls.of_member_between("M0", low, high, 10)
+        assert [c.id for c in got] == [ids[2], ids[0], ids[5]]  # `high` itself left out
+        assert [c.id for c in store.calls.of_member_between("M0", ids[0], "Z" * 26, 2)] == [
+            ids[4],
+            ids[2],
+        ]
+
+    def test_inbox_threads_newest_first_and_the_sparse_unread_index(self, store):
+        from chalicelib.domain.records import InboxItem
+
+        def thread(lead_id: str, minutes: int) -> InboxItem:
+            at = T0 + timedelta(minutes=minutes)
+            return InboxItem(lead_id, new_id(at), "text", at, f"hi {lead_id}")
+
+        items = [thread(f"L{i}", i) for i in range(4)]
+        for item in items:
+            store.write(Put("t", item, when={"item_id": Before(item.item_id)}))
+        # an older item never replaces a newer one
+        with pytest.raises(ConditionFailed):
+            store.write(Put("t", thread("L3", -5), when={"item_id": Before(items[3].item_id)}))
+        read = store.write(Update("r", InboxItem, "L2", {"unread_key": None, "read_at": T0}))
+        assert read.unread is False and read.read_at == T0
+        assert store.inbox.get("L2") == read
+        first = store.inbox.page(False, 2, None)
+        assert [i.lead_id for i in first.items] == ["L3", "L2"]
+        rest = store.inbox.page(False, 2, first.next_cursor)
+        assert [i.lead_id for i in rest.items] == ["L1", "L0"] and rest.next_cursor is None
+        after = store.inbox.page(False, 5, store.inbox.cursor_after(first.items[0], False))
+        assert [i.lead_id for i in after.items] == ["L2", "L1", "L0"]
+        unread = store.inbox.page(True, 5, None)
+        assert [i.lead_id for i in unread.items] == ["L3", "L1", "L0"]
+        assert store.inbox.unread_lead_ids() == ["L3", "L1", "L0"]
+        with pytest.raises(ValidationError):
+            store.inbox.page(True, 5, first.next_cursor)  # a cursor of the other index
+        assert store.inbox.get("nope") is None
+
 
 def providers_settings() -> Any:
     from chalicelib import providers

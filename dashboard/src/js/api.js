@@ -464,8 +464,8 @@ export const auditLog = ({ action, limit = 25, cursor }, signal) =>
 
 export const complianceRules = (signal) => request("GET", "/compliance/rules", { signal });
 export const saveComplianceRules = (doc) => request("PUT", "/compliance/rules", { json: doc });
-/** The shipped defaults (what GET /compliance/rules answers before any document is saved).
- * PROPOSED route: not in API.md yet (see the Compliance page's "Restore shipped defaults"). */
+/** The shipped defaults, whatever rules are saved (the Compliance page's "Restore shipped
+ * defaults"). */
 export const complianceDefaults = (signal) => request("GET", "/compliance/rules/defaults", { signal });
 
 /** GET /suppressions: newest first, or the one number `phone` (a whole number: the API reads
@@ -487,3 +487,20 @@ export function importSuppressions(file, channels, onProgress) {
 /** GET /leads/{id}/compliance: whether the lead's number may be called and texted now. */
 export const leadCompliance = (id, signal) =>
   request("GET", `/leads/${encodeURIComponent(id)}/compliance`, { signal });
+
+// ---------------------------------------------------------------- working the lists
+
+/** POST /leads/bulk {leadIds, action, value?} -> {updated, skipped, errors: [{leadId, message}]}. */
+export const bulkLeads = (body) => request("POST", "/leads/bulk", { json: body });
+
+/** GET /inbox -> {items: [{leadId, leadName, kind, at, preview, unread, itemId}], nextCursor, unreadCount}. */
+export const inbox = ({ unread = false, limit = 25, cursor } = {}, signal) =>
+  request("GET", "/inbox", { query: { unread: unread ? "true" : undefined, limit, cursor }, signal });
+
+/** Mark a lead's thread read (only if it still holds `itemId`, when given). */
+export const markThreadRead = (leadId, itemId) =>
+  request("POST", `/inbox/${encodeURIComponent(leadId)}/read`, { json: itemId ? { itemId } : {} });
+
+/** GET /calls?from=&to=&teamMemberId=&outcome=&disposition= (the call log). */
+export const callLog = ({ from, to, teamMemberId, outcome, disposition, limit = 25, cursor }, signal) =>
+  request("GET", "/calls", { query: { from, to, teamMemberId, outcome, disposition, limit, cursor }, signal });

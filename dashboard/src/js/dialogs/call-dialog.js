@@ -2,6 +2,7 @@
 // watch its status change until it ends (call-progress.js); a refused call says why.
 import * as api from "../api.js";
 import { h, replace } from "../dom.js";
+import { dateTime, label, phone } from "../format.js";
 import { panel } from "../panel.js";
 import { can, me } from "../roles.js";
 import { members, resource } from "../store.js";
@@ -28,7 +29,7 @@ export function openCallDialog(lead, { onChange } = {}) {
   const body = h("div", {}, loading("Loading team and caller IDs…"));
   const footer = h("div", { class: "flex gap-2" });
   const controller = new AbortController();
-  const dlg = openDialog({ title: `Call ${lead.name}`, description: lead.phone, content: body, footer, onClose: () => controller.abort() });
+  const dlg = openDialog({ title: `Call ${lead.name}`, description: phone(lead.phone), content: body, footer, onClose: () => controller.abort() });
   const closeBtn = () => h("button", { type: "button", class: "btn btn-secondary", onclick: () => dlg.close() }, "Close");
 
   function live(call, member) {

@@ -7,6 +7,7 @@ import { LEAD_STATUSES, label } from "../format.js";
 import { openImportDialog } from "../dialogs/import-dialog.js";
 import { openLeadForm } from "../dialogs/lead-form.js";
 import { panel } from "../panel.js";
+import { bulkBar, leadSelection } from "../panels/bulk-bar.js";
 import { leadsTable } from "../panels/leads-table.js";
 import { pager } from "../panels/pager.js";
 import { can, me } from "../roles.js";
@@ -109,10 +110,14 @@ export async function renderLeads({ main, query, signal, navigate }) {
     : null;
   const newBtn = h("button", { type: "button", class: "btn btn-primary", onclick: () => openLeadForm({ onSaved: () => go(0) }) }, icon("plus"), "New lead");
   const filters = filterForm({ status, assignee }, navigate);
+  // Bulk actions on the rows selected (kept across pages until an action or Clear).
+  const selection = leadSelection();
+  const seen = new Map(); // lead id -> name, for the bulk report
+  const bulk = bulkBar({ selection, leadNames: () => seen, team, onDone: () => list.reload() });
   const tableArea = h("div", { "aria-live": "polite", "aria-busy": "false" });
   const pagerNav = h("nav", { "aria-label": "Pagination", class: "flex items-center justify-between gap-3 border-t border-slate-200 px-4 py-3" });
   const actions = [newBtn, importBtn, can("leads.export") ? exportButton(() => ({ status, assignedToId: assignee, q: query.get("q") || undefined })) : null].filter(Boolean);
-  replace(main, pageHeader("Leads", ...actions), h("div", { class: "card overflow-hidden" }, filters.form, tableArea, pagerNav));
+  replace(main, pageHeader("Leads", ...actions), h("div", { class: "card overflow-hidden" }, filters.form, bulk.node, tableArea, pagerNav));
   team.then(filters.offer);
 
   list.subscribe((state) => tableArea.setAttribute("aria-busy", String(state.status === "loading")));
@@ -121,8 +126,11 @@ export async function renderLeads({ main, query, signal, navigate }) {
     title: "Could not load leads",
     render: ({ items, names }) => {
       if (!items.length) return noLeads({ filtered: Boolean(status || assignee), page: at.page, first: () => go(0), create: () => newBtn.click(), importCsv: importBtn ? () => importBtn.click() : null });
-      for (const lead of items) rememberLead(lead);
-      return leadsTable(items, { names, onChanged: () => list.reload() });
+      for (const lead of items) {
+        rememberLead(lead);
+        seen.set(lead.id, lead.name);
+      }
+      return leadsTable(items, { names, onChanged: () => list.reload(), selection });
     },
   });
   panel(pagerNav, list, {

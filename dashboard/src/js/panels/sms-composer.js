@@ -2,7 +2,7 @@
 // admin may pick; anyone else sends as themselves) and from which number. Disabled, with the reason, while the lead has opted out.
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
-import { smsSegments } from "../format.js";
+import { phone, smsSegments } from "../format.js";
 import { can } from "../roles.js";
 import { pref } from "../store.js";
 import { refusal } from "./refusal.js";
@@ -33,7 +33,7 @@ function numberSelect(id, signal) {
       const usable = numbers.filter((n) => n.sms);
       if (!usable.length) return;
       const wanted = pref("smsFrom") || pref("callerId");
-      replace(select, usable.map((n) => h("option", { value: n.phoneNumber, selected: n.phoneNumber === wanted }, n.phoneNumber)));
+      replace(select, usable.map((n) => h("option", { value: n.phoneNumber, selected: n.phoneNumber === wanted }, phone(n.phoneNumber))));
     })
     .catch(() => {
       /* keep "Account default" */

@@ -2,7 +2,7 @@
 // once it has ended) and a text message (a bubble; its body is a stranger's text, set as text).
 import { callAudio } from "../api.js";
 import { h, icon, replace } from "../dom.js";
-import { callOutcome, dateTime, duration, isFinalCall } from "../format.js";
+import { callOutcome, dateTime, duration, isFinalCall, phone } from "../format.js";
 import { badge } from "../ui.js";
 import { dispositionLabel, outcomeForm } from "./outcome-form.js";
 
@@ -62,7 +62,7 @@ function callHead(call, who) {
       { class: "mt-1 text-sm text-slate-600" },
       [
         outcome ? outcome.text : "in progress…",
-        call.callerId ? `from ${call.callerId}` : null,
+        call.callerId ? `from ${phone(call.callerId)}` : null,
         final && outcome?.key !== "completed" && call.durationSeconds ? `lasted ${duration(call.durationSeconds)}` : null,
       ]
         .filter(Boolean)
