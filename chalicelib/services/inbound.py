@@ -317,4 +317,11 @@ def _finish(
             return None
         return Change(fields, {"status": Eq(call.status)})
 
-    transitions.apply(deps, Call, call_id, decide)
+    call, moved = transitions.apply(deps, Call, call_id, decide)
+    if moved and status == "no-answer" and call.status not in CALL_FINAL:
+        # nobody took it: the lead's thread in the inbox shows the missed call, unread
+        from chalicelib.services import inbox
+
+        inbox.record_inbound(
+            deps, call.lead_id, "missed_call", call.created_at, "Missed call", item_id=call.id
+        )

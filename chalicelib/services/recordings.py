@@ -66,6 +66,14 @@ def store_recording(
     _, stored = transitions.apply(deps, Call, call_id, decide)
     if not stored:
         return False  # another delivery stored one first: this copy is an orphan file
+    if kind == "voicemail":
+        from chalicelib.clock import new_id
+        from chalicelib.services import inbox
+
+        seconds = max(0, duration or 0)
+        now = deps.clock.now()
+        preview = f"Voicemail ({seconds} s)"
+        inbox.record_inbound(deps, call.lead_id, "voicemail", now, preview, item_id=new_id())
     with contextlib.suppress(TelephonyFailure):
         deps.telephony.delete_recording(recording_sid)
     return True

@@ -320,3 +320,37 @@ def test_a_machines_recording_is_not_kept(api, telephony, clock, make_member, ma
     hook(api, hooks.VOICE_RECORDING, event, call_id=call["id"])
     assert telephony.deleted_recordings == [sid]
     assert api.get(f"/calls/{call['id']}")[1]["recording"] is None
+
+
+def test_missed_calls_and_voicemails_show_in_the_inbox(api, telephony, people):
+    """API.md's inbox: a missed call, then the voicemail left on it, each the lead's latest
+    unread item; the caller whose lead it is sees it."""
+    from chalicelib import providers
+    from chalicelib.services import leads
+
+    lead = leads.create(
+        providers.deps(),
+        leads.NewLead(name="Mia Missed", phone=CALLER, assigned_to_id=people.caller.id),
+    )
+    ring(api)
+    call = inbound_call(api, lead.id)
+    hook(
+        api,
+        hooks.VOICE_INCOMING_NEXT,
+        {"DialCallStatus": "no-answer"},
+        call_id=call["id"],
+        stage="0",
+    )
+    hook(api, hooks.VOICE_VOICEMAIL, {"RecordingDuration": "0"}, call_id=call["id"])
+    _, box, _ = api.get("/inbox", token=people.tokens["caller"])
+    (item,) = [i for i in box["items"] if i["leadId"] == lead.id]
+    assert item["kind"] == "missed_call" and item["unread"] is True
+    sid = "RE" + "d" * 32
+    telephony.recordings[sid] = wav(4)
+    event = {"RecordingSid": sid, "RecordingStatus": "completed", "RecordingDuration": "4"}
+    hook(api, hooks.VOICE_RECORDING, event, call_id=call["id"])
+    hook(api, hooks.VOICE_RECORDING, event, call_id=call["id"])  # redelivered
+    _, box, _ = api.get("/inbox", token=people.tokens["caller"])
+    (item,) = [i for i in box["items"] if i["leadId"] == lead.id]
+    assert item["kind"] == "voicemail" and item["preview"] == "Voicemail (4 s)"
+    assert box["unreadCount"] >= 1
