@@ -341,7 +341,7 @@ def dial_next(deps: Deps, session_id: str) -> DialerSession:
 
 def _wait(deps: Deps, session_id: str, version: int) -> DialerSession:
     """No lead may be called now: the session waits in `ready` (and tries again when read
-    IDLE_RETRY_SECONDS later), unless it moved since it was read."""
+    DIALER_IDLE_RETRY_SECONDS later), unless it moved since it was read."""
 
     def decide(s: DialerSession) -> dict[str, Any] | None:
         if s.version != version:
@@ -629,6 +629,16 @@ def _finish_call(
                 fields["answered_at"] = now - timedelta(seconds=max(0, duration or 0))
         if error is not None:
             fields["error_code"], fields["error_message"] = error[0] or None, error[1][:500]
+        if call.campaign_id is not None and call.disposition is None:
+            # busy, no answer, a machine: the outcome says what the member would have chosen
+            automatic = rules.outcome_of(
+                status,
+                call.answered_by,
+                voicemail_left=call.voicemail_left,
+                bridged=not call.abandoned,
+            ).disposition
+            if automatic is not None:
+                fields["disposition"] = automatic
         return Change(fields, {"status": Eq(call.status)})
 
     def campaign_counts(before: Call, after: Call) -> list[Op]:
@@ -855,8 +865,11 @@ def _hang_up(deps: Deps, sid: str) -> None:
 def tick(deps: Deps, session: DialerSession) -> DialerSession:
     """What time alone moves: a wrap-up past the campaign's `autoAdvanceSeconds` dials the
     next lead (with the disposition the member saved, if any); a session waiting in `ready`
-    for IDLE_RETRY_SECONDS tries again (no lead was callable, or the conference's join
-    callback was lost)."""
+    for DIALER_IDLE_RETRY_SECONDS tries again (no lead was callable, or the conference's join
+    callback was lost), unless the member's call is over (its callbacks were lost too). A
+    session `connecting`, `dialing` or `connected` with no news of its call for
+    DIALER_STALE_SECONDS asks Twilio (`_check_calls`): a status callback Twilio gave up on
+    never leaves a session stuck."""
     now = deps.clock.now()
     waited = (now - session.status_since).total_seconds()
     if session.status == rules.WRAP_UP:
@@ -865,6 +878,69 @@ def tick(deps: Deps, session: DialerSession) -> DialerSession:
         if auto and waited >= auto:
             _wrap_up(deps, SYSTEM, session, {})
             return dial_next(deps, session.id)
-    elif session.status == rules.READY and waited >= rules.IDLE_RETRY_SECONDS:
+    elif session.status == rules.READY and waited >= deps.settings.dialer_idle_retry_seconds:
+        if _member_gone(deps, session):
+            return _read(deps, session.id)
         return dial_next(deps, session.id)
+    elif session.status in (rules.CONNECTING, rules.DIALING, rules.CONNECTED):
+        return _check_calls(deps, session)
     return session
+
+
+def _member_gone(deps: Deps, session: DialerSession) -> bool:
+    """Is the member's call over (Twilio says so)? Then the session ends as its callback
+    would have ended it. A Twilio error: not known to be over."""
+    if not session.member_call_sid:
+        return False
+    try:
+        state = deps.telephony.fetch_call(session.member_call_sid)
+    except TelephonyFailure as exc:
+        log.warning("dialer: could not fetch the member's call: %s", exc.message)
+        return False
+    if state.status not in CALL_FINAL:
+        return False
+    member_status(deps, session.id, state.status)
+    return True
+
+
+def _check_calls(deps: Deps, session: DialerSession) -> DialerSession:
+    """A session with no news of its call for DIALER_STALE_SECONDS (since its status moved, or
+    since the last check): one reader claims the check (a conditional write of `checked_at`)
+    and asks Twilio; a final status is applied as its lost callback would have been. A lead
+    call never placed (no SID: the request that placed it died) is settled `failed`."""
+    now = deps.clock.now()
+    stale = deps.settings.dialer_stale_seconds
+    since = max(session.status_since, session.checked_at or session.status_since)
+    if (now - since).total_seconds() < stale:
+        return session
+    claimed, moved = _move(
+        deps,
+        session.id,
+        lambda s: {"checked_at": now} if s.version == session.version else None,
+    )
+    if not moved:
+        return claimed
+    if session.status == rules.CONNECTING:
+        _member_gone(deps, session)
+        return _read(deps, session.id)
+    call_id = session.current_call_id
+    call = deps.store.calls.get(call_id, consistent=True) if call_id else None
+    if call is None or call_id is None:
+        return claimed
+    status: str | None = call.status if call.status in CALL_FINAL else None
+    duration = call.duration_seconds
+    if status is None and not call.twilio_sid:
+        status = "failed"
+    elif status is None and call.twilio_sid:
+        try:
+            state = deps.telephony.fetch_call(call.twilio_sid)
+        except TelephonyFailure as exc:
+            log.warning("dialer: could not fetch a lead call: %s", exc.message)
+            return claimed
+        if state.status in CALL_FINAL:
+            status, duration = state.status, state.duration_seconds
+    if status is None:
+        return claimed
+    log.info("dialer: a lead call's lost final status recovered from Twilio: %s", status)
+    lead_status(deps, session.id, call_id, status, duration)
+    return _read(deps, session.id)

@@ -179,6 +179,9 @@ def test_busy_and_no_answer_move_on_and_reschedule(api, telephony, world):
     assert now["stats"]["noAnswer"] == 2 and now["stats"]["dialed"] == 3
     _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
     assert len(scheduled["items"]) == 2
+    for call, status in ((first, "busy"), (second, "no-answer")):
+        _, record, _ = api.get(f"/calls/{ids_of(call)[1]}")  # the disposition is automatic
+        assert record["status"] == status and record["disposition"] == "no_answer", record
 
 
 def test_the_campaign_runs_dry_and_the_session_waits(api, telephony, world, clock):
@@ -368,3 +371,82 @@ def test_a_caller_sees_and_acts_on_their_own_sessions_only(api, people, telephon
     )
     assert status == 403
     assert api.get(f"/dialer/sessions/{session['id']}", token=people.tokens["manager"])[0] == 200
+
+
+# ---------------------------------------------------------------- lost callbacks (tick)
+
+
+def test_a_lost_final_status_while_dialing_is_fetched_from_twilio(api, telephony, world, clock):
+    """Twilio gave up on a lead call's final status callback: once the session has had no news
+    for DIALER_STALE_SECONDS, a read asks Twilio (once per period), applies the status as the
+    callback would have, and the dialer moves on."""
+    from chalicelib.domain.dialer import STALE_SECONDS
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    clock.advance(seconds=STALE_SECONDS - 1)
+    assert session_of(api, session["id"])["status"] == "dialing"
+    assert not [f for f in telephony.fetches if f[1] == first["sid"]]  # not asked yet
+    clock.advance(seconds=2)
+    telephony.states[first["sid"]] = CallState(sid=first["sid"], status="ringing")
+    assert session_of(api, session["id"])["status"] == "dialing"  # still ringing: no change
+    assert session_of(api, session["id"])["currentCallId"] == ids_of(first)[1]
+    assert len([f for f in telephony.fetches if f[1] == first["sid"]]) == 1  # once per period
+    clock.advance(seconds=STALE_SECONDS)
+    telephony.states[first["sid"]] = CallState(sid=first["sid"], status="no-answer")
+    moved = session_of(api, session["id"])
+    assert moved["status"] == "dialing" and moved["stats"]["noAnswer"] == 1
+    assert lead_call(telephony)["sid"] != first["sid"]  # the next lead rings
+    _, call, _ = api.get(f"/calls/{ids_of(first)[1]}")
+    assert call["status"] == "no-answer" and call["disposition"] == "no_answer"
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["attempts"] == 1 and item["reservedBy"] is None
+    status_of(api, first, "no-answer")  # the callback after all: changes nothing
+    assert session_of(api, session["id"])["stats"]["noAnswer"] == 1
+
+
+def test_a_lost_final_status_while_connected_moves_to_wrap_up(api, telephony, world, clock):
+    from chalicelib.domain.dialer import STALE_SECONDS
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    clock.advance(seconds=STALE_SECONDS + 1)
+    telephony.states[first["sid"]] = CallState(first["sid"], "completed", duration_seconds=37)
+    wrap = session_of(api, session["id"])
+    assert wrap["status"] == "wrap_up" and wrap["stats"]["talkSeconds"] == 37
+    _, call, _ = api.get(f"/calls/{ids_of(first)[1]}")
+    assert call["status"] == "completed" and call["talkSeconds"] == 37
+
+
+def test_a_member_call_over_without_news_ends_the_session(api, telephony, world, clock):
+    """The member's phone never answered and its final status was lost: the session does not
+    hold the member's one live session forever; nor does a `ready` session whose member hung
+    up unheard dial anyone."""
+    from chalicelib.domain.dialer import STALE_SECONDS
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    session = start(api, member, campaign)
+    member_sid = telephony.calls[0]["sid"]
+    clock.advance(seconds=STALE_SECONDS + 1)
+    telephony.states[member_sid] = CallState(member_sid, "no-answer")
+    ended = session_of(api, session["id"])
+    assert ended["status"] == "ended" and ended["endReason"] == "member_no_answer"
+
+    again = start(api, member, campaign)  # the guard was freed
+    hook(api, hooks.DIALER_MEMBER, session_id=again["id"])
+    hook(api, hooks.DIALER_MEMBER_GATHER, {"Digits": "1"}, session_id=again["id"])
+    # the conference join and the member's hang-up were both lost
+    sid = telephony.calls[-1]["sid"]
+    clock.advance(seconds=16)
+    telephony.states[sid] = CallState(sid, "completed", duration_seconds=5)
+    calls_before = len(telephony.calls)
+    ended = session_of(api, again["id"])
+    assert ended["status"] == "ended" and ended["endReason"] == "member_hung_up"
+    assert len(telephony.calls) == calls_before  # no lead was dialled into an empty room
