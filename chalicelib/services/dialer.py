@@ -650,10 +650,12 @@ def _finish_call(
             voicemail_left=after.voicemail_left,
             bridged=not after.abandoned,
         )
+        # busy counts as no answer, as on the session (its disposition is `no_answer` too)
+        kind = "no_answer" if outcome.kind == "busy" else _queue_outcome(outcome.kind)
         return [
             campaigns.dial_outcome_op(
                 before.campaign_id,
-                _queue_outcome(outcome.kind),
+                kind,
                 talk_seconds=after.talk_seconds or 0 if outcome.kind == "human" else 0,
                 voicemail_dropped=after.voicemail_left,
                 abandoned=after.abandoned,
@@ -807,16 +809,21 @@ def _end(deps: Deps, session_id: str, reason: str, *, note: str | None = None) -
     conference ends with the member), the lead reserved and not dialled is given back, an
     unfinished conversation's attempt is recorded, and the member's guard is freed."""
     now = deps.clock.now()
-    before = _read(deps, session_id)
+    # What is cleaned up is decided on the session as it was when it ended (the version this
+    # write replaced), never on an earlier read: a lead call's final status can move it to
+    # wrap-up, or to the next lead, between the two.
+    replaced: list[DialerSession] = []
 
     def decide(s: DialerSession) -> dict[str, Any] | None:
         if s.status == rules.ENDED:
             return None
+        replaced[:] = [s]
         return {"status": rules.ENDED, "ended_at": now, "end_reason": reason, "note": note}
 
     session, moved = _move(deps, session_id, decide)
     if not moved:
         return session
+    (before,) = replaced
     from chalicelib.domain.records import LiveCall
 
     with contextlib.suppress(ConditionFailed):

@@ -182,6 +182,8 @@ def test_busy_and_no_answer_move_on_and_reschedule(api, telephony, world):
     for call, status in ((first, "busy"), (second, "no-answer")):
         _, record, _ = api.get(f"/calls/{ids_of(call)[1]}")  # the disposition is automatic
         assert record["status"] == status and record["disposition"] == "no_answer", record
+    _, stats, _ = api.get(f"/campaigns/{campaign['id']}/stats")
+    assert stats["noAnswer"] == 2 and stats["dials"] == 2  # busy counts as no answer, as above
 
 
 def test_the_campaign_runs_dry_and_the_session_waits(api, telephony, world, clock):
@@ -450,3 +452,36 @@ def test_a_member_call_over_without_news_ends_the_session(api, telephony, world,
     ended = session_of(api, again["id"])
     assert ended["status"] == "ended" and ended["endReason"] == "member_hung_up"
     assert len(telephony.calls) == calls_before  # no lead was dialled into an empty room
+
+
+def test_ending_acts_on_the_session_as_it_ended_not_as_first_read(
+    api, telephony, world, monkeypatch
+):
+    """The member hangs up just as the person does: the lead call's final status moves the
+    session to wrap-up between `_end`'s first look and its write. The attempt is recorded (not
+    a mere release of the reservation, as an earlier read of `connected` with a finished call
+    would have it)."""
+    from chalicelib.services import dialer
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    real_move, raced = dialer._move, []
+
+    def move(deps, session_id, decide, ops=None):
+        if not raced:  # the first write of `_end`: the lead's final status lands first
+            raced.append(True)
+            status_of(api, first, "completed", 30)
+        return real_move(deps, session_id, decide, ops)
+
+    monkeypatch.setattr(dialer, "_move", move)
+    params = {"CallSid": telephony.calls[0]["sid"], "CallStatus": "completed"}
+    hook(api, hooks.DIALER_MEMBER_STATUS, params, session_id=session["id"])
+    monkeypatch.setattr(dialer, "_move", real_move)
+    ended = session_of(api, session["id"])
+    assert ended["status"] == "ended" and ended["stats"]["talkSeconds"] == 30
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["leadId"] == ended["currentLeadId"]
+    assert item["attempts"] == 1 and item["reservedBy"] is None and item["lastOutcome"] == "human"
