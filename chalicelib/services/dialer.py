@@ -415,10 +415,17 @@ def _place_lead_call(
     except TelephonyFailure as exc:
         log.warning("dialer: Twilio refused a lead call: %s", exc.message)
         _finish_call(deps, call.id, "failed", error=(str(exc.code or ""), exc.message))
+        queue.finish_attempt(deps, campaign.id, lead.id, session.id, "failed")
         return None
     from chalicelib.store.base import Update
 
     deps.store.write(Update("sid", Call, call.id, {"twilio_sid": sid}))
+    now_session = _read(deps, session.id)
+    if now_session.status == rules.ENDED or now_session.current_call_id != call.id:
+        # the session ended while Twilio placed the call (`_end` saw no SID to hang up): the
+        # lead must not answer a session nobody is in; its final status records the attempt
+        _hang_up(deps, sid)
+        return now_session
     return after
 
 
@@ -850,11 +857,29 @@ def _end(deps: Deps, session_id: str, reason: str, *, note: str | None = None) -
                 "human",
                 disposition=call.disposition if call is not None else None,
             )
-        elif call is None or not call.twilio_sid or call.status in CALL_FINAL:
-            # never rung (or already over): the lead goes back as it was
+        elif call is None:
+            # never placed: the lead goes back as it was
             queue.release(deps, before.campaign_id, before.current_lead_id, session.id)
-        # else: the call's final status records the attempt (lead_status); should Twilio
-        # never report it, the reservation lapses
+        elif call.status in CALL_FINAL:
+            # its final status landed, and the session ended before that callback moved it
+            outcome = rules.outcome_of(
+                call.status,
+                call.answered_by,
+                voicemail_left=call.voicemail_left,
+                bridged=not call.abandoned,
+            )
+            queue.finish_attempt(
+                deps,
+                before.campaign_id,
+                before.current_lead_id,
+                session.id,
+                _queue_outcome(outcome.kind),
+                disposition=call.disposition or outcome.disposition,
+            )
+        # else: ringing or talking (hung up above), or being placed right now (no SID yet:
+        # the placing request sees the session ended and hangs it up): the call's final
+        # status records the attempt (lead_status); should Twilio never report it, the
+        # reservation lapses
     audit.record(deps, SYSTEM, "dialer.ended", ("session", session.id), {"reason": reason})
     return session
 

@@ -485,3 +485,48 @@ def test_ending_acts_on_the_session_as_it_ended_not_as_first_read(
     (item,) = scheduled["items"]
     assert item["leadId"] == ended["currentLeadId"]
     assert item["attempts"] == 1 and item["reservedBy"] is None and item["lastOutcome"] == "human"
+
+
+def test_a_lead_call_twilio_refuses_is_an_attempt_and_the_next_lead_rings(api, telephony, world):
+    """Twilio refuses the lead call: the call is `failed`, the lead's attempt is recorded
+    (rescheduled, not left reserved for the reservation's 10 minutes), the next lead rings."""
+    from chalicelib.telephony.base import TelephonyFailure
+
+    member, campaign, _ = world
+    session = start(api, member, campaign)
+    telephony.fail_next(TelephonyFailure("Invalid 'To' Phone Number", 21211, 400), "place_call")
+    dialing = connect(api, telephony, session)
+    assert dialing["status"] == "dialing" and dialing["stats"]["dialed"] == 2
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["attempts"] == 1 and item["lastOutcome"] == "failed" and item["reservedBy"] is None
+    (refused,) = api.get(f"/calls?leadId={item['leadId']}")[1]["items"]
+    assert refused["status"] == "failed" and refused["errorCode"] == "21211"
+
+
+def test_a_session_ending_while_the_lead_call_is_placed_hangs_it_up(api, telephony, world):
+    """The member hangs up while Twilio is placing the lead call (the Call has no SID yet, so
+    `_end` cannot hang it up): the placing request sees the session ended and hangs up the
+    call it just placed; the call's final status then records the attempt."""
+    from chalicelib import providers
+    from chalicelib.services import dialer
+
+    member, campaign, _ = world
+    session = start(api, member, campaign)
+    real_place = telephony.place_call
+
+    def place_while_ending(**kw):
+        sid = real_place(**kw)
+        if "/twilio/dialer/lead/" in kw["url"]:
+            dialer._end(providers.deps(), session["id"], "member_hung_up")
+        return sid
+
+    telephony.place_call = place_while_ending
+    connect_ended = connect(api, telephony, session)
+    assert connect_ended["status"] == "ended"
+    lead = lead_call(telephony)
+    assert {u["sid"] for u in telephony.updates if u["hang_up"]} >= {lead["sid"]}
+    status_of(api, lead, "canceled")
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["attempts"] == 1 and item["reservedBy"] is None
