@@ -55,6 +55,9 @@ IDLE_RETRY_SECONDS: Final = 15
 # Twilio how the call is (a lost status callback), at most once per this period. Longer than a
 # lead's ring and machine detection together. The default of DIALER_STALE_SECONDS.
 STALE_SECONDS: Final = 90
+# A lead call with no Twilio SID this long after it was created was never placed (the request
+# placing it died): longer than any placing request can take (the API's timeout is 30 s).
+UNPLACED_AFTER_SECONDS: Final = 120
 
 
 def is_person(answered_by: str | None) -> bool:

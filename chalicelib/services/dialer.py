@@ -443,7 +443,7 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
         return build.hang_up()  # a late or repeated fetch of a call that is over
     campaign = deps.store.campaigns.get(session.campaign_id)
     current = session.current_call_id == call_id
-    if answered_by is not None:
+    if rules.is_person(answered_by) and answered_by is not None:
         _set_call(deps, call_id, {"answered_by": answered_by})
     if not rules.is_person(answered_by):
         leave = (
@@ -452,10 +452,12 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
             and bool(campaign.voicemail_message)
             and answered_by != "fax"
         )
+        verdict: dict[str, Any] = {"answered_by": answered_by}
         if leave:
-            _set_call(deps, call_id, {"voicemail_left": True, "disposition": "left_voicemail"})
+            verdict |= {"voicemail_left": True, "disposition": "left_voicemail"}
         else:
-            _set_call(deps, call_id, {"disposition": "no_answer"})
+            verdict |= {"disposition": "no_answer"}
+        _set_call(deps, call_id, verdict)  # one write: the machine's answer waits on it
         if current:
             _after_unanswered(deps, session_id, call_id, "voicemail" if leave else "machine")
         if leave and campaign is not None:
@@ -939,7 +941,8 @@ def _check_calls(deps: Deps, session: DialerSession) -> DialerSession:
     """A session with no news of its call for DIALER_STALE_SECONDS (since its status moved, or
     since the last check): one reader claims the check (a conditional write of `checked_at`)
     and asks Twilio; a final status is applied as its lost callback would have been. A lead
-    call never placed (no SID: the request that placed it died) is settled `failed`."""
+    call never placed (no SID UNPLACED_AFTER_SECONDS after it was created: the request placing
+    it died) is settled `failed`."""
     now = deps.clock.now()
     stale = deps.settings.dialer_stale_seconds
     since = max(session.status_since, session.checked_at or session.status_since)
@@ -962,6 +965,9 @@ def _check_calls(deps: Deps, session: DialerSession) -> DialerSession:
     status: str | None = call.status if call.status in CALL_FINAL else None
     duration = call.duration_seconds
     if status is None and not call.twilio_sid:
+        age = (now - call.created_at).total_seconds()
+        if age < rules.UNPLACED_AFTER_SECONDS:
+            return claimed  # still being placed, perhaps
         status = "failed"
     elif status is None and call.twilio_sid:
         try:

@@ -530,3 +530,26 @@ def test_a_session_ending_while_the_lead_call_is_placed_hangs_it_up(api, telepho
     _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
     (item,) = scheduled["items"]
     assert item["attempts"] == 1 and item["reservedBy"] is None
+
+
+def test_a_lead_call_never_placed_is_settled_failed_only_when_it_cannot_be_in_flight(
+    api, telephony, world, clock
+):
+    """The request placing a lead call died before Twilio answered (the Call has no SID): the
+    session is not stuck in `dialing`; but a call still being placed is left alone."""
+    from chalicelib import providers
+    from chalicelib.domain import dialer as rules
+    from chalicelib.domain.records import Call
+    from chalicelib.store.base import Update
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    call_id = session["currentCallId"]
+    providers.deps().store.write(Update("lost", Call, call_id, {"twilio_sid": None}))
+    clock.advance(seconds=rules.STALE_SECONDS + 1)
+    assert session_of(api, session["id"])["currentCallId"] == call_id  # may still be placing
+    clock.advance(seconds=rules.UNPLACED_AFTER_SECONDS)
+    moved = session_of(api, session["id"])
+    assert moved["status"] == "dialing" and moved["currentCallId"] != call_id
+    _, call, _ = api.get(f"/calls/{call_id}")
+    assert call["status"] == "failed"
