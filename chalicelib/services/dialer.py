@@ -123,12 +123,15 @@ def _move(
     session_id: str,
     decide: Callable[[DialerSession], dict[str, Any] | None],
     ops: Callable[[DialerSession, DialerSession], list[Op]] | None = None,
+    *,
+    read: DialerSession | None = None,
 ) -> tuple[DialerSession, bool]:
     """Apply `decide`'s changes to the session on the condition that its version is the one
     read (with `ops` in the same transaction); on a lost race read again and decide again.
-    Returns (the session as it is now, moved?)."""
-    for _ in range(MAX_MOVES):
-        session = _read(deps, session_id)
+    `read`: the session as the caller just read it, tried first (a request saved). Returns
+    (the session as it is now, moved?)."""
+    for attempt in range(MAX_MOVES):
+        session = read if attempt == 0 and read is not None else _read(deps, session_id)
         changes = decide(session)
         if changes is None:
             return session, False
@@ -305,7 +308,7 @@ def conference_event(deps: Deps, session_id: str, event: hooks.ConferenceEvent) 
     session = _read(deps, session_id)
     if event.event == "participant-join" and event.call_sid == session.member_call_sid:
         if session.status == rules.READY:
-            dial_next(deps, session_id)
+            dial_next(deps, session_id, session)
     elif event.event == "conference-end" and session.status != rules.ENDED:
         _end(deps, session_id, "conference_ended")
 
@@ -313,12 +316,13 @@ def conference_event(deps: Deps, session_id: str, event: hooks.ConferenceEvent) 
 # ---------------------------------------------------------------- dialling
 
 
-def dial_next(deps: Deps, session_id: str) -> DialerSession:
+def dial_next(deps: Deps, session_id: str, read: DialerSession | None = None) -> DialerSession:
     """Take the campaign's next lead and ring it; `ready` (waiting, with a note) when no lead
     may be called now. Only from `ready`, `dialing` (the previous lead call is over) or
-    `wrap_up`/`paused` (the member pressed Next or Resume)."""
-    for _ in range(MAX_DIALS_PER_STEP):
-        session = _read(deps, session_id)
+    `wrap_up`/`paused` (the member pressed Next or Resume). `read`: the session as the caller
+    just read or wrote it (the dial's transaction is conditional on its version anyway)."""
+    for attempt in range(MAX_DIALS_PER_STEP):
+        session = read if attempt == 0 and read is not None else _read(deps, session_id)
         if session.status not in (rules.READY, rules.DIALING, rules.WRAP_UP, rules.PAUSED):
             return session
         campaign = deps.store.campaigns.get(session.campaign_id, consistent=True)
@@ -326,7 +330,7 @@ def dial_next(deps: Deps, session_id: str) -> DialerSession:
             return _end(deps, session_id, "campaign_not_active")
         taken = queue.take_next(deps, campaign, session.id, session.team_member_id)
         if taken is None:
-            return _wait(deps, session_id, session.version)
+            return _wait(deps, session)
         placed = _place_lead_call(deps, session, campaign, taken)
         if placed is not None:
             return placed
@@ -339,12 +343,12 @@ def dial_next(deps: Deps, session_id: str) -> DialerSession:
     )[0]
 
 
-def _wait(deps: Deps, session_id: str, version: int) -> DialerSession:
+def _wait(deps: Deps, read: DialerSession) -> DialerSession:
     """No lead may be called now: the session waits in `ready` (and tries again when read
     DIALER_IDLE_RETRY_SECONDS later), unless it moved since it was read."""
 
     def decide(s: DialerSession) -> dict[str, Any] | None:
-        if s.version != version:
+        if s.version != read.version:
             return None
         return {
             "status": rules.READY,
@@ -354,7 +358,7 @@ def _wait(deps: Deps, session_id: str, version: int) -> DialerSession:
             "status_since": deps.clock.now(),
         }
 
-    return _move(deps, session_id, decide)[0]
+    return _move(deps, read.id, decide, read=read)[0]
 
 
 def _place_lead_call(
@@ -459,7 +463,8 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
             verdict |= {"disposition": "no_answer"}
         _set_call(deps, call_id, verdict)  # one write: the machine's answer waits on it
         if current:
-            _after_unanswered(deps, session_id, call_id, "voicemail" if leave else "machine")
+            kind = "voicemail" if leave else "machine"
+            _after_unanswered(deps, session_id, call_id, kind, read=session)
         if leave and campaign is not None:
             return build.voicemail(campaign.voicemail_message or "")
         return build.hang_up()
@@ -471,6 +476,7 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
             if s.status == rules.DIALING and s.current_call_id == call_id
             else None
         ),
+        read=session,
     )
     if moved or (bridged.status == rules.CONNECTED and bridged.current_call_id == call_id):
         return build.bridge_lead(rules.conference_name(session_id))
@@ -505,13 +511,16 @@ def lead_status(
                 if s.status == rules.CONNECTED and s.current_call_id == call_id
                 else None
             ),
+            read=session,
         )
         return
     if session.status == rules.DIALING:
         outcome = rules.outcome_of(
             status, call.answered_by, voicemail_left=call.voicemail_left, bridged=False
         )
-        _after_unanswered(deps, session_id, call_id, outcome.kind, outcome.disposition)
+        _after_unanswered(
+            deps, session_id, call_id, outcome.kind, outcome.disposition, read=session
+        )
     elif session.status == rules.ENDED and session.current_lead_id:
         # ended while this call rang or talked: the attempt is recorded, nothing is dialled
         outcome = rules.outcome_of(
@@ -531,7 +540,13 @@ def lead_status(
 
 
 def _after_unanswered(
-    deps: Deps, session_id: str, call_id: str, kind: str, disposition: str | None = None
+    deps: Deps,
+    session_id: str,
+    call_id: str,
+    kind: str,
+    disposition: str | None = None,
+    *,
+    read: DialerSession | None = None,
 ) -> None:
     """The current lead call reached no person: record the attempt, count it on the session,
     and dial the next lead (from `dialing` only: a paused or ended session dials nothing)."""
@@ -542,9 +557,12 @@ def _after_unanswered(
         "busy": "no_answer",
     }
 
+    lead_ids: list[str | None] = []
+
     def decide(s: DialerSession) -> dict[str, Any] | None:
         if s.current_call_id != call_id or s.status != rules.DIALING:
             return None
+        lead_ids[:] = [s.current_lead_id]
         changes: dict[str, Any] = {"current_call_id": None, "current_lead_id": None}
         field = counts.get(kind)
         if field:
@@ -553,9 +571,9 @@ def _after_unanswered(
             changes["voicemails_dropped"] = s.voicemails_dropped + 1
         return changes
 
-    session = _read(deps, session_id)
-    lead_id = session.current_lead_id
-    _, moved = _move(deps, session_id, decide)
+    session = read or _read(deps, session_id)
+    after, moved = _move(deps, session_id, decide, read=session)
+    lead_id = lead_ids[0] if lead_ids else None
     if not moved or lead_id is None:
         return
     queue.finish_attempt(
@@ -566,7 +584,7 @@ def _after_unanswered(
         _queue_outcome(kind),
         disposition=disposition,
     )
-    dial_next(deps, session_id)
+    dial_next(deps, session_id, after)
 
 
 def _queue_outcome(kind: str) -> str:
@@ -650,7 +668,10 @@ def _finish_call(
                 fields["disposition"] = automatic
         return Change(fields, {"status": Eq(call.status)})
 
+    written: list[Call] = []  # the call as the transition wrote it (no read again)
+
     def campaign_counts(before: Call, after: Call) -> list[Op]:
+        written.append(after)
         if before.campaign_id is None:
             return []
         outcome = rules.outcome_of(
@@ -671,9 +692,8 @@ def _finish_call(
             )
         ]
 
-    call, _ = transitions.apply(deps, Call, call_id, decide, campaign_counts)
-    fresh = deps.store.calls.get(call_id, consistent=True)
-    return fresh or call
+    call, moved = transitions.apply(deps, Call, call_id, decide, campaign_counts)
+    return written[-1] if moved and written else call
 
 
 # ---------------------------------------------------------------- the member's actions
@@ -689,7 +709,10 @@ def act(
         raise not_found("dialer session", session_id)
     if action not in rules.ALLOWED:
         raise not_found("dialer action", action)
-    session = tick(deps, session)
+    if not (session.status == rules.WRAP_UP and session.status in rules.ALLOWED[action]):
+        # (a member acting on their wrap-up is not overtaken by its auto-advance: their
+        # disposition is the one saved)
+        session = tick(deps, session)
     if session.status not in rules.ALLOWED[action]:
         raise Conflict(
             f"cannot {action} a session that is {session.status}",
@@ -709,12 +732,13 @@ def act(
             deps,
             session_id,
             lambda s: {"status": rules.PAUSED} if s.status in rules.ALLOWED["pause"] else None,
+            read=session,
         )[0]
     if action == "drop-voicemail":
         return _drop_voicemail(deps, session)
     if session.status == rules.WRAP_UP:
         _wrap_up(deps, actor, session, body)
-    return dial_next(deps, session_id)
+    return dial_next(deps, session_id, session)
 
 
 def _wrap_up(deps: Deps, actor: Actor, session: DialerSession, body: dict[str, Any]) -> None:

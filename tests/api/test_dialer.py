@@ -469,11 +469,11 @@ def test_ending_acts_on_the_session_as_it_ended_not_as_first_read(
     answer(api, first, "human")
     real_move, raced = dialer._move, []
 
-    def move(deps, session_id, decide, ops=None):
+    def move(deps, session_id, decide, ops=None, **kw):
         if not raced:  # the first write of `_end`: the lead's final status lands first
             raced.append(True)
             status_of(api, first, "completed", 30)
-        return real_move(deps, session_id, decide, ops)
+        return real_move(deps, session_id, decide, ops, **kw)
 
     monkeypatch.setattr(dialer, "_move", move)
     params = {"CallSid": telephony.calls[0]["sid"], "CallStatus": "completed"}
@@ -553,3 +553,28 @@ def test_a_lead_call_never_placed_is_settled_failed_only_when_it_cannot_be_in_fl
     assert moved["status"] == "dialing" and moved["currentCallId"] != call_id
     _, call, _ = api.get(f"/calls/{call_id}")
     assert call["status"] == "failed"
+
+
+def test_next_after_the_auto_advance_time_saves_the_members_disposition(
+    api, telephony, world, clock
+):
+    """The member presses Next with a disposition after `autoAdvanceSeconds` passed without a
+    read of the session: their disposition is saved (not overtaken by the auto-advance, which
+    would have dialled on and answered them 409)."""
+    member, campaign, _ = world
+    status, campaign, _ = api.patch(
+        f"/campaigns/{campaign['id']}",
+        {"autoAdvanceSeconds": 5, "version": campaign["version"]},
+    )
+    assert status == 200, campaign
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    status_of(api, first, "completed", 42)
+    clock.advance(seconds=30)
+    status, after, _ = api.post(
+        f"/dialer/sessions/{session['id']}/next", {"disposition": "meeting_booked"}
+    )
+    assert status == 200 and after["status"] == "dialing", after
+    _, call, _ = api.get(f"/calls/{ids_of(first)[1]}")
+    assert call["disposition"] == "meeting_booked"
