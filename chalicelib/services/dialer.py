@@ -490,15 +490,17 @@ def lead_status(
 ) -> None:
     """A status callback of a lead call. Its final status settles the call (and the campaign's
     dial counters, once); if it is the session's current call, the session moves on: to
-    `wrap_up` after a conversation, to the next lead otherwise."""
-    session = _read(deps, session_id)
-    _call(deps, call_id, session_id)
+    `wrap_up` after a conversation, to the next lead otherwise. A call of another session (or
+    none) is 404. Progress (`initiated`, `ringing`, `in-progress`) touches the call alone: the
+    session is not read."""
     if status is None:
+        _call(deps, call_id, session_id)
         return
     if status not in CALL_FINAL:
-        _advance_call(deps, call_id, status, duration)
+        _advance_call(deps, call_id, status, duration, session_id)
         return
-    call = _finish_call(deps, call_id, status, duration=duration)
+    session = _read(deps, session_id)
+    call = _finish_call(deps, call_id, status, duration=duration, session_id=session_id)
     if session.current_call_id != call_id:
         return
     if session.status == rules.CONNECTED:
@@ -612,11 +614,20 @@ def _set_call(deps: Deps, call_id: str, fields: dict[str, Any]) -> None:
     transitions.apply(deps, Call, call_id, decide)
 
 
-def _advance_call(deps: Deps, call_id: str, status: str, duration: int | None) -> None:
+def _of_session(call: Call, session_id: str | None) -> None:
+    """404 for a call of another session (the webhook's URL names both)."""
+    if session_id is not None and call.session_id != session_id:
+        raise not_found("call", call.id)
+
+
+def _advance_call(
+    deps: Deps, call_id: str, status: str, duration: int | None, session_id: str | None = None
+) -> None:
     """A dialer call's progress: the call and its lead leg are the same leg."""
     now = deps.clock.now()
 
     def decide(call: Call) -> Change | None:
+        _of_session(call, session_id)
         if call_rank(status) <= call_rank(call.status):
             return None
         fields: dict[str, Any] = {"status": status, "lead_leg_status": status, "updated_at": now}
@@ -634,12 +645,14 @@ def _finish_call(
     *,
     duration: int | None = None,
     error: tuple[str, str] | None = None,
+    session_id: str | None = None,
 ) -> Call:
     """The call's final status (first one wins), with the campaign's dial counters in the same
     transaction: a duplicate or late callback changes nothing and counts nothing."""
     now = deps.clock.now()
 
     def decide(call: Call) -> Change | None:
+        _of_session(call, session_id)
         if call.status in CALL_FINAL:
             return None
         fields: dict[str, Any] = {

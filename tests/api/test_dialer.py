@@ -345,6 +345,20 @@ def test_forged_dialer_webhooks_are_refused(api, telephony, world):
     assert session_of(api, session["id"])["status"] == "connecting"
 
 
+@pytest.mark.parametrize("status", ["ringing", "completed", None])
+def test_a_lead_status_naming_another_sessions_call_is_404(api, telephony, world, status):
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    _, call_id = ids_of(lead_call(telephony))
+    params = {"CallStatus": status} if status else {}
+    for sid, cid in (("01NOSUCHSESSION", call_id), (session["id"], "01NOSUCHCALL")):
+        path = hooks.DIALER_LEAD_STATUS.format(session_id=sid, call_id=cid)
+        got, body, _ = post_webhook(api, path, params)
+        assert got == 404 and body["error"]["code"] == "not_found", body
+    _, call, _ = api.get(f"/calls/{call_id}")
+    assert call["status"] == "queued"  # untouched
+
+
 def test_a_caller_sees_and_acts_on_their_own_sessions_only(api, people, telephony):
     from tests.conftest import Api  # noqa: F401  (the people fixture's tokens)
 
