@@ -33,7 +33,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,8 @@ Report = Callable[[str, float, str], None]
 
 SIM_HOUR = 3600.0
 DEFAULT_SPEED = 60.0
-REAL_BUDGET_S = 70.0  # the session stops here whatever the simulated time covered
-LEADS = 400
+REAL_BUDGET_S = 62.0  # the session stops here whatever the simulated time covered
+LEADS = 300
 OURS = "+15005550006"
 VOICEMAIL = "Hi, this is Sam from Acme. Call us back at 500 555 0006."
 
@@ -105,8 +104,22 @@ def counting_proxy(endpoint: str) -> Iterator[tuple[str, Counter[str]]]:
         server.server_close()
 
 
-def _at(delivery: dict[str, Any]) -> float:
-    return datetime.fromisoformat(delivery["at"]).timestamp()
+def stamp_webhooks(sim: Any) -> dict[tuple[str, str], float]:
+    """When the simulator (in this process) began sending each call's first webhook of each
+    kind, to the microsecond (its log's dates are whole seconds, as Twilio's are)."""
+    stamps: dict[tuple[str, str], float] = {}
+    sender = sim.engine.sender
+    send = sender.deliver
+
+    def timed(
+        url: str, params: dict[str, str], method: str = "POST", *, kind: str, owner: Any = None
+    ) -> Any:
+        sid = owner.sid if owner is not None else params.get("CallSid", "")
+        stamps.setdefault((sid, kind), time.time())
+        return send(url, params, method, kind=kind, owner=owner)
+
+    sender.deliver = timed
+    return stamps
 
 
 def _ok(result: tuple[int, Any], status: int = 200) -> Any:
@@ -162,23 +175,32 @@ def _session_hour(
     session = _ok(stack.post("/dialer/sessions", body), 201)
     path = f"/dialer/sessions/{session['id']}"
     pressed: dict[str, float] = {}  # a conversation's lead call SID -> when Next was sent
+    over: set[str] = set()  # lead calls already looked at
     while True:
         elapsed = time.monotonic() - started
         if elapsed * speed >= SIM_HOUR or elapsed >= REAL_BUDGET_S:
             break
-        for hook in sim.webhooks():
-            if (
-                hook["kind"] == "call-status:completed"
-                and "/twilio/dialer/lead-status/" in hook["url"]
-                and hook["status"] == 200
-                and hook["sid"] not in pressed
-                and hook["params"].get("AnsweredBy") == "human"
-            ):
-                pressed[hook["sid"]] = time.time()
-                code, answer = stack.post(f"{path}/next", {"disposition": "connected"})
-                if code not in (200, 409):
-                    raise RuntimeError(f"next: {code} {answer}")
-        time.sleep(0.01)
+        for call in sim.calls():
+            sid = call["sid"]
+            if sid in over or call["to"] == member["phone"] or call["status"] != "completed":
+                continue
+            if call["answered_by"] != "human":
+                over.add(sid)
+                continue
+            # the person hung up: once the app has the final status, the member presses Next
+            final = [
+                h
+                for h in sim.webhooks(sid)
+                if h["sid"] == sid and h["kind"] == "call-status:completed" and h["status"]
+            ]
+            if not final:
+                continue
+            over.add(sid)
+            pressed[sid] = time.time()
+            code, answer = stack.post(f"{path}/next", {"disposition": "connected"})
+            if code not in (200, 409):
+                raise RuntimeError(f"next: {code} {answer}")
+        time.sleep(0.02)
     covered = (time.monotonic() - started) * speed
     _ok(stack.post(f"{path}/end"))
     for call in sim.calls():
@@ -186,29 +208,28 @@ def _session_hour(
     return {"covered": covered, "pressed": pressed, "session": session}
 
 
-def _gaps(sim: Any, member_phone: str, pressed: dict[str, float]) -> list[float]:
+def _gaps(
+    sim: Any, member_phone: str, pressed: dict[str, float], stamps: dict[tuple[str, str], float]
+) -> list[float]:
     """For each lead call after the first: its `ringing` callback minus what let the dialer
     go on from the previous one (Next, a machine's verdict, a final status)."""
-    leads = [c for c in sim.calls() if c["to"] != member_phone]
-    hooks: dict[str, dict[str, float]] = {}
-    for h in sim.webhooks():
-        if h["sid"] and h["status"] == 200:
-            hooks.setdefault(h["sid"], {}).setdefault(h["kind"], _at(h))
-    ordered = sorted(
-        (c for c in leads if "call-status:ringing" in hooks.get(c["sid"], {})),
-        key=lambda c: hooks[c["sid"]]["call-status:ringing"],
-    )
+    ringing = {
+        c["sid"]: stamps[(c["sid"], "call-status:ringing")]
+        for c in sim.calls()
+        if c["to"] != member_phone and (c["sid"], "call-status:ringing") in stamps
+    }
+    calls = {c["sid"]: c for c in sim.calls()}
+    ordered = sorted(ringing, key=ringing.__getitem__)
     gaps = []
     for before, after in itertools.pairwise(ordered):
-        seen = hooks[before["sid"]]
-        if before["sid"] in pressed:
-            trigger = pressed[before["sid"]]
-        elif before.get("answered_by", "") and before["answered_by"].startswith("machine"):
-            trigger = seen.get("voice-url", 0.0)
+        if before in pressed:
+            trigger = pressed[before]
+        elif str(calls[before].get("answered_by") or "").startswith("machine"):
+            trigger = stamps.get((before, "voice-url"), 0.0)  # the verdict: the TwiML fetch
         else:
-            trigger = seen.get("call-status:completed", 0.0)
+            trigger = stamps.get((before, "call-status:completed"), 0.0)
         if trigger:
-            gaps.append(hooks[after["sid"]]["call-status:ringing"] - trigger)
+            gaps.append(ringing[after] - trigger)
     return gaps
 
 
@@ -223,13 +244,14 @@ def run(report: Report) -> None:
         live_stack_running(proxied, Path(logs), speed=speed) as stack,
     ):
         member, campaign = _setup(stack)
+        stamps = stamp_webhooks(stack.sim)
         counts.clear()
         hour = _session_hour(stack, member, campaign, speed)
         requests = sum(counts.values())
         by_type = dict(counts)
         sessions = _ok(stack.get(f"/dialer/sessions/{hour['session']['id']}"))
         stats = _ok(stack.get(f"/campaigns/{campaign['id']}/stats"))
-        gaps = _gaps(stack.sim, member["phone"], hour["pressed"])
+        gaps = _gaps(stack.sim, member["phone"], hour["pressed"], stamps)
     dials = int(sessions["stats"]["dialed"])
     per_hour = dials * SIM_HOUR / hour["covered"]
     print(

@@ -304,7 +304,10 @@ def member_status(deps: Deps, session_id: str, status: str | None) -> None:
 
 
 def conference_event(deps: Deps, session_id: str, event: hooks.ConferenceEvent) -> None:
-    """The member joined the conference: dial. The conference ended: so did the session."""
+    """The member joined the conference: dial. The conference ended: so did the session.
+    Other events (a lead joining or leaving, the start) change nothing and read nothing."""
+    if event.event not in ("participant-join", "conference-end"):
+        return
     session = _read(deps, session_id)
     if event.event == "participant-join" and event.call_sid == session.member_call_sid:
         if session.status == rules.READY:
