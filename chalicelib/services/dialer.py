@@ -940,7 +940,8 @@ def tick(deps: Deps, session: DialerSession) -> DialerSession:
     """What time alone moves: a wrap-up past the campaign's `autoAdvanceSeconds` dials the
     next lead (with the disposition the member saved, if any); a session waiting in `ready`
     for DIALER_IDLE_RETRY_SECONDS tries again (no lead was callable, or the conference's join
-    callback was lost), unless the member's call is over (its callbacks were lost too). A
+    callback was lost); neither dials when Twilio says the member's call is over (its
+    callbacks were lost too): the session ends instead. A
     session `connecting`, `dialing` or `connected` with no news of its call for
     DIALER_STALE_SECONDS asks Twilio (`_check_calls`): a status callback Twilio gave up on
     never leaves a session stuck."""
@@ -950,8 +951,10 @@ def tick(deps: Deps, session: DialerSession) -> DialerSession:
         campaign = deps.store.campaigns.get(session.campaign_id)
         auto = campaign.auto_advance_seconds if campaign is not None else 0
         if auto and waited >= auto:
+            if _member_gone(deps, session):  # nobody would hear the next lead
+                return _read(deps, session.id)
             _wrap_up(deps, SYSTEM, session, {})
-            return dial_next(deps, session.id)
+            return dial_next(deps, session.id, session)
     elif session.status == rules.READY and waited >= deps.settings.dialer_idle_retry_seconds:
         if _member_gone(deps, session):
             return _read(deps, session.id)

@@ -592,3 +592,30 @@ def test_next_after_the_auto_advance_time_saves_the_members_disposition(
     assert status == 200 and after["status"] == "dialing", after
     _, call, _ = api.get(f"/calls/{ids_of(first)[1]}")
     assert call["disposition"] == "meeting_booked"
+
+
+def test_auto_advance_never_dials_for_a_member_who_is_gone(api, telephony, world, clock):
+    """The member hung up during wrap-up and both that callback and the conference's end were
+    lost: the auto-advance does not ring a lead nobody would hear (an abandoned call); Twilio
+    says the member's call is over, and the session ends."""
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    status, campaign, _ = api.patch(
+        f"/campaigns/{campaign['id']}",
+        {"autoAdvanceSeconds": 5, "version": campaign["version"]},
+    )
+    assert status == 200, campaign
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    status_of(api, first, "completed", 42)
+    member_sid = telephony.calls[0]["sid"]
+    telephony.states[member_sid] = CallState(member_sid, "completed", duration_seconds=60)
+    clock.advance(seconds=6)
+    placed = len(telephony.calls)
+    ended = session_of(api, session["id"])
+    assert ended["status"] == "ended" and ended["endReason"] == "member_hung_up"
+    assert len(telephony.calls) == placed  # no lead rung
+    _, done, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    assert [i["leadId"] for i in done["items"]] == [ended["currentLeadId"]]  # attempt recorded
