@@ -98,6 +98,11 @@ class Settings:
     # Record click-to-call conversations (with a notice to the lead first); campaigns have
     # their own `record`.
     record_calls: bool = False
+    # The power dialer's patience (services/dialer.py `tick`): a session idle in `ready` this
+    # long dials again; a lead (or member) call with no news this long is asked about.
+    # (domain/dialer.py, IDLE_RETRY_SECONDS and STALE_SECONDS: the defaults)
+    dialer_idle_retry_seconds: int = 15
+    dialer_stale_seconds: int = 90
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -139,6 +144,8 @@ class Settings:
             or os.path.join(_env("DATA_DIR", ".data") or ".data", "recordings"),
             record_calls=(_env("RECORD_CALLS", "0") or "0").lower() in ("1", "true", "yes"),
             company_name=(_env("COMPANY_NAME", "") or "").strip()[:80] or "our team",
+            dialer_idle_retry_seconds=_positive_int("DIALER_IDLE_RETRY_SECONDS", 15),
+            dialer_stale_seconds=_positive_int("DIALER_STALE_SECONDS", 90),
         )
 
     def signing_base_urls(self) -> tuple[str, ...]:

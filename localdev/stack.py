@@ -50,6 +50,7 @@ _NOT_INHERITED = (
     "MAX_IMPORT_BYTES",
     "SIM",
     "COGNITO_",
+    "DIALER_",
 )
 _phones = itertools.count(100)
 

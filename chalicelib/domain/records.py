@@ -137,6 +137,8 @@ class DialerSession:
     ended_at: datetime | None = None
     end_reason: str | None = None
     note: str | None = None  # why the session waits (`no_leads`, a Twilio error, ...)
+    # when `tick` last asked Twilio about a call with no news (a lost status callback)
+    checked_at: datetime | None = None
     dialed: int = 0
     humans: int = 0
     machines: int = 0

@@ -448,6 +448,7 @@ class DialerSession(Model):
     ended_at = UTCDateTimeAttribute(null=True)
     end_reason = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
+    checked_at = UTCDateTimeAttribute(null=True)
     dialed = NumberAttribute(default=0)
     humans = NumberAttribute(default=0)
     machines = NumberAttribute(default=0)

@@ -280,16 +280,19 @@ class Simulator:
         *,
         retry_after: int = 1,
         delay_seconds: float = 30.0,
+        kind: str | None = None,
     ) -> None:
-        self.engine.add_fault(
-            {
-                "op": op,
-                "mode": mode,
-                "count": count,
-                "retryAfter": retry_after,
-                "delaySeconds": delay_seconds,
-            }
-        )
+        """Queue a fault (`kind`: for a webhook drop, the log kinds it aims at)."""
+        spec: dict[str, Any] = {
+            "op": op,
+            "mode": mode,
+            "count": count,
+            "retryAfter": retry_after,
+            "delaySeconds": delay_seconds,
+        }
+        if kind is not None:
+            spec["kind"] = kind
+        self.engine.add_fault(spec)
 
     def set_webhook_delay(self, seconds: float) -> None:
         self.engine.add_fault({"webhookDelaySeconds": seconds})

@@ -137,6 +137,36 @@ EXPECTED: dict[str, dict[str, int]] = {
     # the leads; the ledger's items (one BatchGetItem per 100 numbers), one BatchWriteItem per
     # 25 numbers; the audit entry
     "lead_bulk_suppress_10": {B: 2, "BatchWriteItem": 1, P: 1},
+    # The power dialer (issue 15), a session over a person, a machine and a busy line. Start:
+    # the campaign, the member, the rules (the member's number and the caller ID checked);
+    # the session and the member's guard (one transaction); the member's call SID; the audit
+    "dialer_start": {G: 5, T: 1, P: 2},
+    "dialer_member_answered": {G: 2},  # the session; the campaign's name for the greeting
+    "dialer_member_gather": {G: 1, P: 1},  # `ready`: one conditional Put of the session
+    # a dial: the session (read once by the webhook), the campaign; take_next (the member's
+    # due callbacks, the queue: 2 Query; the reservation: 1 UpdateItem; the lead; the
+    # compliance check: 1 BatchGetItem); the Call + the session + the day's counters in one
+    # transaction; the SID; the session read again (a session ended meanwhile hangs up)
+    "dialer_conference_join_dial": {G: 4, Q: 2, U: 2, B: 1, T: 1},
+    "dialer_session_get": {G: 1},
+    "dialer_lead_status_ringing": {G: 1, T: 1},  # the call's transition alone
+    "dialer_lead_answered_human": {G: 4, T: 1, P: 1},  # + the verdict saved; bridged: a Put
+    "dialer_lead_status_answered": {G: 1, T: 1},
+    # the final status with the campaign's counters (one transaction), the session to wrap_up
+    "dialer_lead_status_completed_wrap_up": {G: 2, T: 1, P: 1},
+    "dialer_lead_status_duplicate": {G: 2},  # the session and the call: nothing written
+    # the disposition saved on the call as a wrap-up is (its counters and a meeting's lead
+    # status move with it: the call, the lead, a transaction; + the call read back), the
+    # attempt recorded (the campaign, the entry, a transaction, the entry as written), then a
+    # dial as above
+    "dialer_next": {G: 11, Q: 2, U: 2, B: 1, T: 4},
+    # the verdict and the message in one write; the session moved on; the attempt; a dial
+    "dialer_lead_answered_machine": {G: 10, Q: 2, U: 2, B: 1, T: 3, P: 1},
+    "dialer_lead_status_machine_completed": {G: 2, T: 1},  # not the current call: counted only
+    # the attempt recorded, the queue found empty: the session waits (`ready`, `no_leads`)
+    "dialer_lead_status_busy_none_left": {G: 6, Q: 2, T: 2, P: 2},
+    "dialer_end": {G: 2, D: 1, P: 2},  # the session ended, its guard freed, the audit entry
+    "dialer_member_status_completed": {G: 2},  # the session has ended: nothing to do
 }
 
 
@@ -214,3 +244,50 @@ def test_a_take_whose_candidates_are_all_refused_stays_bounded(api, ddb_requests
     assert queue.take_next(d, campaign, "S1", member.id) is None
     n = rules.MAX_CANDIDATES
     assert dict(ddb_requests.calls) == {Q: 2, U: n, G: n, B: n, T: n}
+
+
+def _dialer_world(api: Any, size: int) -> tuple[Any, Any, Any]:
+    """A member and a campaign of `size` leads (imported), a session whose member pressed 1:
+    `ready`, waiting for the conference join that dials."""
+    from chalicelib import providers
+    from chalicelib.domain.actors import SYSTEM
+    from chalicelib.services import dialer, team
+
+    d = providers.deps()
+    member, _ = team.create(d, team.NewMember(name="Ann", phone="+14155550100"))
+    rows = "\n".join(f"L{i},+1212555{i:04d}" for i in range(size))
+    status, _, _ = api.request(
+        "POST", "/leads/import", raw=f"name,phone\n{rows}\n", headers={"Content-Type": "text/csv"}
+    )
+    assert status == 200
+    status, campaign, _ = api.post(
+        "/campaigns", {"name": "Dial", "callerId": "+15005550006", "memberIds": [member.id]}
+    )
+    assert status == 201, campaign
+    status, added, _ = api.post(f"/campaigns/{campaign['id']}/leads", {"filter": {}})
+    assert added["added"] == size, added
+    session = dialer.start(d, SYSTEM, campaign["id"], member.id)
+    dialer.member_gather(d, session.id, "1")
+    return d, dialer._read(d, session.id), member
+
+
+def test_a_dials_requests_by_type(api, telephony, clock, ddb_requests):
+    """The member joins the conference and the first lead rings; a lead call ends unanswered
+    and the next rings: each DynamoDB request by type (tests/unit/test_dialer_cost.py shows
+    the same number of requests for 10 leads or 200)."""
+    size = 10
+    from chalicelib.services import dialer
+    from chalicelib.telephony import webhooks as hooks
+
+    d, session, _ = _dialer_world(api, size)
+    join = {"StatusCallbackEvent": "participant-join", "CallSid": session.member_call_sid}
+    ddb_requests.reset()
+    dialer.conference_event(d, session.id, hooks.ConferenceEvent.parse(join))
+    assert dict(ddb_requests.calls) == EXPECTED["dialer_conference_join_dial"]
+    now = dialer._read(d, session.id)
+    assert now.status == "dialing" and now.dialed == 1
+    ddb_requests.reset()
+    dialer.lead_status(d, session.id, now.current_call_id or "", "no-answer", 0)
+    # the final status + the campaign's counters, the session moved on, the attempt, a dial
+    assert dict(ddb_requests.calls) == {G: 8, Q: 2, U: 2, B: 1, T: 3, P: 1}
+    assert dialer._read(d, session.id).dialed == 2
