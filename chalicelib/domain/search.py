@@ -106,12 +106,18 @@ def tokens(lead: Searchable) -> list[str]:
 @dataclass(frozen=True)
 class Query:
     """A parsed `q`: word prefixes, digit runs and e-mail fragments, every one of which a hit
-    must hold; `token`: the partition to read (the most selective term's)."""
+    must hold. `token`: the most selective term's partition; `tokens`: the partitions of
+    every term (at most MAX_READ_TOKENS, most selective first), whose lead ids a search
+    intersects before it reads a lead."""
 
     words: tuple[str, ...]
     numbers: tuple[str, ...]
     emails: tuple[str, ...]
     token: str
+    tokens: tuple[str, ...] = ()
+
+
+MAX_READ_TOKENS = 3
 
 
 class BadQuery(ValueError):
@@ -159,8 +165,9 @@ def parse(q: str) -> Query:
     candidates += [_number_token(n) for n in numbers]
     if not candidates:
         raise BadQuery("q needs a word of two letters or more, an e-mail or four digits")
-    token = max(candidates, key=lambda c: c[0])[1]
-    return Query(tuple(found_words), tuple(numbers), tuple(emails), token)
+    ranked = sorted(candidates, key=lambda c: -c[0])  # stable: the first of equals first
+    read = tuple(dict.fromkeys(t for _, t in ranked))[:MAX_READ_TOKENS]
+    return Query(tuple(found_words), tuple(numbers), tuple(emails), read[0], read)
 
 
 def matches(query: Query, lead: Searchable) -> bool:

@@ -415,7 +415,7 @@ def _save(
     deps: Deps,
     lead: Lead,
     read: When,
-    before: Lead,
+    before: Lead | None = None,
     *,
     old_status: str,
     old_phone: str,
@@ -432,7 +432,9 @@ def _save(
         old_status if counted_before else None, lead.status if counted_after else None
     )
     conversion = conversion_deltas(lead, old_status) if counted_after else {}
-    tokens = search.token_ops(before, lead)  # stamps the lead's search_version: before its Put
+    # the search tokens it loses and gains (`before` unknown: every token put again); stamps
+    # the lead's search_version, before its Put
+    tokens = search.token_ops(before, lead)
     ops: list[Op] = [Put("lead", lead, when=read), *tokens]
     if lead.phone != old_phone:
         ops.append(Delete("old-phone", LeadPhone, old_phone, when={"lead_id": Eq(lead.id)}))

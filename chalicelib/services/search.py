@@ -1,11 +1,9 @@
 """Lead search over the token index (domain/search.py): the token writes every lead write adds
 to its own transaction, and `GET /leads?q=`.
 
-A search Queries ONE token's partition (the most selective term's; consistent, keys only),
-fetches those leads (one consistent BatchGetItem) and keeps the ones that hold every term and
-pass the list's filters as they are now. It reads up to MAX_ROUNDS such pairs to fill a page;
-past that it answers a shorter page with a cursor (a search for a very common prefix with a
-very narrow filter never runs away). Results are newest first.
+A search Queries its terms' token partitions (consistent, keys only: lead ids, newest first),
+intersects them, fetches the leads left (consistent BatchGetItem) and keeps the ones that hold
+every term and pass the list's filters as they are now (`find`). Results are newest first.
 """
 
 from __future__ import annotations
@@ -18,7 +16,9 @@ from chalicelib.store import cursor as cursors
 from chalicelib.store.base import Delete, LeadFilter, Op, Page, Put
 
 MAX_ROUNDS = 4
+MAX_FETCHES = 4
 _ROUND = 100  # BatchGetItem's most keys
+_IDS = 1000  # lead ids a round reads of each partition when a query has several terms
 
 
 def _tokens(lead: Lead | None) -> list[str]:
@@ -88,33 +88,60 @@ def find(
     opted_out: bool = False,
 ) -> Page[Lead]:
     """One page of the leads holding every term of `query` and kept by `spec` (and, with
-    `opted_out`, whose number is suppressed), newest first."""
+    `opted_out`, whose number is suppressed), newest first.
+
+    Each round reads a page of lead ids from every term's partition (keys only, consistent)
+    and keeps the ids all of them hold down to the lowest id every partition was read to (a
+    merge of sorted lists); only those leads are fetched (BatchGetItem, 100 a request) and
+    verified. At most MAX_ROUNDS rounds and MAX_FETCHES fetches: past them a shorter page
+    with a cursor (a very common prefix under a very narrow filter never runs away)."""
     repo = deps.store.leads
     after = _decode(cursor)
     found: list[Lead] = []
-    size = limit + 1  # the first round: a page and one more when every candidate is a hit
-    for _ in range(MAX_ROUNDS):
-        ids, more = repo.token_ids(query.token, after, min(size, _ROUND))
-        leads = repo.get_many(ids, consistent=True) if ids else {}
-        kept = [
-            leads[i]
-            for i in ids
-            if i in leads and spec.keeps(leads[i]) and rules.matches(query, leads[i])
-        ]
-        if opted_out and kept:
-            listed = deps.store.suppressions.get_many([lead.phone for lead in kept])
-            kept = [x for x in kept if (s := listed.get(x.phone)) and s.listed_id]
-        for lead_id in ids:
-            after = lead_id
-            hit = next((x for x in kept if x.id == lead_id), None)
-            if hit is None:
-                continue
-            found.append(hit)
-            if len(found) > limit:
-                page = found[:limit]
-                return Page(page, cursors.dump({"s": page[-1].id}))
-        if not more:
-            return Page(found, None)
-        size = _ROUND
+    single = len(query.tokens) == 1
+    fetches = 0
+    for round_ in range(MAX_ROUNDS):
+        # one term: its ids are the candidates (a page and one more first, every one may be a
+        # hit); several: read deeper, most ids are dropped by the intersection for free
+        size = (limit + 1 if round_ == 0 else _ROUND) if single else _IDS
+        frontier: str | None = None  # every partition is read down to here (inclusive)
+        common: set[str] | None = None
+        ended: list[str | None] = []  # the lowest id of each partition read to its end
+        for token in query.tokens:
+            ids, more = repo.token_ids(token, after, size)
+            if more and (frontier is None or ids[-1] > frontier):
+                frontier = ids[-1]
+            if not more:
+                ended.append(ids[-1] if ids else None)
+            common = set(ids) if common is None else common.intersection(ids)
+        # a partition that ended at or above the frontier holds nothing further down: no lead
+        # below can hold every term
+        last_round = frontier is None or any(low is None or low >= frontier for low in ended)
+        candidates = sorted(
+            (i for i in common or () if frontier is None or i >= frontier), reverse=True
+        )
+        for start in range(0, len(candidates), _ROUND):
+            if fetches >= MAX_FETCHES:
+                return Page(found, cursors.dump({"s": after}) if after else None)
+            chunk = candidates[start : start + _ROUND]
+            fetches += 1
+            leads = repo.get_many(chunk, consistent=True)
+            kept = [
+                leads[i]
+                for i in chunk
+                if i in leads and spec.keeps(leads[i]) and rules.matches(query, leads[i])
+            ]
+            if opted_out and kept:
+                listed = deps.store.suppressions.get_many([lead.phone for lead in kept])
+                kept = [x for x in kept if (s := listed.get(x.phone)) and s.listed_id]
+            for lead in kept:
+                found.append(lead)
+                if len(found) > limit:
+                    page = found[:limit]
+                    return Page(page, cursors.dump({"s": page[-1].id}))
+            after = chunk[-1]
+        if last_round:
+            return Page(found, None)  # nothing further down holds every term
+        after = frontier
     # Candidates left unread: a shorter page, and where to go on from.
     return Page(found, cursors.dump({"s": after}) if after else None)
