@@ -70,7 +70,7 @@ def _seed(deps: Any, queries: dict[str, str], rng: random.Random) -> None:
     from chalicelib.domain.records import Lead, LeadToken
     from chalicelib.services import leads
 
-    wanted = {rules.parse(q).token for q in queries.values()}
+    wanted = {t for q in queries.values() for t in rules.parse(q).tokens}
     members: dict[str, list[str]] = defaultdict(list)
     chosen: dict[str, Lead] = {}
     stamp = datetime(2026, 12, 1, tzinfo=UTC)

@@ -129,7 +129,7 @@ function filterForm(state, navigate, onSearch) {
     : null;
   const form = h(
     "form",
-    { class: "flex flex-wrap items-end gap-3 border-b border-slate-200 p-4", role: "search", "aria-label": "Search and filter leads", onsubmit: (e) => e.preventDefault() },
+    { class: "flex flex-wrap items-end gap-3 border-b border-slate-200 p-4", role: "search", "aria-label": "Filter leads", onsubmit: (e) => e.preventDefault() },
     h(
       "div",
       { class: "w-full lg:w-72" },
@@ -194,7 +194,7 @@ const seenCursors = new Map();
 
 function noLeads({ filters, page, first, create, importCsv }) {
   if (filters) {
-    return emptyState("No leads match.", "Try other words or filters.", h("a", { href: "#/leads", class: "btn btn-secondary" }, "Clear filters"));
+    return emptyState("No leads match these filters.", "Try other words, another status or assignee.", h("a", { href: "#/leads", class: "btn btn-secondary" }, "Clear filters"));
   }
   if (page > 0) return emptyState("No more leads.", null, h("button", { type: "button", class: "btn btn-secondary", onclick: first }, "Back to the first page"));
   return emptyState(
