@@ -10,9 +10,10 @@ Tokens (at most MAX_TOKENS a lead, so that a rename's deletions and puts with th
 operations fit DynamoDB's 100 a transaction):
 
 - `w:<prefix>`: the words of the name, the company and the e-mail's local part, accents and
-  case folded (NFKD, combining marks dropped, lower case, apostrophes dropped, split on
-  anything not a letter or digit), prefixes of WORD_PREFIXES characters. A query word of 5
-  letters finds its 4-letter prefix's partition and is verified on the lead.
+  case folded (NFKD, combining marks dropped, case folded, ø/æ/œ/ł/đ spelt out, apostrophes
+  dropped, split on anything not a letter or digit of any script), prefixes of
+  WORD_PREFIXES characters. A query word of 5 letters finds its 4-letter prefix's partition
+  and is verified on the lead.
 - `p:<digits>`: the phone's last 10 digits (the national number of NANP numbers), every run of
   4 and of 7 consecutive digits (at most 7 + 4 tokens). A query of 4 to 6 digits looks up its
   last 4, of 7 or more its last 7, and is verified against the whole number.
@@ -36,7 +37,11 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
 
 _APOSTROPHES = re.compile(r"['’`]")
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_NOT_WORD = re.compile(r"[\W_]+")  # any script's letters and digits make words
+# Latin letters NFKD does not take apart (no combining mark): folded by hand.
+_LATIN = str.maketrans(
+    {"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"}
+)
 _PHONE_QUERY = re.compile(r"[\d\s()+.\-/]+")
 
 
@@ -55,7 +60,7 @@ def fold(text: str) -> str:
     """Accents and case folded: `Zoë Ångström` -> `zoe angstrom`."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return bare.casefold()
+    return bare.casefold().translate(_LATIN)
 
 
 def words(text: str | None) -> list[str]:

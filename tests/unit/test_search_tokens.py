@@ -20,6 +20,8 @@ class L:
 def test_fold_drops_accents_and_case():
     assert search.fold("Zoë ÅNGSTRÖM") == "zoe angstrom"
     assert search.words("Jean-Luc O'Brien, Ltd.") == ["jean", "luc", "obrien", "ltd"]
+    assert search.words("Ørsted Æbleskiver Łódź") == ["orsted", "aebleskiver", "lodz"]
+    assert search.words("Иван Петров 王芳") == ["иван", "петров", "王芳"]  # any script
 
 
 def test_tokens_are_name_prefixes_phone_runs_company_and_email_words():
