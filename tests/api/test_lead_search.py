@@ -239,14 +239,20 @@ def test_total_with_the_first_page_when_the_funnel_knows_it(api, make_lead, make
     assert api.get("/leads?neverCalled=true")[1]["total"] is None
 
 
-def test_a_search_is_one_query_and_one_read_of_the_leads(api, make_lead, ddb_requests):
+def test_a_search_is_a_query_a_term_and_one_read_of_the_leads(api, make_lead, ddb_requests):
     for i in range(5):
         make_lead(name=f"Nadia Kowalski {i}")
+    make_lead(name="Nadia Other")
+    ddb_requests.reset()
+    _, page, _ = api.get("/leads?q=kowal&limit=3")
+    assert len(page["items"]) == 3 and page["nextCursor"]
+    # the token's partition (keys only), the leads (consistent), the page's flags
+    assert dict(ddb_requests.calls) == {"Query": 1, "BatchGetItem": 2}
     ddb_requests.reset()
     _, page, _ = api.get("/leads?q=nadia%20kowal&limit=3")
     assert len(page["items"]) == 3 and page["nextCursor"]
-    # the token's partition, the leads (consistent), the page's flags
-    assert dict(ddb_requests.calls) == {"Query": 1, "BatchGetItem": 2}
+    # two terms: two partitions read and intersected before any lead is read
+    assert dict(ddb_requests.calls) == {"Query": 2, "BatchGetItem": 2}
     ddb_requests.reset()
     status, _, _ = api.post("/leads", {"name": "Nadia Nowak", "phone": "+12125550999"})
     assert status == 201

@@ -44,9 +44,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "lead_list": {Q: 1, "BatchGetItem": 1, G: 1},  # + the page's flags
     "lead_list_by_status": {Q: 1, "BatchGetItem": 1, G: 1},
     "lead_list_by_assignee": {Q: 1, "BatchGetItem": 1},  # no total: a count would read
-    # search: the token's partition (one consistent Query), its leads (one consistent
-    # BatchGetItem), the page's flags
-    "lead_search_name": {Q: 1, B: 2},
+    # search: each term's token partition (one consistent keys-only Query a term: "jane do"
+    # reads two, intersected), the leads left (one consistent BatchGetItem), the page's flags
+    "lead_search_name": {Q: 2, B: 2},
     "lead_search_phone": {Q: 1, B: 2},
     "lead_search_new": {Q: 1, B: 2},
     # sorts and filters: one Query on the index that fits (+ the funnel for `total` where
