@@ -240,7 +240,8 @@ def backfill_suppressions(settings: Settings) -> int:
 
 def backfill_search(settings: Settings) -> int:
     """Leads written before search (or under an older SEARCH_VERSION) have no tokens in the
-    index: write each live one's tokens and stamp its `search_version`, in one transaction on
+    index, nor the sort keys of the by-name and by-contact indexes: write each live one's
+    tokens, its sort keys and its `search_version`, in one transaction on
     the condition that the lead is still the version read (a lead edited meanwhile got its
     tokens from that edit; an archived one needs none). One paged Scan, filtered to the leads
     that need it, and transactions eight at a time. Safe to run any number of times; returns
@@ -250,8 +251,9 @@ def backfill_search(settings: Settings) -> int:
     from chalicelib.domain.records import Lead
     from chalicelib.domain.search import SEARCH_VERSION
     from chalicelib.services import search
-    from chalicelib.store.base import Eq, Op, Update
+    from chalicelib.store.base import ABSENT, Eq, Op, Update
     from chalicelib.store.dynamo import DynamoStore
+    from chalicelib.store.models import contacted_key, name_key
 
     client = _client(settings)
     table = settings.table_name("leads")
@@ -280,12 +282,22 @@ def backfill_search(settings: Settings) -> int:
             if lead.archived_at is not None:
                 continue
             ops: list[Op] = search.all_token_ops(lead)
+            # the sort keys of by-name and by-contact (leads from before them have none), on
+            # the condition that neither the lead nor its contact time moved since it was read
+            contacted = lead.last_contacted_at
             stamp = Update(
                 "lead",
                 Lead,
                 lead.id,
-                {"search_version": SEARCH_VERSION},
-                when={"version": Eq(lead.version)},
+                {
+                    "search_version": SEARCH_VERSION,
+                    "gsi_name": name_key(lead.name),
+                    "gsi_contacted": contacted_key(lead.id, contacted),
+                },
+                when={
+                    "version": Eq(lead.version),
+                    "last_contacted_at": ABSENT if contacted is None else Eq(contacted),
+                },
             )
             batches.append([stamp, *ops])
         outcomes = store.transact_each(batches)

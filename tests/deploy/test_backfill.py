@@ -100,13 +100,15 @@ def test_leads_from_before_search_get_their_tokens_once(api, make_lead):
         client.update_item(
             TableName=leads_table,
             Key={"id": {"S": lead["id"]}},
-            UpdateExpression="REMOVE search_version",
+            UpdateExpression="REMOVE search_version, gsi_name, gsi_contacted",
         )
 
     def found(q: str) -> list[str]:
         return [x["id"] for x in api.get(f"/leads?q={quote(q)}")[1]["items"]]
 
     assert found("greta") == [] and found("0601") == []
+    by_name = [x["id"] for x in api.get("/leads?sort=name")[1]["items"]]
+    assert old["id"] not in by_name  # no sort key yet
     # an edit before the backfill writes every token of the lead, not only the changed ones
     api.patch(f"/leads/{edited['id']}", {"notes": "called back"})
     assert found("hugo") == [edited["id"]]
@@ -114,5 +116,9 @@ def test_leads_from_before_search_get_their_tokens_once(api, make_lead):
     assert backfill_search(settings) == 1  # the old lead; the edited one is stamped already
     assert backfill_search(settings) == 0
     assert found("greta") == [old["id"]] and found("0601") == [old["id"]]
+    by_name = [x["id"] for x in api.get("/leads?sort=name")[1]["items"]]
+    assert by_name == [old["id"], edited["id"]]  # Greta, Hugo: sorted again
+    by_contact = [x["id"] for x in api.get("/leads?sort=lastContactedAt")[1]["items"]]
+    assert sorted(by_contact) == sorted([old["id"], edited["id"]])
     raw = client.get_item(TableName=leads_table, Key={"id": {"S": archived["id"]}})["Item"]
     assert "search_version" not in raw  # archived: no tokens, nothing to stamp
