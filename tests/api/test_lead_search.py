@@ -258,3 +258,30 @@ def test_a_search_is_a_query_a_term_and_one_read_of_the_leads(api, make_lead, dd
     assert status == 201
     # still one transaction: the lead, its guard, its funnel count and its tokens
     assert dict(ddb_requests.calls) == {"TransactWriteItems": 1, "GetItem": 1}
+
+
+def test_a_callers_sorted_and_filtered_lists_hold_only_what_they_may_see(
+    api, make_lead, make_member, clock
+):
+    from chalicelib import providers
+    from chalicelib.domain.actors import Actor
+    from chalicelib.services import leads
+
+    me, other = make_member(), make_member()
+    mine = make_lead(name="Yara Mine", assignedToId=me["id"])
+    free = make_lead(name="Abe Free")
+    make_lead(name="Bo Theirs", assignedToId=other["id"])
+    deps = providers.deps()
+    leads.mark_contacted(deps, mine["id"], clock.now())
+    caller = Actor("member", me["id"], "Sam", "caller")
+
+    def listed(**options):
+        opts = leads.ListOptions(**options)
+        page = leads.list_leads(deps, None, None, 25, None, caller, opts)
+        return [x.id for x in page.items]
+
+    assert listed(sort="name", descending=False) == [free["id"], mine["id"]]
+    assert listed(sort="lastContactedAt") == [mine["id"], free["id"]]
+    assert listed(never_called=True) == [free["id"]]
+    assert listed(source="manual", descending=False) == [mine["id"], free["id"]]
+    assert leads.total(deps, None, None, caller, leads.ListOptions()) is None  # not the funnel's
