@@ -726,7 +726,11 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
             invalidate(session.client("cloudfront"), outputs["DashboardDistributionId"])
 
     from chalicelib.config import Settings
-    from chalicelib.store.tables import backfill_suppressions, backfill_unassigned
+    from chalicelib.store.tables import (
+        backfill_search,
+        backfill_suppressions,
+        backfill_unassigned,
+    )
 
     stage_settings = Settings(app_name=cfg.app_name, stage=cfg.stage, region=opts.region)
     moved = backfill_unassigned(stage_settings)
@@ -737,6 +741,9 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
         result.notes.append(
             f"{flagged} leads' doNotCall/smsOptOut moved into the suppression ledger"
         )
+    indexed = backfill_search(stage_settings)
+    if indexed:
+        result.notes.append(f"{indexed} leads from before search added to the search index")
 
     if opts.admin_email and result.user_pool_id:
         result.notes.append(

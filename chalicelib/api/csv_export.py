@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -64,25 +63,6 @@ class MemberNames:
         if self._names is None:
             self._names = {m.id: m.name for m in self._load()}
         return self._names.get(member_id)
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def matches_query(lead: Lead, q: str) -> bool:
-    """Whether a lead answers the list's `q` (GET /leads?q=, API.md): a case- and
-    accent-insensitive part of its name, company or e-mail, or, when `q` holds 4 or more
-    digits, those digits in a row within its phone number whatever the punctuation."""
-    needle = _fold(q.strip())
-    if not needle:
-        return True
-    for text in (lead.name, lead.company, lead.email):
-        if text and needle in _fold(text):
-            return True
-    digits = "".join(ch for ch in q if ch.isdigit())
-    return len(digits) >= 4 and digits in "".join(ch for ch in lead.phone if ch.isdigit())
 
 
 def export_rows(

@@ -39,16 +39,60 @@ def _out(lead: Lead) -> dict[str, Any]:
     return lead_out(suppressions.view(deps(), lead))
 
 
+_SORTS = ("createdAt", "name", "lastContactedAt")
+
+
+def _flag(params: dict[str, str], name: str) -> bool:
+    raw = (params.get(name) or "").lower()
+    if raw in ("", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise ValidationError(f"{name} must be true or false", {"field": name})
+
+
+def _short(params: dict[str, str], name: str) -> str | None:
+    value = params.get(name) or None
+    if value is not None and len(value) > 64:
+        raise ValidationError(f"{name} is too long", {"field": name})
+    return value
+
+
+def list_options(params: dict[str, str]) -> leads.ListOptions:
+    """`q`, `sort`, `order` and the filters past status and assignee, checked (a 400 names the
+    parameter)."""
+    sort = params.get("sort") or "createdAt"
+    if sort not in _SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(_SORTS)}", {"field": "sort"})
+    order = params.get("order") or ("asc" if sort == "name" else "desc")
+    if order not in ("asc", "desc"):
+        raise ValidationError("order must be asc or desc", {"field": "order"})
+    q = params.get("q")
+    q = q.strip() if q is not None else None
+    return leads.ListOptions(
+        q=q or None,
+        sort=sort,  # type: ignore[arg-type]
+        descending=order == "desc",
+        source=_short(params, "source"),
+        never_called=_flag(params, "neverCalled"),
+        opted_out=_flag(params, "optedOut"),
+        campaign_id=_short(params, "campaignId"),
+    )
+
+
 @route(bp, "/leads", ["GET"])
 def list_leads(request: Request, actor: Actor) -> dict[str, Any]:
     params = query(request)
     status, assigned = _list_filters(params)
-    page = leads.list_leads(
-        deps(), status, assigned, limit_param(params), params.get("cursor"), actor
-    )
+    options = list_options(params)
+    cursor = params.get("cursor") or None
+    d = deps()
+    page = leads.list_leads(d, status, assigned, limit_param(params), cursor, actor, options)
     # The flags are the ledger's: one BatchGetItem for the page.
-    viewed = suppressions.view_many(deps(), page.items)
-    return page_body([lead_out(lead) for lead in viewed], page.next_cursor)
+    viewed = suppressions.view_many(d, page.items)
+    body = page_body([lead_out(lead) for lead in viewed], page.next_cursor)
+    body["total"] = None if cursor else leads.total(d, status, assigned, actor, options)
+    return body
 
 
 @route(bp, "/leads", ["POST"])
@@ -108,17 +152,21 @@ def _list_filters(params: dict[str, str]) -> tuple[str | None, str | None]:
         raise ValidationError(
             f"status must be one of {', '.join(LEAD_STATUSES)}", {"field": "status"}
         )
-    assigned = params.get("assignedToId") or None
-    if assigned is not None and len(assigned) > 64:
-        raise ValidationError("assignedToId is too long", {"field": "assignedToId"})
-    return status, assigned
+    return status, _short(params, "assignedToId")
 
 
-def _exported(d: Deps, status: str | None, assigned: str | None, actor: Actor) -> Iterator[Lead]:
-    """Every lead of the list with these filters, page after page (100 a Query)."""
+def _exported(
+    d: Deps,
+    status: str | None,
+    assigned: str | None,
+    actor: Actor,
+    options: leads.ListOptions,
+) -> Iterator[Lead]:
+    """Every lead of the list with these filters (the list's search, sort and filters too),
+    page after page (100 a page)."""
     cursor: str | None = None
     while True:
-        page = leads.list_leads(d, status, assigned, 100, cursor, actor)
+        page = leads.list_leads(d, status, assigned, 100, cursor, actor, options)
         yield from page.items
         cursor = page.next_cursor
         if not cursor:
@@ -147,13 +195,10 @@ def export_leads(request: Request, actor: Actor) -> Response:
     access.require(actor, "leads.export", "export leads")
     params = query(request)
     status, assigned = _list_filters(params)
-    q = (params.get("q") or "").strip()
-    if len(q) > 200:
-        raise ValidationError("q is too long", {"field": "q"})
+    options = list_options(params)
+    q = options.q or ""
     d = deps()
-    found: Iterable[Lead] = _exported(d, status, assigned, actor)
-    if q:
-        found = (lead for lead in found if csv_export.matches_query(lead, q))
+    found: Iterable[Lead] = _exported(d, status, assigned, actor, options)
     # doNotCall/smsOptOut from the ledger (a BatchGetItem per 100 leads): an export re-imports
     # as the same suppressions.
     rows = suppressions.view_iter(d, iter(found))

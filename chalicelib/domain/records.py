@@ -57,6 +57,9 @@ class Lead:
     # set and cleared by conditional writes in the campaign's transactions, never by an edit.
     # A campaign archived since no longer holds it (services.campaigns).
     campaign_id: str | None = None
+    # The version of the search tokens (domain/search.SEARCH_VERSION) this lead's tokens were
+    # written with; None: written before search existed (the backfill writes its tokens).
+    search_version: int | None = None
 
     @property
     def live(self) -> bool:
@@ -69,6 +72,23 @@ class LeadPhone:
 
     phone: str
     lead_id: str
+
+
+@dataclass
+class LeadToken:
+    """A search token of a live lead (domain/search.py), written in the lead's transaction."""
+
+    token: str
+    lead_id: str
+
+    @property
+    def key(self) -> str:
+        return token_key(self.token, self.lead_id)
+
+
+def token_key(token: str, lead_id: str) -> str:
+    """The key of a token item as one string (a token never holds a space)."""
+    return f"{token} {lead_id}"
 
 
 @dataclass
@@ -401,6 +421,7 @@ Record = (
     TeamMember
     | Lead
     | LeadPhone
+    | LeadToken
     | Call
     | Message
     | MessageSid

@@ -31,15 +31,16 @@ from typing import Any
 
 from chalicelib import phone as phones
 from chalicelib.domain import counters
+from chalicelib.domain import search as search_rules
 from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.domain.records import Lead, LeadPhone, TeamMember
 from chalicelib.domain.suppressions import Channel
 from chalicelib.errors import AppError, Conflict, PayloadTooLarge, ValidationError
-from chalicelib.services import leads, suppressions
+from chalicelib.services import leads, search, suppressions
 from chalicelib.services.deps import Deps
 from chalicelib.services.leads import NewLead
-from chalicelib.store.base import Op, Put
+from chalicelib.store.base import MAX_TRANSACTION_OPS, Op, Put
 
 # The report is bounded whatever the file (a Lambda response cannot pass 6 MB): at most this
 # many errors and ignored column names are listed, each message and name cut to a length; the
@@ -722,17 +723,37 @@ def _row_to_lead(
     )
 
 
-# Two items a lead (the lead, its guard) and one funnel count: 99 of DynamoDB's 100 items a
-# transaction.
+# Two items a lead (the lead, its guard), its search tokens (services/search.py, at most
+# MAX_TOKENS) and one funnel count: at most 100 items a transaction (DynamoDB's limit), so a
+# group holds as many leads as their tokens leave room for (about three).
 GROUP = 49
 _ATTEMPTS = 8
+
+
+def _groups(leads_: list[Lead]) -> list[list[Lead]]:
+    """The leads in groups whose operations fit one transaction (in order)."""
+    groups: list[list[Lead]] = []
+    group: list[Lead] = []
+    size = 1  # the funnel count
+    for lead in leads_:
+        need = 2 + len(search_rules.tokens(lead))
+        if group and (size + need > MAX_TRANSACTION_OPS or len(group) >= GROUP):
+            groups.append(group)
+            group, size = [], 1
+        group.append(lead)
+        size += need
+    if group:
+        groups.append(group)
+    return groups
 
 
 def _group_ops(group: list[Lead]) -> list[Op]:
     ops: list[Op] = []
     for lead in group:
+        tokens = search.all_token_ops(lead)  # stamps the lead's search_version first
         ops.append(Put(f"lead:{lead.id}", lead, if_absent=True))
         ops.append(Put(f"phone:{lead.id}", LeadPhone(lead.phone, lead.id), if_absent=True))
+        ops += tokens
     by_status = Counter(lead.status for lead in group)
     deltas = {counters.lead_status(s): n for s, n in by_status.items()}
     deltas["total"] = len(group)
@@ -749,7 +770,7 @@ def _insert_guarded(deps: Deps, fresh: list[Lead]) -> int:
     for _ in range(_ATTEMPTS):
         if not pending:
             return written
-        groups = [pending[i : i + GROUP] for i in range(0, len(pending), GROUP)]
+        groups = _groups(pending)
         outcomes = deps.store.transact_each([_group_ops(g) for g in groups])
         pending = []
         for group, failure in zip(groups, outcomes, strict=True):

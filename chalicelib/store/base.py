@@ -29,6 +29,7 @@ from chalicelib.domain.records import (
     InboxItem,
     Lead,
     LeadPhone,
+    LeadToken,
     LiveCall,
     Login,
     Message,
@@ -45,6 +46,7 @@ RecordKind = (
     type[TeamMember]
     | type[Lead]
     | type[LeadPhone]
+    | type[LeadToken]
     | type[Call]
     | type[Message]
     | type[MessageSid]
@@ -210,6 +212,38 @@ class Page(Generic[T]):
 
 
 LeadList = Literal["all", "status", "assignee"]
+LeadSort = Literal["createdAt", "name", "lastContactedAt"]
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """What a list of leads keeps, and its order. `visible_to`: a caller's list (their leads
+    and unassigned ones); `never_called`: no `last_contacted_at`."""
+
+    status: str | None = None
+    assignee: str | None = None
+    visible_to: str | None = None
+    source: str | None = None
+    never_called: bool = False
+    campaign_id: str | None = None
+    sort: LeadSort = "createdAt"
+    descending: bool = True
+
+    def keeps(self, lead: Lead) -> bool:
+        """The filter checked on a lead as it is (search results, the opted-out list)."""
+        return (
+            lead.archived_at is None
+            and (self.status is None or lead.status == self.status)
+            and (self.assignee is None or lead.assigned_to_id == self.assignee)
+            and (
+                self.visible_to is None
+                or lead.assigned_to_id is None
+                or lead.assigned_to_id == self.visible_to
+            )
+            and (self.source is None or lead.source == self.source)
+            and (not self.never_called or lead.last_contacted_at is None)
+            and (self.campaign_id is None or lead.campaign_id == self.campaign_id)
+        )
 
 
 @dataclass(frozen=True)
@@ -279,8 +313,25 @@ class LeadRepository(Protocol):
         index, paged (it reads the index's items but returns none of them)."""
         ...
 
-    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, lead_ids: Sequence[str], *, consistent: bool = False) -> dict[str, Lead]:
         """The leads of these ids that exist, by id (BatchGetItem, 100 keys each)."""
+        ...
+
+    def ids_by_phones(self, phones: Sequence[str]) -> dict[str, str]:
+        """The lead ids of these numbers' guards, by number (BatchGetItem, 100 keys each)."""
+        ...
+
+    def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        """Live leads kept by `spec`, in its order: a Query on the index that fits (by
+        campaign, name, last contact, assignee, status or all), the rest of the filter as a
+        filter expression; never a Scan."""
+        ...
+
+    def token_ids(
+        self, token: str, after: str | None, limit: int, *, newest_first: bool = True
+    ) -> tuple[list[str], bool]:
+        """Lead ids of one search token's partition past `after` (a lead id), newest first: at
+        most `limit`, and whether more follow (one consistent Query)."""
         ...
 
 

@@ -36,6 +36,7 @@ from chalicelib.domain.records import (
     InboxItem,
     Lead,
     LeadPhone,
+    LeadToken,
     LiveCall,
     Login,
     Message,
@@ -59,6 +60,7 @@ from chalicelib.store.base import (
     Delete,
     Eq,
     ItemTooLarge,
+    LeadFilter,
     LeadList,
     MessageRow,
     Ne,
@@ -74,11 +76,13 @@ from chalicelib.store.base import (
 from chalicelib.store.models import (
     CAMPAIGN_LIST_KEY,
     LEAD_LIST_KEY,
+    NEVER_CONTACTED,
     OPEN_CALLBACKS_KEY,
     SUPPRESSED_KEY,
     UNASSIGNED_KEY,
     Bound,
     bound,
+    contacted_key,
 )
 from chalicelib.store.pagination import merged_page, query_page
 
@@ -125,6 +129,7 @@ class _Tables:
             TeamMember: models.TeamMember,
             Lead: models.Lead,
             LeadPhone: models.LeadPhone,
+            LeadToken: models.LeadToken,
             Call: models.Call,
             Message: models.Message,
             MessageSid: models.MessageSid,
@@ -158,6 +163,9 @@ class _Tables:
 
     def key(self, kind: type, key: str) -> Any:
         cls = self.by_kind[kind]
+        if kind is LeadToken:  # hash and range key in one string (records.token_key)
+            token, lead_id = key.split(" ", 1)
+            return cls(token, lead_id)
         return cls(key)  # the hash key is every model's first argument
 
     def condition(self, kind: type, when: When, must_exist: bool) -> Condition | None:
@@ -212,6 +220,10 @@ class _Tables:
         for name, value in op.set.items():
             attr = getattr(cls, name)
             actions.append(attr.remove() if value is None else attr.set(value))
+        if op.kind is Lead and "last_contacted_at" in op.set:
+            # the by-contact index's sort key moves with the field
+            at = op.set["last_contacted_at"]
+            actions.append(cls.gsi_contacted.set(contacted_key(op.key, at)))
         for name, delta in op.add.items():
             actions.append(getattr(cls, name).add(delta))
         if op.bump_version:
@@ -421,13 +433,156 @@ class _Leads:
         page = query_page(index, str(hash_key), names, limit, start, filter_condition)
         return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
 
-    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, lead_ids: Sequence[str], *, consistent: bool = False) -> dict[str, Lead]:
         wanted = list(dict.fromkeys(lead_ids))
         out: dict[str, Lead] = {}
         for start in range(0, len(wanted), _BATCH_GET):
-            for item in self.t.m.Lead.batch_get(wanted[start : start + _BATCH_GET]):
+            chunk = wanted[start : start + _BATCH_GET]
+            for item in self.t.m.Lead.batch_get(chunk, consistent_read=consistent):
                 out[str(item.id)] = self.t.record(Lead, item)
         return out
+
+    def ids_by_phones(self, phones: Sequence[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(phones))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), _BATCH_GET):
+            for guard in self.t.m.LeadPhone.batch_get(wanted[start : start + _BATCH_GET]):
+                out[str(guard.phone)] = str(guard.lead_id)
+        return out
+
+    def token_ids(
+        self, token: str, after: str | None, limit: int, *, newest_first: bool = True
+    ) -> tuple[list[str], bool]:
+        """The base table's partition, read consistently (the index is never behind the lead
+        a search then fetches), keys only."""
+        m = self.t.m.LeadToken
+        request: dict[str, Any] = {
+            "TableName": m.Meta.table_name,
+            "KeyConditionExpression": "#t = :t",
+            "ExpressionAttributeNames": {"#t": "token", "#l": "lead_id"},
+            "ExpressionAttributeValues": {":t": {"S": token}},
+            "ProjectionExpression": "#l",
+            "ConsistentRead": True,
+            "ScanIndexForward": not newest_first,
+            "Limit": limit + 1,
+        }
+        if after:
+            request["ExclusiveStartKey"] = {"token": {"S": token}, "lead_id": {"S": after}}
+        resp = self.store.client.query(**request)
+        ids = [item["lead_id"]["S"] for item in resp.get("Items", [])]
+        return ids[:limit], len(ids) > limit
+
+    def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        m = self.t.m.Lead
+        # The index: the most selective key the filter gives, then the order asked for.
+        used: set[str] = set()
+        range_condition = None
+        if spec.campaign_id:
+            index, hash_name, hash_key, range_name = (
+                m.by_campaign,
+                "campaign_id",
+                spec.campaign_id,
+                "id",
+            )
+            used.add("campaign")
+        elif spec.sort == "name":
+            index, hash_name, hash_key, range_name = m.by_name, "gsi_all", LEAD_LIST_KEY, "gsi_name"
+        elif spec.sort == "lastContactedAt":
+            index, hash_name, hash_key, range_name = (
+                m.by_contact,
+                "gsi_all",
+                LEAD_LIST_KEY,
+                "gsi_contacted",
+            )
+        elif spec.assignee or spec.visible_to:
+            if spec.visible_to and not spec.assignee:
+                return self._visible(spec, limit, cursor)
+            index, hash_name, hash_key, range_name = (
+                m.by_assignee,
+                "gsi_assignee",
+                str(spec.assignee),
+                "id",
+            )
+            used.add("assignee")
+        elif spec.status:
+            index, hash_name, hash_key, range_name = m.by_status, "gsi_status", spec.status, "id"
+            used.add("status")
+        elif spec.never_called:
+            index, hash_name, hash_key, range_name = (
+                m.by_contact,
+                "gsi_all",
+                LEAD_LIST_KEY,
+                "gsi_contacted",
+            )
+            range_condition = m.gsi_contacted.startswith(NEVER_CONTACTED)
+            used.add("never_called")
+        else:
+            index, hash_name, hash_key, range_name = m.all_leads, "gsi_all", LEAD_LIST_KEY, "id"
+        if spec.sort == "lastContactedAt" and spec.never_called:
+            range_condition = m.gsi_contacted.startswith(NEVER_CONTACTED)
+            used.add("never_called")
+        return self._query(
+            spec, used, index, hash_name, str(hash_key), range_name, range_condition, limit, cursor
+        )
+
+    def _filter(self, spec: LeadFilter, used: set[str]) -> Any:
+        m = self.t.m.Lead
+        parts: list[Any] = []
+        if "campaign" in used:
+            parts.append(m.archived_at.does_not_exist())
+        if spec.status and "status" not in used:
+            parts.append(m.status == spec.status)
+        if spec.assignee and "assignee" not in used:
+            parts.append(m.assigned_to_id == spec.assignee)
+        if spec.visible_to and not spec.assignee and "assignee" not in used:
+            parts.append(m.assigned_to_id.does_not_exist() | (m.assigned_to_id == spec.visible_to))
+        if spec.source:
+            parts.append(m.source == spec.source)
+        if spec.never_called and "never_called" not in used:
+            parts.append(m.last_contacted_at.does_not_exist())
+        out = None
+        for part in parts:
+            out = part if out is None else out & part
+        return out
+
+    def _query(
+        self,
+        spec: LeadFilter,
+        used: set[str],
+        index: Any,
+        hash_name: str,
+        hash_key: str,
+        range_name: str,
+        range_condition: Any,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Lead]:
+        names = {"id", hash_name, range_name}
+        start = cursors.decode(cursor, names, (hash_name, hash_key))
+        page = query_page(
+            index,
+            hash_key,
+            names,
+            limit,
+            start,
+            self._filter(spec, used),
+            newest_first=spec.descending,
+            range_key_condition=range_condition,
+        )
+        return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
+
+    def _visible(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        """A caller's list by creation: their partition and the unassigned one, merged."""
+        m = self.t.m.Lead
+        used = {"assignee"}
+
+        def fetch(part: str, pos: str | None, n: int) -> Page[Lead]:
+            return self._query(spec, used, m.by_assignee, "gsi_assignee", part, "id", None, n, pos)
+
+        parts = [str(spec.visible_to), UNASSIGNED_KEY]
+        return merged_page(
+            fetch, parts, "gsi_assignee", limit, cursor, newest_first=spec.descending
+        )
 
     def page_visible(
         self, member_id: str, limit: int, cursor: str | None, *, status: str | None = None

@@ -30,6 +30,7 @@ from chalicelib.domain.records import (
     InboxItem,
     Lead,
     LeadPhone,
+    LeadToken,
     LiveCall,
     Login,
     Message,
@@ -40,6 +41,7 @@ from chalicelib.domain.records import (
     TeamMember,
 )
 from chalicelib.domain.statuses import CALL_PROGRESS, OUTBOUND, SMS_FINAL
+from chalicelib.errors import ValidationError
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
@@ -54,6 +56,7 @@ from chalicelib.store.base import (
     Delete,
     Eq,
     ItemTooLarge,
+    LeadFilter,
     LeadList,
     MessageRow,
     Ne,
@@ -72,6 +75,8 @@ from chalicelib.store.models import (
     OPEN_CALLBACKS_KEY,
     SUPPRESSED_KEY,
     UNASSIGNED_KEY,
+    contacted_key,
+    name_key,
 )
 from chalicelib.store.pagination import merged_page
 
@@ -80,6 +85,7 @@ _KEY = {
     TeamMember: "id",
     Lead: "id",
     LeadPhone: "phone",
+    LeadToken: "key",
     Call: "id",
     Message: "id",
     MessageSid: "sid",
@@ -392,12 +398,55 @@ class _Leads:
             self.s.requests += 1
             return sum(1 for r in self.s.tables[Lead].values() if r.live and r.status == status)
 
-    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, lead_ids: Sequence[str], *, consistent: bool = False) -> dict[str, Lead]:
         wanted = list(dict.fromkeys(lead_ids))
         with self.s._lock:
             self.s.requests += -(-len(wanted) // BATCH_GET)
             table = self.s.tables[Lead]
             return {i: copy.deepcopy(table[i]) for i in wanted if i in table}
+
+    def ids_by_phones(self, phones: Sequence[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(phones))
+        with self.s._lock:
+            self.s.requests += -(-len(wanted) // BATCH_GET)
+            table = self.s.tables[LeadPhone]
+            return {p: table[p].lead_id for p in wanted if p in table}
+
+    def token_ids(
+        self, token: str, after: str | None, limit: int, *, newest_first: bool = True
+    ) -> tuple[list[str], bool]:
+        rows = self.s.rows(LeadToken, lambda t: t.token == token)
+        ids = sorted((t.lead_id for t in rows), reverse=newest_first)
+        if after:
+            ids = [i for i in ids if (i < after if newest_first else i > after)]
+        return ids[:limit], len(ids) > limit
+
+    def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        """The DynamoDB store's orders: by campaign or creation, the id; by name, the folded
+        name; by last contact, the time (never contacted below every time, by id)."""
+
+        def key(lead: Lead) -> tuple[str, str]:
+            if spec.campaign_id or spec.sort == "createdAt":
+                return (lead.id, lead.id)
+            if spec.sort == "name":
+                return (name_key(lead.name), lead.id)
+            return (contacted_key(lead.id, lead.last_contacted_at), lead.id)
+
+        rows = sorted(self.s.rows(Lead, spec.keeps), key=key, reverse=spec.descending)
+        if cursor:
+            position = cursors.load(cursor)
+            if (
+                not isinstance(position, list)
+                or len(position) != 2
+                or not all(isinstance(p, str) for p in position)
+            ):
+                raise ValidationError("cursor is not valid", {"field": "cursor"})
+            after = (position[0], position[1])
+            rows = [r for r in rows if (key(r) < after if spec.descending else key(r) > after)]
+        page = rows[:limit]
+        if len(rows) <= limit or not page:
+            return Page(page, None)
+        return Page(page, cursors.dump(list(key(page[-1]))))
 
 
 class _Calls:

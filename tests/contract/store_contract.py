@@ -21,6 +21,7 @@ from chalicelib.domain.records import (
     CampaignLead,
     Lead,
     LeadPhone,
+    LeadToken,
     Login,
     Message,
     MessageSid,
@@ -28,6 +29,7 @@ from chalicelib.domain.records import (
     Setting,
     Suppression,
     TeamMember,
+    token_key,
 )
 from chalicelib.errors import ValidationError
 from chalicelib.store.base import (
@@ -40,6 +42,7 @@ from chalicelib.store.base import (
     Delete,
     Eq,
     ItemTooLarge,
+    LeadFilter,
     Ne,
     Put,
     TransactionFailed,
@@ -1069,6 +1072,101 @@ class StoreContract:
         with pytest.raises(ValidationError):
             store.inbox.page(True, 5, first.next_cursor)  # a cursor of the other index
         assert store.inbox.get("nope") is None
+
+    # ---------------------------------------------------------------- search and sorts
+
+    def test_token_items_are_put_paged_newest_first_and_deleted(self, store):
+        ids = sorted(new_id() for _ in range(5))
+        store.transact([Put(f"t{i}", LeadToken("w:ann", x)) for i, x in enumerate(ids)])
+        store.write(Put("other", LeadToken("w:bob", ids[0])))
+        got, more = store.leads.token_ids("w:ann", None, 2)
+        assert got == ids[::-1][:2] and more
+        got, more = store.leads.token_ids("w:ann", got[-1], 10)
+        assert got == ids[::-1][2:] and not more
+        assert store.leads.token_ids("w:ann", None, 5) == (ids[::-1], False)
+        store.transact([Delete("d", LeadToken, token_key("w:ann", ids[1]))])
+        assert ids[1] not in store.leads.token_ids("w:ann", None, 10)[0]
+        assert store.leads.token_ids("w:bob", None, 10) == ([ids[0]], False)
+        assert store.leads.token_ids("w:nobody", None, 10) == ([], False)
+
+    def test_phone_guards_name_their_leads_in_batches(self, store):
+        store.write(Put("g", LeadPhone("+12125550142", "L1")))
+        store.write(Put("g", LeadPhone("+12125550143", "L2")))
+        assert store.leads.ids_by_phones(["+12125550143", "+19999999999", "+12125550142"]) == {
+            "+12125550142": "L1",
+            "+12125550143": "L2",
+        }
+        assert store.leads.ids_by_phones([]) == {}
+
+    def _listing(self, store, spec: LeadFilter, limit: int = 2) -> list[str]:
+        ids, cursor = [], None
+        while True:
+            page = store.leads.listing(spec, limit, cursor)
+            assert len(page.items) <= limit
+            ids += [x.id for x in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                return ids
+
+    def test_listing_sorts_by_name_contact_and_creation_with_filters(self, store):
+        names = ["Émile", "adam", "Bea", "carl", "Dora"]
+        made = self._leads(store, 0)
+        for i, name in enumerate(names):
+            one = lead(phone=f"+1212555{i:04d}", name=name, source="csv" if i % 2 else "manual")
+            store.write(Put("l", one, if_absent=True))
+            made.append(one)
+        gone = lead(phone="+13105550100", name="Aaron", archived_at=T0)
+        store.write(Put("l", gone, if_absent=True))
+        by_name = [made[1].id, made[2].id, made[3].id, made[4].id, made[0].id]
+        assert self._listing(store, LeadFilter(sort="name", descending=False)) == by_name
+        assert self._listing(store, LeadFilter(sort="name")) == by_name[::-1]
+        created = [x.id for x in made]
+        assert self._listing(store, LeadFilter(descending=False)) == created
+        assert self._listing(store, LeadFilter()) == created[::-1]
+        # a contact stamped by an Update moves the lead in the by-contact order
+        store.write(Update("c", Lead, made[3].id, {"last_contacted_at": T0}))
+        store.write(Update("c", Lead, made[0].id, {"last_contacted_at": T0 + timedelta(hours=1)}))
+        never = [made[4].id, made[2].id, made[1].id]
+        by_contact = [made[0].id, made[3].id, *never]
+        assert self._listing(store, LeadFilter(sort="lastContactedAt")) == by_contact
+        assert self._listing(store, LeadFilter(never_called=True)) == never
+        assert self._listing(store, LeadFilter(never_called=True, source="manual")) == [
+            made[4].id,
+            made[2].id,
+        ]
+        assert self._listing(store, LeadFilter(sort="name", source="csv", descending=False)) == [
+            made[1].id,
+            made[3].id,
+        ]
+
+    def test_listing_by_assignee_visibility_status_and_campaign(self, store):
+        mine = self._leads(store, 2, assigned_to_id="M1")
+        theirs = [lead(phone=f"+1646555{i:04d}", assigned_to_id="M2") for i in range(2)]
+        free = [lead(phone=f"+1718555{i:04d}", status="qualified") for i in range(2)]
+        for x in theirs + free:
+            store.write(Put("l", x, if_absent=True))
+        newest = sorted((x.id for x in mine + free), reverse=True)
+        assert self._listing(store, LeadFilter(visible_to="M1")) == newest
+        assert self._listing(store, LeadFilter(visible_to="M1", descending=False)) == newest[::-1]
+        # equal names: in any order, the same leads, each once
+        assert sorted(self._listing(store, LeadFilter(visible_to="M1", sort="name"))) == sorted(
+            newest
+        )
+        assert self._listing(store, LeadFilter(assignee="M2")) == sorted(
+            (x.id for x in theirs), reverse=True
+        )
+        assert self._listing(store, LeadFilter(status="qualified", never_called=True)) == sorted(
+            (x.id for x in free), reverse=True
+        )
+        for x in (mine[0], theirs[1]):
+            store.write(Update("c", Lead, x.id, {"campaign_id": "C1"}))
+        assert self._listing(store, LeadFilter(campaign_id="C1")) == [theirs[1].id, mine[0].id]
+        assert self._listing(store, LeadFilter(campaign_id="C1", visible_to="M1")) == [mine[0].id]
+        archived = dataclasses.replace(mine[0], archived_at=T0)
+        store.write(Put("l", archived))
+        assert self._listing(store, LeadFilter(campaign_id="C1")) == [theirs[1].id]
+        with pytest.raises(ValidationError):
+            store.leads.listing(LeadFilter(sort="name"), 2, "not-a-cursor")
 
 
 def providers_settings() -> Any:

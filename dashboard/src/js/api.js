@@ -301,8 +301,9 @@ export const deactivateMember = (id) =>
 
 // ---------------------------------------------------------------- leads
 
-export const listLeads = ({ status, assignedToId, limit = 25, cursor }, signal) =>
-  request("GET", "/leads", { query: { status, assignedToId, limit, cursor }, signal });
+/** GET /leads: q, status, assignedToId, source, neverCalled, optedOut, campaignId, sort,
+ * order, limit, cursor (undefined ones left out). */
+export const listLeads = ({ limit = 25, ...params }, signal) => request("GET", "/leads", { query: { ...params, limit }, signal });
 export const getLead = (id, signal) =>
   request("GET", `/leads/${encodeURIComponent(id)}`, { signal });
 export const createLead = (body) => request("POST", "/leads", { json: body });
