@@ -418,6 +418,10 @@ def _place_lead_call(
             ),
             timeout_seconds=LEAD_RING_SECONDS,
             machine_detection=MACHINE_DETECTION if campaign.amd != "off" else None,
+            # a recorded campaign: both channels from the answer (a machine's is not kept)
+            recording_callback=(
+                _url(deps, hooks.VOICE_RECORDING, call_id=call.id) if campaign.record else None
+            ),
         )
     except TelephonyFailure as exc:
         log.warning("dialer: Twilio refused a lead call: %s", exc.message)
@@ -482,7 +486,9 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
         read=session,
     )
     if moved or (bridged.status == rules.CONNECTED and bridged.current_call_id == call_id):
-        return build.bridge_lead(rules.conference_name(session_id))
+        recorded = campaign is not None and campaign.record
+        notice = build.RECORDING_NOTICE if recorded else None
+        return build.bridge_lead(rules.conference_name(session_id), notice)
     _set_call(deps, call_id, {"abandoned": True})
     company = deps.settings.company_name
     return build.abandoned(company, call.caller_id)

@@ -103,10 +103,13 @@ class Telephony(Protocol):
         status_callback: str,
         timeout_seconds: int,
         machine_detection: str | None = None,
+        recording_callback: str | None = None,
     ) -> str:
         """Start an outbound call; Twilio fetches `url` when it is answered. Returns the SID.
         `machine_detection` (`DetectMessageEnd`): answering-machine detection before `url` is
-        fetched, which then carries `AnsweredBy` (for a machine, after its greeting)."""
+        fetched, which then carries `AnsweredBy` (for a machine, after its greeting).
+        `recording_callback`: record both channels from the answer; the completed recording
+        is reported there."""
         ...
 
     def update_call(self, sid: str, *, twiml: str | None = None, hang_up: bool = False) -> None:

@@ -68,6 +68,7 @@ class FakeTelephony:
         status_callback: str,
         timeout_seconds: int,
         machine_detection: str | None = None,
+        recording_callback: str | None = None,
     ) -> str:
         self._maybe_fail("place_call")
         sid = f"CA{next(_seq):032x}"
@@ -81,6 +82,8 @@ class FakeTelephony:
         }
         if machine_detection is not None:
             call["machine_detection"] = machine_detection
+        if recording_callback is not None:
+            call["recording_callback"] = recording_callback
         self.calls.append(call)
         return sid
 

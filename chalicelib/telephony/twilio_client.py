@@ -123,10 +123,19 @@ class TwilioTelephony:
         status_callback: str,
         timeout_seconds: int,
         machine_detection: str | None = None,
+        recording_callback: str | None = None,
     ) -> str:
         extra: dict[str, Any] = {}
         if machine_detection is not None:
             extra["machine_detection"] = machine_detection
+        if recording_callback is not None:
+            extra.update(
+                record=True,
+                recording_channels="dual",
+                recording_status_callback=recording_callback,
+                recording_status_callback_method="POST",
+                recording_status_callback_event=["completed"],
+            )
         call = self._call(
             lambda: self.client.calls.create(
                 to=to,

@@ -619,3 +619,36 @@ def test_auto_advance_never_dials_for_a_member_who_is_gone(api, telephony, world
     assert len(telephony.calls) == placed  # no lead rung
     _, done, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
     assert [i["leadId"] for i in done["items"]] == [ended["currentLeadId"]]  # attempt recorded
+
+
+def test_a_recorded_campaign_records_the_person_after_a_notice(api, telephony, world):
+    """A campaign with `record`: the lead call records both channels from the answer, the
+    person hears the notice before joining the member, and the recording lands on the call."""
+    import io
+    import wave
+
+    member, campaign, _ = world
+    status, _, _ = api.patch(
+        f"/campaigns/{campaign['id']}", {"record": True, "version": campaign["version"]}
+    )
+    assert status == 200
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    _, call_id = ids_of(first)
+    assert first["recording_callback"].endswith(f"/twilio/voice/recording/{call_id}")
+    twiml = answer(api, first, "human")
+    assert "<Say>This call may be recorded.</Say>" in twiml and "Conference" in twiml
+    status_of(api, first, "completed", 12)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0\0\0" * 8000 * 12)
+    sid = "RE" + "e" * 32
+    telephony.recordings[sid] = out.getvalue()
+    event = {"RecordingSid": sid, "RecordingStatus": "completed", "RecordingDuration": "12"}
+    hook(api, hooks.VOICE_RECORDING, event, call_id=call_id)
+    _, call, _ = api.get(f"/calls/{call_id}")
+    assert call["recording"] == {"durationSeconds": 12, "url": f"/calls/{call_id}/recording"}
+    assert session_of(api, session["id"])["status"] == "wrap_up"

@@ -430,3 +430,39 @@ def test_a_lost_final_status_is_fetched_from_twilio(stack: LiveStack) -> None:
     released(entries)
     (entry,) = entries.values()
     assert entry["attempts"] == 1 and entry["state"] == "scheduled"
+
+
+def test_a_recorded_campaign_keeps_the_conversation_and_streams_it(stack: LiveStack) -> None:
+    """`record: true`: the person hears the notice, the lead call is recorded (both channels
+    from the answer), the recording is copied out of the simulator's Twilio, deleted there,
+    and plays from the call (GET /calls/{id}/recording, a WAV); the machine's is not kept."""
+    import io
+    import wave
+
+    import requests
+
+    member = new_member(stack, "Dialer recorded")
+    campaign, leads = campaign_with(stack, [member], "0", record=True)
+    session = start(stack, campaign, member)
+    drive(stack, [session["id"]], leads)
+    end(stack, session["id"], [member], leads)
+    (person_id,) = leads
+    (call,) = calls_of(stack, person_id)
+    deadline = time.monotonic() + 30
+    while call["recording"] is None:
+        assert time.monotonic() < deadline, (call, stack.log_tail())
+        time.sleep(0.2)
+        (call,) = calls_of(stack, person_id)
+    assert "This call may be recorded." in " ".join(
+        stack.sim.call(call["twilioSid"])["simulator"]["transcript"]
+    )
+    resp = requests.get(
+        stack.api + call["recording"]["url"],
+        headers={"Authorization": f"Bearer {stack.token}", "Accept": "audio/wav"},
+        timeout=30,
+    )
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "audio/wav"
+    with wave.open(io.BytesIO(resp.content)) as w:
+        assert w.getnchannels() == 2 and w.getnframes() > 0
+    kept = [r for r in stack.sim.recordings() if r.get("call_sid") == call["twilioSid"]]
+    assert kept and all(r.get("deleted") for r in kept)
