@@ -704,15 +704,19 @@ def _finish_call(
         )
         # busy counts as no answer, as on the session (its disposition is `no_answer` too)
         kind = "no_answer" if outcome.kind == "busy" else _queue_outcome(outcome.kind)
-        return [
+        ops: list[Op] = [
             campaigns.dial_outcome_op(
                 before.campaign_id,
                 kind,
-                talk_seconds=after.talk_seconds or 0 if outcome.kind == "human" else 0,
+                talk_seconds=(after.talk_seconds or 0) if kind == "human" else 0,
                 voicemail_dropped=after.voicemail_left,
                 abandoned=after.abandoned,
             )
         ]
+        if kind == "human":
+            # the abandonment rule's window (30 days): answered by a person, and abandoned
+            ops.append(campaigns.answered_day_op(before.campaign_id, after.day, after.abandoned))
+        return ops
 
     call, moved = transitions.apply(deps, Call, call_id, decide, campaign_counts)
     return written[-1] if moved and written else call

@@ -327,6 +327,15 @@ def test_stats_report_dials_and_what_remains(api: Api, crew: Team, make_lead):
         "conversions": 0,
         "remaining": 3,
         "leads": {"leads": 3, "ready": 3, "scheduled": 0, "done": 0},
+        # the dialer writes these (answered by a person, abandoned) per day: none here
+        "abandonment": {
+            "windowDays": 30,
+            "answered": 0,
+            "abandoned": 0,
+            "rate": 0.0,
+            "limit": 0.03,
+            "overLimit": False,
+        },
     }
     assert err(api.get("/campaigns/01NOSUCH/stats"))[:2] == (404, "not_found")
 

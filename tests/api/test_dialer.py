@@ -652,3 +652,28 @@ def test_a_recorded_campaign_records_the_person_after_a_notice(api, telephony, w
     _, call, _ = api.get(f"/calls/{call_id}")
     assert call["recording"] == {"durationSeconds": 12, "url": f"/calls/{call_id}/recording"}
     assert session_of(api, session["id"])["status"] == "wrap_up"
+
+
+def test_abandonment_is_measured_over_thirty_days(api, telephony, world, clock):
+    """The FTC/FCC rule: at most 3 % of calls answered by a person, per campaign over 30 days.
+    An abandoned person counts in the window's answered calls and abandoned ones; it drops
+    out of the window 30 days later."""
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    ringing = lead_call(telephony)
+    api.post(f"/dialer/sessions/{session['id']}/end")
+    answer(api, ringing, "human")  # nobody to take them: abandoned
+    status_of(api, ringing, "completed", 8)
+    _, stats, _ = api.get(f"/campaigns/{campaign['id']}/stats")
+    assert stats["abandonment"] == {
+        "windowDays": 30,
+        "answered": 1,
+        "abandoned": 1,
+        "rate": 1.0,
+        "limit": 0.03,
+        "overLimit": True,
+    }
+    clock.advance(days=30)
+    _, later, _ = api.get(f"/campaigns/{campaign['id']}/stats")
+    assert later["abandonment"]["answered"] == 0 and later["abandonment"]["overLimit"] is False
+    assert later["abandoned"] == 1  # the all-time count stays

@@ -135,7 +135,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     # the filter walks the lead list's index (a Query per 100 leads) instead
     "campaign_add_filter": {G: 1, Q: 1, T: 1, P: 1},
     "campaign_leads_ready": {G: 1, Q: 1, B: 1},  # + the page's leads (names, phones)
-    "campaign_stats": {G: 1},  # counters on the campaign item
+    # counters on the campaign item; its answered/abandoned days of the last 30 (one Query)
+    "campaign_stats": {G: 1, Q: 1},
     # the campaign, the campaign lead and the lead (consistent); one transaction; audit
     "campaign_remove_lead": {G: 3, T: 1, P: 1},
     "campaign_archive": {G: 1, U: 1, P: 1},  # its leads are released lazily: O(1)
