@@ -44,7 +44,7 @@ function dropTokenFragment() {
 function navList(links) {
   return h(
     "ul",
-    { class: "flex items-center gap-1" },
+    { class: "flex flex-wrap items-center gap-1" },
     navItems.filter((item) => !item.allow || can(item.allow)).map((item) => {
       const a = h(
         "a",

@@ -1,9 +1,11 @@
 // Leads: filters (status, assignee) kept in the URL, cursor pagination, create/edit/archive,
-// CSV import and export. One resource (the current page of leads, with the team's names) and
+// CSV import and export; for managers and admins, row selection and "Add to campaign" (the
+// selection, or every lead matching the filter: dialogs/add-to-campaign.js). One resource (the current page of leads, with the team's names) and
 // two panels following it: the table and the pager.
 import * as api from "../api.js";
 import { h, icon, replace, saveBlob } from "../dom.js";
 import { LEAD_STATUSES, label } from "../format.js";
+import { openAddToCampaign } from "../dialogs/add-to-campaign.js";
 import { openImportDialog } from "../dialogs/import-dialog.js";
 import { openLeadForm } from "../dialogs/lead-form.js";
 import { panel } from "../panel.js";
@@ -85,6 +87,81 @@ function noLeads({ filtered, page, first, create, importCsv }) {
   );
 }
 
+/** The leads picked on this list (kept across its pages): ids, their names, one listener for
+ * the table's "select all" box and one for the toolbar. */
+function createSelection() {
+  const ids = new Set();
+  const names = new Map();
+  const listeners = { table: null, bar: null };
+  const notify = () => {
+    for (const fn of Object.values(listeners)) if (fn) fn();
+  };
+  return {
+    names,
+    has: (id) => ids.has(id),
+    toggle(id, on) {
+      if (on) ids.add(id);
+      else ids.delete(id);
+      notify();
+    },
+    clear() {
+      ids.clear();
+      notify();
+    },
+    ids: () => [...ids],
+    size: () => ids.size,
+    onChange(fn) {
+      listeners.table = fn;
+    },
+    onBar(fn) {
+      listeners.bar = fn;
+    },
+  };
+}
+
+/** The bulk bar: "N selected", Add to campaign, Add all matching the filter, Clear. */
+function bulkBar(selection, { status, assignee, team, onAdded }) {
+  const count = h("p", { class: "text-sm text-slate-700", "aria-live": "polite", "data-selected-count": "" });
+  const addSelected = h("button", { type: "button", class: "btn btn-secondary btn-sm" }, icon("plus"), "Add to campaign");
+  const addAll = h("button", { type: "button", class: "btn btn-secondary btn-sm" }, "Add all matching the filter");
+  const clear = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Clear selection");
+  const sync = () => {
+    const n = selection.size();
+    count.textContent = n ? `${n} ${n === 1 ? "lead" : "leads"} selected` : "Select leads to add them to a campaign.";
+    addSelected.disabled = n === 0;
+    clear.hidden = n === 0;
+  };
+  sync();
+  selection.onBar(sync);
+  addSelected.addEventListener("click", () =>
+    openAddToCampaign({
+      leadIds: selection.ids(),
+      names: selection.names,
+      describe: `The ${selection.size()} selected ${selection.size() === 1 ? "lead" : "leads"}.`,
+      onAdded: () => {
+        selection.clear();
+        onAdded();
+      },
+    }),
+  );
+  addAll.addEventListener("click", async () => {
+    const people = await team;
+    const who = assignee ? (people || []).find((m) => m.id === assignee)?.name || "a member" : "";
+    const parts = [status ? `status ${label(status)}` : "", who ? `assigned to ${who}` : ""].filter(Boolean);
+    openAddToCampaign({
+      filter: { status: status || undefined, assignedToId: assignee || undefined },
+      names: selection.names,
+      describe: parts.length ? `Every lead matching the filter: ${parts.join(", ")}.` : "Every lead in the list (no filter is set).",
+      onAdded,
+    });
+  });
+  clear.addEventListener("click", () => {
+    selection.clear();
+    for (const el of document.querySelectorAll("[data-select-lead], [data-select-page]")) el.checked = false;
+  });
+  return h("div", { class: "flex flex-wrap items-center gap-2 border-b border-slate-200 bg-slate-50 px-4 py-2", "data-bulk-bar": "" }, count, h("div", { class: "ml-auto flex flex-wrap gap-2" }, addSelected, addAll, clear));
+}
+
 export async function renderLeads({ main, query, signal, navigate }) {
   const status = LEAD_STATUSES.includes(query.get("status")) ? query.get("status") : "";
   const assignee = query.get("assignedToId") || "";
@@ -112,7 +189,9 @@ export async function renderLeads({ main, query, signal, navigate }) {
   const tableArea = h("div", { "aria-live": "polite", "aria-busy": "false" });
   const pagerNav = h("nav", { "aria-label": "Pagination", class: "flex items-center justify-between gap-3 border-t border-slate-200 px-4 py-3" });
   const actions = [newBtn, importBtn, can("leads.export") ? exportButton() : null].filter(Boolean);
-  replace(main, pageHeader("Leads", ...actions), h("div", { class: "card overflow-hidden" }, filters.form, tableArea, pagerNav));
+  const selection = can("campaigns.write") ? createSelection() : null;
+  const bar = selection ? bulkBar(selection, { status, assignee, team, onAdded: () => list.refresh() }) : null;
+  replace(main, pageHeader("Leads", ...actions), h("div", { class: "card overflow-hidden" }, filters.form, bar, tableArea, pagerNav));
   team.then(filters.offer);
 
   list.subscribe((state) => tableArea.setAttribute("aria-busy", String(state.status === "loading")));
@@ -121,8 +200,11 @@ export async function renderLeads({ main, query, signal, navigate }) {
     title: "Could not load leads",
     render: ({ items, names }) => {
       if (!items.length) return noLeads({ filtered: Boolean(status || assignee), page: at.page, first: () => go(0), create: () => newBtn.click(), importCsv: importBtn ? () => importBtn.click() : null });
-      for (const lead of items) rememberLead(lead);
-      return leadsTable(items, { names, onChanged: () => list.reload() });
+      for (const lead of items) {
+        rememberLead(lead);
+        if (selection) selection.names.set(lead.id, lead.name);
+      }
+      return leadsTable(items, { names, onChanged: () => list.reload(), selection });
     },
   });
   panel(pagerNav, list, {

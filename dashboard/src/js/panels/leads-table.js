@@ -1,5 +1,6 @@
 // The leads list's table: one row per lead with its status, flags, assignee and last contact,
-// and the Call, Edit and Archive buttons.
+// and the Call, Edit and Archive buttons; with a `selection`, a checkbox per row (and one for
+// the whole page) to pick leads for a bulk action.
 import { h, icon } from "../dom.js";
 import { relative } from "../format.js";
 import { openArchiveLead } from "../dialogs/archive-lead.js";
@@ -51,10 +52,17 @@ function actions(lead, onChanged) {
   );
 }
 
-function row(lead, names, onChanged) {
+function selectBox(lead, selection) {
+  const box = h("input", { type: "checkbox", class: "size-4 rounded border-slate-300 text-indigo-600", "aria-label": `Select ${lead.name}`, checked: selection.has(lead.id), "data-select-lead": lead.id });
+  box.addEventListener("change", () => selection.toggle(lead.id, box.checked));
+  return h("td", { class: "w-8" }, box);
+}
+
+function row(lead, names, onChanged, selection) {
   return h(
     "tr",
     { "data-lead-id": lead.id },
+    selection ? selectBox(lead, selection) : null,
     h(
       "td",
       { class: "max-w-[12rem] sm:max-w-[14rem]" },
@@ -75,8 +83,25 @@ function row(lead, names, onChanged) {
   );
 }
 
-/** leadsTable(leads, {names, onChanged}) -> the table; onChanged() after an edit or archive. */
-export function leadsTable(leads, { names, onChanged }) {
+function selectAll(leads, selection) {
+  const box = h("input", { type: "checkbox", class: "size-4 rounded border-slate-300 text-indigo-600", "aria-label": "Select every lead on this page", "data-select-page": "" });
+  const sync = () => {
+    const picked = leads.filter((l) => selection.has(l.id)).length;
+    box.checked = picked > 0 && picked === leads.length;
+    box.indeterminate = picked > 0 && picked < leads.length;
+  };
+  sync();
+  selection.onChange(sync);
+  box.addEventListener("change", () => {
+    for (const l of leads) selection.toggle(l.id, box.checked);
+    for (const el of box.closest("table").querySelectorAll("[data-select-lead]")) el.checked = box.checked;
+  });
+  return h("th", { scope: "col", class: "w-8" }, box);
+}
+
+/** leadsTable(leads, {names, onChanged, selection?}) -> the table; onChanged() after an edit or
+ * archive; selection: {has(id), toggle(id, on), onChange(fn)} adds the checkboxes. */
+export function leadsTable(leads, { names, onChanged, selection = null }) {
   return h(
     "div",
     { class: "relative overflow-x-auto" },
@@ -89,6 +114,7 @@ export function leadsTable(leads, { names, onChanged }) {
         h(
           "tr",
           {},
+          selection ? selectAll(leads, selection) : null,
           h("th", { scope: "col" }, "Name"),
           h("th", { scope: "col", class: "hidden sm:table-cell" }, "Phone"),
           h("th", { scope: "col", class: "hidden sm:table-cell" }, "Status"),
@@ -97,7 +123,7 @@ export function leadsTable(leads, { names, onChanged }) {
           h("th", { scope: "col", class: "text-right" }, h("span", { class: "sr-only" }, "Actions")),
         ),
       ),
-      h("tbody", { class: "divide-y divide-slate-100 bg-white" }, leads.map((lead) => row(lead, names, onChanged))),
+      h("tbody", { class: "divide-y divide-slate-100 bg-white" }, leads.map((lead) => row(lead, names, onChanged, selection))),
     ),
   );
 }
