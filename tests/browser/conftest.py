@@ -102,10 +102,15 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from run_stack(tmp_path_factory.mktemp("stack"))
+
+
+def run_stack(tmp: Path, sim_speed: str = "20", log_name: str = "stack.log") -> Iterator[Stack]:
+    """A whole local stack in `tmp`, yielded once READY, stopped after. `sim_speed` divides
+    the simulator's durations (20: a 30 s conversation takes 1.5 s)."""
     if shutil.which("npm") is None:
         pytest.fail("npm is needed to build the dashboard (install Node.js 20 with npm)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path_factory.mktemp("stack")
     token = secrets.token_urlsafe(16)
     ports = free_ports()  # all different
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
@@ -122,11 +127,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "AWS_REGION": "us-east-1",
             # Tests run at any hour: every hour is calling hours, and simulated calls are short.
             "CALLING_HOURS": "00:00-23:59",
-            "SIM_SPEED": "20",
+            "SIM_SPEED": sim_speed,
             "PYTHONUNBUFFERED": "1",
         }
     )
-    log = ARTIFACTS / "stack.log"
+    log = ARTIFACTS / log_name
     log.write_text("")
     try:
         run = start_dev(env, log=log, timeout=240)
