@@ -334,3 +334,32 @@ def member_session(stack: Stack, email: str, temporary_password: str, password: 
     )
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+def as_admin_member(stack: Stack, method: str, path: str, **kw: Any) -> requests.Response:
+    """A request as the first admin signed in (a member, unlike the stack's API key: callbacks
+    and dialer sessions belong to a member); a fresh sign-in each time, since a page handed a
+    session renews it."""
+    token = stack.login(stack.admin_email, stack.admin_password)["accessToken"]
+    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
+    return requests.request(method, f"{stack.api}{path}", headers=headers, timeout=15, **kw)
+
+
+@contextlib.contextmanager
+def admin_dialer_session(stack: Stack, name: str) -> Iterator[dict[str, Any]]:
+    """A campaign with no lead and the first admin's dialer session on it (the simulator rings
+    the admin, who presses 1; the session then waits in `ready`, no lead to call); the session
+    is ended afterwards whatever happened."""
+    me = stack.login(stack.admin_email, stack.admin_password)["member"]
+    campaign = stack.post(
+        "/campaigns",
+        {"name": name, "callerId": "+15005550006", "memberIds": [me["id"]], "script": "Hello."},
+    )
+    body = {"campaignId": campaign["id"]}
+    started = as_admin_member(stack, "POST", "/dialer/sessions", json=body)
+    assert started.status_code == 201, started.text
+    session = started.json()
+    try:
+        yield {"campaign": campaign, "session": session}
+    finally:
+        as_admin_member(stack, "POST", f"/dialer/sessions/{session['id']}/end")
