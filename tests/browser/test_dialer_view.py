@@ -11,7 +11,9 @@ status card), so a step is never inferred from the API."""
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +23,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Stack, hand_session, run_stack, shot, unique_phone
 
 SIM_NUMBER = "+15005550006"
+SESSION_URL = re.compile(r"/dialer/sessions/[0-9A-Z]+$")
 RECORD_STATUSES = """() => {
   window.__statuses = [];
   const seen = () => {
@@ -71,6 +74,13 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack) -> No
     )
     stack.post(f"/campaigns/{campaign['id']}/leads", {"leadIds": [busy["id"], person["id"]]})
 
+    polls: list[tuple[float, str]] = []  # (when, url) of each GET of the session
+
+    def on_request(request: Any) -> None:
+        if request.method == "GET" and SESSION_URL.search(request.url):
+            polls.append((time.monotonic(), request.url))
+
+    page.on("request", on_request)
     page.goto(f"{stack.dashboard}/#/campaigns/{campaign['id']}")
     page.get_by_role("button", name="Start dialing").click()
     page.wait_for_url(re.compile(r"#/dialer/"))
@@ -122,12 +132,29 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack) -> No
     seen = page.evaluate("window.__statuses")
     assert order_of(seen, "dialing", "connected", "wrap_up", "ready"), seen
 
+    # Leaving the view stops its polling; the campaign's page leads back to the live session.
+    page.get_by_role("link", name="← Dialer day").click()
+    back = page.get_by_role("link", name="Return to your dialer session")
+    expect(back).to_be_visible()
+    left = len(polls)
+    page.wait_for_timeout(4500)  # two poll intervals and more: nothing may be asked meanwhile
+    assert len(polls) == left, polls[left:]
+    back.click()
+    expect(status).to_contain_text("No lead can be called right now")
+    page.evaluate(RECORD_STATUSES)
+
     buttons["End session"].click()
     expect(status).to_have_attribute("data-session-status", "ended")
+    ended = len(polls)
     expect(status).to_contain_text("This session has ended: you ended it.")
     for name in ("Next", "Pause", "End session"):
         expect(buttons[name]).to_be_disabled()
     shot(page, "dialer-ended")
+    # Polls were 2 s apart at least, and none followed the end of the session.
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(polls[:left])]
+    assert gaps and min(gaps) >= 1.9, gaps
+    page.wait_for_timeout(4500)
+    assert len(polls) == ended, polls[ended:]
 
     # The API agrees with what the page showed.
     # (as the member: a session is theirs; a fresh sign-in, since the page renewed the first)

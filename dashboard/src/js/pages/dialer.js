@@ -285,7 +285,7 @@ function dialerPage(first, { session, signal, setTitle }) {
         wrap.reset();
       }
       session.set({ status: "ready", data: next, error: null });
-      session.after(POLL_MS);
+      session.after(next.status === "ended" ? null : POLL_MS);
     } catch (err) {
       replace(problem, notice(err.status === 409 ? "warning" : "error", h("p", {}, refusal(action, err))));
       session.refresh();
@@ -340,7 +340,14 @@ export async function renderDialer({ main, params, signal, setTitle }) {
     if (err) return err.status === 404 || err.status === 403 ? null : POLL_AFTER_ERROR_MS;
     return data && data.status === "ended" ? null : POLL_MS;
   };
-  const session = resource((s) => api.getSession(id, s), { signal, every, hiddenEvery: POLL_MS });
+  // A poll that left before an action and answers after it carries an older version: the
+  // session as the action left it stays (and decides the next poll).
+  const load = async (s) => {
+    const fresh = await api.getSession(id, s);
+    const shown = session.get().data;
+    return shown && shown.id === fresh.id && Number(fresh.version) < Number(shown.version) ? shown : fresh;
+  };
+  const session = resource(load, { signal, every, hiddenEvery: POLL_MS });
   let drawn = false;
   const frame = h("div", {});
   replace(main, frame);
