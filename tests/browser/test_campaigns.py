@@ -4,13 +4,14 @@ local stack: what a manager does on the pages, checked on the page and through t
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Stack, unique_phone
+from tests.browser.conftest import Stack, hand_session, member_session, unique_phone
 from tests.helpers import wait_for
 
 SIM_NUMBER = "+15005550006"
@@ -202,3 +203,40 @@ def test_callbacks_are_scheduled_shown_when_due_and_deleted(signed_in, stack):
     left = as_member(stack, token, "GET", "/callbacks", params={"teamMemberId": me["id"]}).json()
     assert dora["id"] not in {c["id"] for c in left["items"]}
     assert carla["id"] in {c["id"] for c in left["items"]}
+
+
+def test_a_caller_sees_the_campaigns_they_are_in_and_may_only_dial_them(page, stack, watch):
+    watch.allow_http(404)  # another campaign: as if it did not exist
+    tag = secrets.token_hex(3)
+    email = f"dial-{tag}@example.com"
+    caller = stack.post(
+        "/team-members",
+        {"name": f"Dee Dialer {tag}", "phone": unique_phone(area="415"), "email": email},
+    )
+    answer = member_session(
+        stack, email, caller["invite"]["temporaryPassword"], "Dialer-Passw0rd-1"
+    )
+    theirs = stack.post(
+        "/campaigns", {"name": f"Dee's {tag}", "callerId": SIM_NUMBER, "memberIds": [caller["id"]]}
+    )
+    other = stack.post("/campaigns", {"name": f"Not Dee's {tag}", "callerId": SIM_NUMBER})
+    hand_session(page, answer["refreshToken"])
+
+    page.goto(f"{stack.dashboard}/#/campaigns")
+    expect(page.locator("[data-signed-in-as]")).to_contain_text("(Caller)")
+    expect(page.locator("tr[data-campaign-id]")).to_have_count(1)
+    row = page.locator(f"tr[data-campaign-id='{theirs['id']}']")
+    expect(row).to_contain_text(f"Dee Dialer {tag}")
+    expect(row.get_by_role("button")).to_have_count(0)  # no Edit or Archive
+    expect(page.get_by_role("button", name="New campaign")).to_have_count(0)
+    row.get_by_role("link", name=f"Dee's {tag}").click()
+    expect(page.get_by_role("button", name="Start dialing")).to_be_visible()
+    expect(page.get_by_role("button", name="Edit", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Remove "))).to_have_count(0)
+
+    page.goto(f"{stack.dashboard}/#/campaigns/{other['id']}")
+    expect(page.get_by_role("heading", name="Campaign not found")).to_be_visible()
+    page.goto(f"{stack.dashboard}/#/leads")
+    expect(page.get_by_role("heading", name="Leads")).to_be_visible()
+    expect(page.locator("[data-bulk-bar]")).to_have_count(0)
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Select "))).to_have_count(0)

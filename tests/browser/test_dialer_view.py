@@ -51,7 +51,8 @@ def order_of(seen: list[str], *wanted: str) -> bool:
     return at == len(wanted)
 
 
-def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack) -> None:
+def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack, watch: Any) -> None:
+    watch.allow_http(409)  # the refused Pause below
     stack = slow_stack
     answer = stack.login(stack.admin_email, stack.admin_password)
     me = answer["member"]
@@ -143,6 +144,31 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack) -> No
     expect(status).to_contain_text("No lead can be called right now")
     page.evaluate(RECORD_STATUSES)
 
+    # The session moves behind the view's back (paused elsewhere) while its polls are held:
+    # Pause in the view is refused (409) and said in words, then the view catches up.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        if held and held[0] is None:  # released: through at once
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(lambda url: bool(SESSION_URL.search(url)), hold)
+    again = stack.login(stack.admin_email, stack.admin_password)["accessToken"]
+    mine = {"Authorization": f"Bearer {again}"}
+    assert stack.call("POST", f"/dialer/sessions/{session_id}/pause", headers=mine).ok
+    buttons["Pause"].click()
+    refused = "You cannot pause now: the session is paused. The view shows where it is now."
+    expect(page.get_by_text(refused)).to_be_visible()
+    waiting, held[:] = list(held), [None]
+    for route in waiting:
+        route.continue_()
+    expect(status).to_have_attribute("data-session-status", "paused")
+    expect(buttons["Pause"]).to_be_hidden()
+    page.get_by_role("button", name="Resume", exact=True).click()
+    expect(status).to_contain_text("No lead can be called right now")
+
     buttons["End session"].click()
     expect(status).to_have_attribute("data-session-status", "ended")
     ended = len(polls)
@@ -157,9 +183,7 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack) -> No
     assert len(polls) == ended, polls[ended:]
 
     # The API agrees with what the page showed.
-    # (as the member: a session is theirs; a fresh sign-in, since the page renewed the first)
-    again = stack.login(stack.admin_email, stack.admin_password)["accessToken"]
-    mine = {"Authorization": f"Bearer {again}"}
+    # (as the member: a session is theirs)
     got = stack.call("GET", f"/dialer/sessions/{session_id}", headers=mine)
     assert got.status_code == 200, got.text
     session = got.json()

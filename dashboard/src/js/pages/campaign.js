@@ -302,7 +302,8 @@ export async function renderCampaign({ main, params, signal, navigate, setTitle 
     },
     { signal },
   );
-  const stats = resource((s) => api.campaignStats(id, s), { signal, every: STATS_EVERY_MS });
+  const statsEvery = (data, err) => (err && (err.status === 404 || err.status === 403) ? null : STATS_EVERY_MS);
+  const stats = resource((s) => api.campaignStats(id, s), { signal, every: statsEvery });
   const statsBox = h("div", { class: "p-4", "aria-live": "off" });
   panel(statsBox, stats, { loading: () => loading("Loading the numbers…"), render: statsView, title: "Could not load the campaign's numbers" });
   let leadsNodes = null;

@@ -25,6 +25,15 @@ const ALLOWED = {
   end: new Set(["connecting", "ready", "dialing", "connected", "wrap_up", "paused"]),
   "drop-voicemail": new Set(["connected"]),
 };
+const STATUS_WORDS = {
+  connecting: "still calling your phone",
+  ready: "waiting for a lead",
+  dialing: "dialing a lead",
+  connected: "on a call with a lead",
+  wrap_up: "in wrap-up",
+  paused: "paused",
+  ended: "over",
+};
 const ACTION_WORDS = { next: "dial the next lead", pause: "pause", resume: "resume", end: "end the session", "drop-voicemail": "leave the voicemail" };
 
 const DISPOSITIONS = [
@@ -213,7 +222,7 @@ function refusal(action, err) {
   if (err.status === 409) {
     if (err.details?.field === "voicemailMessage") return "This campaign has no voicemail message to leave. Ask a manager to add one.";
     const now = err.details?.status;
-    if (now) return `You cannot ${ACTION_WORDS[action]} now: the session is ${describe({ status: now }).title.toLowerCase()}. The view shows where it is.`;
+    if (now) return `You cannot ${ACTION_WORDS[action]} now: the session is ${STATUS_WORDS[now] || label(now)}. The view shows where it is now.`;
     return `You cannot ${ACTION_WORDS[action]} now: ${errorMessage(err)}`;
   }
   return `Could not ${ACTION_WORDS[action]}: ${errorMessage(err)}`;
