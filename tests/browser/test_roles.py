@@ -62,7 +62,9 @@ def test_a_caller_is_invited_signs_in_sees_only_their_work_and_is_cut_off_when_d
     # Shown once: nowhere on the page any more.
     expect(page.locator("[data-secret]")).to_have_count(0)
     caller = next(
-        m for m in stack.call("GET", "/team-members").json()["items"] if m["email"] == email
+        m
+        for m in stack.call("GET", "/team-members", params={"limit": 100}).json()["items"]
+        if m["email"] == email
     )
 
     mine = stack.post(
