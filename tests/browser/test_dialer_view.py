@@ -108,11 +108,12 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack, watch
     seen = page.evaluate("window.__statuses")
     assert order_of(seen, "dialing", "connected"), seen
 
-    page.get_by_role("button", name="Meeting booked").click()
-    expect(page.get_by_role("button", name="Meeting booked")).to_have_attribute(
+    page.get_by_role("button", name="Call back later").click()
+    expect(page.get_by_role("button", name="Call back later")).to_have_attribute(
         "aria-pressed", "true"
     )
     page.get_by_label("Call notes").fill("Wants a demo on Tuesday")
+    page.get_by_label("Call back at (optional)").fill("2031-05-06T10:30")
 
     # The person hangs up: wrap-up, where Next and Pause work and Drop voicemail does not.
     expect(status).to_have_attribute("data-session-status", "wrap_up", timeout=40_000)
@@ -127,9 +128,13 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack, watch
     # Nobody is left to call now: the busy lead waits for its retry in 10 hours.
     expect(status).to_have_attribute("data-session-status", "ready", timeout=20_000)
     expect(status).to_contain_text("No lead can be called right now; the dialer will try again")
-    expect(page.get_by_role("button", name="Meeting booked")).to_have_attribute(
+    expect(page.get_by_role("button", name="Call back later")).to_have_attribute(
         "aria-pressed", "false"
     )
+    expect(page.get_by_label("Call notes")).to_have_value("")
+    # The callback set at wrap-up is listed in the view.
+    later_call = page.locator("[data-callbacks=upcoming] li").filter(has_text="Person Pia")
+    expect(later_call).to_contain_text("2031")
     seen = page.evaluate("window.__statuses")
     assert order_of(seen, "dialing", "connected", "wrap_up", "ready"), seen
 
@@ -195,10 +200,12 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack, watch
         for lead in (busy, person)
         for c in stack.call("GET", "/calls", params={"leadId": lead["id"]}).json()["items"]
     }
-    assert calls[person["id"]]["disposition"] == "meeting_booked"
+    assert calls[person["id"]]["disposition"] == "callback_requested"
     assert calls[person["id"]]["notes"] == "Wants a demo on Tuesday"
     assert calls[busy["id"]]["status"] == "busy"
-    done = stack.call("GET", f"/campaigns/{campaign['id']}/leads", params={"state": "done"})
-    assert [x["leadId"] for x in done.json()["items"]] == [person["id"]]
     later = stack.call("GET", f"/campaigns/{campaign['id']}/leads", params={"state": "scheduled"})
-    assert [x["leadId"] for x in later.json()["items"]] == [busy["id"]]
+    assert {x["leadId"] for x in later.json()["items"]} == {busy["id"], person["id"]}
+    owed = stack.call("GET", "/callbacks", params={"teamMemberId": me["id"]}, headers=mine)
+    assert [(c["leadId"], c["at"][:10]) for c in owed.json()["items"]] == [
+        (person["id"], "2031-05-06")
+    ]

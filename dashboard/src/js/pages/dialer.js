@@ -238,6 +238,7 @@ function dialerPage(first, { session, signal, setTitle }) {
   const subtitle = h("p", { class: "text-sm text-slate-600" });
   const hint = h("p", { class: "text-xs text-slate-600" });
   const wrap = wrapUpForm();
+  const callbacks = callbacksPanel(signal);
   const state = { leadId: null, lead: null, callId: first.currentCallId, campaign: null };
 
   const show = (s) => {
@@ -291,6 +292,7 @@ function dialerPage(first, { session, signal, setTitle }) {
       const next = await busy(button, "Working…", () => api.sessionAction(first.id, action, body));
       if (saving) {
         if (Object.keys(body).length) toast("Outcome saved.", "success");
+        if (body.callbackAt) callbacks.refresh();
         wrap.reset();
       }
       session.set({ status: "ready", data: next, error: null });
@@ -338,7 +340,7 @@ function dialerPage(first, { session, signal, setTitle }) {
         section("Current lead", leadBox),
         section("Wrap-up", wrap.node, h("div", { class: "flex flex-wrap items-center justify-between gap-3 border-t border-slate-200 px-4 py-3" }, hint, buttons.next)),
       ),
-      h("div", { class: "space-y-6" }, section("This session", counts), section("Script", scriptBox), section("Your callbacks", callbacksPanel(signal).node)),
+      h("div", { class: "space-y-6" }, section("This session", counts), section("Script", scriptBox), section("Your callbacks", callbacks.node)),
     ),
   ];
 }
