@@ -70,6 +70,22 @@ def test_a_manager_creates_edits_and_archives_a_campaign(signed_in, stack, watch
     expect(settings).to_contain_text("At most 4, 240 minutes apart")
     expect(page.locator("[data-campaign-stat=dials] dd").first).to_have_text("0")
 
+    expect(page.locator("[data-abandon-warning]")).to_have_count(0)
+
+    # Over the legal 3 % abandon rate the page warns (the numbers stood in for: the live stack
+    # abandons no call here).
+    def over_the_limit(route: Any) -> None:
+        stats = route.fetch().json()
+        stats.update(humans=40, abandoned=2, abandonRate=0.05)
+        route.fulfill(json=stats)
+
+    page.route(f"**/campaigns/{campaign_id}/stats", over_the_limit)
+    page.reload()
+    warning = page.locator("[data-abandon-warning]")
+    expect(warning).to_contain_text("The abandon rate is 5.0%, over the 3 % limit.")
+    expect(page.locator("[data-campaign-stat=abandon]")).to_contain_text("2 abandoned")
+    page.unroute(f"**/campaigns/{campaign_id}/stats")
+
     page.get_by_role("button", name="Edit", exact=True).click()
     dialog = page.get_by_role("dialog", name="Edit Spring push")
     dialog.get_by_label("Name").fill("Spring push (west)")
