@@ -93,6 +93,11 @@ def test_a_session_runs_from_the_dialer_view(page: Any, slow_stack: Stack, watch
         name: page.get_by_role("button", name=name, exact=True)
         for name in ("Next", "Pause", "End session", "Drop voicemail")
     }
+    # The member's phone rings first (about 2.5 s at this speed: the view's first read sees it).
+    expect(status).to_have_attribute("data-session-status", "connecting")
+    expect(status).to_contain_text("Answer your phone and press 1")
+    expect(buttons["Next"]).to_be_disabled()
+    expect(buttons["End session"]).to_be_enabled()
     expect(page.locator("[data-script]")).to_have_text("Ask Pia about the spring order.")
 
     # The person answers and is put through; Pause and Next wait for the conversation's end.
