@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,8 +253,24 @@ def hand_session(page: Any, refresh_token: str) -> None:
 def signed_in(page: Any, stack: Stack) -> Any:
     """A page signed in as the first admin (a fresh session through POST /auth/login: a test
     that signs out ends the admin's sessions, so none is shared); the test navigates where it
-    wants. test_auth.py covers the sign-in page itself."""
-    answer = stack.login(stack.admin_email, stack.admin_password)
+    wants. test_auth.py covers the sign-in page itself.
+
+    An access token issued in the very second the admin's sessions ended (the previous test
+    signed out) is refused (`iat` has whole seconds): such a sign-in is made again once that
+    second has passed, so the page's first request is never a 401."""
+    for _ in range(5):
+        answer = stack.login(stack.admin_email, stack.admin_password)
+        me = requests.get(
+            f"{stack.api}/me",
+            headers={"Authorization": f"Bearer {answer['accessToken']}"},
+            timeout=15,
+        )
+        if me.status_code == 200:
+            break
+        assert me.status_code == 401, me.text
+        time.sleep(1.0 - time.time() % 1.0 + 0.05)  # into the next whole second
+    else:
+        raise AssertionError("the admin's sign-in is refused: " + me.text)
     hand_session(page, answer["refreshToken"])
     return page
 
