@@ -20,6 +20,8 @@ from chalicelib.api import (
     compliance,
     dialer,
     health,
+    inbound,
+    inbox,
     leads,
     messages,
     sms,
@@ -32,6 +34,10 @@ from chalicelib.api.http import request_middleware
 from chalicelib.providers import deps
 
 app = Chalice(app_name="coldcall")
+# A CSV import sent as multipart/form-data (the dashboard) reaches Lambda byte for byte: API
+# Gateway passes a binary type base64-encoded instead of as UTF-8 text (a Windows-1252 or
+# UTF-16 file survives). Responses are never multipart.
+app.api.binary_types.append("multipart/form-data")
 app.log.setLevel(logging.INFO)
 logging.getLogger("coldcall").setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 logs.configure(app.log)  # JSON lines, phones masked, no exception messages
@@ -52,6 +58,8 @@ app.register_blueprint(suppressions.bp)
 app.register_blueprint(campaigns.bp)
 app.register_blueprint(callbacks.bp)
 app.register_blueprint(dialer.bp)
+app.register_blueprint(inbound.bp)
+app.register_blueprint(inbox.bp)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

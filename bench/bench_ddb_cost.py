@@ -217,9 +217,25 @@ class Pass:
         step("lead_update", "PATCH", f"/leads/{lead['id']}", {"notes": "Prefers mornings"})
         rows = "\n".join(f"Lead {i},+1312555{i:04d},l{i}@example.com,Acme" for i in range(10))
         step("lead_import_10", "POST", "/leads/import", csv=f"name,phone,email,company\n{rows}\n")
+        owned = "\n".join(f"Lead {i};+1312555{i:04d};Ana B. Caller" for i in range(10))
+        step(
+            "lead_import_preview",
+            "POST",
+            "/leads/import/preview",
+            csv=f"Name;Mobile;Owner\n{owned}\n",
+        )
         step("lead_list", "GET", "/leads")
         step("lead_list_by_status", "GET", "/leads?status=new")
         step("lead_list_by_assignee", "GET", f"/leads?assignedToId={member['id']}")
+        step("lead_search_name", "GET", "/leads?q=jane%20do")
+        step("lead_search_phone", "GET", "/leads?q=0142")
+        step("lead_search_new", "GET", "/leads?q=lead&status=new")
+        step("lead_list_sort_name", "GET", "/leads?sort=name")
+        step("lead_list_sort_contact", "GET", "/leads?sort=lastContactedAt")
+        step("lead_list_never_called", "GET", "/leads?neverCalled=true")
+        step("lead_list_source", "GET", "/leads?source=csv_import")
+        step("lead_list_opted_out", "GET", "/leads?optedOut=true")
+        step("lead_rename", "PATCH", f"/leads/{lead['id']}", {"name": "Janet Doe-Smith"})
         step("lead_export_13", "GET", "/leads/export")
         step("lead_archive", "DELETE", f"/leads/{gone['id']}")
         step("phone_numbers", "GET", "/twilio/phone-numbers")
@@ -347,6 +363,7 @@ class Pass:
         step("campaign_update", "PATCH", path, {"script": "Hi, this is Ana from Acme."})
         step("campaign_add_lead", "POST", f"{path}/leads", {"leadIds": [lead["id"]]})
         step("campaign_add_filter", "POST", f"{path}/leads", {"filter": {"status": "new"}})
+        step("lead_list_campaign", "GET", f"/leads?campaignId={campaign['id']}")
         step("campaign_leads_ready", "GET", f"{path}/leads?state=ready")
         step("campaign_stats", "GET", f"{path}/stats")
         step("campaign_remove_lead", "DELETE", f"{path}/leads/{lead['id']}", expect=204)
@@ -360,9 +377,111 @@ class Pass:
         step("callback_list", "GET", f"/callbacks?teamMemberId={member['id']}&due=true")
         step("callback_delete", "DELETE", f"/callbacks/{callback['id']}", expect=204)
         step("campaign_archive", "DELETE", path)
+
+        # working the lists (issue 17): the call log, the inbox, bulk actions on 10 leads
+        day = call["createdAt"][:10]
+        step("call_log_day", "GET", f"/calls?from={day}&to={day}")
+        step("call_log_member", "GET", f"/calls?from={day}&to={day}&teamMemberId={member['id']}")
+        step("inbox_list", "GET", "/inbox")
+        step("inbox_read", "POST", f"/inbox/{lead['id']}/read")
+        listed = step(None, "GET", "/leads?limit=100")
+        ten = [x["id"] for x in listed["items"] if x["name"].startswith("Lead ")]
+        assert len(ten) == 10, ten
+        assign = {"leadIds": ten, "action": "assign", "value": member["id"]}
+        step("lead_bulk_assign_10", "POST", "/leads/bulk", assign)
+        status_body = {"leadIds": ten, "action": "status", "value": "qualified"}
+        step("lead_bulk_status_10", "POST", "/leads/bulk", status_body)
+        step("lead_bulk_suppress_10", "POST", "/leads/bulk", {"leadIds": ten, "action": "suppress"})
+        self._dialer(member["id"], ours)
         self.figures["call_lifecycle"] = lifecycle
         self.routes["call_lifecycle"] = "POST /calls + its 11 webhooks (connected call)"
         return self.figures
+
+    def _dialer(self, member_id: str, ours: str) -> None:
+        """A power-dialer session over three leads (a person, a machine, a busy line), webhook
+        by webhook as Twilio sends them (the recording fake's SIDs), with the member's Next."""
+        from chalicelib import providers
+        from chalicelib.telephony import webhooks as hooks
+
+        step, hook = self.step, self.hook
+        twilio = providers.deps().telephony
+        leads = [
+            step(
+                None,
+                "POST",
+                "/leads",
+                {"name": f"Dial {i}", "phone": f"+1415555{i:04d}"},
+                expect=201,
+            )
+            for i in range(7001, 7004)
+        ]
+        campaign = step(
+            None,
+            "POST",
+            "/campaigns",
+            {
+                "name": "Power hour",
+                "memberIds": [member_id],
+                "callerId": ours,
+                "amd": "voicemail",
+                "voicemailMessage": "Hi, this is Ana from Acme. Call me back at 500 555 0006.",
+            },
+            expect=201,
+        )
+        ids = [lead["id"] for lead in leads]
+        step(None, "POST", f"/campaigns/{campaign['id']}/leads", {"leadIds": ids})
+        body = {"campaignId": campaign["id"], "teamMemberId": member_id}
+        session = step("dialer_start", "POST", "/dialer/sessions", body, expect=201)
+        sid = session["id"]
+        member_sid = twilio.calls[-1]["sid"]  # type: ignore[attr-defined]
+        path = f"/dialer/sessions/{sid}"
+        hook("dialer_member_answered", hooks.url("", hooks.DIALER_MEMBER, session_id=sid), {})
+        gather = hooks.url("", hooks.DIALER_MEMBER_GATHER, session_id=sid)
+        hook("dialer_member_gather", gather, {"Digits": "1"})
+        conference = hooks.url("", hooks.DIALER_CONFERENCE, session_id=sid)
+        join = {"StatusCallbackEvent": "participant-join", "CallSid": member_sid}
+        hook("dialer_conference_join_dial", conference, join)  # the first lead rings
+
+        def current() -> tuple[str, str, str]:
+            now = step(None, "GET", path)
+            call = twilio.calls[-1]  # type: ignore[attr-defined]
+            lead_url = hooks.url(
+                "", hooks.DIALER_LEAD, session_id=sid, call_id=now["currentCallId"]
+            )
+            status_url = hooks.url(
+                "", hooks.DIALER_LEAD_STATUS, session_id=sid, call_id=now["currentCallId"]
+            )
+            return str(call["sid"]), lead_url, status_url
+
+        step("dialer_session_get", "GET", path)
+        call_sid, lead_url, status_url = current()
+        hook(
+            "dialer_lead_status_ringing", status_url, {"CallSid": call_sid, "CallStatus": "ringing"}
+        )
+        human = {"CallSid": call_sid, "AnsweredBy": "human"}
+        hook("dialer_lead_answered_human", lead_url, human)  # bridged
+        answered = {"CallSid": call_sid, "CallStatus": "in-progress", "AnsweredBy": "human"}
+        hook("dialer_lead_status_answered", status_url, answered)
+        done = {"CallSid": call_sid, "CallStatus": "completed", "CallDuration": "42"}
+        hook("dialer_lead_status_completed_wrap_up", status_url, done)
+        hook("dialer_lead_status_duplicate", status_url, done)
+        wrap = {"disposition": "meeting_booked", "notes": "Demo on Tuesday"}
+        step("dialer_next", "POST", f"{path}/next", wrap)  # saved, and the next lead rings
+        call_sid, lead_url, status_url = current()
+        machine = {"CallSid": call_sid, "AnsweredBy": "machine_end_beep"}
+        hook("dialer_lead_answered_machine", lead_url, machine)  # the message, the next lead
+        left = {**done, "CallSid": call_sid, "CallDuration": "20"}
+        hook("dialer_lead_status_machine_completed", status_url, left)
+        call_sid, lead_url, status_url = current()
+        busy = {"CallSid": call_sid, "CallStatus": "busy", "CallDuration": "0"}
+        hook("dialer_lead_status_busy_none_left", status_url, busy)  # nothing more to dial
+        step("dialer_end", "POST", f"{path}/end")
+        member_status = hooks.url("", hooks.DIALER_MEMBER_STATUS, session_id=sid)
+        hook(
+            "dialer_member_status_completed",
+            member_status,
+            {"CallSid": member_sid, "CallStatus": "completed"},
+        )
 
 
 def print_table(figures: dict[str, Figures], routes: dict[str, str], engine: str) -> None:

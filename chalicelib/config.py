@@ -92,6 +92,17 @@ class Settings:
     # Who is calling, in the message a person hears when the dialer cannot bridge them (an
     # abandoned call must name the seller and give a number to opt out).
     company_name: str = "our team"
+    # Call audio (services/recordings.py): a private S3 bucket in AWS, else a directory.
+    recordings_bucket: str | None = None
+    recordings_dir: str = ".data/recordings"
+    # Record click-to-call conversations (with a notice to the lead first); campaigns have
+    # their own `record`.
+    record_calls: bool = False
+    # The power dialer's patience (services/dialer.py `tick`): a session idle in `ready` this
+    # long dials again; a lead (or member) call with no news this long is asked about.
+    # (domain/dialer.py, IDLE_RETRY_SECONDS and STALE_SECONDS: the defaults)
+    dialer_idle_retry_seconds: int = 15
+    dialer_stale_seconds: int = 90
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -128,7 +139,13 @@ class Settings:
             cognito_issuer_url=(_env("COGNITO_ISSUER") or "").rstrip("/") or None,
             invite_emails=(_env("INVITE_EMAILS", "1") or "1").lower() not in ("0", "false", "no"),
             rate_limit_per_minute=_positive_int("RATE_LIMIT_PER_MINUTE", 30),
+            recordings_bucket=_env("RECORDINGS_BUCKET"),
+            recordings_dir=_env("RECORDINGS_DIR")
+            or os.path.join(_env("DATA_DIR", ".data") or ".data", "recordings"),
+            record_calls=(_env("RECORD_CALLS", "0") or "0").lower() in ("1", "true", "yes"),
             company_name=(_env("COMPANY_NAME", "") or "").strip()[:80] or "our team",
+            dialer_idle_retry_seconds=_positive_int("DIALER_IDLE_RETRY_SECONDS", 15),
+            dialer_stale_seconds=_positive_int("DIALER_STALE_SECONDS", 90),
         )
 
     def signing_base_urls(self) -> tuple[str, ...]:

@@ -18,6 +18,10 @@ What the merge adds to what Chalice generates (API Gateway, the Lambda functions
   *references* (never values), and `PUBLIC_BASE_URL` / the Twilio account SID as stack
   parameters;
 * the exports bucket: large CSV exports, answered as a presigned URL, expire after a day;
+* the recordings bucket: call audio (voicemails, recorded calls) copied out of Twilio,
+  private and encrypted, moved to Standard-IA after 30 days and deleted after the stack
+  parameter `RecordingRetentionDays`; retained with the stack in protected stages, like the
+  tables it belongs with;
 * sign-in: a Cognito user pool (e-mail as the username, no self sign-up, password policy,
   threat protection in audit mode where the stage turns it on) and its app client (no secret,
   USER_PASSWORD_AUTH + REFRESH_TOKEN_AUTH), their ids in every function's environment, and the
@@ -28,7 +32,7 @@ What the merge adds to what Chalice generates (API Gateway, the Lambda functions
   other answer API Gateway makes by itself (throttling, a body too large, a timeout) is
   `{"error": {"code", "message", "details"}}` too;
 * outputs: `ApiUrl`, `DashboardUrl`, the bucket and distribution the dashboard upload needs,
-  `UserPoolId` and `UserPoolClientId`.
+  `RecordingsBucketName`, `UserPoolId` and `UserPoolClientId`.
 """
 
 from __future__ import annotations
@@ -300,6 +304,92 @@ def export_bucket(cfg: StageConfig) -> dict[str, Any]:
                 },
             },
         }
+    }
+
+
+# Call audio moves to Standard-IA after this many days (S3's minimum for the transition):
+# recordings are played mostly in the days after the call.
+RECORDINGS_IA_DAYS = 30
+
+
+def recordings_bucket_name(cfg: StageConfig) -> dict[str, Any]:
+    """`{app}-{stage}-recordings-{account}-{region}`: named, so the stage's static IAM policy
+    (`.chalice/policy-{stage}.json`) can allow this bucket's objects and no other stage's."""
+    return {
+        "Fn::Sub": f"{cfg.app_name}-{cfg.stage}-recordings-${{AWS::AccountId}}-${{AWS::Region}}"
+    }
+
+
+def recordings_bucket(cfg: StageConfig) -> dict[str, Any]:
+    """Call audio (chalicelib/storage.py S3Store, keys `recordings/<callId>/<RE...>.wav`):
+    private, encrypted, HTTPS only, read only by the API (GET /calls/{id}/recording streams
+    it). Two lifecycle rules: Standard-IA after 30 days, deletion after
+    `RecordingRetentionDays` (separate rules, so a retention under 30 days is valid: within
+    one rule S3 wants the expiration after the transition, and expiration wins over a later
+    transition). Recordings belong with the calls that point at them, so they share the
+    tables' fate: retained when a protected stage's stack is deleted (customer data: the
+    teardown prints how to remove them), deleted with a disposable stage's stack (whose
+    teardown empties the bucket first)."""
+    policy = "Retain" if cfg.protected else "Delete"
+    return {
+        "RecordingsBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
+            "Properties": {
+                "BucketName": recordings_bucket_name(cfg),
+                **PRIVATE_BUCKET,
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "RecordingsToInfrequentAccess",
+                            "Status": "Enabled",
+                            "Transitions": [
+                                {
+                                    "StorageClass": "STANDARD_IA",
+                                    "TransitionInDays": RECORDINGS_IA_DAYS,
+                                }
+                            ],
+                        },
+                        {
+                            "Id": "ExpireRecordings",
+                            "Status": "Enabled",
+                            "ExpirationInDays": {"Ref": "RecordingRetentionDays"},
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        },
+                    ]
+                },
+                "Tags": [
+                    {"Key": "app", "Value": cfg.app_name},
+                    {"Key": "stage", "Value": cfg.stage},
+                ],
+            },
+        },
+        # kept with a retained bucket: the retained recordings stay HTTPS only
+        "RecordingsBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
+            "Properties": {
+                "Bucket": {"Ref": "RecordingsBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "HttpsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": ["RecordingsBucket", "Arn"]},
+                                {"Fn::Sub": "${RecordingsBucket.Arn}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
     }
 
 
@@ -633,6 +723,28 @@ PARAMETERS: dict[str, Any] = {
         "Default": "",
         "Description": "Optional Twilio Messaging Service SID used to send SMS.",
     },
+    "RecordCalls": {
+        "Type": "String",
+        "Default": "0",
+        "AllowedValues": ["0", "1"],
+        "Description": "RECORD_CALLS: 1 records click-to-call and inbound conversations (both "
+        "channels, after a recording notice to the lead); campaigns have their own record.",
+    },
+    "CompanyName": {
+        "Type": "String",
+        "Default": "our team",
+        "MinLength": 1,
+        "MaxLength": 80,
+        "Description": "COMPANY_NAME: who callers hear they reached (voicemail greeting) and "
+        "who is calling in the abandoned-call message.",
+    },
+    "RecordingRetentionDays": {
+        "Type": "Number",
+        "Default": 365,
+        "MinValue": 1,
+        "Description": "Days call recordings and voicemails are kept in the recordings bucket "
+        "before S3 deletes them.",
+    },
 }
 
 
@@ -647,6 +759,9 @@ def function_environment(cfg: StageConfig) -> dict[str, Any]:
         "TWILIO_ACCOUNT_SID": {"Ref": "TwilioAccountSid"},
         "TWILIO_MESSAGING_SERVICE_SID": {"Ref": "TwilioMessagingServiceSid"},
         "EXPORT_BUCKET": {"Ref": "ExportBucket"},
+        "RECORDINGS_BUCKET": {"Ref": "RecordingsBucket"},
+        "RECORD_CALLS": {"Ref": "RecordCalls"},
+        "COMPANY_NAME": {"Ref": "CompanyName"},
         "COGNITO_USER_POOL_ID": {"Ref": "UserPool"},
         "COGNITO_CLIENT_ID": {"Ref": "UserPoolClient"},
     }
@@ -672,6 +787,10 @@ def outputs(cfg: StageConfig) -> dict[str, Any]:
         "DashboardBucketName": {"Value": {"Ref": "DashboardBucket"}},
         "DashboardDistributionId": {"Value": {"Ref": "DashboardDistribution"}},
         "ExportBucketName": {"Value": {"Ref": "ExportBucket"}},
+        "RecordingsBucketName": {
+            "Description": "Call recordings and voicemails (RECORDINGS_BUCKET)",
+            "Value": {"Ref": "RecordingsBucket"},
+        },
         "UserPoolId": {
             "Description": "The Cognito user pool members sign in to (COGNITO_USER_POOL_ID)",
             "Value": {"Ref": "UserPool"},
@@ -722,6 +841,7 @@ def merge_template(cfg: StageConfig) -> dict[str, Any]:
     resources.update(table_resources(cfg))
     resources.update(dashboard_bucket())
     resources.update(export_bucket(cfg))
+    resources.update(recordings_bucket(cfg))
     resources.update(dashboard_delivery(cfg))
     resources.update(user_pool(cfg))
     resources.update(user_pool_access())
@@ -756,6 +876,8 @@ def data_template(cfg: StageConfig) -> dict[str, Any]:
         **table_resources(cfg),
         **dashboard_bucket(),
         **export_bucket(cfg),
+        # the bucket without its HTTPS-only policy (moto's CloudFormation has no BucketPolicy)
+        "RecordingsBucket": recordings_bucket(cfg)["RecordingsBucket"],
     }
     outs: dict[str, Any] = {
         logical_id: {"Value": {"Ref": logical_id}}
@@ -764,9 +886,11 @@ def data_template(cfg: StageConfig) -> dict[str, Any]:
     }
     outs["DashboardBucketName"] = {"Value": {"Ref": "DashboardBucket"}}
     outs["ExportBucketName"] = {"Value": {"Ref": "ExportBucket"}}
+    outs["RecordingsBucketName"] = {"Value": {"Ref": "RecordingsBucket"}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"{cfg.app_name} {cfg.stage}: tables and dashboard bucket",
+        "Description": f"{cfg.app_name} {cfg.stage}: tables and buckets",
+        "Parameters": {"RecordingRetentionDays": PARAMETERS["RecordingRetentionDays"]},
         "Resources": resources,
         "Outputs": outs,
     }

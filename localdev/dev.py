@@ -219,6 +219,7 @@ def create_tables(env: dict[str, str]) -> None:
     from chalicelib.config import reset_settings
     from chalicelib.providers import settings
     from chalicelib.store.tables import (
+        backfill_search,
         backfill_suppressions,
         backfill_unassigned,
         ensure_tables,
@@ -233,6 +234,9 @@ def create_tables(env: dict[str, str]) -> None:
     flagged = backfill_suppressions(settings())
     if flagged:
         say(f"{flagged} leads' doNotCall/smsOptOut moved into the suppression ledger")
+    indexed = backfill_search(settings())
+    if indexed:
+        say(f"{indexed} leads from before search added to the search index")
 
 
 # ---------------------------------------------------------------- Cognito

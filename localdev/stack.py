@@ -50,6 +50,7 @@ _NOT_INHERITED = (
     "MAX_IMPORT_BYTES",
     "SIM",
     "COGNITO_",
+    "DIALER_",
 )
 _phones = itertools.count(100)
 
@@ -347,6 +348,7 @@ def live_stack_running(
             # Tests and benchmarks run on the real clock at any hour: the compliance rules'
             # default window (calls and texts) is opened to (almost) the whole day.
             "CALLING_HOURS": "00:00-23:59",
+            "RECORDINGS_DIR": str(log_dir / f"recordings-{stage}"),
             **env,
         }
     )

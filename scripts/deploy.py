@@ -23,7 +23,13 @@ Steps, each safe to repeat:
    its own API (a cycle), so it is a stack parameter: on the first create a second pass sets
    it from the `ApiUrl` output; later deploys pass the known value in one pass.
 6. The dashboard upload (`scripts/deploy_dashboard.py`, when present) and a CloudFront
-   invalidation; with `--configure-twilio`, the number's SMS URL through Twilio's API.
+   invalidation; with `--configure-twilio`, the number's webhooks through Twilio's API: its
+   SMS URL, its voice URL ("A call comes in") and its call status callback.
+
+Stack parameters besides the two above, each from the deploy's environment, else the stack's
+previous value, else the template's default: `TwilioMessagingServiceSid`
+(TWILIO_MESSAGING_SERVICE_SID), `RecordCalls` (RECORD_CALLS, `0`), `CompanyName`
+(COMPANY_NAME, `our team`), `RecordingRetentionDays` (RECORDING_RETENTION_DAYS, 365).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.build import Package, PackagingError, build
-from infra.template import ROOT, StageConfig, load_stage
+from infra.template import PARAMETERS, ROOT, StageConfig, load_stage
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
@@ -376,16 +382,42 @@ class Result:
 
     @property
     def sms_incoming_url(self) -> str:
-        return f"{self.api_url}/twilio/sms/incoming"
+        return number_webhooks(self.api_url)["sms_url"]
+
+    @property
+    def voice_incoming_url(self) -> str:
+        return number_webhooks(self.api_url)["voice_url"]
+
+    @property
+    def voice_status_url(self) -> str:
+        return number_webhooks(self.api_url)["status_callback"]
+
+
+def number_webhooks(api_url: str) -> dict[str, str]:
+    """What the Twilio number must post where (the SDK's IncomingPhoneNumber fields): incoming
+    texts, incoming calls ("A call comes in") and the incoming call's status callback."""
+    return {
+        "sms_url": f"{api_url}/twilio/sms/incoming",
+        "sms_method": "POST",
+        "voice_url": f"{api_url}/twilio/voice/incoming",
+        "voice_method": "POST",
+        "status_callback": f"{api_url}/twilio/voice/incoming-status",
+        "status_callback_method": "POST",
+    }
 
 
 def twilio_instructions(api_url: str) -> list[str]:
+    hooks = number_webhooks(api_url)
     return [
-        "Twilio number (Console > Phone Numbers > your number > Messaging):",
-        f"  A message comes in: Webhook, HTTP POST, {api_url}/twilio/sms/incoming",
-        "  Voice needs nothing on the number: every call the app places carries its own",
-        f"  webhook URLs ({api_url}/twilio/voice/connect|gather|status|lead-status/<callId>).",
-        "  Or run the deploy with --configure-twilio to set the SMS URL through Twilio's API.",
+        "Twilio number (Console > Phone Numbers > Active numbers > your number):",
+        "  Voice Configuration:",
+        f"    A call comes in: Webhook, HTTP POST, {hooks['voice_url']}",
+        f"    Call status changes: HTTP POST, {hooks['status_callback']}",
+        "  Messaging Configuration:",
+        f"    A message comes in: Webhook, HTTP POST, {hooks['sms_url']}",
+        "  Calls the app places carry their own webhook URLs",
+        f"  ({api_url}/twilio/voice/connect|gather|status|lead-status/<callId>).",
+        "  Or run the deploy with --configure-twilio to set all three through Twilio's API.",
     ]
 
 
@@ -440,10 +472,13 @@ def invalidate(cloudfront: Any, distribution_id: str) -> None:
     )
 
 
-def configure_twilio_number(client: Any, sms_url: str, number: str | None) -> str:
-    """Point the number's incoming SMS webhook at the API. Returns the number configured.
+def configure_twilio_number(client: Any, api_url: str, number: str | None) -> tuple[str, list[str]]:
+    """Point the number's webhooks at the API (`number_webhooks`: incoming texts, incoming
+    calls, the incoming call's status). Returns the number configured and what else changed.
 
-    With no number given, the account must have exactly one (else the choice is the user's)."""
+    A voice or SMS *application* on the number (a TwiML App SID) would make Twilio ignore the
+    URLs set here, so it is cleared (and said so). With no number given, the account must have
+    exactly one (else the choice is the user's)."""
     numbers = (
         client.incoming_phone_numbers.list(phone_number=number)
         if number
@@ -456,8 +491,52 @@ def configure_twilio_number(client: Any, sms_url: str, number: str | None) -> st
             "the Twilio account has several numbers: pass --twilio-number +1... "
             "(or set TWILIO_PHONE_NUMBER)"
         )
-    numbers[0].update(sms_url=sms_url, sms_method="POST")
-    return str(numbers[0].phone_number)
+    target = numbers[0]
+    fields: dict[str, str] = number_webhooks(api_url)
+    cleared: list[str] = []
+    for app_field in ("voice_application_sid", "sms_application_sid"):
+        previous = getattr(target, app_field, None)
+        if previous:
+            fields[app_field] = ""
+            cleared.append(f"{app_field} {previous} removed (it overrode the webhook URLs)")
+    target.update(**fields)
+    return str(target.phone_number), cleared
+
+
+# ---------------------------------------------------------------- the app's parameters
+
+APP_PARAMETERS = ("RecordCalls", "CompanyName", "RecordingRetentionDays")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def app_parameters(env: dict[str, str], previous: dict[str, str]) -> dict[str, str]:
+    """`RecordCalls`, `CompanyName`, `RecordingRetentionDays`: from the deploy's environment
+    (RECORD_CALLS, COMPANY_NAME, RECORDING_RETENTION_DAYS), else the stack's previous value
+    (an update that leaves a parameter out would reset it to the default), else left out (the
+    template's default). Refuses values the stack would refuse, before anything is sent."""
+    out: dict[str, str] = {}
+    record = (env.get("RECORD_CALLS") or "").strip().lower()
+    if record:
+        if record not in _TRUE + _FALSE:
+            raise DeployError(f"RECORD_CALLS must be 1 or 0, got {record!r}")
+        out["RecordCalls"] = "1" if record in _TRUE else "0"
+    company = (env.get("COMPANY_NAME") or "").strip()
+    if company:
+        if len(company) > 80:
+            raise DeployError("COMPANY_NAME must be at most 80 characters")
+        out["CompanyName"] = company
+    days = (env.get("RECORDING_RETENTION_DAYS") or "").strip()
+    if days:
+        if not days.isdigit() or int(days) < 1:
+            raise DeployError(
+                f"RECORDING_RETENTION_DAYS must be a whole number of days, got {days!r}"
+            )
+        out["RecordingRetentionDays"] = str(int(days))
+    for name in APP_PARAMETERS:
+        if name not in out and previous.get(name):
+            out[name] = previous[name]
+    return out
 
 
 # ---------------------------------------------------------------- the flow
@@ -564,6 +643,20 @@ def dry_run(opts: Options, cfg: StageConfig, pkg: Package, env: dict[str, str]) 
         say(f"secret {secret.label}: {secret.reference} ({source})")
     sid = env.get("TWILIO_ACCOUNT_SID") or "(previous value)"
     say(f"parameters: TwilioAccountSid={sid}, PublicBaseUrl=<ApiUrl output, second pass>")
+    given = app_parameters(env, {})
+    say(
+        "parameters: "
+        + ", ".join(
+            f"{name}={given[name]}"
+            if name in given
+            else f"{name}=(previous value, else {PARAMETERS[name]['Default']})"
+            for name in APP_PARAMETERS
+        )
+    )
+    say(
+        f"recordings: bucket {cfg.app_name}-{cfg.stage}-recordings-<account>-{opts.region} "
+        f"({'retained' if cfg.protected else 'deleted'} with the stack)"
+    )
     say(f"sign-in: Cognito user pool {cfg.app_name}-{cfg.stage} and its app client (outputs)")
     say("then: dashboard upload and CloudFront invalidation; Twilio webhooks to set:")
     for line in twilio_instructions(
@@ -603,6 +696,7 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
         "TwilioAccountSid": env.get("TWILIO_ACCOUNT_SID") or previous.get("TwilioAccountSid", ""),
         "TwilioMessagingServiceSid": env.get("TWILIO_MESSAGING_SERVICE_SID")
         or previous.get("TwilioMessagingServiceSid", ""),
+        **app_parameters(env, previous),
     }
     if not params["TwilioAccountSid"]:
         say("warning: TWILIO_ACCOUNT_SID is not set; calls and SMS fail until it is")
@@ -632,7 +726,11 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
             invalidate(session.client("cloudfront"), outputs["DashboardDistributionId"])
 
     from chalicelib.config import Settings
-    from chalicelib.store.tables import backfill_suppressions, backfill_unassigned
+    from chalicelib.store.tables import (
+        backfill_search,
+        backfill_suppressions,
+        backfill_unassigned,
+    )
 
     stage_settings = Settings(app_name=cfg.app_name, stage=cfg.stage, region=opts.region)
     moved = backfill_unassigned(stage_settings)
@@ -643,6 +741,9 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
         result.notes.append(
             f"{flagged} leads' doNotCall/smsOptOut moved into the suppression ledger"
         )
+    indexed = backfill_search(stage_settings)
+    if indexed:
+        result.notes.append(f"{indexed} leads from before search added to the search index")
 
     if opts.admin_email and result.user_pool_id:
         result.notes.append(
@@ -672,10 +773,15 @@ def deploy(opts: Options, env: dict[str, str], session: Any = None) -> Result:
         )
         from twilio.rest import Client
 
-        number = configure_twilio_number(
-            Client(sid, token), result.sms_incoming_url, opts.twilio_number
+        # the base the app checks Twilio's signatures against (a custom domain, else ApiUrl)
+        base = (params["PublicBaseUrl"] or api_url).rstrip("/")
+        number, cleared = configure_twilio_number(Client(sid, token), base, opts.twilio_number)
+        hooks = number_webhooks(base)
+        result.notes.append(
+            f"Twilio: {number} now posts incoming SMS to {hooks['sms_url']}, incoming calls to "
+            f"{hooks['voice_url']} and their status to {hooks['status_callback']}"
         )
-        result.notes.append(f"Twilio: {number} now posts incoming SMS to the API")
+        result.notes.extend(f"Twilio: {number}: {line}" for line in cleared)
     return result
 
 
@@ -706,8 +812,9 @@ def print_result(result: Result, cfg: StageConfig) -> None:
 
 def teardown(opts: Options, cfg: StageConfig, session: Any, confirm: bool) -> int:
     """Empty the dashboard and export buckets (CloudFormation cannot delete a bucket with
-    objects) and delete the stack. Tables of protected stages are retained by design, and the
-    secrets stay in SSM; both are listed with the commands that remove them."""
+    objects), and in a disposable stage the recordings bucket, then delete the stack. Tables
+    and recordings of protected stages are retained by design, and the secrets stay in SSM;
+    each is listed with the commands that remove it."""
     cfn = session.client("cloudformation")
     if stack_status(cfn, cfg.stack_name) is None:
         say(f"stack {cfg.stack_name} does not exist in {opts.region}")
@@ -718,7 +825,10 @@ def teardown(opts: Options, cfg: StageConfig, session: Any, confirm: bool) -> in
             say("not deleted")
             return 1
     outputs = stack_outputs(cfn, cfg.stack_name)
-    for name in ("DashboardBucketName", "ExportBucketName"):
+    emptied = ["DashboardBucketName", "ExportBucketName"]
+    if not cfg.protected:
+        emptied.append("RecordingsBucketName")  # deleted with the stack (DeletionPolicy)
+    for name in emptied:
         if outputs.get(name):
             session.resource("s3").Bucket(outputs[name]).objects.all().delete()
     cfn.delete_stack(StackName=cfg.stack_name)
@@ -736,6 +846,13 @@ def teardown(opts: Options, cfg: StageConfig, session: Any, confirm: bool) -> in
             f"  aws dynamodb update-table --table-name {cfg.app_name}-{cfg.stage}-<entity> "
             "--no-deletion-protection-enabled && aws dynamodb delete-table --table-name ..."
         )
+        recordings = outputs.get("RecordingsBucketName")
+        if recordings:
+            say(
+                f"the call recordings are retained in s3://{recordings} (customer data; S3 "
+                "still deletes each after RecordingRetentionDays); to drop them for good:"
+            )
+            say(f"  aws s3 rb s3://{recordings} --force")
     for secret in stage_secrets(cfg):
         if secret.kind == "ssm":
             say(f"secret kept: aws ssm delete-parameter --name {secret.name}")

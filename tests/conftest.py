@@ -135,8 +135,10 @@ class Api:
         hdrs.update(headers or {})
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         resp = self.client.http.request(method, path, headers=hdrs, body=payload)
-        text = resp.body.decode() if isinstance(resp.body, bytes) else resp.body
         ctype = resp.headers.get("Content-Type", resp.headers.get("content-type", ""))
+        if ctype.startswith("audio/"):
+            return resp.status_code, resp.body, resp.headers  # the bytes as they are
+        text = resp.body.decode() if isinstance(resp.body, bytes) else resp.body
         data: Any = text
         if text and "json" in ctype:
             data = json.loads(text)

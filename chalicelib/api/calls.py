@@ -29,6 +29,8 @@ def place_call(request: Request, actor: Actor) -> Any:
 @route(bp, "/calls", ["GET"])
 def list_calls(request: Request, actor: Actor) -> dict[str, Any]:
     params = query(request)
+    if any(params.get(k) for k in _LOG_PARAMS):
+        return _call_log(params, actor)
     page = calls.list_calls(
         deps(),
         params.get("leadId") or None,
@@ -36,6 +38,35 @@ def list_calls(request: Request, actor: Actor) -> dict[str, Any]:
         limit_param(params),
         params.get("cursor"),
         actor,
+    )
+    return page_body([call_out(c) for c in page.items], page.next_cursor)
+
+
+_LOG_PARAMS = ("from", "to", "outcome", "disposition")
+
+
+def _call_log(params: dict[str, str], actor: Actor) -> dict[str, Any]:
+    """The team's call log: `from`/`to` (business days, default the last 7), `teamMemberId`,
+    `outcome`, `disposition` (services/call_log.py)."""
+    from chalicelib.errors import ValidationError
+    from chalicelib.services import call_log
+
+    if params.get("leadId"):
+        raise ValidationError(
+            "leadId lists a lead's calls; it does not combine with from, to, outcome or "
+            "disposition",
+            {"field": "leadId"},
+        )
+    page = call_log.call_log(
+        deps(),
+        actor,
+        params.get("from") or None,
+        params.get("to") or None,
+        params.get("teamMemberId") or None,
+        params.get("outcome") or None,
+        params.get("disposition") or None,
+        limit_param(params),
+        params.get("cursor"),
     )
     return page_body([call_out(c) for c in page.items], page.next_cursor)
 

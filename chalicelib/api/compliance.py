@@ -22,6 +22,15 @@ def get_rules(request: Request, actor: Actor) -> dict[str, Any]:
     return rules_to_doc(compliance_rules.read(deps(), actor))
 
 
+@route(bp, "/compliance/rules/defaults", ["GET"])
+def get_default_rules(request: Request, actor: Actor) -> dict[str, Any]:
+    """The shipped defaults (a valid PUT body), whatever rules are saved."""
+    from chalicelib.domain.compliance_rules import rules_to_doc
+    from chalicelib.services import compliance_rules
+
+    return rules_to_doc(compliance_rules.shipped(deps(), actor))
+
+
 @route(bp, "/compliance/rules", ["PUT"])
 def put_rules(request: Request, actor: Actor) -> dict[str, Any]:
     from chalicelib.domain.compliance_rules import rules_to_doc

@@ -1,15 +1,19 @@
 """Leads as CSV (GET /leads/export): the columns are fields of the lead's API JSON
-(`serialize.lead_out`), so the export and the API cannot disagree on a field's name or form."""
+(`serialize.lead_out`), so the export and the API cannot disagree on a field's name or form,
+and `assignedTo`, the assignee's name (the import reads it back as the same member). The file
+is UTF-8 with a BOM: Excel opens it as UTF-8 and the import skips the BOM."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from chalicelib.api.serialize import lead_out
-from chalicelib.domain.records import Lead
+from chalicelib.domain.records import Lead, TeamMember
+
+BOM = "\ufeff"
 
 EXPORT_COLUMNS = [
     "id",
@@ -20,6 +24,7 @@ EXPORT_COLUMNS = [
     "notes",
     "status",
     "assignedToId",
+    "assignedTo",
     "source",
     "smsOptOut",
     "doNotCall",
@@ -45,13 +50,31 @@ def _cell(value: Any) -> str:
     return text
 
 
-def export_rows(rows: Iterable[Lead]) -> Iterator[str]:
-    """CSV text of leads, a chunk at a time (header first)."""
+class MemberNames:
+    """Member names by id, the team read once, on the first lead that has an assignee."""
+
+    def __init__(self, load: Callable[[], list[TeamMember]]) -> None:
+        self._load = load
+        self._names: dict[str, str] | None = None
+
+    def __call__(self, member_id: str | None) -> str | None:
+        if not member_id:
+            return None
+        if self._names is None:
+            self._names = {m.id: m.name for m in self._load()}
+        return self._names.get(member_id)
+
+
+def export_rows(
+    rows: Iterable[Lead], names: Callable[[str | None], str | None] = lambda _id: None
+) -> Iterator[str]:
+    """CSV text of leads, a chunk at a time (header first); `names` gives an assignee's name."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     for lead in rows:
         out = lead_out(lead)
+        out["assignedTo"] = names(lead.assigned_to_id)
         writer.writerow([_cell(out[column]) for column in EXPORT_COLUMNS])
         if buf.tell() > 64 * 1024:
             yield buf.getvalue()

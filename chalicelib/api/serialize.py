@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso
+from chalicelib.domain.outcomes import outcome
 
 if TYPE_CHECKING:
     from chalicelib.domain.records import (
@@ -63,6 +64,7 @@ def call_out(c: Call) -> dict[str, Any]:
     return {
         "id": c.id,
         "leadId": c.lead_id,
+        "leadName": c.lead_name,
         "teamMemberId": c.team_member_id,
         "callerId": c.caller_id,
         "status": c.status,
@@ -76,14 +78,28 @@ def call_out(c: Call) -> dict[str, Any]:
         "errorCode": c.error_code,
         "errorMessage": c.error_message,
         "disposition": c.disposition,
+        "outcome": outcome(c),
         "notes": c.notes,
         "campaignId": c.campaign_id,
         "sessionId": c.session_id,
         "abandoned": bool(c.abandoned),
         "voicemailLeft": bool(c.voicemail_left),
+        "direction": c.direction,
+        # the audio, streamed by GET /calls/{id}/recording (a path on the API)
+        "voicemail": _audio(c, "voicemail"),
+        "recording": _audio(c, "call"),
         "createdAt": iso(c.created_at),
         "updatedAt": iso(c.updated_at),
     }
+
+
+def _audio(c: Call, kind: str) -> dict[str, Any] | None:
+    if c.recording_kind != kind or not c.recording_key:
+        return None
+    url = f"/calls/{c.id}/recording"
+    seconds = int(c.recording_seconds or 0)
+    key = "recordingUrl" if kind == "voicemail" else "url"
+    return {"durationSeconds": seconds, key: url}
 
 
 def message_out(m: Message) -> dict[str, Any]:

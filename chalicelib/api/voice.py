@@ -72,7 +72,17 @@ def _gather_result(call_id: str, digits: str) -> Response:
         if call.lead_phone:
             status_url = calls.lead_status_url(d, call_id)
             amd_url = calls.amd_url(d, call_id)
-            return twiml(build.dial(call.lead_phone, call.caller_id, status_url, amd_url))
+            recorded = d.settings.record_calls
+            return twiml(
+                build.dial(
+                    call.lead_phone,
+                    call.caller_id,
+                    status_url,
+                    amd_url,
+                    recording_url=calls.recording_url(d, call_id) if recorded else None,
+                    notice_url=calls.notice_url(d) if recorded else None,
+                )
+            )
     calls.advance_lead_leg(d, call_id, NOT_CONNECTED)
     return twiml(build.goodbye())
 

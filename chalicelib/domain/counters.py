@@ -35,6 +35,15 @@ SMS_INBOUND = "sms#inbound"
 # Leads moved to `converted` that day (an event; see services.leads.conversion_deltas). Not
 # derivable from calls or messages, so the rollup keeps it as it finds it.
 CONVERTED = "converted"
+# Calls to our number (services/inbound.py): every one, those a member took, those nobody
+# took, and those where the caller left a voicemail; a member's `inbound` = calls they took.
+INBOUND_CALLS = "inbound"
+INBOUND_ANSWERED = "inbound#answered"
+INBOUND_MISSED = "inbound#missed"
+INBOUND_VOICEMAILS = "inbound#voicemail"
+# Meetings a member booked (calls wrapped up `meeting_booked`): the member counter's name.
+MEETINGS = "meetings"
+MEETING_BOOKED = "meeting_booked"
 
 
 def call_status(status: str) -> str:
@@ -97,6 +106,11 @@ def split(values: Mapping[str, int]) -> tuple[dict[str, int], dict[str, dict[str
     return day, members
 
 
+def disposition(name: str) -> str:
+    """The day counter of calls wrapped up with this disposition."""
+    return f"disp#{name}"
+
+
 def lead_status(status: str) -> str:
     return f"status#{status}"
 
@@ -112,6 +126,12 @@ class CallLike(Protocol):
     def talk_seconds(self) -> int | None: ...
     @property
     def answered_by(self) -> str | None: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def recording_kind(self) -> str | None: ...
+    @property
+    def disposition(self) -> str | None: ...
 
 
 class MessageLike(Protocol):
@@ -127,9 +147,12 @@ def of_call(call: CallLike) -> Counter[str]:
     """The day counters a call in its present state contributes: placed (and its member's);
     its final status; its lead leg's final status; connected and talk time once the lead leg
     completed and a person answered it (a conversation happened): a lead leg answered by a
-    machine (answering-machine detection: voicemail, fax) counts `lead#completed` only."""
+    machine (answering-machine detection: voicemail, fax) counts `lead#completed` only; its
+    disposition (`disp#<name>`; a meeting booked also counts the member's `meetings`)."""
     out: Counter[str] = Counter()
     member_id = call.team_member_id
+    if call.direction == INBOUND:
+        return _of_inbound_call(call)
     out[CALLS_PLACED] += 1
     out[member(member_id, "calls")] += 1
     if call.status in CALL_FINAL:
@@ -143,6 +166,35 @@ def of_call(call: CallLike) -> Counter[str]:
             out[member(member_id, "connected")] += 1
             out[TALK_SECONDS] += talk
             out[member(member_id, "talk")] += talk
+    # The disposition the member recorded at wrap-up (it can change: a wrap-up moves these
+    # counters through `transitions.apply` like a status change does).
+    if call.disposition:
+        out[disposition(call.disposition)] += 1
+        if call.disposition == MEETING_BOOKED:
+            out[member(member_id, MEETINGS)] += 1
+    return +out
+
+
+def _of_inbound_call(call: CallLike) -> Counter[str]:
+    """A call to our number: counted, then taken (with its talk time, and the member's) or
+    missed once it is over, and a voicemail once its message is stored."""
+    out: Counter[str] = Counter()
+    out[INBOUND_CALLS] += 1
+    if call.status in CALL_FINAL:
+        if call.status == "completed" and call.team_member_id not in ("", "-"):
+            talk = max(0, int(call.talk_seconds or 0))
+            out[INBOUND_ANSWERED] += 1
+            out[member(call.team_member_id, "inbound")] += 1
+            out[TALK_SECONDS] += talk
+            out[member(call.team_member_id, "talk")] += talk
+        else:
+            out[INBOUND_MISSED] += 1
+    if call.recording_kind == "voicemail":
+        out[INBOUND_VOICEMAILS] += 1
+    if call.disposition:
+        out[disposition(call.disposition)] += 1
+        if call.disposition == MEETING_BOOKED and call.team_member_id not in ("", "-"):
+            out[member(call.team_member_id, MEETINGS)] += 1
     return +out
 
 

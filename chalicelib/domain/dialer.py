@@ -49,8 +49,15 @@ MACHINE_VERDICTS: Final = frozenset(
 # How long a reserved lead stays the session's without news (a crashed session's lapses).
 RESERVATION_SECONDS: Final = 600
 # A session `ready` this long with nothing ringing is nudged to dial (a lost conference
-# callback, or no lead was callable a moment ago).
+# callback, or no lead was callable a moment ago). The default of DIALER_IDLE_RETRY_SECONDS.
 IDLE_RETRY_SECONDS: Final = 15
+# A session `connecting`, `dialing` or `connected` with no news of its call this long asks
+# Twilio how the call is (a lost status callback), at most once per this period. Longer than a
+# lead's ring and machine detection together. The default of DIALER_STALE_SECONDS.
+STALE_SECONDS: Final = 90
+# A lead call with no Twilio SID this long after it was created was never placed (the request
+# placing it died): longer than any placing request can take (the API's timeout is 30 s).
+UNPLACED_AFTER_SECONDS: Final = 120
 
 
 def is_person(answered_by: str | None) -> bool:

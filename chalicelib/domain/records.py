@@ -57,6 +57,9 @@ class Lead:
     # set and cleared by conditional writes in the campaign's transactions, never by an edit.
     # A campaign archived since no longer holds it (services.campaigns).
     campaign_id: str | None = None
+    # The version of the search tokens (domain/search.SEARCH_VERSION) this lead's tokens were
+    # written with; None: written before search existed (the backfill writes its tokens).
+    search_version: int | None = None
 
     @property
     def live(self) -> bool:
@@ -69,6 +72,23 @@ class LeadPhone:
 
     phone: str
     lead_id: str
+
+
+@dataclass
+class LeadToken:
+    """A search token of a live lead (domain/search.py), written in the lead's transaction."""
+
+    token: str
+    lead_id: str
+
+    @property
+    def key(self) -> str:
+        return token_key(self.token, self.lead_id)
+
+
+def token_key(token: str, lead_id: str) -> str:
+    """The key of a token item as one string (a token never holds a space)."""
+    return f"{token} {lead_id}"
 
 
 @dataclass
@@ -92,6 +112,16 @@ class Call:
     session_id: str | None = None
     abandoned: bool = False  # a person answered and was not bridged (domain/dialer.py)
     voicemail_left: bool = False
+    # `inbound`: the lead called us (services/inbound.py); `team_member_id` is then the member
+    # who took it, "-" until someone did. `route_stage`: which members are being rung.
+    direction: str = "outbound"
+    route_stage: int = 0
+    # The call's audio, copied out of Twilio into the stack's storage (services/recordings.py):
+    # `recording_kind` `voicemail` (the caller left a message) or `call` (the conversation).
+    recording_sid: str | None = None
+    recording_key: str | None = None
+    recording_seconds: int | None = None
+    recording_kind: str | None = None
     status: str = "queued"
     lead_leg_status: str | None = None
     twilio_sid: str | None = None
@@ -127,6 +157,8 @@ class DialerSession:
     ended_at: datetime | None = None
     end_reason: str | None = None
     note: str | None = None  # why the session waits (`no_leads`, a Twilio error, ...)
+    # when `tick` last asked Twilio about a call with no news (a lost status callback)
+    checked_at: datetime | None = None
     dialed: int = 0
     humans: int = 0
     machines: int = 0
@@ -359,10 +391,37 @@ class Callback:
     open_pk: str | None = None
 
 
+# The inbox's list key (every thread in one partition of the `all` index, newest first) and
+# the sparse unread index's key (present only while the thread is unread).
+INBOX_KEY = "inbox"
+UNREAD_KEY = "unread"
+
+
+@dataclass
+class InboxItem:
+    """A lead's thread in the inbox: its latest inbound item (a text, a missed call, a
+    voicemail), one per lead. `item_id` is that item's ULID (a message's or a call's id): it
+    orders the inbox newest first, and a write only replaces an older item (`Before`)."""
+
+    lead_id: str
+    item_id: str
+    kind: str  # "text" | "missed_call" | "voicemail"
+    at: datetime
+    preview: str
+    list_key: str = INBOX_KEY
+    unread_key: str | None = UNREAD_KEY
+    read_at: datetime | None = None
+
+    @property
+    def unread(self) -> bool:
+        return self.unread_key is not None
+
+
 Record = (
     TeamMember
     | Lead
     | LeadPhone
+    | LeadToken
     | Call
     | Message
     | MessageSid
@@ -377,4 +436,5 @@ Record = (
     | Campaign
     | CampaignLead
     | Callback
+    | InboxItem
 )

@@ -8,6 +8,8 @@ re-decides). The day's stat counters a transition moves are written in the same 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +20,7 @@ from chalicelib.clock import business_day, new_id
 from chalicelib.domain import counters
 from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.constants import DO_NOT_CALL
+from chalicelib.domain.counters import MEETING_BOOKED
 from chalicelib.domain.records import Call
 from chalicelib.domain.statuses import (
     CALL_FINAL,
@@ -51,10 +54,10 @@ from chalicelib.services import (
     transitions,
 )
 from chalicelib.services.deps import Deps
+from chalicelib.services.team import Patch
 from chalicelib.services.transitions import Change
 from chalicelib.store.base import (
     ABSENT,
-    ConditionFailed,
     Eq,
     Op,
     Page,
@@ -96,6 +99,15 @@ def status_url(deps: Deps, call_id: str) -> str:
 def lead_status_url(deps: Deps, call_id: str) -> str:
     base = deps.settings.public_base_url
     return webhooks.url(base, webhooks.VOICE_LEAD_STATUS, call_id=call_id)
+
+
+def recording_url(deps: Deps, call_id: str) -> str:
+    base = deps.settings.public_base_url
+    return webhooks.url(base, webhooks.VOICE_RECORDING, call_id=call_id)
+
+
+def notice_url(deps: Deps) -> str:
+    return webhooks.url(deps.settings.public_base_url, webhooks.VOICE_NOTICE)
 
 
 def amd_url(deps: Deps, call_id: str) -> str:
@@ -411,16 +423,26 @@ class WrapUp:
 
 def wrap_up(deps: Deps, call_id: str, cmd: WrapUp, actor: Actor = SYSTEM) -> Call:
     """Disposition and notes: updated in place (never a whole-item save, which could undo a
-    status callback landing at the same moment)."""
+    status callback landing at the same moment), through `transitions.apply`: a disposition is
+    counted (`counters.of_call`), so changing it moves the day's counters in the same
+    transaction, on the condition that the disposition is still the one read (two wrap-ups at
+    once never count twice). `meeting_booked` moves the lead to `qualified` (see
+    `qualify_for_meeting`)."""
     if not actor.sees_all_leads:
         get(deps, call_id, actor)
-    fields: dict[str, Any] = {"updated_at": deps.clock.now(), **cmd.values}
-    try:
-        call = deps.store.write(Update("wrap-up", Call, call_id, fields))
-    except ConditionFailed:
-        raise not_found("call", call_id) from None
-    assert isinstance(call, Call)
-    if cmd.values.get("disposition") == DO_NOT_CALL:
+    values = dict(cmd.values)
+
+    def decide(call: Call) -> Change:
+        read = call.disposition
+        return Change(
+            {"updated_at": deps.clock.now(), **values},
+            {"disposition": ABSENT if read is None else Eq(read)},
+        )
+
+    before, _ = transitions.apply(deps, Call, call_id, decide)
+    call = dataclasses.replace(before, **decide(before).set)
+    disposition = values.get("disposition")
+    if disposition == DO_NOT_CALL:
         # The person asked on the phone: their number is suppressed for calls and texts.
         phone = call.lead_phone or _lead_phone(deps, call.lead_id)
         if phone:
@@ -432,7 +454,27 @@ def wrap_up(deps: Deps, call_id: str, cmd: WrapUp, actor: Actor = SYSTEM) -> Cal
                 source="disposition",
                 reason="asked on the phone not to be contacted",
             )
+    if disposition == MEETING_BOOKED and before.disposition != MEETING_BOOKED:
+        qualify_for_meeting(deps, call.lead_id)
     return call
+
+
+# A meeting booked means the lead is interested: it moves to `qualified` from `new`,
+# `contacted` and `not_interested` (a booked meeting overrides an earlier "not interested");
+# `qualified` and `converted` are already as far or further and stay.
+_FURTHER_THAN_MEETING = frozenset({"qualified", "converted"})
+
+
+def qualify_for_meeting(deps: Deps, lead_id: str) -> None:
+    """A call wrapped up `meeting_booked`: the lead moves to `qualified` unless it is already
+    there or further (or archived), with its funnel counters (`leads.update`, as the system:
+    the member who booked it may no longer see the lead)."""
+    lead = deps.store.leads.get(lead_id, consistent=True)
+    if lead is None or lead.archived_at is not None or lead.status in _FURTHER_THAN_MEETING:
+        return
+    # archived or edited meanwhile by someone (a 409): their edit stands
+    with contextlib.suppress(Conflict):
+        leads.update(deps, lead_id, Patch({"status": "qualified"}, None))
 
 
 def _lead_phone(deps: Deps, lead_id: str) -> str | None:

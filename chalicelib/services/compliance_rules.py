@@ -64,6 +64,13 @@ def read(deps: Deps, actor: Actor) -> Rules:
     return get_rules(deps)
 
 
+def shipped(deps: Deps, actor: Actor) -> Rules:
+    """`GET /compliance/rules/defaults` (admins): the shipped defaults, whatever is saved (the
+    rules editor's "Restore shipped defaults"; nothing is stored by reading them)."""
+    access.require(actor, "compliance.rules", "read the compliance rules")
+    return defaults(deps)
+
+
 def put_rules(deps: Deps, actor: Actor, doc: Any) -> Rules:
     """Replace the whole document (admins). A 400 names the first wrong field
     (`details.field`, e.g. `callingHours.byState.FL`); the audit entry lists what changed."""

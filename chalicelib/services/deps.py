@@ -20,6 +20,7 @@ from chalicelib.telephony.base import PhoneNumber, Telephony, TelephonyFailure
 if TYPE_CHECKING:
     from chalicelib.identity.provider import IdentityProvider
     from chalicelib.identity.tokens import TokenVerifier
+    from chalicelib.storage import AudioStore
 
 NUMBERS_CACHE_SECONDS = 300
 
@@ -44,6 +45,9 @@ class Deps:
     # The identity provider (Cognito) and the token verifier, built on first use likewise.
     make_identity: Callable[[], IdentityProvider] = _no_identity
     make_verifier: Callable[[], TokenVerifier] = _no_identity
+    # Call audio (chalicelib/storage.py), built on first use.
+    make_audio: Callable[[], AudioStore] | None = None
+    _audio: AudioStore | None = None
     # The moment the compliance rules judge a call or text at: the clock, unless `make dev`'s
     # DEV_NOW moved it (sign-in and everything else keep the clock's time).
     rules_clock: Clock | None = None
@@ -57,6 +61,17 @@ class Deps:
 
     def rules_now(self) -> datetime:
         return (self.rules_clock or self.clock).now()
+
+    @property
+    def audio(self) -> AudioStore:
+        if self._audio is None:
+            if self.make_audio is not None:
+                self._audio = self.make_audio()
+            else:
+                from chalicelib.storage import audio_store
+
+                self._audio = audio_store(self.settings)
+        return self._audio
 
     @property
     def telephony(self) -> Telephony:

@@ -123,12 +123,15 @@ def _move(
     session_id: str,
     decide: Callable[[DialerSession], dict[str, Any] | None],
     ops: Callable[[DialerSession, DialerSession], list[Op]] | None = None,
+    *,
+    read: DialerSession | None = None,
 ) -> tuple[DialerSession, bool]:
     """Apply `decide`'s changes to the session on the condition that its version is the one
     read (with `ops` in the same transaction); on a lost race read again and decide again.
-    Returns (the session as it is now, moved?)."""
-    for _ in range(MAX_MOVES):
-        session = _read(deps, session_id)
+    `read`: the session as the caller just read it, tried first (a request saved). Returns
+    (the session as it is now, moved?)."""
+    for attempt in range(MAX_MOVES):
+        session = read if attempt == 0 and read is not None else _read(deps, session_id)
         changes = decide(session)
         if changes is None:
             return session, False
@@ -301,11 +304,14 @@ def member_status(deps: Deps, session_id: str, status: str | None) -> None:
 
 
 def conference_event(deps: Deps, session_id: str, event: hooks.ConferenceEvent) -> None:
-    """The member joined the conference: dial. The conference ended: so did the session."""
+    """The member joined the conference: dial. The conference ended: so did the session.
+    Other events (a lead joining or leaving, the start) change nothing and read nothing."""
+    if event.event not in ("participant-join", "conference-end"):
+        return
     session = _read(deps, session_id)
     if event.event == "participant-join" and event.call_sid == session.member_call_sid:
         if session.status == rules.READY:
-            dial_next(deps, session_id)
+            dial_next(deps, session_id, session)
     elif event.event == "conference-end" and session.status != rules.ENDED:
         _end(deps, session_id, "conference_ended")
 
@@ -313,12 +319,13 @@ def conference_event(deps: Deps, session_id: str, event: hooks.ConferenceEvent) 
 # ---------------------------------------------------------------- dialling
 
 
-def dial_next(deps: Deps, session_id: str) -> DialerSession:
+def dial_next(deps: Deps, session_id: str, read: DialerSession | None = None) -> DialerSession:
     """Take the campaign's next lead and ring it; `ready` (waiting, with a note) when no lead
     may be called now. Only from `ready`, `dialing` (the previous lead call is over) or
-    `wrap_up`/`paused` (the member pressed Next or Resume)."""
-    for _ in range(MAX_DIALS_PER_STEP):
-        session = _read(deps, session_id)
+    `wrap_up`/`paused` (the member pressed Next or Resume). `read`: the session as the caller
+    just read or wrote it (the dial's transaction is conditional on its version anyway)."""
+    for attempt in range(MAX_DIALS_PER_STEP):
+        session = read if attempt == 0 and read is not None else _read(deps, session_id)
         if session.status not in (rules.READY, rules.DIALING, rules.WRAP_UP, rules.PAUSED):
             return session
         campaign = deps.store.campaigns.get(session.campaign_id, consistent=True)
@@ -326,7 +333,7 @@ def dial_next(deps: Deps, session_id: str) -> DialerSession:
             return _end(deps, session_id, "campaign_not_active")
         taken = queue.take_next(deps, campaign, session.id, session.team_member_id)
         if taken is None:
-            return _wait(deps, session_id, session.version)
+            return _wait(deps, session)
         placed = _place_lead_call(deps, session, campaign, taken)
         if placed is not None:
             return placed
@@ -339,12 +346,12 @@ def dial_next(deps: Deps, session_id: str) -> DialerSession:
     )[0]
 
 
-def _wait(deps: Deps, session_id: str, version: int) -> DialerSession:
+def _wait(deps: Deps, read: DialerSession) -> DialerSession:
     """No lead may be called now: the session waits in `ready` (and tries again when read
-    IDLE_RETRY_SECONDS later), unless it moved since it was read."""
+    DIALER_IDLE_RETRY_SECONDS later), unless it moved since it was read."""
 
     def decide(s: DialerSession) -> dict[str, Any] | None:
-        if s.version != version:
+        if s.version != read.version:
             return None
         return {
             "status": rules.READY,
@@ -354,7 +361,7 @@ def _wait(deps: Deps, session_id: str, version: int) -> DialerSession:
             "status_since": deps.clock.now(),
         }
 
-    return _move(deps, session_id, decide)[0]
+    return _move(deps, read.id, decide, read=read)[0]
 
 
 def _place_lead_call(
@@ -415,10 +422,17 @@ def _place_lead_call(
     except TelephonyFailure as exc:
         log.warning("dialer: Twilio refused a lead call: %s", exc.message)
         _finish_call(deps, call.id, "failed", error=(str(exc.code or ""), exc.message))
+        queue.finish_attempt(deps, campaign.id, lead.id, session.id, "failed")
         return None
     from chalicelib.store.base import Update
 
     deps.store.write(Update("sid", Call, call.id, {"twilio_sid": sid}))
+    now_session = _read(deps, session.id)
+    if now_session.status == rules.ENDED or now_session.current_call_id != call.id:
+        # the session ended while Twilio placed the call (`_end` saw no SID to hang up): the
+        # lead must not answer a session nobody is in; its final status records the attempt
+        _hang_up(deps, sid)
+        return now_session
     return after
 
 
@@ -436,7 +450,7 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
         return build.hang_up()  # a late or repeated fetch of a call that is over
     campaign = deps.store.campaigns.get(session.campaign_id)
     current = session.current_call_id == call_id
-    if answered_by is not None:
+    if rules.is_person(answered_by) and answered_by is not None:
         _set_call(deps, call_id, {"answered_by": answered_by})
     if not rules.is_person(answered_by):
         leave = (
@@ -445,12 +459,15 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
             and bool(campaign.voicemail_message)
             and answered_by != "fax"
         )
+        verdict: dict[str, Any] = {"answered_by": answered_by}
         if leave:
-            _set_call(deps, call_id, {"voicemail_left": True, "disposition": "left_voicemail"})
+            verdict |= {"voicemail_left": True, "disposition": "left_voicemail"}
         else:
-            _set_call(deps, call_id, {"disposition": "no_answer"})
+            verdict |= {"disposition": "no_answer"}
+        _set_call(deps, call_id, verdict)  # one write: the machine's answer waits on it
         if current:
-            _after_unanswered(deps, session_id, call_id, "voicemail" if leave else "machine")
+            kind = "voicemail" if leave else "machine"
+            _after_unanswered(deps, session_id, call_id, kind, read=session)
         if leave and campaign is not None:
             return build.voicemail(campaign.voicemail_message or "")
         return build.hang_up()
@@ -462,6 +479,7 @@ def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | 
             if s.status == rules.DIALING and s.current_call_id == call_id
             else None
         ),
+        read=session,
     )
     if moved or (bridged.status == rules.CONNECTED and bridged.current_call_id == call_id):
         return build.bridge_lead(rules.conference_name(session_id))
@@ -475,15 +493,17 @@ def lead_status(
 ) -> None:
     """A status callback of a lead call. Its final status settles the call (and the campaign's
     dial counters, once); if it is the session's current call, the session moves on: to
-    `wrap_up` after a conversation, to the next lead otherwise."""
-    session = _read(deps, session_id)
-    _call(deps, call_id, session_id)
+    `wrap_up` after a conversation, to the next lead otherwise. A call of another session (or
+    none) is 404. Progress (`initiated`, `ringing`, `in-progress`) touches the call alone: the
+    session is not read."""
     if status is None:
+        _call(deps, call_id, session_id)
         return
     if status not in CALL_FINAL:
-        _advance_call(deps, call_id, status, duration)
+        _advance_call(deps, call_id, status, duration, session_id)
         return
-    call = _finish_call(deps, call_id, status, duration=duration)
+    session = _read(deps, session_id)
+    call = _finish_call(deps, call_id, status, duration=duration, session_id=session_id)
     if session.current_call_id != call_id:
         return
     if session.status == rules.CONNECTED:
@@ -496,13 +516,16 @@ def lead_status(
                 if s.status == rules.CONNECTED and s.current_call_id == call_id
                 else None
             ),
+            read=session,
         )
         return
     if session.status == rules.DIALING:
         outcome = rules.outcome_of(
             status, call.answered_by, voicemail_left=call.voicemail_left, bridged=False
         )
-        _after_unanswered(deps, session_id, call_id, outcome.kind, outcome.disposition)
+        _after_unanswered(
+            deps, session_id, call_id, outcome.kind, outcome.disposition, read=session
+        )
     elif session.status == rules.ENDED and session.current_lead_id:
         # ended while this call rang or talked: the attempt is recorded, nothing is dialled
         outcome = rules.outcome_of(
@@ -522,7 +545,13 @@ def lead_status(
 
 
 def _after_unanswered(
-    deps: Deps, session_id: str, call_id: str, kind: str, disposition: str | None = None
+    deps: Deps,
+    session_id: str,
+    call_id: str,
+    kind: str,
+    disposition: str | None = None,
+    *,
+    read: DialerSession | None = None,
 ) -> None:
     """The current lead call reached no person: record the attempt, count it on the session,
     and dial the next lead (from `dialing` only: a paused or ended session dials nothing)."""
@@ -533,9 +562,12 @@ def _after_unanswered(
         "busy": "no_answer",
     }
 
+    lead_ids: list[str | None] = []
+
     def decide(s: DialerSession) -> dict[str, Any] | None:
         if s.current_call_id != call_id or s.status != rules.DIALING:
             return None
+        lead_ids[:] = [s.current_lead_id]
         changes: dict[str, Any] = {"current_call_id": None, "current_lead_id": None}
         field = counts.get(kind)
         if field:
@@ -544,9 +576,9 @@ def _after_unanswered(
             changes["voicemails_dropped"] = s.voicemails_dropped + 1
         return changes
 
-    session = _read(deps, session_id)
-    lead_id = session.current_lead_id
-    _, moved = _move(deps, session_id, decide)
+    session = read or _read(deps, session_id)
+    after, moved = _move(deps, session_id, decide, read=session)
+    lead_id = lead_ids[0] if lead_ids else None
     if not moved or lead_id is None:
         return
     queue.finish_attempt(
@@ -557,7 +589,7 @@ def _after_unanswered(
         _queue_outcome(kind),
         disposition=disposition,
     )
-    dial_next(deps, session_id)
+    dial_next(deps, session_id, after)
 
 
 def _queue_outcome(kind: str) -> str:
@@ -585,11 +617,20 @@ def _set_call(deps: Deps, call_id: str, fields: dict[str, Any]) -> None:
     transitions.apply(deps, Call, call_id, decide)
 
 
-def _advance_call(deps: Deps, call_id: str, status: str, duration: int | None) -> None:
+def _of_session(call: Call, session_id: str | None) -> None:
+    """404 for a call of another session (the webhook's URL names both)."""
+    if session_id is not None and call.session_id != session_id:
+        raise not_found("call", call.id)
+
+
+def _advance_call(
+    deps: Deps, call_id: str, status: str, duration: int | None, session_id: str | None = None
+) -> None:
     """A dialer call's progress: the call and its lead leg are the same leg."""
     now = deps.clock.now()
 
     def decide(call: Call) -> Change | None:
+        _of_session(call, session_id)
         if call_rank(status) <= call_rank(call.status):
             return None
         fields: dict[str, Any] = {"status": status, "lead_leg_status": status, "updated_at": now}
@@ -607,12 +648,14 @@ def _finish_call(
     *,
     duration: int | None = None,
     error: tuple[str, str] | None = None,
+    session_id: str | None = None,
 ) -> Call:
     """The call's final status (first one wins), with the campaign's dial counters in the same
     transaction: a duplicate or late callback changes nothing and counts nothing."""
     now = deps.clock.now()
 
     def decide(call: Call) -> Change | None:
+        _of_session(call, session_id)
         if call.status in CALL_FINAL:
             return None
         fields: dict[str, Any] = {
@@ -629,9 +672,22 @@ def _finish_call(
                 fields["answered_at"] = now - timedelta(seconds=max(0, duration or 0))
         if error is not None:
             fields["error_code"], fields["error_message"] = error[0] or None, error[1][:500]
+        if call.campaign_id is not None and call.disposition is None:
+            # busy, no answer, a machine: the outcome says what the member would have chosen
+            automatic = rules.outcome_of(
+                status,
+                call.answered_by,
+                voicemail_left=call.voicemail_left,
+                bridged=not call.abandoned,
+            ).disposition
+            if automatic is not None:
+                fields["disposition"] = automatic
         return Change(fields, {"status": Eq(call.status)})
 
+    written: list[Call] = []  # the call as the transition wrote it (no read again)
+
     def campaign_counts(before: Call, after: Call) -> list[Op]:
+        written.append(after)
         if before.campaign_id is None:
             return []
         outcome = rules.outcome_of(
@@ -640,19 +696,20 @@ def _finish_call(
             voicemail_left=after.voicemail_left,
             bridged=not after.abandoned,
         )
+        # busy counts as no answer, as on the session (its disposition is `no_answer` too)
+        kind = "no_answer" if outcome.kind == "busy" else _queue_outcome(outcome.kind)
         return [
             campaigns.dial_outcome_op(
                 before.campaign_id,
-                _queue_outcome(outcome.kind),
+                kind,
                 talk_seconds=after.talk_seconds or 0 if outcome.kind == "human" else 0,
                 voicemail_dropped=after.voicemail_left,
                 abandoned=after.abandoned,
             )
         ]
 
-    call, _ = transitions.apply(deps, Call, call_id, decide, campaign_counts)
-    fresh = deps.store.calls.get(call_id, consistent=True)
-    return fresh or call
+    call, moved = transitions.apply(deps, Call, call_id, decide, campaign_counts)
+    return written[-1] if moved and written else call
 
 
 # ---------------------------------------------------------------- the member's actions
@@ -668,7 +725,10 @@ def act(
         raise not_found("dialer session", session_id)
     if action not in rules.ALLOWED:
         raise not_found("dialer action", action)
-    session = tick(deps, session)
+    if not (session.status == rules.WRAP_UP and session.status in rules.ALLOWED[action]):
+        # (a member acting on their wrap-up is not overtaken by its auto-advance: their
+        # disposition is the one saved)
+        session = tick(deps, session)
     if session.status not in rules.ALLOWED[action]:
         raise Conflict(
             f"cannot {action} a session that is {session.status}",
@@ -688,12 +748,13 @@ def act(
             deps,
             session_id,
             lambda s: {"status": rules.PAUSED} if s.status in rules.ALLOWED["pause"] else None,
+            read=session,
         )[0]
     if action == "drop-voicemail":
         return _drop_voicemail(deps, session)
     if session.status == rules.WRAP_UP:
         _wrap_up(deps, actor, session, body)
-    return dial_next(deps, session_id)
+    return dial_next(deps, session_id, session)
 
 
 def _wrap_up(deps: Deps, actor: Actor, session: DialerSession, body: dict[str, Any]) -> None:
@@ -797,16 +858,21 @@ def _end(deps: Deps, session_id: str, reason: str, *, note: str | None = None) -
     conference ends with the member), the lead reserved and not dialled is given back, an
     unfinished conversation's attempt is recorded, and the member's guard is freed."""
     now = deps.clock.now()
-    before = _read(deps, session_id)
+    # What is cleaned up is decided on the session as it was when it ended (the version this
+    # write replaced), never on an earlier read: a lead call's final status can move it to
+    # wrap-up, or to the next lead, between the two.
+    replaced: list[DialerSession] = []
 
     def decide(s: DialerSession) -> dict[str, Any] | None:
         if s.status == rules.ENDED:
             return None
+        replaced[:] = [s]
         return {"status": rules.ENDED, "ended_at": now, "end_reason": reason, "note": note}
 
     session, moved = _move(deps, session_id, decide)
     if not moved:
         return session
+    (before,) = replaced
     from chalicelib.domain.records import LiveCall
 
     with contextlib.suppress(ConditionFailed):
@@ -833,11 +899,29 @@ def _end(deps: Deps, session_id: str, reason: str, *, note: str | None = None) -
                 "human",
                 disposition=call.disposition if call is not None else None,
             )
-        elif call is None or not call.twilio_sid or call.status in CALL_FINAL:
-            # never rung (or already over): the lead goes back as it was
+        elif call is None:
+            # never placed: the lead goes back as it was
             queue.release(deps, before.campaign_id, before.current_lead_id, session.id)
-        # else: the call's final status records the attempt (lead_status); should Twilio
-        # never report it, the reservation lapses
+        elif call.status in CALL_FINAL:
+            # its final status landed, and the session ended before that callback moved it
+            outcome = rules.outcome_of(
+                call.status,
+                call.answered_by,
+                voicemail_left=call.voicemail_left,
+                bridged=not call.abandoned,
+            )
+            queue.finish_attempt(
+                deps,
+                before.campaign_id,
+                before.current_lead_id,
+                session.id,
+                _queue_outcome(outcome.kind),
+                disposition=call.disposition or outcome.disposition,
+            )
+        # else: ringing or talking (hung up above), or being placed right now (no SID yet:
+        # the placing request sees the session ended and hangs it up): the call's final
+        # status records the attempt (lead_status); should Twilio never report it, the
+        # reservation lapses
     audit.record(deps, SYSTEM, "dialer.ended", ("session", session.id), {"reason": reason})
     return session
 
@@ -855,16 +939,89 @@ def _hang_up(deps: Deps, sid: str) -> None:
 def tick(deps: Deps, session: DialerSession) -> DialerSession:
     """What time alone moves: a wrap-up past the campaign's `autoAdvanceSeconds` dials the
     next lead (with the disposition the member saved, if any); a session waiting in `ready`
-    for IDLE_RETRY_SECONDS tries again (no lead was callable, or the conference's join
-    callback was lost)."""
+    for DIALER_IDLE_RETRY_SECONDS tries again (no lead was callable, or the conference's join
+    callback was lost); neither dials when Twilio says the member's call is over (its
+    callbacks were lost too): the session ends instead. A
+    session `connecting`, `dialing` or `connected` with no news of its call for
+    DIALER_STALE_SECONDS asks Twilio (`_check_calls`): a status callback Twilio gave up on
+    never leaves a session stuck."""
     now = deps.clock.now()
     waited = (now - session.status_since).total_seconds()
     if session.status == rules.WRAP_UP:
         campaign = deps.store.campaigns.get(session.campaign_id)
         auto = campaign.auto_advance_seconds if campaign is not None else 0
         if auto and waited >= auto:
+            if _member_gone(deps, session):  # nobody would hear the next lead
+                return _read(deps, session.id)
             _wrap_up(deps, SYSTEM, session, {})
-            return dial_next(deps, session.id)
-    elif session.status == rules.READY and waited >= rules.IDLE_RETRY_SECONDS:
+            return dial_next(deps, session.id, session)
+    elif session.status == rules.READY and waited >= deps.settings.dialer_idle_retry_seconds:
+        if _member_gone(deps, session):
+            return _read(deps, session.id)
         return dial_next(deps, session.id)
+    elif session.status in (rules.CONNECTING, rules.DIALING, rules.CONNECTED):
+        return _check_calls(deps, session)
     return session
+
+
+def _member_gone(deps: Deps, session: DialerSession) -> bool:
+    """Is the member's call over (Twilio says so)? Then the session ends as its callback
+    would have ended it. A Twilio error: not known to be over."""
+    if not session.member_call_sid:
+        return False
+    try:
+        state = deps.telephony.fetch_call(session.member_call_sid)
+    except TelephonyFailure as exc:
+        log.warning("dialer: could not fetch the member's call: %s", exc.message)
+        return False
+    if state.status not in CALL_FINAL:
+        return False
+    member_status(deps, session.id, state.status)
+    return True
+
+
+def _check_calls(deps: Deps, session: DialerSession) -> DialerSession:
+    """A session with no news of its call for DIALER_STALE_SECONDS (since its status moved, or
+    since the last check): one reader claims the check (a conditional write of `checked_at`)
+    and asks Twilio; a final status is applied as its lost callback would have been. A lead
+    call never placed (no SID UNPLACED_AFTER_SECONDS after it was created: the request placing
+    it died) is settled `failed`."""
+    now = deps.clock.now()
+    stale = deps.settings.dialer_stale_seconds
+    since = max(session.status_since, session.checked_at or session.status_since)
+    if (now - since).total_seconds() < stale:
+        return session
+    claimed, moved = _move(
+        deps,
+        session.id,
+        lambda s: {"checked_at": now} if s.version == session.version else None,
+    )
+    if not moved:
+        return claimed
+    if session.status == rules.CONNECTING:
+        _member_gone(deps, session)
+        return _read(deps, session.id)
+    call_id = session.current_call_id
+    call = deps.store.calls.get(call_id, consistent=True) if call_id else None
+    if call is None or call_id is None:
+        return claimed
+    status: str | None = call.status if call.status in CALL_FINAL else None
+    duration = call.duration_seconds
+    if status is None and not call.twilio_sid:
+        age = (now - call.created_at).total_seconds()
+        if age < rules.UNPLACED_AFTER_SECONDS:
+            return claimed  # still being placed, perhaps
+        status = "failed"
+    elif status is None and call.twilio_sid:
+        try:
+            state = deps.telephony.fetch_call(call.twilio_sid)
+        except TelephonyFailure as exc:
+            log.warning("dialer: could not fetch a lead call: %s", exc.message)
+            return claimed
+        if state.status in CALL_FINAL:
+            status, duration = state.status, state.duration_seconds
+    if status is None:
+        return claimed
+    log.info("dialer: a lead call's lost final status recovered from Twilio: %s", status)
+    lead_status(deps, session.id, call_id, status, duration)
+    return _read(deps, session.id)

@@ -1,5 +1,13 @@
 """CSV import of leads (the export is a wire format: chalicelib/api/csv_export.py).
 
+Real spreadsheets first: the file's encoding (UTF-8 with or without BOM, UTF-16 with a BOM,
+else Windows-1252), its delimiter (`,` `;` or tab) and its line ends (CRLF, LF, CR) are
+recognised; its columns are mapped to lead fields by a `mapping` (header -> field) or, for the
+headers it does not name, by `suggest` (synonyms, case and punctuation ignored). A quote that
+is never closed is reported at the row where it opened and the lines after it are read on their
+own: it never swallows the rest of the file. `preview` answers what the import would read
+(headers, the suggested mapping, a sample) without writing anything.
+
 Import is one request: rows are validated one by one (bad rows reported by row number, good
 rows kept), de-duplicated within the file and against existing leads (one BatchGetItem per 100
 phones on the guard table: it spares most refused writes, it decides nothing), then written in
@@ -12,23 +20,27 @@ it (the refused op is named), so one number never costs the rest of its group.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import re
+import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import phone as phones
 from chalicelib.domain import counters
+from chalicelib.domain import search as search_rules
 from chalicelib.domain.actors import SYSTEM, Actor
-from chalicelib.domain.records import Lead, LeadPhone
+from chalicelib.domain.constants import LEAD_STATUSES
+from chalicelib.domain.records import Lead, LeadPhone, TeamMember
 from chalicelib.domain.suppressions import Channel
 from chalicelib.errors import AppError, Conflict, PayloadTooLarge, ValidationError
-from chalicelib.services import leads, suppressions
+from chalicelib.services import leads, search, suppressions
 from chalicelib.services.deps import Deps
 from chalicelib.services.leads import NewLead
-from chalicelib.store.base import Op, Put
+from chalicelib.store.base import MAX_TRANSACTION_OPS, Op, Put
 
 # The report is bounded whatever the file (a Lambda response cannot pass 6 MB): at most this
 # many errors and ignored column names are listed, each message and name cut to a length; the
@@ -37,34 +49,439 @@ MAX_REPORTED_ERRORS = 1000
 MAX_REPORTED_COLUMNS = 100
 MAX_MESSAGE_CHARS = 300
 MAX_COLUMN_CHARS = 100
+PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 500  # the preview lists at most this many columns, each name and cell clipped
+PREVIEW_CHARS = 200
+PREVIEW_OWNERS = 20
+MAX_MAPPING_COLUMNS = 1000
 
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-# Accepted header spellings (case, spaces, dashes and underscores ignored).
-_COLUMNS = {
-    "name": "name",
-    "fullname": "name",
-    "phone": "phone",
-    "phonenumber": "phone",
-    "email": "email",
-    "company": "company",
-    "notes": "notes",
-    "status": "status",
-    "assignedtoid": "assigned_to_id",
-    "assignedto": "assigned_to_id",
+def shown_header(header: str) -> str:
+    """A header as the preview shows it (clipped); a mapping may name it so."""
+    return _clip(header, PREVIEW_CHARS)
+
+
+# The fields a column can be mapped to (API.md's lead fields; `name` may come from `firstName`
+# and `lastName`; `assignedTo` is a member's e-mail or exact name, `assignedToId` their id).
+FIELDS = (
+    "name",
+    "firstName",
+    "lastName",
+    "phone",
+    "email",
+    "company",
+    "notes",
+    "status",
+    "state",
+    "assignedTo",
+    "assignedToId",
     # The export's flags: they come back as the number's suppressions (never freed by a round
     # trip through a spreadsheet).
-    "donotcall": "do_not_call",
-    "dnc": "do_not_call",
-    "smsoptout": "sms_opt_out",
-    "state": "state",
+    "doNotCall",
+    "smsOptOut",
+)
+
+# Header spellings per field, best first (case, spaces and punctuation ignored): when several
+# headers could be the phone, `Mobile` wins over `Phone`, which wins over `Work Phone`.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "fullname", "contact", "contactname", "leadname"),
+    "firstName": ("firstname", "givenname", "first", "forename"),
+    "lastName": ("lastname", "surname", "familyname", "last"),
+    "phone": (
+        "mobile",
+        "mobilephone",
+        "mobilenumber",
+        "cell",
+        "cellphone",
+        "cellnumber",
+        "phone",
+        "phonenumber",
+        "telephone",
+        "tel",
+        "primaryphone",
+        "workphone",
+        "businessphone",
+        "officephone",
+    ),
+    "email": ("email", "emailaddress", "mail", "primaryemail", "workemail"),
+    "company": (
+        "company",
+        "companyname",
+        "account",
+        "accountname",
+        "organization",
+        "organisation",
+        "business",
+        "businessname",
+    ),
+    "notes": ("notes", "note", "comments", "comment", "description"),
+    "status": ("status", "leadstatus"),
+    "state": ("state", "province", "region", "stateprovince", "stateorprovince"),
+    "assignedTo": ("owner", "assignedto", "rep", "leadowner", "salesrep", "accountowner"),
+    "assignedToId": ("assignedtoid", "ownerid"),
+    "doNotCall": ("donotcall", "dnc"),
+    "smsOptOut": ("smsoptout",),
 }
-_FLAGS = ("do_not_call", "sms_opt_out")
+_SYNONYM_RANK: dict[str, tuple[str, int]] = {
+    key: (name, rank) for name, keys in SYNONYMS.items() for rank, key in enumerate(keys)
+}
+_FLAGS = ("doNotCall", "smsOptOut")
 _TRUE = frozenset({"true", "yes", "y", "1", "x"})
 _FALSE = frozenset({"false", "no", "n", "0", ""})
+_IGNORE = ("", "ignore")
+
+US_STATE_NAMES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
+    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA",
+    "kansas": "KS", "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD",
+    "massachusetts": "MA", "michigan": "MI", "minnesota": "MN", "mississippi": "MS",
+    "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV", "newhampshire": "NH",
+    "newjersey": "NJ", "newmexico": "NM", "newyork": "NY", "northcarolina": "NC",
+    "northdakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
+    "rhodeisland": "RI", "southcarolina": "SC", "southdakota": "SD", "tennessee": "TN",
+    "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA",
+    "westvirginia": "WV", "wisconsin": "WI", "wyoming": "WY", "districtofcolumbia": "DC",
+    "washingtondc": "DC", "puertorico": "PR", "guam": "GU", "usvirginislands": "VI",
+    "virginislands": "VI", "americansamoa": "AS", "northernmarianaislands": "MP",
+}  # fmt: skip
+
+
+def header_key(header: str) -> str:
+    """A header as compared with the synonyms: accents, case, spaces and punctuation dropped."""
+    folded = unicodedata.normalize("NFKD", header.casefold())
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def suggest(headers: list[str]) -> list[str | None]:
+    """The field each header most likely holds (None: none, or another header holds it
+    better): synonyms of API.md's fields, best spelling first, then the leftmost column."""
+    best: dict[str, tuple[int, int]] = {}
+    for index, header in enumerate(headers):
+        hit = _SYNONYM_RANK.get(header_key(header))
+        if hit and (hit[0] not in best or (hit[1], index) < best[hit[0]]):
+            best[hit[0]] = (hit[1], index)
+    out: list[str | None] = [None] * len(headers)
+    for name, (_, index) in best.items():
+        out[index] = name
+    return out
+
+
+# ----------------------------------------------------------------------------- reading a file
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """The file's text and its encoding: a BOM decides (UTF-8, UTF-16 LE/BE), else UTF-16 when
+    a third of the first bytes are NULs (which side says LE or BE), else UTF-8 if the bytes are
+    valid UTF-8, else Windows-1252 (what Excel writes on Windows); bytes that are none of these
+    are a 400, never mojibake."""
+    for bom, codec, name in (
+        (codecs.BOM_UTF8, "utf-8", "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16be"),
+    ):
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(codec), name
+            except UnicodeDecodeError as exc:
+                raise ValidationError(
+                    f"the file starts with a {name} byte order mark but is not {name} text",
+                    {"byteOffset": exc.start + len(bom), "encoding": name},
+                ) from None
+    head = raw[:512]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        # UTF-16 without a BOM: text never holds NULs, UTF-16 of Latin text every other byte
+        odd_nuls = head[1::2].count(0) > head[0::2].count(0)
+        codec, name = ("utf-16-le", "utf-16le") if odd_nuls else ("utf-16-be", "utf-16be")
+        try:
+            return raw.decode(codec), name
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
+    try:
+        return raw.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        raise ValidationError(
+            "the file is neither UTF-8, UTF-16 nor Windows-1252 text; save it as CSV UTF-8 and "
+            "try again",
+            {"byteOffset": utf8_error},
+        ) from None
+
+
+DELIMITERS = (",", ";", "\t")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> list[str]:
+    return _LINE.findall(text)
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """`,` `;` or tab: csv.Sniffer on the first lines; when it cannot tell, or picks one the
+    header row does not hold, the one the header row holds most (a one-column file: `,`)."""
+    header = next((line for line in lines if line.strip()), "")
+    sample = "".join(lines[:20])[: 64 * 1024]
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        sniffed = ""
+    if sniffed in DELIMITERS and sniffed in header:
+        return sniffed
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+class _Feed:
+    """Lines for csv.reader, counting how many it took."""
+
+    def __init__(self, lines: list[str], pos: int) -> None:
+        self.lines, self.pos = lines, pos
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+@dataclass
+class Record:
+    row: int  # as in a spreadsheet: the header is row 1
+    cells: list[str] | None  # None: the row is not valid CSV (`error` says why)
+    error: str | None = None
+
+
+def records(lines: list[str], delimiter: str) -> Iterator[Record]:
+    """The file's records, strictly parsed. A record that is not valid CSV is reported at its
+    first row, and reading goes on from the line after that row's first line: an unclosed
+    quote costs its own row, never the rows after it."""
+    pos, row = 0, 0
+    while pos < len(lines):
+        feed = _Feed(lines, pos)
+        reader = csv.reader(feed, delimiter=delimiter, strict=True)
+        while True:
+            start = feed.pos
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                row += 1
+                if feed.pos - start > 1 or "unexpected end of data" in str(exc):
+                    message = (
+                        "a quoted field opened on this row is never closed (the rows after it "
+                        "were read on their own)"
+                    )
+                else:
+                    message = f"not valid CSV: {exc}"
+                yield Record(row, None, message)
+                pos = start + 1
+                break
+            row += 1
+            yield Record(row, cells)
+
+
+@dataclass
+class Parsed:
+    encoding: str
+    delimiter: str
+    header: list[str]
+    body: Iterator[Record]
+
+
+def read(raw: bytes, max_bytes: int) -> Parsed:
+    """The file's encoding, delimiter, header row and its other records (lazily)."""
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(
+            f"the file is {len(raw)} bytes; the limit is {max_bytes} bytes (split it and import "
+            "the parts one after another)",
+            {"limitBytes": max_bytes, "sizeBytes": len(raw)},
+        )
+    text, encoding = decode(raw)
+    lines = _lines(text)
+    delimiter = detect_delimiter(lines)
+    body = records(lines, delimiter)
+    for first in body:
+        if first.cells is None:
+            raise ValidationError(f"the header row is not valid CSV: {first.error}")
+        if any(c.strip() for c in first.cells):
+            return Parsed(encoding, delimiter, first.cells, body)
+    raise ValidationError("the file is empty; expected a header row")
+
+
+# ----------------------------------------------------------------------------- the mapping
+
+
+def parse_mapping(value: Any) -> dict[str, str | None]:
+    """A mapping as sent (JSON text or an object): header -> field, null or "ignore"."""
+    import json
+
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValidationError(
+                'mapping must be a JSON object, e.g. {"Mobile":"phone"}', {"field": "mapping"}
+            ) from None
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'mapping must be a JSON object, e.g. {"Mobile":"phone"}', {"field": "mapping"}
+        )
+    if len(value) > MAX_MAPPING_COLUMNS:
+        raise ValidationError(
+            f"mapping names more than {MAX_MAPPING_COLUMNS} columns", {"field": "mapping"}
+        )
+    out: dict[str, str | None] = {}
+    bad: list[str] = []
+    for header, target in value.items():
+        if target is None or (isinstance(target, str) and target.strip().lower() in _IGNORE):
+            out[header] = None
+        elif isinstance(target, str) and target in FIELDS:
+            out[header] = target
+        else:
+            bad.append(_clip(str(header), MAX_COLUMN_CHARS))
+    if bad:
+        raise ValidationError(
+            f"mapping: each column maps to one of {', '.join(FIELDS)}, or null to ignore it",
+            {"field": "mapping", "columns": bad[:50], "fields": list(FIELDS)},
+        )
+    return out
+
+
+def columns_of(header: list[str], mapping: Mapping[str, str | None] | None) -> list[str | None]:
+    """The field of each column: the mapping's for the headers it names (a header named twice
+    in the file: its first column), the suggestion's for the others, each field once."""
+    mapping = mapping or {}
+    # A header is named as the file has it, or as the preview shows it (clipped).
+    names = [h if h in mapping else shown_header(h) for h in header]
+    known = set(header) | set(names)
+    unknown = [h for h in mapping if h not in known]
+    if unknown:
+        raise ValidationError(
+            "mapping names columns the file does not have",
+            {
+                "field": "mapping",
+                "unknownColumns": [_clip(h, MAX_COLUMN_CHARS) for h in unknown[:50]],
+                "header": [_clip(h, MAX_COLUMN_CHARS) for h in header[:50]],
+            },
+        )
+    columns: list[str | None] = [None] * len(header)
+    mapped: set[int] = set()
+    seen: set[str] = set()
+    taken: dict[str, str] = {}
+    for index, h in enumerate(names):
+        if h not in mapping or h in seen:
+            continue
+        seen.add(h)
+        mapped.add(index)
+        target = mapping[h]
+        if target is None:
+            continue
+        if target in taken:
+            raise ValidationError(
+                f"mapping: {target} is mapped from two columns, {taken[target]!r} and {h!r}",
+                {"field": "mapping", "target": target},
+            )
+        taken[target] = h
+        columns[index] = target
+    for index, target in enumerate(suggest(header)):
+        if index not in mapped and target and target not in taken:
+            columns[index] = target
+    return columns
+
+
+def missing_fields(columns: list[str | None]) -> list[str]:
+    have = {c for c in columns if c}
+    missing = []
+    if not have & {"name", "firstName", "lastName"}:
+        missing.append("name")
+    if "phone" not in have:
+        missing.append("phone")
+    return missing
+
+
+def _looks_like_data(header: list[str]) -> bool:
+    return any("@" in h or sum(ch.isdigit() for ch in h) >= 7 for h in header if h.strip())
+
+
+def _require_columns(header: list[str], columns: list[str | None]) -> None:
+    missing = missing_fields(columns)
+    if not missing:
+        return
+    message = f"the header row must name the columns {', '.join(missing)}"
+    if _looks_like_data(header) and not any(columns):
+        message = (
+            "the first row must be a header row naming the columns (it looks like data); " + message
+        )
+    raise ValidationError(
+        message + " (name may also come from first and last name columns; a mapping can name them)",
+        {
+            "missingColumns": missing,
+            "header": [_clip(h, MAX_COLUMN_CHARS) for h in header[:50]],
+        },
+    )
+
+
+# ----------------------------------------------------------------------------- cell values
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class Owners:
+    """Members by id, e-mail (case ignored) or exact name (case and spacing ignored)."""
+
+    def __init__(self, members: list[TeamMember]) -> None:
+        self.by_id = {m.id: m for m in members}
+        self.by_email = {m.email.casefold(): m for m in members if m.email}
+        self.by_name: dict[str, list[TeamMember]] = {}
+        for m in members:
+            self.by_name.setdefault(_fold(m.name), []).append(m)
+
+    def resolve(self, value: str) -> TeamMember:
+        """The member a cell names; ValueError says why none."""
+        member = self.by_id.get(value) or self.by_email.get(value.casefold())
+        if member is None:
+            named = self.by_name.get(_fold(value), [])
+            active = [m for m in named if m.active]
+            if len(active) > 1:
+                raise ValueError(
+                    f"assignedTo: {value!r} is the name of {len(active)} members; give the "
+                    "e-mail instead"
+                )
+            member = (active or named)[0] if named else None
+        if member is None:
+            raise ValueError(f"assignedTo: no team member has the e-mail or name {value!r}")
+        if not member.active:
+            raise ValueError(f"assignedTo: {value!r} is no longer an active team member")
+        return member
+
+
+def _status(value: str) -> str:
+    word = re.sub(r"[\s\-]+", "_", value.strip().lower())
+    return word if word in LEAD_STATUSES else value
+
+
+def _state(value: str) -> str:
+    text = value.strip()
+    if len(text) == 2:
+        return text.upper()
+    return US_STATE_NAMES.get(header_key(text), text)
+
+
+# ----------------------------------------------------------------------------- the result
 
 
 @dataclass
@@ -77,6 +494,8 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
     ignored_column_count: int = 0
     suppressed: int = 0  # numbers the file's doNotCall/smsOptOut flags suppressed
+    encoding: str = "utf-8"
+    delimiter: str = ","
 
     def add_error(self, row: int, message: str) -> None:
         self.error_count += 1
@@ -99,21 +518,9 @@ class ImportResult:
             "ignoredColumnCount": self.ignored_column_count,
             "ignoredColumnsTruncated": self.ignored_column_count > len(self.ignored_columns),
             "suppressed": self.suppressed,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
         }
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            "the file is not UTF-8 text; save it as CSV UTF-8 and try again",
-            {"byteOffset": exc.start},
-        ) from None
-
-
-def _key(header: str) -> str:
-    return "".join(ch for ch in header.lower() if ch.isalnum())
 
 
 # Turns one row's cells (camelCase names, as the API's lead body) into a command, or raises
@@ -121,55 +528,95 @@ def _key(header: str) -> str:
 RowParser = Callable[[dict[str, str]], NewLead]
 
 
+def preview(
+    deps: Deps, raw: bytes, max_bytes: int, mapping: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
+    """What an import of the file would read, without writing anything: its headers, the
+    field of each (the mapping's, else the suggestion's), the first rows, the delimiter and
+    encoding, and how many rows it has. With an owner column: the owners no member matches
+    (the team is read, nothing else)."""
+    parsed = read(raw, max_bytes)
+    header = parsed.header
+    columns = columns_of(header, mapping)
+    owner_col = columns.index("assignedTo") if "assignedTo" in columns else None
+    shown = [shown_header(h) for h in header[:PREVIEW_COLUMNS]]
+    sample: list[dict[str, str]] = []
+    errors: list[dict[str, Any]] = []
+    owners: dict[str, None] = {}
+    count = 0
+    for rec in parsed.body:
+        if rec.cells is None:
+            count += 1
+            if len(errors) < PREVIEW_ROWS * 4:
+                errors.append({"row": rec.row, "message": rec.error})
+            continue
+        if not any(c.strip() for c in rec.cells):
+            continue
+        count += 1
+        if len(sample) < PREVIEW_ROWS:
+            cells: dict[str, str] = {}
+            for i, h in enumerate(shown):  # a header the file has twice: its first column
+                if h not in cells:
+                    cells[h] = _clip(rec.cells[i], PREVIEW_CHARS) if i < len(rec.cells) else ""
+            sample.append(cells)
+        if owner_col is not None and owner_col < len(rec.cells):
+            owner = rec.cells[owner_col].strip()
+            if owner and len(owners) < 10_000:
+                owners[owner] = None
+    body: dict[str, Any] = {
+        "headers": shown,
+        # a header the file has twice: the first column's field
+        "suggested": dict(zip(reversed(shown), reversed(columns[: len(shown)]), strict=True)),
+        "columnCount": len(header),
+        "headersTruncated": len(header) > len(shown),
+        "rows": sample,
+        "rowCount": count,
+        "delimiter": parsed.delimiter,
+        "encoding": parsed.encoding,
+        "fields": list(FIELDS),
+        "missingColumns": missing_fields(columns),
+        "errors": errors,
+    }
+    if owner_col is not None:
+        team = Owners(deps.store.members.all())
+        unknown = []
+        for owner in owners:
+            try:
+                team.resolve(owner)
+            except ValueError:
+                unknown.append(owner)
+        body["unknownOwners"] = [_clip(o, MAX_COLUMN_CHARS) for o in unknown[:PREVIEW_OWNERS]]
+        body["unknownOwnerCount"] = len(unknown)
+    return body
+
+
 def import_csv(
-    deps: Deps, raw: bytes, max_bytes: int, parse_row: RowParser, actor: Actor = SYSTEM
+    deps: Deps,
+    raw: bytes,
+    max_bytes: int,
+    parse_row: RowParser,
+    actor: Actor = SYSTEM,
+    mapping: Mapping[str, str | None] | None = None,
 ) -> ImportResult:
-    if len(raw) > max_bytes:
-        raise PayloadTooLarge(
-            f"the file is {len(raw)} bytes; the limit is {max_bytes} bytes (split it and import "
-            "the parts one after another)",
-            {"limitBytes": max_bytes, "sizeBytes": len(raw)},
-        )
-    text = _decode(raw)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationError("the file is empty; expected a header row") from None
-    except csv.Error as exc:
-        raise ValidationError(f"the header row is not valid CSV: {exc}") from None
-    columns: list[str | None] = [_COLUMNS.get(_key(h)) for h in header]
-    result = ImportResult()
+    parsed = read(raw, max_bytes)
+    header = parsed.header
+    columns = columns_of(header, mapping)
+    result = ImportResult(encoding=parsed.encoding, delimiter=parsed.delimiter)
     result.ignore_columns([h for h, c in zip(header, columns, strict=True) if not c])
-    missing = {"name", "phone"} - {c for c in columns if c}
-    if missing:
-        raise ValidationError(
-            f"the header row must name the columns {', '.join(sorted(missing))}",
-            {
-                "missingColumns": sorted(missing),
-                "header": [_clip(h, MAX_COLUMN_CHARS) for h in header[:50]],
-            },
-        )
-    members = {m.id: m for m in deps.store.members.all()}
+    _require_columns(header, columns)
+    team = Owners(deps.store.members.all())
     seen: set[str] = set()
     candidates: list[Lead] = []
     flagged: dict[str, list[Channel]] = {}
-    row_number = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_number += 1
+    for rec in parsed.body:
+        if rec.cells is None:
             result.rows += 1
-            result.add_error(row_number, f"not valid CSV: {exc}")
-            break
-        row_number += 1
-        if not any(c.strip() for c in cells):
+            result.add_error(rec.row, rec.error or "not valid CSV")
+            continue
+        if not any(c.strip() for c in rec.cells):
             continue
         result.rows += 1
-        lead = _row_to_lead(deps, parse_row, cells, columns, members, row_number, result)
+        lead = _row_to_lead(deps, parse_row, rec.cells, columns, team, rec.row, result)
         if lead is None:
             continue
         channels = _flag_channels(lead)
@@ -212,7 +659,7 @@ def _row_to_lead(
     parse_row: RowParser,
     cells: list[str],
     columns: list[str | None],
-    members: dict[str, Any],
+    team: Owners,
     row: int,
     result: ImportResult,
 ) -> Lead | None:
@@ -222,7 +669,7 @@ def _row_to_lead(
         if col in _FLAGS:
             word = cell.strip().lower()
             if word not in _TRUE | _FALSE:
-                result.add_error(row, f"{_camel(col)}: expected true or false, not {cell!r}")
+                result.add_error(row, f"{col}: expected true or false, not {cell!r}")
                 return None
             flags[col] = word in _TRUE
         elif col and cell.strip():
@@ -230,8 +677,22 @@ def _row_to_lead(
     if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
         result.add_error(row, f"has {len(cells)} cells but the header has {len(columns)}")
         return None
+    first, last = values.pop("firstName", ""), values.pop("lastName", "")
+    if "name" not in values and (first or last):
+        values["name"] = f"{first} {last}".strip()
+    owner = values.pop("assignedTo", "")
+    if owner and "assignedToId" not in values:
+        try:
+            values["assignedToId"] = team.resolve(owner).id
+        except ValueError as exc:
+            result.add_error(row, str(exc))
+            return None
+    if "status" in values:
+        values["status"] = _status(values["status"])
+    if "state" in values:
+        values["state"] = _state(values["state"])
     try:
-        body = parse_row({_camel(k): v for k, v in values.items()})
+        body = parse_row(values)
     except ValueError as exc:
         result.add_error(row, str(exc))
         return None
@@ -241,7 +702,7 @@ def _row_to_lead(
         result.add_error(row, f"{exc.message}: {body.phone!r}")
         return None
     if body.assigned_to_id:
-        member = members.get(body.assigned_to_id)
+        member = team.by_id.get(body.assigned_to_id)
         if member is None or not member.active:
             result.add_error(row, f"assignedToId: no active team member {body.assigned_to_id!r}")
             return None
@@ -256,28 +717,43 @@ def _row_to_lead(
         company=body.company,
         notes=body.notes,
         assigned_to_id=body.assigned_to_id,
-        do_not_call=flags.get("do_not_call", False),
-        sms_opt_out=flags.get("sms_opt_out", False),
+        do_not_call=flags.get("doNotCall", False),
+        sms_opt_out=flags.get("smsOptOut", False),
         state=body.state,
     )
 
 
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(p.title() for p in rest)
-
-
-# Two items a lead (the lead, its guard) and one funnel count: 99 of DynamoDB's 100 items a
-# transaction.
+# Two items a lead (the lead, its guard), its search tokens (services/search.py, at most
+# MAX_TOKENS) and one funnel count: at most 100 items a transaction (DynamoDB's limit), so a
+# group holds as many leads as their tokens leave room for (about three).
 GROUP = 49
 _ATTEMPTS = 8
+
+
+def _groups(leads_: list[Lead]) -> list[list[Lead]]:
+    """The leads in groups whose operations fit one transaction (in order)."""
+    groups: list[list[Lead]] = []
+    group: list[Lead] = []
+    size = 1  # the funnel count
+    for lead in leads_:
+        need = 2 + len(search_rules.tokens(lead))
+        if group and (size + need > MAX_TRANSACTION_OPS or len(group) >= GROUP):
+            groups.append(group)
+            group, size = [], 1
+        group.append(lead)
+        size += need
+    if group:
+        groups.append(group)
+    return groups
 
 
 def _group_ops(group: list[Lead]) -> list[Op]:
     ops: list[Op] = []
     for lead in group:
+        tokens = search.all_token_ops(lead)  # stamps the lead's search_version first
         ops.append(Put(f"lead:{lead.id}", lead, if_absent=True))
         ops.append(Put(f"phone:{lead.id}", LeadPhone(lead.phone, lead.id), if_absent=True))
+        ops += tokens
     by_status = Counter(lead.status for lead in group)
     deltas = {counters.lead_status(s): n for s, n in by_status.items()}
     deltas["total"] = len(group)
@@ -294,7 +770,7 @@ def _insert_guarded(deps: Deps, fresh: list[Lead]) -> int:
     for _ in range(_ATTEMPTS):
         if not pending:
             return written
-        groups = [pending[i : i + GROUP] for i in range(0, len(pending), GROUP)]
+        groups = _groups(pending)
         outcomes = deps.store.transact_each([_group_ops(g) for g in groups])
         pending = []
         for group, failure in zip(groups, outcomes, strict=True):

@@ -5,6 +5,7 @@ restore. The lead funnel counters move in the same transaction as every status c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from chalicelib.domain.constants import NULLABLE_LEAD_FIELDS
 from chalicelib.domain.records import Lead, LeadPhone
 from chalicelib.domain.suppressions import Channel
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationError
-from chalicelib.services import access, audit, suppressions, team, transitions
+from chalicelib.services import access, audit, search, suppressions, team, transitions
 from chalicelib.services.deps import Deps
 from chalicelib.services.team import Patch
 from chalicelib.store.base import (
@@ -27,6 +28,8 @@ from chalicelib.store.base import (
     Count,
     Delete,
     Eq,
+    LeadFilter,
+    LeadSort,
     Op,
     Page,
     Put,
@@ -111,11 +114,14 @@ def funnel(name: str, deltas: Mapping[str, int]) -> Count:
 
 
 def insert_ops(lead: Lead) -> list[Op]:
-    """A new lead, its phone guard (`phone` fails when the number is taken), its funnel count."""
+    """A new lead, its phone guard (`phone` fails when the number is taken), its funnel count,
+    its search tokens."""
+    tokens = search.all_token_ops(lead)  # stamps the lead's search_version: before its Put
     return [
         Put("lead", lead, if_absent=True),
         Put("phone", LeadPhone(lead.phone, lead.id), if_absent=True),
         funnel("funnel", counters.lead_status_deltas(None, lead.status)),
+        *tokens,
     ]
 
 
@@ -162,6 +168,26 @@ def get(deps: Deps, lead_id: str, actor: Actor = SYSTEM) -> Lead:
     return access.check_lead(actor, deps.store.leads.get(lead_id), lead_id)
 
 
+@dataclass(frozen=True)
+class ListOptions:
+    """Search, order and the filters past status and assignee (`GET /leads`)."""
+
+    q: str | None = None
+    sort: LeadSort = "createdAt"
+    descending: bool = True
+    source: str | None = None
+    never_called: bool = False
+    opted_out: bool = False
+    campaign_id: str | None = None
+
+    @property
+    def plain(self) -> bool:
+        return self == ListOptions()
+
+
+_OPTED_OUT_ROUNDS = 4
+
+
 def list_leads(
     deps: Deps,
     status: str | None,
@@ -169,11 +195,16 @@ def list_leads(
     limit: int,
     cursor: str | None,
     actor: Actor = SYSTEM,
+    options: ListOptions | None = None,
 ) -> Page[Lead]:
     """Newest first, always a Query on a sparse index (archived leads are not listed). A
     caller's list is the merge of two Queries, their leads and the unassigned ones: nothing
-    they may not see is read, counted or paged over."""
+    they may not see is read, counted or paged over. `options`: a search (the token index,
+    services/search.py), another order or more filters (store.leads.listing), or the opted-out
+    list (the suppression ledger's list, services below)."""
     repo = deps.store.leads
+    options = options or ListOptions()
+    me: str | None = None
     if not actor.sees_all_leads:
         me = actor.member_id
         if assigned_to_id and assigned_to_id != me:
@@ -183,6 +214,24 @@ def list_leads(
             )
         if me is None:
             raise Forbidden("this API key's role cannot list leads")
+    if not options.plain:
+        spec = LeadFilter(
+            status=status,
+            assignee=assigned_to_id,
+            visible_to=me,
+            source=options.source,
+            never_called=options.never_called,
+            campaign_id=options.campaign_id,
+            sort=options.sort,
+            descending=options.descending,
+        )
+        if options.q is not None:
+            query = search.parse(options.q)
+            return search.find(deps, query, spec, limit, cursor, options.opted_out)
+        if options.opted_out:
+            return _opted_out(deps, spec, limit, cursor)
+        return repo.listing(spec, limit, cursor)
+    if me is not None:
         if assigned_to_id:
             return repo.page("assignee", me, limit, cursor, status=status)
         return repo.page_visible(me, limit, cursor, status=status)
@@ -191,6 +240,47 @@ def list_leads(
     if status:
         return repo.page("status", status, limit, cursor)
     return repo.page("all", None, limit, cursor)
+
+
+def total(
+    deps: Deps,
+    status: str | None,
+    assigned_to_id: str | None,
+    actor: Actor,
+    options: ListOptions,
+) -> int | None:
+    """How many leads the list holds, where the funnel counters know it (one GetItem): the
+    whole list or one status, for those who see every lead. Else None (counting would read
+    the whole index)."""
+    narrowed = ListOptions(sort=options.sort, descending=options.descending)
+    if not actor.sees_all_leads or assigned_to_id or options != narrowed:
+        return None
+    item = deps.store.stats.item(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY)
+    values = item.counters if item is not None else {}
+    name = counters.lead_status(status) if status else "total"
+    return max(0, values.get(name, 0))
+
+
+def _opted_out(deps: Deps, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+    """Leads whose number is suppressed (either channel), in the ledger's order (newest
+    suppression first; `sort` does not apply): a page of the ledger's sparse by-listed index,
+    the numbers' guards and leads (a BatchGetItem each), kept by the filter. A number holds
+    at most one lead, so a ledger page of the places left never overfills the page; up to
+    _OPTED_OUT_ROUNDS rounds fill it (then a shorter page with a cursor)."""
+    found: list[Lead] = []
+    position = cursor
+    for _ in range(_OPTED_OUT_ROUNDS):
+        listed = deps.store.suppressions.page(limit - len(found), position)
+        position = listed.next_cursor
+        ids = deps.store.leads.ids_by_phones([s.phone for s in listed.items])
+        got = deps.store.leads.get_many(list(ids.values())) if ids else {}
+        for item in listed.items:
+            lead = got.get(ids.get(item.phone, ""))
+            if lead is not None and spec.keeps(lead):
+                found.append(lead)
+        if position is None or len(found) >= limit:
+            break
+    return Page(found, position)
 
 
 def iter_all(deps: Deps) -> Iterator[Lead]:
@@ -237,6 +327,7 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
         if changes.get("assigned_to_id"):
             team.require_active(deps, changes["assigned_to_id"], "assignedToId")
         read = _as_read(lead)
+        before = dataclasses.replace(lead)
         old_status, old_phone = lead.status, lead.phone
         if "phone" in changes:
             changes["phone"] = phones.normalize(changes["phone"])
@@ -245,7 +336,7 @@ def update(deps: Deps, lead_id: str, patch: Patch, actor: Actor = SYSTEM) -> Lea
             setattr(lead, field, value)
         lead.updated_at = deps.clock.now()
         try:
-            _save(deps, lead, read, old_status=old_status, old_phone=old_phone)
+            _save(deps, lead, read, before, old_status=old_status, old_phone=old_phone)
         except _Stamped:
             continue
         suppressions.set_lead_flags(
@@ -291,6 +382,7 @@ def _set_archived(deps: Deps, lead_id: str, archived: bool, actor: Actor) -> Lea
         if (lead.archived_at is not None) == archived:
             return lead
         read = _as_read(lead)
+        before = dataclasses.replace(lead)
         moment = deps.clock.now()
         lead.archived_at = moment if archived else None
         lead.updated_at = moment
@@ -299,6 +391,7 @@ def _set_archived(deps: Deps, lead_id: str, archived: bool, actor: Actor) -> Lea
                 deps,
                 lead,
                 read,
+                before,  # archived: its tokens go; restored: they come back
                 old_status=lead.status,
                 old_phone=lead.phone,
                 counted_before=archived,  # a live lead is in the funnel, an archived one not
@@ -322,6 +415,7 @@ def _save(
     deps: Deps,
     lead: Lead,
     read: When,
+    before: Lead | None = None,
     *,
     old_status: str,
     old_phone: str,
@@ -338,7 +432,10 @@ def _save(
         old_status if counted_before else None, lead.status if counted_after else None
     )
     conversion = conversion_deltas(lead, old_status) if counted_after else {}
-    ops: list[Op] = [Put("lead", lead, when=read)]
+    # the search tokens it loses and gains (`before` unknown: every token put again); stamps
+    # the lead's search_version, before its Put
+    tokens = search.token_ops(before, lead)
+    ops: list[Op] = [Put("lead", lead, when=read), *tokens]
     if lead.phone != old_phone:
         ops.append(Delete("old-phone", LeadPhone, old_phone, when={"lead_id": Eq(lead.id)}))
         ops.append(Put("phone", LeadPhone(lead.phone, lead.id), if_absent=True))

@@ -42,6 +42,7 @@ from chalicelib.services import (
     access,
     audit,
     compliance,
+    inbox,
     leads,
     limits,
     numbers,
@@ -283,6 +284,7 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
     moment = at or now
     day = business_day(moment, deps.settings.stats_timezone)
 
+    with_thread = True  # the lead's inbox thread, unless it holds a newer item
     for _ in range(_MAX_ATTEMPTS):
         message_id = new_id(at)
         lead_id = deps.store.leads.id_by_phone(sms.sender, consistent=True)
@@ -313,6 +315,9 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
             Put("sid", MessageSid(sms.sid, message.id), if_absent=True),
             *_day_count(day, counters.of_message(message)),
         ]
+        if with_thread:
+            item = inbox.thread(lead_id, "text", message.id, moment, sms.body)
+            ops += inbox.inbound_ops(item)
         try:
             deps.store.transact(ops)
         except TransactionFailed as exc:
@@ -328,6 +333,9 @@ def receive(deps: Deps, sms: InboundSms, at: datetime | None = None) -> Inbound:
                 return Inbound(lead_id, None, False, keyword)
             if "live" in exc.failed:
                 leads.restore(deps, lead_id)  # then store the message
+                continue
+            if "inbox" in exc.failed:
+                with_thread = False  # the thread shows a newer item: store the message alone
                 continue
             if "phone" in exc.failed or exc.conflict:
                 continue  # the number became a lead meanwhile: look it up again

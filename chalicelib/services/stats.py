@@ -41,7 +41,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import counters
-from chalicelib.domain.constants import LEAD_STATUSES
+from chalicelib.domain.constants import DISPOSITIONS, LEAD_STATUSES
 from chalicelib.domain.records import TeamMember
 from chalicelib.domain.statuses import CALL_FINAL_ORDER, LEAD_LEG_FINAL_ORDER, SMS_FINAL_ORDER
 from chalicelib.errors import ValidationError
@@ -135,6 +135,8 @@ _MEMBER_COUNTERS = {
     "talk": "talkSeconds",
     "sms": "messagesSent",
     "converted": "converted",
+    "inbound": "inboundAnswered",
+    counters.MEETINGS: "meetings",
 }
 
 
@@ -179,6 +181,7 @@ def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str,
                 "messagesSent": c.get(counters.SMS_SENT, 0),
                 "messagesInbound": c.get(counters.SMS_INBOUND, 0),
                 "converted": c.get(counters.CONVERTED, 0),
+                "inboundCalls": c.get(counters.INBOUND_CALLS, 0),
             }
         )
     return {
@@ -197,6 +200,8 @@ def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str,
             "connectRate": _rate(connected, placed),
             "talkSeconds": talk,
             "avgTalkSeconds": _rate(talk, connected, 1),
+            # calls wrapped up with each disposition (meetings booked, ...), by call day
+            "byDisposition": _by_prefix(totals, "disp#", DISPOSITIONS),
         },
         "messages": {
             "sent": sent,
@@ -205,6 +210,12 @@ def dashboard(deps: Deps, raw_from: str | None, raw_to: str | None) -> dict[str,
             + totals[counters.sms_status("undelivered")],
             "inbound": totals[counters.SMS_INBOUND],
             "deliveryRate": _rate(delivered, sent),
+        },
+        "inboundCalls": {
+            "total": totals[counters.INBOUND_CALLS],
+            "answered": totals[counters.INBOUND_ANSWERED],
+            "missed": totals[counters.INBOUND_MISSED],
+            "voicemails": totals[counters.INBOUND_VOICEMAILS],
         },
         "converted": totals[counters.CONVERTED],
         "daily": daily,
@@ -249,13 +260,18 @@ _DERIVED_NAMES = frozenset(
         counters.TALK_SECONDS,
         counters.SMS_SENT,
         counters.SMS_INBOUND,
+        counters.INBOUND_CALLS,
+        counters.INBOUND_ANSWERED,
+        counters.INBOUND_MISSED,
+        counters.INBOUND_VOICEMAILS,
         *(counters.call_status(st) for st in CALL_FINAL_ORDER),
         *(counters.lead_leg_status(st) for st in LEAD_LEG_FINAL_ORDER),
         *(counters.sms_status(st) for st in SMS_FINAL_ORDER),
+        *(counters.disposition(d) for d in DISPOSITIONS),
     }
 )
 # Counters of a member item the rollup derives; `converted` (an event) is kept as found.
-_DERIVED_MEMBER = frozenset({"calls", "connected", "talk", "sms"})
+_DERIVED_MEMBER = frozenset({"calls", "connected", "talk", "sms", "inbound", counters.MEETINGS})
 SETTLE_SECONDS = 5.0
 _MAX_ATTEMPTS = 5
 

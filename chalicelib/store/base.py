@@ -26,8 +26,10 @@ from chalicelib.domain.records import (
     Campaign,
     CampaignLead,
     DialerSession,
+    InboxItem,
     Lead,
     LeadPhone,
+    LeadToken,
     LiveCall,
     Login,
     Message,
@@ -44,6 +46,7 @@ RecordKind = (
     type[TeamMember]
     | type[Lead]
     | type[LeadPhone]
+    | type[LeadToken]
     | type[Call]
     | type[Message]
     | type[MessageSid]
@@ -58,6 +61,7 @@ RecordKind = (
     | type[Campaign]
     | type[CampaignLead]
     | type[Callback]
+    | type[InboxItem]
 )
 
 # Lead fields the list indexes are derived from: they change only by a whole-record `Put`,
@@ -208,6 +212,38 @@ class Page(Generic[T]):
 
 
 LeadList = Literal["all", "status", "assignee"]
+LeadSort = Literal["createdAt", "name", "lastContactedAt"]
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """What a list of leads keeps, and its order. `visible_to`: a caller's list (their leads
+    and unassigned ones); `never_called`: no `last_contacted_at`."""
+
+    status: str | None = None
+    assignee: str | None = None
+    visible_to: str | None = None
+    source: str | None = None
+    never_called: bool = False
+    campaign_id: str | None = None
+    sort: LeadSort = "createdAt"
+    descending: bool = True
+
+    def keeps(self, lead: Lead) -> bool:
+        """The filter checked on a lead as it is (search results, the opted-out list)."""
+        return (
+            lead.archived_at is None
+            and (self.status is None or lead.status == self.status)
+            and (self.assignee is None or lead.assigned_to_id == self.assignee)
+            and (
+                self.visible_to is None
+                or lead.assigned_to_id is None
+                or lead.assigned_to_id == self.visible_to
+            )
+            and (self.source is None or lead.source == self.source)
+            and (not self.never_called or lead.last_contacted_at is None)
+            and (self.campaign_id is None or lead.campaign_id == self.campaign_id)
+        )
 
 
 @dataclass(frozen=True)
@@ -219,6 +255,9 @@ class CallRow:
     lead_leg_status: str | None
     talk_seconds: int | None
     answered_by: str | None = None
+    direction: str = "outbound"
+    recording_kind: str | None = None
+    disposition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -274,8 +313,25 @@ class LeadRepository(Protocol):
         index, paged (it reads the index's items but returns none of them)."""
         ...
 
-    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, lead_ids: Sequence[str], *, consistent: bool = False) -> dict[str, Lead]:
         """The leads of these ids that exist, by id (BatchGetItem, 100 keys each)."""
+        ...
+
+    def ids_by_phones(self, phones: Sequence[str]) -> dict[str, str]:
+        """The lead ids of these numbers' guards, by number (BatchGetItem, 100 keys each)."""
+        ...
+
+    def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        """Live leads kept by `spec`, in its order: a Query on the index that fits (by
+        campaign, name, last contact, assignee, status or all), the rest of the filter as a
+        filter expression; never a Scan."""
+        ...
+
+    def token_ids(
+        self, token: str, after: str | None, limit: int, *, newest_first: bool = True
+    ) -> tuple[list[str], bool]:
+        """Lead ids of one search token's partition past `after` (a lead id), newest first: at
+        most `limit`, and whether more follow (one consistent Query)."""
         ...
 
 
@@ -288,6 +344,16 @@ class CallRepository(Protocol):
         ...
 
     def rows_on(self, day: str) -> Iterator[CallRow]: ...
+
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        """At most `limit` calls of a business day whose id sorts before `before` (None: from
+        the newest), newest first: ONE Query on by-day (the call log)."""
+        ...
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        """At most `limit` calls of a member with `low` <= id < `high`, newest first: ONE Query
+        on by-member (ids are ULIDs: a range of ids is a range of time)."""
+        ...
 
 
 class MessageRepository(Protocol):
@@ -381,6 +447,10 @@ class LiveCallRepository(Protocol):
         """The guard `member#<id>` / `lead#<id>` (a consistent read)."""
         ...
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, LiveCall]:
+        """The guards that exist among `keys` (one consistent BatchGetItem per 100)."""
+        ...
+
 
 class SettingRepository(Protocol):
     def get(self, key: str) -> Setting | None:
@@ -467,6 +537,25 @@ class CallbackRepository(Protocol):
         ...
 
 
+class InboxRepository(Protocol):
+    def get(self, lead_id: str) -> InboxItem | None:
+        """The lead's thread (a consistent GetItem)."""
+        ...
+
+    def page(self, unread: bool, limit: int, cursor: str | None) -> Page[InboxItem]:
+        """Threads newest first (by `item_id`): all of them (the `all` index) or the unread
+        ones (the sparse `unread` index). A Query, never a Scan."""
+        ...
+
+    def cursor_after(self, item: InboxItem, unread: bool) -> str:
+        """The cursor of `page` that continues right after `item`."""
+        ...
+
+    def unread_lead_ids(self) -> list[str]:
+        """The leads of every unread thread, newest first (the sparse index, paged)."""
+        ...
+
+
 class Store(Protocol):
     @property
     def members(self) -> MemberRepository: ...
@@ -502,6 +591,8 @@ class Store(Protocol):
     def campaign_leads(self) -> CampaignLeadRepository: ...
     @property
     def callbacks(self) -> CallbackRepository: ...
+    @property
+    def inbox(self) -> InboxRepository: ...
 
     def transact(self, ops: Sequence[Op]) -> None: ...
     def transact_each(self, batches: Sequence[Sequence[Op]]) -> list[TransactionFailed | None]:

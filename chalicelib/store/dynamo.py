@@ -24,6 +24,8 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.config import Settings
 from chalicelib.domain.records import (
+    INBOX_KEY,
+    UNREAD_KEY,
     ApiKey,
     AuditEntry,
     Call,
@@ -31,8 +33,10 @@ from chalicelib.domain.records import (
     Campaign,
     CampaignLead,
     DialerSession,
+    InboxItem,
     Lead,
     LeadPhone,
+    LeadToken,
     LiveCall,
     Login,
     Message,
@@ -56,6 +60,7 @@ from chalicelib.store.base import (
     Delete,
     Eq,
     ItemTooLarge,
+    LeadFilter,
     LeadList,
     MessageRow,
     Ne,
@@ -71,11 +76,13 @@ from chalicelib.store.base import (
 from chalicelib.store.models import (
     CAMPAIGN_LIST_KEY,
     LEAD_LIST_KEY,
+    NEVER_CONTACTED,
     OPEN_CALLBACKS_KEY,
     SUPPRESSED_KEY,
     UNASSIGNED_KEY,
     Bound,
     bound,
+    contacted_key,
 )
 from chalicelib.store.pagination import merged_page, query_page
 
@@ -122,6 +129,7 @@ class _Tables:
             TeamMember: models.TeamMember,
             Lead: models.Lead,
             LeadPhone: models.LeadPhone,
+            LeadToken: models.LeadToken,
             Call: models.Call,
             Message: models.Message,
             MessageSid: models.MessageSid,
@@ -136,6 +144,7 @@ class _Tables:
             Campaign: models.Campaign,
             CampaignLead: models.CampaignLead,
             Callback: models.Callback,
+            InboxItem: models.InboxItem,
         }
         self._fields = {kind: [f.name for f in dataclasses.fields(kind)] for kind in self.by_kind}
 
@@ -154,6 +163,9 @@ class _Tables:
 
     def key(self, kind: type, key: str) -> Any:
         cls = self.by_kind[kind]
+        if kind is LeadToken:  # hash and range key in one string (records.token_key)
+            token, lead_id = key.split(" ", 1)
+            return cls(token, lead_id)
         return cls(key)  # the hash key is every model's first argument
 
     def condition(self, kind: type, when: When, must_exist: bool) -> Condition | None:
@@ -208,6 +220,10 @@ class _Tables:
         for name, value in op.set.items():
             attr = getattr(cls, name)
             actions.append(attr.remove() if value is None else attr.set(value))
+        if op.kind is Lead and "last_contacted_at" in op.set:
+            # the by-contact index's sort key moves with the field
+            at = op.set["last_contacted_at"]
+            actions.append(cls.gsi_contacted.set(contacted_key(op.key, at)))
         for name, delta in op.add.items():
             actions.append(getattr(cls, name).add(delta))
         if op.bump_version:
@@ -247,6 +263,7 @@ class DynamoStore:
         self.campaigns = _Campaigns(self.tables)
         self.campaign_leads = _CampaignLeads(self.tables)
         self.callbacks = _Callbacks(self.tables)
+        self.inbox = _Inbox(self.tables, self)
 
     @property
     def connection(self) -> Connection:
@@ -416,13 +433,156 @@ class _Leads:
         page = query_page(index, str(hash_key), names, limit, start, filter_condition)
         return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
 
-    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, lead_ids: Sequence[str], *, consistent: bool = False) -> dict[str, Lead]:
         wanted = list(dict.fromkeys(lead_ids))
         out: dict[str, Lead] = {}
         for start in range(0, len(wanted), _BATCH_GET):
-            for item in self.t.m.Lead.batch_get(wanted[start : start + _BATCH_GET]):
+            chunk = wanted[start : start + _BATCH_GET]
+            for item in self.t.m.Lead.batch_get(chunk, consistent_read=consistent):
                 out[str(item.id)] = self.t.record(Lead, item)
         return out
+
+    def ids_by_phones(self, phones: Sequence[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(phones))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), _BATCH_GET):
+            for guard in self.t.m.LeadPhone.batch_get(wanted[start : start + _BATCH_GET]):
+                out[str(guard.phone)] = str(guard.lead_id)
+        return out
+
+    def token_ids(
+        self, token: str, after: str | None, limit: int, *, newest_first: bool = True
+    ) -> tuple[list[str], bool]:
+        """The base table's partition, read consistently (the index is never behind the lead
+        a search then fetches), keys only."""
+        m = self.t.m.LeadToken
+        request: dict[str, Any] = {
+            "TableName": m.Meta.table_name,
+            "KeyConditionExpression": "#t = :t",
+            "ExpressionAttributeNames": {"#t": "token", "#l": "lead_id"},
+            "ExpressionAttributeValues": {":t": {"S": token}},
+            "ProjectionExpression": "#l",
+            "ConsistentRead": True,
+            "ScanIndexForward": not newest_first,
+            "Limit": limit + 1,
+        }
+        if after:
+            request["ExclusiveStartKey"] = {"token": {"S": token}, "lead_id": {"S": after}}
+        resp = self.store.client.query(**request)
+        ids = [item["lead_id"]["S"] for item in resp.get("Items", [])]
+        return ids[:limit], len(ids) > limit
+
+    def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        m = self.t.m.Lead
+        # The index: the most selective key the filter gives, then the order asked for.
+        used: set[str] = set()
+        range_condition = None
+        if spec.campaign_id:
+            index, hash_name, hash_key, range_name = (
+                m.by_campaign,
+                "campaign_id",
+                spec.campaign_id,
+                "id",
+            )
+            used.add("campaign")
+        elif spec.sort == "name":
+            index, hash_name, hash_key, range_name = m.by_name, "gsi_all", LEAD_LIST_KEY, "gsi_name"
+        elif spec.sort == "lastContactedAt":
+            index, hash_name, hash_key, range_name = (
+                m.by_contact,
+                "gsi_all",
+                LEAD_LIST_KEY,
+                "gsi_contacted",
+            )
+        elif spec.assignee or spec.visible_to:
+            if spec.visible_to and not spec.assignee:
+                return self._visible(spec, limit, cursor)
+            index, hash_name, hash_key, range_name = (
+                m.by_assignee,
+                "gsi_assignee",
+                str(spec.assignee),
+                "id",
+            )
+            used.add("assignee")
+        elif spec.status:
+            index, hash_name, hash_key, range_name = m.by_status, "gsi_status", spec.status, "id"
+            used.add("status")
+        elif spec.never_called:
+            index, hash_name, hash_key, range_name = (
+                m.by_contact,
+                "gsi_all",
+                LEAD_LIST_KEY,
+                "gsi_contacted",
+            )
+            range_condition = m.gsi_contacted.startswith(NEVER_CONTACTED)
+            used.add("never_called")
+        else:
+            index, hash_name, hash_key, range_name = m.all_leads, "gsi_all", LEAD_LIST_KEY, "id"
+        if spec.sort == "lastContactedAt" and spec.never_called:
+            range_condition = m.gsi_contacted.startswith(NEVER_CONTACTED)
+            used.add("never_called")
+        return self._query(
+            spec, used, index, hash_name, str(hash_key), range_name, range_condition, limit, cursor
+        )
+
+    def _filter(self, spec: LeadFilter, used: set[str]) -> Any:
+        m = self.t.m.Lead
+        parts: list[Any] = []
+        if "campaign" in used:
+            parts.append(m.archived_at.does_not_exist())
+        if spec.status and "status" not in used:
+            parts.append(m.status == spec.status)
+        if spec.assignee and "assignee" not in used:
+            parts.append(m.assigned_to_id == spec.assignee)
+        if spec.visible_to and not spec.assignee and "assignee" not in used:
+            parts.append(m.assigned_to_id.does_not_exist() | (m.assigned_to_id == spec.visible_to))
+        if spec.source:
+            parts.append(m.source == spec.source)
+        if spec.never_called and "never_called" not in used:
+            parts.append(m.last_contacted_at.does_not_exist())
+        out = None
+        for part in parts:
+            out = part if out is None else out & part
+        return out
+
+    def _query(
+        self,
+        spec: LeadFilter,
+        used: set[str],
+        index: Any,
+        hash_name: str,
+        hash_key: str,
+        range_name: str,
+        range_condition: Any,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Lead]:
+        names = {"id", hash_name, range_name}
+        start = cursors.decode(cursor, names, (hash_name, hash_key))
+        page = query_page(
+            index,
+            hash_key,
+            names,
+            limit,
+            start,
+            self._filter(spec, used),
+            newest_first=spec.descending,
+            range_key_condition=range_condition,
+        )
+        return Page([self.t.record(Lead, i) for i in page.items], page.next_cursor)
+
+    def _visible(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        """A caller's list by creation: their partition and the unassigned one, merged."""
+        m = self.t.m.Lead
+        used = {"assignee"}
+
+        def fetch(part: str, pos: str | None, n: int) -> Page[Lead]:
+            return self._query(spec, used, m.by_assignee, "gsi_assignee", part, "id", None, n, pos)
+
+        parts = [str(spec.visible_to), UNASSIGNED_KEY]
+        return merged_page(
+            fetch, parts, "gsi_assignee", limit, cursor, newest_first=spec.descending
+        )
 
     def page_visible(
         self, member_id: str, limit: int, cursor: str | None, *, status: str | None = None
@@ -513,7 +673,7 @@ class _Calls:
     def rows_on(self, day: str) -> Iterator[CallRow]:
         fields = [
             *("id", "day", "team_member_id", "status", "lead_leg_status", "talk_seconds"),
-            "answered_by",
+            *("answered_by", "direction", "recording_kind", "disposition"),
         ]
         for item in self.t.m.Call.by_day.query(day, attributes_to_get=fields):
             talk = item.talk_seconds
@@ -523,7 +683,34 @@ class _Calls:
                 item.lead_leg_status,
                 int(talk) if talk is not None else None,
                 item.answered_by,
+                item.direction or "outbound",
+                item.recording_kind,
+                item.disposition,
             )
+
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        m = self.t.m.Call
+        result = m.by_day.query(
+            day,
+            range_key_condition=(m.id < before) if before is not None else None,
+            scan_index_forward=False,
+            limit=limit,
+            page_size=limit,
+        )
+        return [self.t.record(Call, i) for i in result]
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        m = self.t.m.Call
+        # BETWEEN is inclusive: one more, and the `high` id itself (a cursor's) left out
+        result = m.by_member.query(
+            member_id,
+            range_key_condition=m.id.between(low, high),
+            scan_index_forward=False,
+            limit=limit + 1,
+            page_size=limit + 1,
+        )
+        rows = [self.t.record(Call, i) for i in result]
+        return [c for c in rows if c.id != high][:limit]
 
 
 class _Messages:
@@ -790,6 +977,17 @@ class _LiveCalls:
         item = _get(self.t.m.LiveCall, key, True)
         return None if item is None else self.t.record(LiveCall, item)
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, LiveCall]:
+        wanted = list(dict.fromkeys(keys))
+        out: dict[str, LiveCall] = {}
+        for start in range(0, len(wanted), _BATCH_GET):
+            for item in self.t.m.LiveCall.batch_get(
+                wanted[start : start + _BATCH_GET], consistent_read=True
+            ):
+                record = self.t.record(LiveCall, item)
+                out[record.key] = record
+        return out
+
 
 class _Settings:
     def __init__(self, t: _Tables) -> None:
@@ -1015,3 +1213,58 @@ class _Callbacks:
         condition = (m.due_key <= up_to) if up_to is not None else None
         items, nxt = _range_page(index, part, names, limit, start, condition, newest_first=False)
         return Page([self.t.record(Callback, i) for i in items], nxt)
+
+
+_INBOX_NAMES = {
+    False: ("list_key", "item_id", "lead_id"),
+    True: ("unread_key", "item_id", "lead_id"),
+}
+
+
+class _Inbox:
+    def __init__(self, t: _Tables, store: DynamoStore) -> None:
+        self.t = t
+        self.store = store
+
+    def get(self, lead_id: str) -> InboxItem | None:
+        item = _get(self.t.m.InboxItem, lead_id, True)
+        return None if item is None else self.t.record(InboxItem, item)
+
+    def page(self, unread: bool, limit: int, cursor: str | None) -> Page[InboxItem]:
+        m = self.t.m.InboxItem
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        index = m.unread_threads if unread else m.all_threads
+        start = cursors.decode(cursor, set(names), (names[0], part))
+        items, nxt = _range_page(index, part, names, limit, start, newest_first=True)
+        return Page([self.t.record(InboxItem, i) for i in items], nxt)
+
+    def cursor_after(self, item: InboxItem, unread: bool) -> str:
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        key = {
+            names[0]: {"S": part},
+            "item_id": {"S": item.item_id},
+            "lead_id": {"S": item.lead_id},
+        }
+        return str(cursors.encode(key))
+
+    def unread_lead_ids(self) -> list[str]:
+        """A Query of the sparse unread index projecting the lead ids only, paged."""
+        m = self.t.m.InboxItem
+        request: dict[str, Any] = {
+            "TableName": m.Meta.table_name,
+            "IndexName": m.unread_threads.Meta.index_name,
+            "KeyConditionExpression": "#u = :u",
+            "ExpressionAttributeNames": {"#u": "unread_key", "#l": "lead_id"},
+            "ExpressionAttributeValues": {":u": {"S": UNREAD_KEY}},
+            "ProjectionExpression": "#l",
+            "ScanIndexForward": False,
+        }
+        out: list[str] = []
+        while True:
+            resp = self.store.client.query(**request)
+            out.extend(i["lead_id"]["S"] for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return out
+            request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

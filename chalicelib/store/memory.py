@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from chalicelib.domain.counters import REVISION
 from chalicelib.domain.records import (
+    INBOX_KEY,
+    UNREAD_KEY,
     ApiKey,
     AuditEntry,
     Call,
@@ -25,8 +27,10 @@ from chalicelib.domain.records import (
     Campaign,
     CampaignLead,
     DialerSession,
+    InboxItem,
     Lead,
     LeadPhone,
+    LeadToken,
     LiveCall,
     Login,
     Message,
@@ -37,6 +41,7 @@ from chalicelib.domain.records import (
     TeamMember,
 )
 from chalicelib.domain.statuses import CALL_PROGRESS, OUTBOUND, SMS_FINAL
+from chalicelib.errors import ValidationError
 from chalicelib.store import cursor as cursors
 from chalicelib.store.base import (
     LEAD_INDEX_FIELDS,
@@ -51,6 +56,7 @@ from chalicelib.store.base import (
     Delete,
     Eq,
     ItemTooLarge,
+    LeadFilter,
     LeadList,
     MessageRow,
     Ne,
@@ -69,6 +75,8 @@ from chalicelib.store.models import (
     OPEN_CALLBACKS_KEY,
     SUPPRESSED_KEY,
     UNASSIGNED_KEY,
+    contacted_key,
+    name_key,
 )
 from chalicelib.store.pagination import merged_page
 
@@ -77,6 +85,7 @@ _KEY = {
     TeamMember: "id",
     Lead: "id",
     LeadPhone: "phone",
+    LeadToken: "key",
     Call: "id",
     Message: "id",
     MessageSid: "sid",
@@ -91,6 +100,7 @@ _KEY = {
     Campaign: "id",
     CampaignLead: "id",
     Callback: "id",
+    InboxItem: "lead_id",
 }
 # DynamoDB's batch sizes: the memory store counts a batch as the one request DynamoDB would get.
 BATCH_GET = 100
@@ -186,6 +196,7 @@ class MemoryStore:
         self.campaigns = _Campaigns(self)
         self.campaign_leads = _CampaignLeads(self)
         self.callbacks = _Callbacks(self)
+        self.inbox = _Inbox(self)
 
     def read(self, kind: type[R], key: str) -> R | None:
         with self._lock:
@@ -387,12 +398,55 @@ class _Leads:
             self.s.requests += 1
             return sum(1 for r in self.s.tables[Lead].values() if r.live and r.status == status)
 
-    def get_many(self, lead_ids: Sequence[str]) -> dict[str, Lead]:
+    def get_many(self, lead_ids: Sequence[str], *, consistent: bool = False) -> dict[str, Lead]:
         wanted = list(dict.fromkeys(lead_ids))
         with self.s._lock:
             self.s.requests += -(-len(wanted) // BATCH_GET)
             table = self.s.tables[Lead]
             return {i: copy.deepcopy(table[i]) for i in wanted if i in table}
+
+    def ids_by_phones(self, phones: Sequence[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(phones))
+        with self.s._lock:
+            self.s.requests += -(-len(wanted) // BATCH_GET)
+            table = self.s.tables[LeadPhone]
+            return {p: table[p].lead_id for p in wanted if p in table}
+
+    def token_ids(
+        self, token: str, after: str | None, limit: int, *, newest_first: bool = True
+    ) -> tuple[list[str], bool]:
+        rows = self.s.rows(LeadToken, lambda t: t.token == token)
+        ids = sorted((t.lead_id for t in rows), reverse=newest_first)
+        if after:
+            ids = [i for i in ids if (i < after if newest_first else i > after)]
+        return ids[:limit], len(ids) > limit
+
+    def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
+        """The DynamoDB store's orders: by campaign or creation, the id; by name, the folded
+        name; by last contact, the time (never contacted below every time, by id)."""
+
+        def key(lead: Lead) -> tuple[str, str]:
+            if spec.campaign_id or spec.sort == "createdAt":
+                return (lead.id, lead.id)
+            if spec.sort == "name":
+                return (name_key(lead.name), lead.id)
+            return (contacted_key(lead.id, lead.last_contacted_at), lead.id)
+
+        rows = sorted(self.s.rows(Lead, spec.keeps), key=key, reverse=spec.descending)
+        if cursor:
+            position = cursors.load(cursor)
+            if (
+                not isinstance(position, list)
+                or len(position) != 2
+                or not all(isinstance(p, str) for p in position)
+            ):
+                raise ValidationError("cursor is not valid", {"field": "cursor"})
+            after = (position[0], position[1])
+            rows = [r for r in rows if (key(r) < after if spec.descending else key(r) > after)]
+        page = rows[:limit]
+        if len(rows) <= limit or not page:
+            return Page(page, None)
+        return Page(page, cursors.dump(list(key(page[-1]))))
 
 
 class _Calls:
@@ -423,8 +477,23 @@ class _Calls:
     def rows_on(self, day: str) -> Iterator[CallRow]:
         for c in self.s.rows(Call, lambda c: c.day == day):
             yield CallRow(
-                c.team_member_id, c.status, c.lead_leg_status, c.talk_seconds, c.answered_by
+                c.team_member_id,
+                c.status,
+                c.lead_leg_status,
+                c.talk_seconds,
+                c.answered_by,
+                c.direction,
+                c.recording_kind,
+                c.disposition,
             )
+
+    def on_day(self, day: str, before: str | None, limit: int) -> list[Call]:
+        rows = self.s.rows(Call, lambda c: c.day == day and (before is None or c.id < before))
+        return sorted(rows, key=lambda c: c.id, reverse=True)[:limit]
+
+    def of_member_between(self, member_id: str, low: str, high: str, limit: int) -> list[Call]:
+        rows = self.s.rows(Call, lambda c: c.team_member_id == member_id and low <= c.id < high)
+        return sorted(rows, key=lambda c: c.id, reverse=True)[:limit]
 
 
 class _Messages:
@@ -581,6 +650,12 @@ class _LiveCalls:
 
     def get(self, key: str) -> LiveCall | None:
         return self.s.read(LiveCall, key)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, LiveCall]:
+        with self.s._lock:
+            self.s.requests += 1
+            table = self.s.tables[LiveCall]
+            return {k: copy.deepcopy(table[k]) for k in dict.fromkeys(keys) if k in table}
 
 
 class _Settings:
@@ -746,3 +821,37 @@ class _Callbacks:
         if up_to is not None:
             rows = [c for c in rows if c.due_key <= up_to]
         return _keyed_page(rows, names, part, limit, cursor, newest_first=False)
+
+
+_INBOX_NAMES = {
+    False: ("list_key", "item_id", "lead_id"),
+    True: ("unread_key", "item_id", "lead_id"),
+}
+
+
+class _Inbox:
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    def get(self, lead_id: str) -> InboxItem | None:
+        return self.s.read(InboxItem, lead_id)
+
+    def page(self, unread: bool, limit: int, cursor: str | None) -> Page[InboxItem]:
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        rows = self.s.rows(InboxItem, lambda r: getattr(r, names[0]) == part)
+        return _keyed_page(rows, names, part, limit, cursor, newest_first=True)
+
+    def cursor_after(self, item: InboxItem, unread: bool) -> str:
+        names = _INBOX_NAMES[unread]
+        part = UNREAD_KEY if unread else INBOX_KEY
+        key = {
+            names[0]: {"S": part},
+            "item_id": {"S": item.item_id},
+            "lead_id": {"S": item.lead_id},
+        }
+        return str(cursors.encode(key))
+
+    def unread_lead_ids(self) -> list[str]:
+        rows = self.s.rows(InboxItem, lambda r: r.unread_key == UNREAD_KEY)
+        return [r.lead_id for r in sorted(rows, key=lambda r: r.item_id, reverse=True)]

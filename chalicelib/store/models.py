@@ -30,6 +30,7 @@ from pynamodb.models import Model
 
 from chalicelib.config import Settings
 from chalicelib.domain import campaigns as campaign_rules
+from chalicelib.domain.search import fold
 
 LEAD_LIST_KEY = "lead"
 # The by-assignee key of a live lead nobody is assigned: callers list their leads and these.
@@ -237,6 +238,47 @@ class LeadsAll(GlobalSecondaryIndex["Lead"]):
     id = UnicodeAttribute(range_key=True)
 
 
+class LeadsByName(GlobalSecondaryIndex["Lead"]):
+    """Live leads by folded name (sort=name)."""
+
+    Meta = _gsi_meta("by-name")
+    gsi_all = UnicodeAttribute(hash_key=True)
+    gsi_name = UnicodeAttribute(range_key=True)
+
+
+class LeadsByContact(GlobalSecondaryIndex["Lead"]):
+    """Live leads by last contact (sort=lastContactedAt); never contacted: `0#<id>`, below
+    every time, so they come last newest first and `neverCalled` is a key condition."""
+
+    Meta = _gsi_meta("by-contact")
+    gsi_all = UnicodeAttribute(hash_key=True)
+    gsi_contacted = UnicodeAttribute(range_key=True)
+
+
+class LeadsByCampaign(GlobalSecondaryIndex["Lead"]):
+    """The leads a campaign holds (`campaign_id` is set only while it does: sparse)."""
+
+    Meta = _gsi_meta("by-campaign")
+    campaign_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+# The longest name prefix the by-name index sorts on (a cursor holds it).
+NAME_KEY_CHARS = 100
+NEVER_CONTACTED = "0#"
+
+
+def name_key(name: str) -> str:
+    return fold(name).strip()[:NAME_KEY_CHARS] or "-"
+
+
+def contacted_key(lead_id: str, at: Any) -> str:
+    """The by-contact sort key: the time as PynamoDB stores it, or `0#<id>` when never."""
+    if at is None:
+        return NEVER_CONTACTED + lead_id
+    return str(UTCDateTimeAttribute().serialize(at))
+
+
 class Lead(Model):
     class Meta(_Meta):
         entity = "leads"
@@ -261,20 +303,41 @@ class Lead(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)
+    search_version = NumberAttribute(null=True)
     # Sparse GSI keys, maintained by `sync_index_keys`.
     gsi_status = UnicodeAttribute(null=True)
     gsi_assignee = UnicodeAttribute(null=True)
     gsi_all = UnicodeAttribute(null=True)
+    # Sort keys of the by-name and by-contact indexes (whose hash key, `gsi_all`, makes them
+    # sparse); an Update of `last_contacted_at` sets `gsi_contacted` with it (store/dynamo.py).
+    gsi_name = UnicodeAttribute(null=True)
+    gsi_contacted = UnicodeAttribute(null=True)
 
     by_status = LeadsByStatus()
     by_assignee = LeadsByAssignee()
     all_leads = LeadsAll()
+    by_name = LeadsByName()
+    by_contact = LeadsByContact()
+    by_campaign = LeadsByCampaign()
 
     def sync_index_keys(self) -> None:
         live = self.archived_at is None
         self.gsi_status = self.status if live else None
         self.gsi_assignee = (self.assigned_to_id or UNASSIGNED_KEY) if live else None
         self.gsi_all = LEAD_LIST_KEY if live else None
+        self.gsi_name = name_key(self.name)
+        self.gsi_contacted = contacted_key(self.id, self.last_contacted_at)
+
+
+class LeadToken(Model):
+    """The search index (domain/search.py): one item per token of a live lead, newest lead
+    first in a token's partition."""
+
+    class Meta(_Meta):
+        entity = "lead-search"
+
+    token = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute(range_key=True)
 
 
 class LeadPhone(Model):
@@ -330,6 +393,12 @@ class Call(Model):
     session_id = UnicodeAttribute(null=True)
     abandoned = BooleanAttribute(default=False)
     voicemail_left = BooleanAttribute(default=False)
+    direction = UnicodeAttribute(default="outbound")
+    route_stage = NumberAttribute(default=0)
+    recording_sid = UnicodeAttribute(null=True)
+    recording_key = UnicodeAttribute(null=True)
+    recording_seconds = NumberAttribute(null=True)
+    recording_kind = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="queued")
     lead_leg_status = UnicodeAttribute(null=True)
     twilio_sid = UnicodeAttribute(null=True)
@@ -442,6 +511,7 @@ class DialerSession(Model):
     ended_at = UTCDateTimeAttribute(null=True)
     end_reason = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
+    checked_at = UTCDateTimeAttribute(null=True)
     dialed = NumberAttribute(default=0)
     humans = NumberAttribute(default=0)
     machines = NumberAttribute(default=0)
@@ -595,10 +665,47 @@ class Callback(Model):
     open_callbacks = CallbacksOpen()
 
 
+# ---------------------------------------------------------------- the inbox
+
+
+class InboxAll(GlobalSecondaryIndex["InboxItem"]):
+    Meta = _gsi_meta("all")
+    list_key = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute(range_key=True)
+
+
+class InboxUnread(GlobalSecondaryIndex["InboxItem"]):
+    """Sparse: only unread threads (what the unread count and `?unread=true` read)."""
+
+    Meta = _gsi_meta("unread")
+    unread_key = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute(range_key=True)
+
+
+class InboxItem(Model):
+    """One item per lead: its latest inbound text, missed call or voicemail."""
+
+    class Meta(_Meta):
+        entity = "inbox"
+
+    lead_id = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    preview = UnicodeAttribute()
+    list_key = UnicodeAttribute()
+    unread_key = UnicodeAttribute(null=True)
+    read_at = UTCDateTimeAttribute(null=True)
+
+    all_threads = InboxAll()
+    unread_threads = InboxUnread()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     TeamMember,
     Lead,
     LeadPhone,
+    LeadToken,
     Call,
     Message,
     MessageSid,
@@ -615,6 +722,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Campaign,
     CampaignLead,
     Callback,
+    InboxItem,
 )
 
 
@@ -625,6 +733,7 @@ class Bound:
     TeamMember: Any
     Lead: Any
     LeadPhone: Any
+    LeadToken: Any
     Call: Any
     Message: Any
     MessageSid: Any
@@ -641,6 +750,7 @@ class Bound:
     Campaign: Any
     CampaignLead: Any
     Callback: Any
+    InboxItem: Any
 
 
 def _bind(model: type[Model], settings: Settings) -> Any:

@@ -18,6 +18,7 @@ def query_page(
     start: dict[str, Any] | None,
     filter_condition: Any = None,
     newest_first: bool = True,
+    range_key_condition: Any = None,
 ) -> Page[Any]:
     """One page of a Query on `index`: reads one item past `limit` to know whether there is a
     next page (so the last page never carries a cursor to an empty page); a filtered query keeps
@@ -28,6 +29,7 @@ def query_page(
     while True:
         result = index.query(
             hash_key,
+            range_key_condition=range_key_condition,
             filter_condition=filter_condition,
             scan_index_forward=not newest_first,
             limit=want - len(items),
@@ -54,11 +56,12 @@ def merged_page(
     key_name: str,
     limit: int,
     cursor: str | None,
+    newest_first: bool = True,
 ) -> Page[Any]:
-    """One newest-first page over several partitions of one index (a caller's leads and the
-    unassigned ones): a page of each, merged by id, the first `limit` kept. The cursor holds
-    each partition's position (after the last item taken from it, or done), so no item is
-    skipped or repeated, and nothing outside the partitions is read."""
+    """One newest-first (or oldest-first) page over several partitions of one index (a
+    caller's leads and the unassigned ones): a page of each, merged by id, the first `limit`
+    kept. The cursor holds each partition's position (after the last item taken from it, or
+    done), so no item is skipped or repeated, and nothing outside the partitions is read."""
     positions = _decode_positions(cursor, partitions)
     taken: list[tuple[str, Any]] = []
     pages: dict[str, Page[Any]] = {}
@@ -69,7 +72,7 @@ def merged_page(
         page = fetch(part, pos, limit)
         pages[part] = page
         taken.extend((part, item) for item in page.items)
-    taken.sort(key=lambda pair: pair[1].id, reverse=True)
+    taken.sort(key=lambda pair: pair[1].id, reverse=newest_first)
     taken = taken[:limit]
     nxt: dict[str, str] = {}
     for part in partitions:

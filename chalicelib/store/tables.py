@@ -236,3 +236,70 @@ def backfill_suppressions(settings: Settings) -> int:
                     raise
             moved += 1
     return moved
+
+
+def backfill_search(settings: Settings) -> int:
+    """Leads written before search (or under an older SEARCH_VERSION) have no tokens in the
+    index, nor the sort keys of the by-name and by-contact indexes: write each live one's
+    tokens, its sort keys and its `search_version`, in one transaction on
+    the condition that the lead is still the version read (a lead edited meanwhile got its
+    tokens from that edit; an archived one needs none). One paged Scan, filtered to the leads
+    that need it, and transactions eight at a time. Safe to run any number of times; returns
+    how many leads it indexed."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.domain.records import Lead
+    from chalicelib.domain.search import SEARCH_VERSION
+    from chalicelib.services import search
+    from chalicelib.store.base import ABSENT, Eq, Op, Update
+    from chalicelib.store.dynamo import DynamoStore
+    from chalicelib.store.models import contacted_key, name_key
+
+    client = _client(settings)
+    table = settings.table_name("leads")
+    stale = (
+        "attribute_exists(gsi_all) "
+        "AND (attribute_not_exists(search_version) OR search_version < :v)"
+    )
+    pages = client.get_paginator("scan").paginate(
+        TableName=table,
+        FilterExpression=stale,
+        ProjectionExpression="id",
+        ExpressionAttributeValues={":v": {"N": str(SEARCH_VERSION)}},
+    )
+    try:
+        ids = [item["id"]["S"] for page in pages for item in page.get("Items", [])]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return 0  # no leads table yet: nothing was written before
+        raise
+    store = DynamoStore(settings)
+    done = 0
+    for start in range(0, len(ids), 100):
+        found = store.leads.get_many(ids[start : start + 100], consistent=True)
+        batches: list[list[Op]] = []
+        for lead in found.values():
+            if lead.archived_at is not None:
+                continue
+            ops: list[Op] = search.all_token_ops(lead)
+            # the sort keys of by-name and by-contact (leads from before them have none), on
+            # the condition that neither the lead nor its contact time moved since it was read
+            contacted = lead.last_contacted_at
+            stamp = Update(
+                "lead",
+                Lead,
+                lead.id,
+                {
+                    "search_version": SEARCH_VERSION,
+                    "gsi_name": name_key(lead.name),
+                    "gsi_contacted": contacted_key(lead.id, contacted),
+                },
+                when={
+                    "version": Eq(lead.version),
+                    "last_contacted_at": ABSENT if contacted is None else Eq(contacted),
+                },
+            )
+            batches.append([stamp, *ops])
+        outcomes = store.transact_each(batches)
+        done += sum(1 for failure in outcomes if failure is None)
+    return done

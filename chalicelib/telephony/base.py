@@ -114,6 +114,14 @@ class Telephony(Protocol):
         (`Status=completed`). A call that already ended is not an error."""
         ...
 
+    def fetch_recording(self, sid: str) -> bytes:
+        """A recording's audio (WAV), fetched with the account's credentials."""
+        ...
+
+    def delete_recording(self, sid: str) -> None:
+        """Delete a recording from Twilio (one already gone is not an error)."""
+        ...
+
     def fetch_call(self, sid: str) -> CallState:
         """The call's current state, with its child (dialled) legs."""
         ...

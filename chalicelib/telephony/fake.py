@@ -34,6 +34,8 @@ class FakeTelephony:
     )
     calls: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # update_call's requests
+    recordings: dict[str, bytes] = field(default_factory=dict)  # what Twilio holds, by SID
+    deleted_recordings: list[str] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     states: dict[str, CallState] = field(default_factory=dict)
     message_states: dict[str, MessageState] = field(default_factory=dict)
@@ -85,6 +87,20 @@ class FakeTelephony:
     def update_call(self, sid: str, *, twiml: str | None = None, hang_up: bool = False) -> None:
         self._maybe_fail("update_call")
         self.updates.append({"sid": sid, "twiml": twiml, "hang_up": hang_up})
+
+    def fetch_recording(self, sid: str) -> bytes:
+        self.fetches.append(("fetch_recording", sid))
+        self._maybe_fail("fetch_recording")
+        if sid not in self.recordings:
+            raise TelephonyFailure(
+                f"The requested resource {sid} was not found", NOT_FOUND_CODE, 404
+            )
+        return self.recordings[sid]
+
+    def delete_recording(self, sid: str) -> None:
+        self._maybe_fail("delete_recording")
+        self.recordings.pop(sid, None)
+        self.deleted_recordings.append(sid)
 
     def fetch_call(self, sid: str) -> CallState:
         self.fetches.append(("fetch_call", sid))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from chalicelib.telephony.base import (
+    NOT_FOUND_CODE,
     RATE_LIMITED_CODE,
     CallState,
     MessageState,
@@ -141,6 +142,37 @@ class TwilioTelephony:
             creates=True,
         )
         return str(call.sid)
+
+    def fetch_recording(self, sid: str) -> bytes:
+        """The WAV, fetched with the account's credentials (Basic auth) from the API base the
+        SDK uses (the simulator's under `make dev`). Not through the SDK: its responses are
+        text, and audio is bytes."""
+        import requests
+
+        base = (self._api_base or "https://api.twilio.com").rstrip("/")
+        url = f"{base}/2010-04-01/Accounts/{self._account_sid}/Recordings/{sid}.wav"
+        try:
+            response = requests.get(
+                url, auth=(self._account_sid, self._auth_token), timeout=HTTP_TIMEOUT_SECONDS * 3
+            )
+        except requests.RequestException as exc:
+            raise TelephonyFailure(
+                f"Twilio could not be reached: {type(exc).__name__}", None, 0
+            ) from None
+        if response.status_code != 200:
+            raise TelephonyFailure(
+                f"Twilio answered {response.status_code} for recording {sid}",
+                NOT_FOUND_CODE if response.status_code == 404 else None,
+                response.status_code,
+            )
+        return bytes(response.content)
+
+    def delete_recording(self, sid: str) -> None:
+        try:
+            self._call(lambda: self.client.recordings(sid).delete(), creates=False)
+        except TelephonyFailure as exc:
+            if not exc.not_found:
+                raise
 
     def update_call(self, sid: str, *, twiml: str | None = None, hang_up: bool = False) -> None:
         params: dict[str, Any] = {"status": "completed"} if hang_up else {"twiml": twiml}

@@ -30,19 +30,38 @@ def whisper(lead_name: str, action_url: str) -> str:
     return str(response)
 
 
-def dial(lead_phone: str, caller_id: str, lead_status_url: str, amd_url: str) -> str:
+def dial(
+    lead_phone: str,
+    caller_id: str,
+    lead_status_url: str,
+    amd_url: str,
+    *,
+    recording_url: str | None = None,
+    notice_url: str | None = None,
+) -> str:
     """The lead dialled, with answering-machine detection: Twilio posts who answered
     (`AnsweredBy`) to `amd_url` once a machine's greeting ended (DetectMessageEnd), so a
-    voicemail is not counted as a conversation."""
+    voicemail is not counted as a conversation. Recorded (`recording_url`: both channels from
+    the answer), the lead first hears the notice (`notice_url`, played on their leg before
+    the bridge)."""
     from twilio.twiml.voice_response import Dial, VoiceResponse
 
     response = VoiceResponse()
+    options: dict[str, object] = {}
+    if recording_url:
+        options = {
+            "record": "record-from-answer-dual",
+            "recording_status_callback": recording_url,
+            "recording_status_callback_event": "completed",
+        }
     dial_verb = Dial(
         caller_id=caller_id,
         action=lead_status_url,
         method="POST",
         timeout=DIAL_TIMEOUT_SECONDS,
+        **options,
     )
+    number_options: dict[str, object] = {"url": notice_url, "method": "POST"} if notice_url else {}
     dial_verb.number(
         lead_phone,
         status_callback=lead_status_url,
@@ -51,6 +70,7 @@ def dial(lead_phone: str, caller_id: str, lead_status_url: str, amd_url: str) ->
         machine_detection="DetectMessageEnd",
         amd_status_callback=amd_url,
         amd_status_callback_method="POST",
+        **number_options,
     )
     response.append(dial_verb)
     return str(response)
@@ -194,4 +214,96 @@ def say_and_hang_up(words: str) -> str:
     response = VoiceResponse()
     response.say(words)
     response.hangup()
+    return str(response)
+
+
+# ---------------------------------------------------------------- calls to our number
+
+RECORDING_NOTICE = "This call may be recorded."
+VOICEMAIL_MAX_SECONDS = 120
+
+
+def inbound_ring(
+    numbers: list[tuple[str, str]],
+    *,
+    caller_id: str,
+    action_url: str,
+    timeout: int,
+    notice: str | None = None,
+    recording_url: str | None = None,
+) -> str:
+    """Ring members at once (`numbers`: phone and whisper URL each); the first to press 1 in
+    their whisper is bridged, and the `<Dial action>` reports how it ended. The caller hears
+    the recording notice first when the call is recorded (both channels, from the answer)."""
+    from twilio.twiml.voice_response import Dial, VoiceResponse
+
+    response = VoiceResponse()
+    if notice:
+        response.say(notice)
+    options: dict[str, object] = {}
+    if recording_url:
+        options = {
+            "record": "record-from-answer-dual",
+            "recording_status_callback": recording_url,
+            "recording_status_callback_event": "completed",
+        }
+    dial_verb = Dial(
+        caller_id=caller_id, action=action_url, method="POST", timeout=timeout, **options
+    )
+    for phone, whisper_url in numbers:
+        dial_verb.number(phone, url=whisper_url, method="POST")
+    response.append(dial_verb)
+    return str(response)
+
+
+def inbound_whisper(lead_name: str, action_url: str) -> str:
+    """A rung member answered: who is calling, press 1 to take it; otherwise their leg hangs
+    up and the others ring on."""
+    from twilio.twiml.voice_response import Gather, VoiceResponse
+
+    response = VoiceResponse()
+    gather = Gather(
+        num_digits=1,
+        action=action_url,
+        method="POST",
+        timeout=GATHER_TIMEOUT_SECONDS,
+        action_on_empty_result=True,
+    )
+    gather.say(f"Call from {lead_name}, press 1.")
+    response.append(gather)
+    response.hangup()
+    return str(response)
+
+
+def voicemail_prompt(company: str, *, action_url: str, recording_url: str) -> str:
+    """Nobody took the call: a short greeting, then the caller's message (at most two
+    minutes), its audio reported to `recording_url`."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.say(
+        f"You have reached {company}. Nobody can take your call right now. "
+        "Please leave a message after the tone."
+    )
+    response.record(
+        action=action_url,
+        method="POST",
+        max_length=VOICEMAIL_MAX_SECONDS,
+        timeout=5,
+        play_beep=True,
+        recording_status_callback=recording_url,
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed",
+    )
+    response.say("No message was recorded. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
+def notice() -> str:
+    """What the lead hears before a recorded call is bridged."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    response = VoiceResponse()
+    response.say(RECORDING_NOTICE)
     return str(response)

@@ -25,6 +25,16 @@ VOICE_GATHER = "/twilio/voice/gather/{call_id}"
 VOICE_STATUS = "/twilio/voice/status/{call_id}"
 VOICE_LEAD_STATUS = "/twilio/voice/lead-status/{call_id}"
 VOICE_AMD = "/twilio/voice/amd/{call_id}"
+# Calls to our number (the number's "A call comes in" and status callback URLs), the stages
+# that ring members, a member's whisper and key press, the voicemail, and recordings.
+VOICE_INCOMING = "/twilio/voice/incoming"
+VOICE_INCOMING_STATUS = "/twilio/voice/incoming-status"
+VOICE_INCOMING_NEXT = "/twilio/voice/incoming-next/{call_id}/{stage}"
+VOICE_INCOMING_WHISPER = "/twilio/voice/incoming-whisper/{call_id}/{member_id}"
+VOICE_INCOMING_ACCEPT = "/twilio/voice/incoming-accept/{call_id}/{member_id}"
+VOICE_VOICEMAIL = "/twilio/voice/voicemail/{call_id}"
+VOICE_RECORDING = "/twilio/voice/recording/{call_id}"
+VOICE_NOTICE = "/twilio/voice/notice"
 # The power dialer: the session's member leg, its conference, and each lead call.
 DIALER_MEMBER = "/twilio/dialer/member/{session_id}"
 DIALER_MEMBER_GATHER = "/twilio/dialer/member-gather/{session_id}"
@@ -182,6 +192,41 @@ class ConferenceEvent:
             form.get("StatusCallbackEvent", "").strip().lower(),
             _text(form, "CallSid"),
             _text(form, "ConferenceSid"),
+        )
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    """A call to our number: Twilio's CallSid, the caller (E.164) and our number."""
+
+    sid: str
+    sender: str
+    to: str
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> IncomingCall:
+        sid = (form.get("CallSid") or "").strip()
+        if not _SID.match(sid):
+            raise ValidationError("CallSid is missing or malformed", {"field": "CallSid"})
+        return cls(
+            sid, phones.normalize(form.get("From", ""), "From"), _our_number(form.get("To", ""))
+        )
+
+
+@dataclass(frozen=True)
+class RecordingEvent:
+    """A `recordingStatusCallback`: the recording's SID, status and length."""
+
+    sid: str | None
+    status: str
+    duration: int | None
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> RecordingEvent:
+        return cls(
+            _text(form, "RecordingSid"),
+            form.get("RecordingStatus", "").strip().lower(),
+            _int(form, "RecordingDuration"),
         )
 
 

@@ -21,8 +21,9 @@ REST (Basic auth, account SID : auth token; errors in Twilio's JSON shape, so th
 ``TwilioRestException`` with Twilio's ``code`` and ``status``), under
 ``/2010-04-01/Accounts/{AccountSid}/``: ``IncomingPhoneNumbers.json`` (list; fetch and update
 ``/{PN}.json``), ``Calls.json`` (create, list; fetch and ``Status=canceled|completed`` on
-``/{CA}.json``), ``Messages.json`` (create, list; fetch ``/{SM}.json``, an unknown SID is
-Twilio's 404 with code 20404), and the account itself. The Messages list filters like Twilio's:
+``/{CA}.json``; ``Record=true`` records it), ``Recordings.json`` (below), ``Messages.json``
+(create, list; fetch ``/{SM}.json``, an unknown SID is Twilio's 404 with code 20404), and the
+account itself. The Messages list filters like Twilio's:
 ``To``, ``From``, ``DateSent`` (a GMT day; ``DateSent>=``/``DateSent<=`` on or after / on or
 before it; a timestamp, as the SDK sends a datetime, compares to the second), newest sent first,
 inbound texts (``direction`` ``inbound``, ``date_sent`` when posted to the app) included; lists
@@ -68,9 +69,12 @@ when asked), signed with ``X-Twilio-Signature`` over the exact URL, ``I-Twilio-I
 User-Agent ``TwilioProxy/1.1``; the whole delivery must answer within the webhook timeout; a
 connection failure (nothing reached the app) is retried once. Every delivery is logged, with its
 kind: ``voice-url``, ``gather``, ``dial-action``, ``redirect``, ``call-status:<event>``,
-``sms-status:<status>``, ``sms-incoming``, ``call-amd``, ``conference-status:<event>``.
+``sms-status:<status>``, ``sms-incoming``, ``call-amd``, ``conference-status:<event>``,
+``voice-incoming``, ``whisper``, ``whisper-gather``, ``record-action``,
+``recording-status:<event>``.
 
-Developer endpoints (no auth): ``POST /simulator/inbound-sms`` ``{"from","to","body"}``; ``GET
+Developer endpoints (no auth): ``POST /simulator/inbound-sms`` ``{"from","to","body"}``;
+``POST /simulator/inbound-call`` (below); ``GET /simulator/recordings``; ``GET
 /simulator/calls``, ``/simulator/messages``, ``/simulator/webhooks`` (``?sid=`` filters),
 ``/simulator/requests`` (the REST requests seen), ``/simulator/health``; ``POST
 /simulator/reset``; ``GET|POST|DELETE /simulator/faults``. A fault is ``{"op": OP, "mode": MODE,
@@ -78,7 +82,9 @@ Developer endpoints (no auth): ``POST /simulator/inbound-sms`` ``{"from","to","b
 ``calls.list``, ``messages.create``, ``messages.fetch``, ``messages.list``, ``numbers.list``,
 ``numbers.fetch``, ``numbers.update``, ``accounts.fetch``, ``conferences.list``,
 ``conferences.fetch``, ``conferences.update``, ``participants.create``, ``participants.list``,
-``participants.fetch``, ``participants.update``, ``participants.delete``) fail with MODE:
+``participants.fetch``, ``participants.update``, ``participants.delete``,
+``recordings.list``, ``recordings.list_call``, ``recordings.fetch``, ``recordings.delete``,
+``recordings.media``) fail with MODE:
 ``500`` (Twilio's 20500, nothing done), ``500-after-create`` (the request IS carried out, a call
 is placed and walks, then 500: Twilio's warning that a 5xx on create may have placed the call),
 ``429`` (20429 with ``Retry-After``, ``retryAfter`` seconds, default 1; never carried out),
@@ -111,10 +117,40 @@ or ``Twiml`` redirects a live call (out of its conference, if in one). The modul
 give the rules. Developer endpoints: ``GET /simulator/conferences``, ``POST
 /simulator/calls/{CA}/hangup`` (the phone hangs up, not the app).
 
-Not simulated: inbound calls, ``<Client>``/``<Sip>``/``<Queue>`` dialing, recordings, media,
-a conference's ``waitUrl`` (not fetched), beeps and announcements (accepted, not heard),
-``FallbackUrl``, redirecting a ``<Dial>`` child leg, several ``<Number>`` in one Dial (the first
-is dialed), redirects in webhook answers (not followed).
+Inbound calls and recordings (`inbound`, `callers`, `ringing`, `recordings`): ``POST
+/simulator/inbound-call`` ``{"from", "to", "behaviour"?, "messageSeconds"?, "hangupAfter"?,
+"digits"?}`` (``to`` one of the account's numbers, else 400) places an inbound call
+(``direction`` ``inbound``) that requests the number's ``VoiceUrl`` (default
+``<SIM_APP_BASE>/twilio/voice/incoming``) with Twilio's inbound parameters (``CallStatus``
+``ringing``, ``Caller``, ``Called``, ``FromCountry``, ...), answers ``{"sid", ...}`` at once and
+runs the TwiML; the number's ``StatusCallback`` gets the final status. The caller ``wait``s
+(silent; hangs up after 600 s at most), leaves a ``message`` of ``messageSeconds`` (default 5) at
+the first ``<Record>`` and hangs up, or hangs up after ``hangupAfter`` seconds; ``digits`` are
+keyed at the first ``<Gather>``. A ``<Dial>`` on an inbound call, or with several ``<Number>``s
+(up to 10), or with a whisper (``<Number url>``), rings every number at once: on an inbound call
+they are members' phones (``1`` busy, ``2`` no answer, else answers and, at the whisper's
+``<Gather>``, presses 1 unless the number ends in ``9``); the first leg whose whisper runs out
+without ``<Hangup>`` is bridged, the others hang up; the bridged member talks 30 s. ``<Record>``
+(``action``, ``method``, ``timeout``, ``maxLength``, ``playBeep``, ``trim``,
+``recordingStatusCallback`` with its ``Method`` and ``Event``; ``finishOnKey`` accepted, never
+used) posts ``RecordingUrl``, ``RecordingSid``, ``RecordingDuration`` (and ``Digits=hangup`` when
+the caller hung up; that answer's TwiML is ignored) to its action; an empty recording is
+``absent``, requests no action and the call goes on. ``<Dial record="record-from-answer[-dual]|
+record-from-ringing[-dual]">``, ``Calls`` create with ``Record=true`` (``RecordingChannels``,
+``RecordingStatusCallback``, ``...Method``, ``...Event``) and ``<Conference
+record="record-from-start">`` record too. Recordings: ``Recordings.json`` (list; ``CallSid``,
+``ConferenceSid``, ``DateCreated``), ``Calls/{CA}/Recordings.json``, ``Recordings/{RE}.json``
+(fetch; ``DELETE`` 204, then 404), and the media ``Recordings/{RE}`` / ``.wav`` (a real 8 kHz
+16-bit WAV of the recording's duration, one or two channels, ``RequestedChannels=1`` downmixes)
+behind Basic auth; ``.mp3`` answers 415. ``RecordingUrl`` is the media URL without extension, on
+the simulator's own base. Developer endpoint: ``GET /simulator/recordings``.
+
+Not simulated: ``<Client>``/``<Sip>``/``<Queue>`` dialing, media streams, transcription, MP3
+recordings, pausing or stopping a recording through the REST API (``Calls/{CA}/Recordings``
+create/update), ``<Start><Recording>``, a conference's ``waitUrl`` (not fetched), beeps and
+announcements (accepted, not heard), ``FallbackUrl``, redirecting a ``<Dial>`` child leg,
+redirects in webhook answers (not followed), the caller pressing ``finishOnKey`` during
+``<Record>``, ``<Reject>`` on an inbound call (it hangs up like ``<Hangup>``, after answering).
 
 The modules, by responsibility: ``rules`` (Twilio's rules and constants, pure), ``config``
 (settings), ``resources`` (REST resources in Twilio's shape, paging, error bodies), ``state``
@@ -123,7 +159,10 @@ statuses and status callbacks, the lead's phone), ``twiml`` (the TwiML walk), ``
 create, walk and hang-up), ``sms`` (messages, inbound texts, opt-outs), ``webhooks`` (signed
 delivery, timeouts, the log), ``faults`` (fault injection), ``phone`` (the far end of REST
 calls: whose phone, detection, the machine), ``conference`` (rooms, participants, conference
-callbacks), ``conference_api`` (their REST handlers), ``rest`` (auth, routing, handlers),
+callbacks), ``conference_api`` (their REST handlers), ``recordings`` (the Recording resource,
+its callbacks, the WAV, its REST handlers), ``inbound`` (inbound calls), ``callers`` (the
+caller's behaviour, ``<Record>``, the caller's ``<Gather>``, the walker's hook), ``ringing``
+(Dials ringing several numbers, whispers, recorded Dials), ``rest`` (auth, routing, handlers),
 ``engine`` (the collaborators wired together), ``server`` (HTTP, `Simulator`), ``cli`` and
 ``__main__`` (the command).
 """

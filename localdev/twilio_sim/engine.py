@@ -12,6 +12,7 @@ from twilio.request_validator import RequestValidator
 from localdev.twilio_sim.clock import SimClock
 from localdev.twilio_sim.config import SimConfig
 from localdev.twilio_sim.faults import Fault, FaultInjector
+from localdev.twilio_sim.inbound import InboundCalls
 from localdev.twilio_sim.resources import Activity, Drop, Reply
 from localdev.twilio_sim.rest import RestApi
 from localdev.twilio_sim.rules import FINAL_CALL
@@ -36,6 +37,10 @@ class Engine:
         )
         clock = SimClock(config.speed, self.registry.closing)
         self.voice = VoiceEngine(self.registry, clock, self.sender)
+        voice = self.voice
+        self.inbound = InboundCalls(
+            config, self.registry, clock, voice.legs, voice.walker, voice.verbs, voice.recordings
+        )
         self.sms = SmsEngine(config, self.registry, clock, self.sender)
         self.api = RestApi(config, self.registry, self.fault_injector, self.voice, self.sms)
 
@@ -94,6 +99,20 @@ class Engine:
         call.done.wait(2)
         with self.registry.lock:
             return call.details()
+
+    def inbound_call(self, data: Any) -> dict[str, Any]:
+        """What Twilio does when a phone calls one of the account's numbers (ValueError: a bad
+        request, or not one of our numbers)."""
+        return self.inbound.place(data)
+
+    def recordings(self) -> list[dict[str, Any]]:
+        """Every recording, deleted ones included (`deleted`), oldest first."""
+        store = self.voice.recordings
+        with self.registry.lock:
+            return [
+                {**r.resource(store.api_base), "deleted": r.deleted}
+                for r in self.registry.recordings.values()
+            ]
 
     def message(self, sid: str) -> dict[str, Any]:
         with self.registry.lock:

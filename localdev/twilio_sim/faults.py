@@ -4,7 +4,9 @@ on per REST operation so a test can aim one failure at one request.
 
 `{"op": "webhook", "mode": "drop", "count": n}`: the next n webhooks (of any kind) are not sent
 at all, as when Twilio gave up on them (it never retries one that answered 5xx or timed out):
-only the app's own recovery can find what they carried.
+only the app's own recovery can find what they carried. `"kind": K` aims the drop at webhooks
+whose log kind starts with K (`conference-status:participant-join`, `call-status:completed`,
+`call-amd`, ...); others go through.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ FAULT_OPS = frozenset(
         "participants.fetch",
         "participants.update",
         "participants.delete",
+        "recordings.list",
+        "recordings.list_call",
+        "recordings.fetch",
+        "recordings.delete",
+        "recordings.media",
     }
 )
 FAULT_MODES = frozenset(
@@ -55,15 +62,19 @@ class Fault:
     count: int
     retry_after: int = 1
     delay_seconds: float = 30.0
+    kind: str | None = None  # webhook drops only: the log kinds (a prefix) it applies to
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "op": self.op,
             "mode": self.mode,
             "count": self.count,
             "retryAfter": self.retry_after,
             "delaySeconds": self.delay_seconds,
         }
+        if self.kind is not None:
+            body["kind"] = self.kind
+        return body
 
 
 class FaultInjector:
@@ -86,7 +97,7 @@ class FaultInjector:
         """Validate and queue a fault (or set the webhook delay); ValueError on nonsense."""
         if not isinstance(spec, dict):
             raise ValueError("a fault is a JSON object")
-        known = {"op", "mode", "count", "retryAfter", "delaySeconds", "webhookDelaySeconds"}
+        known = {"op", "mode", "count", "retryAfter", "delaySeconds", "webhookDelaySeconds", "kind"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -116,7 +127,10 @@ class FaultInjector:
             raise ValueError("retryAfter must be an integer >= 0")
         if not isinstance(delay_seconds, int | float) or delay_seconds < 0:
             raise ValueError("delaySeconds must be a number >= 0")
-        fault = Fault(op, mode, count, retry_after, float(delay_seconds))
+        kind = spec.get("kind")
+        if kind is not None and (op != WEBHOOK_OP or not isinstance(kind, str) or not kind):
+            raise ValueError("kind (a non-empty string) is for webhook faults only")
+        fault = Fault(op, mode, count, retry_after, float(delay_seconds), kind)
         with self._lock:
             self._faults.setdefault(op, deque()).append(fault)
 
@@ -143,10 +157,21 @@ class FaultInjector:
                 queue.popleft()
             return Fault(fault.op, fault.mode, 1, fault.retry_after, fault.delay_seconds)
 
-    def drop_webhook(self) -> bool:
-        """True (using one up) when a `webhook` `drop` fault says the next webhook is never
-        sent."""
-        return self.take(WEBHOOK_OP) is not None
+    def drop_webhook(self, kind: str = "") -> bool:
+        """True (using one up) when a `webhook` `drop` fault says this webhook (of log kind
+        `kind`) is never sent: the first queued drop without a kind, or whose kind it starts
+        with."""
+        with self._lock:
+            queue = self._faults.get(WEBHOOK_OP)
+            fault = next(
+                (f for f in queue or () if f.kind is None or kind.startswith(f.kind)), None
+            )
+            if queue is None or fault is None:
+                return False
+            fault.count -= 1
+            if fault.count <= 0:
+                queue.remove(fault)
+            return True
 
     def apply(self, fault: Fault | None, run: Callable[[], Reply]) -> Reply | Drop:
         """Answer as the fault says; `-after-create` modes carry the request out first."""

@@ -38,6 +38,18 @@ def callback_queue(sid: str) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sim-cb-{sid[-6:]}")
 
 
+def geo_params(from_: str, to: str) -> dict[str, str]:
+    """The geographic parameters of an inbound call's webhooks (Twilio looks them up; here
+    only the country is known, US for +1 numbers)."""
+    params: dict[str, str] = {}
+    for prefix, number in (("From", from_), ("Caller", from_), ("To", to), ("Called", to)):
+        params[f"{prefix}City"] = ""
+        params[f"{prefix}State"] = ""
+        params[f"{prefix}Zip"] = ""
+        params[f"{prefix}Country"] = "US" if number.startswith("+1") else ""
+    return params
+
+
 class CallLegs:
     """Moves legs through their statuses and reports each move to the leg's status callback."""
 
@@ -134,6 +146,8 @@ class CallLegs:
         }
         if call.parent_sid:
             params["ParentCallSid"] = call.parent_sid
+        if call.direction == "inbound":
+            params.update(geo_params(call.from_, call.to))
         if call.answered_by:
             params["AnsweredBy"] = call.answered_by
         return params

@@ -160,6 +160,10 @@ class Call(Activity):
     participant: Any = None
     join: Any = None
     bridged_with: list[str] = field(default_factory=list)
+    # Recording asked for on a REST create (`Record=true`: a recordings.RecordRequest) and the
+    # recording it runs once answered.
+    record: Any = None
+    recording: Any = None
     timeout: int = DEFAULT_CALL_TIMEOUT
     status: str = "queued"
     start_time: datetime | None = None
@@ -190,7 +194,8 @@ class Call(Activity):
             "from_formatted": national(self.from_),
             "group_sid": None,
             "parent_call_sid": self.parent_sid,
-            "phone_number_sid": number_sid(self.from_) if self.from_ in NUMBERS else None,
+            # The account's number involved: the one called (inbound) or calling (outbound).
+            "phone_number_sid": number_sid(ours) if (ours := self.our_number) in NUMBERS else None,
             "price": None,
             "price_unit": "USD",
             "queue_time": "0",
@@ -206,6 +211,10 @@ class Call(Activity):
             "trunk_sid": None,
             "uri": uri,
         }
+
+    @property
+    def our_number(self) -> str:
+        return self.to if self.direction == "inbound" else self.from_
 
     def hear(self, line: str, at: float) -> None:
         """A line of the call's transcript, which the far end heard (the caller holds the lock)."""
@@ -231,7 +240,9 @@ class Call(Activity):
         return {
             **self.resource(),
             "simulator": {
-                "role": "lead" if self.lead or self.parent_sid else "member",
+                "role": "caller"
+                if self.direction == "inbound"
+                else ("lead" if self.lead or self.parent_sid else "member"),
                 "outcome": self.outcome,
                 "history": list(self.history),
                 "transcript": list(self.transcript),

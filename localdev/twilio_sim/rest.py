@@ -24,6 +24,7 @@ from localdev.twilio_sim.state import Registry
 from localdev.twilio_sim.voice import VoiceEngine
 
 _CONF = r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Conferences"
+_REC = r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Recordings"
 _PART = _CONF + r"/(?P<sid>[^/]+)/Participants"
 
 
@@ -87,6 +88,17 @@ class RestApi:
             "GET",
             re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$"),
             "messages.list",
+        ),
+        ("GET", re.compile(_REC + r"\.json$"), "recordings.list"),
+        ("GET", re.compile(_REC + r"/(?P<sid>RE[^/.]+)\.json$"), "recordings.fetch"),
+        ("DELETE", re.compile(_REC + r"/(?P<sid>RE[^/.]+)\.json$"), "recordings.delete"),
+        ("GET", re.compile(_REC + r"/(?P<sid>RE[^/.]+)(?P<ext>\.wav|\.mp3)?$"), "recordings.media"),
+        (
+            "GET",
+            re.compile(
+                r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls/(?P<sid>[^/]+)/Recordings\.json$"
+            ),
+            "recordings.list_call",
         ),
         ("GET", re.compile(_CONF + r"\.json$"), "conferences.list"),
         ("GET", re.compile(_CONF + r"/(?P<sid>[^/]+)\.json$"), "conferences.fetch"),
@@ -167,6 +179,8 @@ class RestApi:
 
     def _dispatch(self, op: str, match: re.Match[str], form: dict[str, list[str]]) -> Reply:
         sid = unquote(match.groupdict().get("sid") or "")
+        if op.startswith("recordings."):
+            return self._dispatch_recordings(op, sid, match, form)
         if op.startswith(("conferences.", "participants.")):
             call = unquote(match.groupdict().get("call") or "")
             return self._dispatch_conferences(op, sid, call, form)
@@ -198,6 +212,23 @@ class RestApi:
                     raise TwilioError(404, 20404, f"The requested resource {sid} was not found")
                 return Reply(200, message.resource())
         raise TwilioError(404, 20404, "Not found")  # pragma: no cover (routes and ops agree)
+
+    def _dispatch_recordings(
+        self, op: str, sid: str, match: re.Match[str], form: dict[str, list[str]]
+    ) -> Reply:
+        store = self._voice.recordings
+        if op == "recordings.list":
+            return Reply(200, store.list_recordings(form))
+        if op == "recordings.list_call":
+            with self._lock:
+                self._registry.call(sid)  # Twilio's 404 for an unknown call
+            return Reply(200, store.list_recordings(form, call_sid=sid))
+        if op == "recordings.fetch":
+            return Reply(200, store.fetch(sid))
+        if op == "recordings.delete":
+            store.delete(sid)
+            return Reply(204, None)
+        return store.media(sid, match.groupdict().get("ext") or "", form)
 
     def _dispatch_conferences(
         self, op: str, sid: str, call: str, form: dict[str, list[str]]

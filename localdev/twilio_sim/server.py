@@ -70,12 +70,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path != "/simulator/health":
             log.info("%s %s -> %d", method, self.path, reply.status)
-        data = b"" if reply.status == 204 else json.dumps(reply.body).encode()
+        headers = dict(reply.headers)
+        if isinstance(reply.body, bytes):  # media (a recording's audio)
+            data = reply.body
+            content_type = headers.pop("Content-Type", "application/octet-stream")
+        else:
+            data = b"" if reply.status == 204 else json.dumps(reply.body).encode()
+            content_type = "application/json; charset=utf-8"
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Twilio-Request-Id", new_sid("RQ"))
-        for name, value in reply.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -122,6 +128,10 @@ def _developer(engine: Engine, method: str, path: str, query: str, body: bytes) 
             elif method == "DELETE":
                 engine.clear_faults()
             return Reply(200, engine.faults())
+        if method == "POST" and path == "/simulator/inbound-call":
+            return Reply(200, engine.inbound_call(payload()))
+        if method == "GET" and path == "/simulator/recordings":
+            return Reply(200, {"recordings": engine.recordings()})
         if method == "POST" and path == "/simulator/inbound-sms":
             data = payload()
             if not isinstance(data, dict) or not all(
@@ -145,6 +155,8 @@ class Simulator:
         self.config = config
         self.engine = Engine(config)
         self._server = _Server((config.host, config.port), self.engine)
+        # RecordingUrl and media_url point here, where the recordings are served.
+        self.engine.voice.recordings.api_base = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="twilio-sim", daemon=True
         )
@@ -251,6 +263,15 @@ class Simulator:
         """As POST /simulator/inbound-sms: deliver a text to the app, answer the outcome."""
         return self.engine.inbound_sms(from_, to, body)
 
+    def inbound_call(self, from_: str, to: str, **behaviour: Any) -> str:
+        """As POST /simulator/inbound-call: a phone calls `to`; the new call's SID. Keywords
+        as the endpoint's fields: behaviour, messageSeconds, hangupAfter, digits."""
+        return str(self.engine.inbound_call({"from": from_, "to": to, **behaviour})["sid"])
+
+    def recordings(self) -> list[dict[str, Any]]:
+        """Every recording (Twilio's resource, plus `deleted`), oldest first."""
+        return self.engine.recordings()
+
     def add_fault(
         self,
         op: str,
@@ -259,16 +280,19 @@ class Simulator:
         *,
         retry_after: int = 1,
         delay_seconds: float = 30.0,
+        kind: str | None = None,
     ) -> None:
-        self.engine.add_fault(
-            {
-                "op": op,
-                "mode": mode,
-                "count": count,
-                "retryAfter": retry_after,
-                "delaySeconds": delay_seconds,
-            }
-        )
+        """Queue a fault (`kind`: for a webhook drop, the log kinds it aims at)."""
+        spec: dict[str, Any] = {
+            "op": op,
+            "mode": mode,
+            "count": count,
+            "retryAfter": retry_after,
+            "delaySeconds": delay_seconds,
+        }
+        if kind is not None:
+            spec["kind"] = kind
+        self.engine.add_fault(spec)
 
     def set_webhook_delay(self, seconds: float) -> None:
         self.engine.add_fault({"webhookDelaySeconds": seconds})

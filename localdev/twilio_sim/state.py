@@ -30,6 +30,7 @@ class Registry:
         self.calls: dict[str, Call] = {}
         self.messages: dict[str, Message] = {}
         self.conferences: dict[str, Conference] = {}
+        self.recordings: dict[str, Any] = {}  # RE sid -> recordings.Recording
         self.requests: list[dict[str, Any]] = []
         self.opt_outs: set[tuple[str, str]] = set()
         self._threads: list[threading.Thread] = []
@@ -66,6 +67,7 @@ class Registry:
                 if conference.callbacks is not None:
                     conference.callbacks.shutdown(wait=False, cancel_futures=True)
             self.conferences.clear()
+            self.recordings.clear()
             self.requests.clear()
             self.opt_outs.clear()
             self.reset_numbers()

@@ -24,10 +24,11 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urljoin
 
 from localdev.twilio_sim.clock import Aborted, Hangup, Redirected, SimClock
-from localdev.twilio_sim.conference import ConferenceHub, JoinSettings, Participant
+from localdev.twilio_sim.conference import Conference, ConferenceHub, JoinSettings, Participant
 from localdev.twilio_sim.legs import CallLegs, callback_queue
 from localdev.twilio_sim.resources import Call
 from localdev.twilio_sim.rules import (
@@ -78,6 +79,24 @@ HANG = HangUpNow()
 Outcome = Doc | Fetch | HangUpNow | None  # None: go on with the next verb
 
 
+class VerbHook(Protocol):
+    """Verbs run elsewhere (`localdev.twilio_sim.callers`): ``<Record>``, an inbound caller's
+    ``<Gather>``, ``<Dial>``s that ring several numbers or whisper; and a recorded one-number
+    Dial's recording."""
+
+    def handles(self, call: Call, verb: ET.Element) -> bool: ...
+
+    def run(self, call: Call, verb: ET.Element, doc: Doc) -> Outcome: ...
+
+    def dial_recorded(
+        self, call: Call, child: Call, verb: ET.Element, doc: Doc
+    ) -> dict[str, str]: ...
+
+    def conference_joined(
+        self, call: Call, element: ET.Element, room: Conference, doc: Doc
+    ) -> None: ...
+
+
 class TwimlWalker:
     """Runs a member leg's documents until one hangs up or runs out; a ``<Dial>`` hands the
     lead leg to `CallLegs` on this same thread, so one sleep advances both legs' clocks."""
@@ -96,6 +115,7 @@ class TwimlWalker:
         self._sender = sender
         self._legs = legs
         self.conferences = conferences
+        self.hook: VerbHook | None = None
 
     def fetch(self, call: Call, fetch: Fetch) -> tuple[Delivery, Doc | None]:
         """Fetch a TwiML document for the call; on any failure, Twilio's application error."""
@@ -167,7 +187,9 @@ class TwimlWalker:
     def _run_document(self, call: Call, doc: Doc) -> Outcome:
         for verb in list(doc.root):
             outcome: Outcome = None
-            if verb.tag in ("Say", "Play", "Pause"):
+            if self.hook is not None and self.hook.handles(call, verb):
+                outcome = self.hook.run(call, verb, doc)
+            elif verb.tag in ("Say", "Play", "Pause"):
                 self._play(call, verb)
             elif verb.tag == "Gather":
                 outcome = self._gather(call, verb, doc)
@@ -301,6 +323,8 @@ class TwimlWalker:
             }
             if status == "completed":
                 result["DialBridged"] = "true"
+            if self.hook is not None:
+                result.update(self.hook.dial_recorded(call, child, verb, doc))
         if action_url:
             return Fetch(action_url, method, result, "dial-action")
         return None
@@ -335,6 +359,8 @@ class TwimlWalker:
         )
         room = self.conferences.open(name)
         participant = self.conferences.add(call, settings, room, via_api=False)
+        if self.hook is not None:
+            self.hook.conference_joined(call, element, room, doc)
         self._stay(call, participant)
         self._hear(call, f"conference {name}: left")
         action = verb.get("action")

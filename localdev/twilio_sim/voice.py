@@ -14,11 +14,14 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from localdev.twilio_sim.callers import VerbExtensions
 from localdev.twilio_sim.clock import Aborted, Hangup, SimClock
 from localdev.twilio_sim.conference import ConferenceHub
 from localdev.twilio_sim.legs import CallLegs, callback_queue
 from localdev.twilio_sim.phone import FarEnd
+from localdev.twilio_sim.recordings import RecordingStore, rest_record_request
 from localdev.twilio_sim.resources import Call, TwilioError
+from localdev.twilio_sim.ringing import GroupDial
 from localdev.twilio_sim.rules import (
     AMD_MODES,
     DEFAULT_CALL_TIMEOUT,
@@ -48,6 +51,12 @@ class VoiceEngine:
         self.conferences = ConferenceHub(registry, sender)
         self.walker = TwimlWalker(registry, clock, sender, self.legs, self.conferences)
         self.phone = FarEnd(registry, clock, self.legs)
+        # Recordings, and the verbs run outside the walker (<Record>, inbound <Gather>, Dials
+        # that ring several numbers or whisper): `callers`, `ringing`.
+        self.recordings = RecordingStore(registry, sender)
+        self.group_dial = GroupDial(registry, clock, self.legs, self.walker, self.recordings)
+        self.verbs = VerbExtensions(registry, clock, self.walker, self.recordings, self.group_dial)
+        self.walker.hook = self.verbs
         # A redirect given before the call was answered: taken by the walk when it starts.
         self._pending: dict[str, Doc | Fetch] = {}
 
@@ -114,6 +123,7 @@ class VoiceEngine:
             except ValueError as exc:
                 raise TwilioError(400, 12100, f"Twiml is not valid TwiML: {exc}") from exc
         async_amd = first("AsyncAmd").lower() == "true"
+        record = rest_record_request(form)
         call = Call(
             sid=new_sid("CA"),
             to=to,
@@ -137,6 +147,7 @@ class VoiceEngine:
             or None,
             amd_status_callback_method=amd_method,
             join=join,
+            record=record,
         )
         call.history.append("queued")
         call.callbacks = callback_queue(call.sid)
@@ -232,6 +243,7 @@ class VoiceEngine:
             if call.status not in FINAL_CALL:
                 self.legs.end(call, "failed")
         finally:
+            self.recordings.call_over(call)
             for leg in [*call.children, call]:
                 if leg.callbacks is not None:
                     leg.callbacks.shutdown(wait=True)
@@ -244,6 +256,7 @@ class VoiceEngine:
             if self.phone.ring(call) is not None:
                 self._drop_participant(call)
                 return
+            self.recordings.call_answered(call)
             self.phone.detect(call)
         except Hangup:
             self._drop_participant(call)

@@ -128,7 +128,7 @@ class WebhookSender:
                 dict(params),
                 now(),
             )
-        if self._faults.drop_webhook():
+        if self._faults.drop_webhook(kind):
             # Never sent: Twilio gave up on it, and nothing will ever send it again.
             delivery.dropped = True
             delivery.error = "dropped: a webhook drop fault (never sent)"

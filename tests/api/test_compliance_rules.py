@@ -116,3 +116,17 @@ def test_reading_costs_one_get_item_and_saving_two_puts(api: Api, ddb_requests: 
     status, body, _ = api.get(PATH)
     assert status == 200 and body["maxAttemptsPer24h"]["default"] == 5
     assert dict(ddb_requests.calls) == {"GetItem": 1}
+
+
+def test_the_shipped_defaults_stay_readable_after_a_save(api: Api) -> None:
+    """The editor's "Restore shipped defaults": GET /compliance/rules/defaults answers them
+    whatever is saved, and saving that body restores them."""
+    status, shipped, _ = api.get("/compliance/rules")
+    assert status == 200
+    changed = {**shipped, "blockedPrefixes": ["+1900"]}
+    assert api.request("PUT", "/compliance/rules", changed)[0] == 200
+    status, defaults, _ = api.get("/compliance/rules/defaults")
+    assert status == 200 and defaults == shipped
+    assert api.get("/compliance/rules")[1]["blockedPrefixes"] == ["+1900"]  # nothing stored
+    assert api.request("PUT", "/compliance/rules", defaults)[0] == 200
+    assert api.get("/compliance/rules")[1] == shipped

@@ -179,6 +179,11 @@ def test_busy_and_no_answer_move_on_and_reschedule(api, telephony, world):
     assert now["stats"]["noAnswer"] == 2 and now["stats"]["dialed"] == 3
     _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
     assert len(scheduled["items"]) == 2
+    for call, status in ((first, "busy"), (second, "no-answer")):
+        _, record, _ = api.get(f"/calls/{ids_of(call)[1]}")  # the disposition is automatic
+        assert record["status"] == status and record["disposition"] == "no_answer", record
+    _, stats, _ = api.get(f"/campaigns/{campaign['id']}/stats")
+    assert stats["noAnswer"] == 2 and stats["dials"] == 2  # busy counts as no answer, as above
 
 
 def test_the_campaign_runs_dry_and_the_session_waits(api, telephony, world, clock):
@@ -340,6 +345,20 @@ def test_forged_dialer_webhooks_are_refused(api, telephony, world):
     assert session_of(api, session["id"])["status"] == "connecting"
 
 
+@pytest.mark.parametrize("status", ["ringing", "completed", None])
+def test_a_lead_status_naming_another_sessions_call_is_404(api, telephony, world, status):
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    _, call_id = ids_of(lead_call(telephony))
+    params = {"CallStatus": status} if status else {}
+    for sid, cid in (("01NOSUCHSESSION", call_id), (session["id"], "01NOSUCHCALL")):
+        path = hooks.DIALER_LEAD_STATUS.format(session_id=sid, call_id=cid)
+        got, body, _ = post_webhook(api, path, params)
+        assert got == 404 and body["error"]["code"] == "not_found", body
+    _, call, _ = api.get(f"/calls/{call_id}")
+    assert call["status"] == "queued"  # untouched
+
+
 def test_a_caller_sees_and_acts_on_their_own_sessions_only(api, people, telephony):
     from tests.conftest import Api  # noqa: F401  (the people fixture's tokens)
 
@@ -368,3 +387,235 @@ def test_a_caller_sees_and_acts_on_their_own_sessions_only(api, people, telephon
     )
     assert status == 403
     assert api.get(f"/dialer/sessions/{session['id']}", token=people.tokens["manager"])[0] == 200
+
+
+# ---------------------------------------------------------------- lost callbacks (tick)
+
+
+def test_a_lost_final_status_while_dialing_is_fetched_from_twilio(api, telephony, world, clock):
+    """Twilio gave up on a lead call's final status callback: once the session has had no news
+    for DIALER_STALE_SECONDS, a read asks Twilio (once per period), applies the status as the
+    callback would have, and the dialer moves on."""
+    from chalicelib.domain.dialer import STALE_SECONDS
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    clock.advance(seconds=STALE_SECONDS - 1)
+    assert session_of(api, session["id"])["status"] == "dialing"
+    assert not [f for f in telephony.fetches if f[1] == first["sid"]]  # not asked yet
+    clock.advance(seconds=2)
+    telephony.states[first["sid"]] = CallState(sid=first["sid"], status="ringing")
+    assert session_of(api, session["id"])["status"] == "dialing"  # still ringing: no change
+    assert session_of(api, session["id"])["currentCallId"] == ids_of(first)[1]
+    assert len([f for f in telephony.fetches if f[1] == first["sid"]]) == 1  # once per period
+    clock.advance(seconds=STALE_SECONDS)
+    telephony.states[first["sid"]] = CallState(sid=first["sid"], status="no-answer")
+    moved = session_of(api, session["id"])
+    assert moved["status"] == "dialing" and moved["stats"]["noAnswer"] == 1
+    assert lead_call(telephony)["sid"] != first["sid"]  # the next lead rings
+    _, call, _ = api.get(f"/calls/{ids_of(first)[1]}")
+    assert call["status"] == "no-answer" and call["disposition"] == "no_answer"
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["attempts"] == 1 and item["reservedBy"] is None
+    status_of(api, first, "no-answer")  # the callback after all: changes nothing
+    assert session_of(api, session["id"])["stats"]["noAnswer"] == 1
+
+
+def test_a_lost_final_status_while_connected_moves_to_wrap_up(api, telephony, world, clock):
+    from chalicelib.domain.dialer import STALE_SECONDS
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    clock.advance(seconds=STALE_SECONDS + 1)
+    telephony.states[first["sid"]] = CallState(first["sid"], "completed", duration_seconds=37)
+    wrap = session_of(api, session["id"])
+    assert wrap["status"] == "wrap_up" and wrap["stats"]["talkSeconds"] == 37
+    _, call, _ = api.get(f"/calls/{ids_of(first)[1]}")
+    assert call["status"] == "completed" and call["talkSeconds"] == 37
+
+
+def test_a_member_call_over_without_news_ends_the_session(api, telephony, world, clock):
+    """The member's phone never answered and its final status was lost: the session does not
+    hold the member's one live session forever; nor does a `ready` session whose member hung
+    up unheard dial anyone."""
+    from chalicelib.domain.dialer import STALE_SECONDS
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    session = start(api, member, campaign)
+    member_sid = telephony.calls[0]["sid"]
+    clock.advance(seconds=STALE_SECONDS + 1)
+    telephony.states[member_sid] = CallState(member_sid, "no-answer")
+    ended = session_of(api, session["id"])
+    assert ended["status"] == "ended" and ended["endReason"] == "member_no_answer"
+
+    again = start(api, member, campaign)  # the guard was freed
+    hook(api, hooks.DIALER_MEMBER, session_id=again["id"])
+    hook(api, hooks.DIALER_MEMBER_GATHER, {"Digits": "1"}, session_id=again["id"])
+    # the conference join and the member's hang-up were both lost
+    sid = telephony.calls[-1]["sid"]
+    clock.advance(seconds=16)
+    telephony.states[sid] = CallState(sid, "completed", duration_seconds=5)
+    calls_before = len(telephony.calls)
+    ended = session_of(api, again["id"])
+    assert ended["status"] == "ended" and ended["endReason"] == "member_hung_up"
+    assert len(telephony.calls) == calls_before  # no lead was dialled into an empty room
+
+
+def test_ending_acts_on_the_session_as_it_ended_not_as_first_read(
+    api, telephony, world, monkeypatch
+):
+    """The member hangs up just as the person does: the lead call's final status moves the
+    session to wrap-up between `_end`'s first look and its write. The attempt is recorded (not
+    a mere release of the reservation, as an earlier read of `connected` with a finished call
+    would have it)."""
+    from chalicelib.services import dialer
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    real_move, raced = dialer._move, []
+
+    def move(deps, session_id, decide, ops=None, **kw):
+        if not raced:  # the first write of `_end`: the lead's final status lands first
+            raced.append(True)
+            status_of(api, first, "completed", 30)
+        return real_move(deps, session_id, decide, ops, **kw)
+
+    monkeypatch.setattr(dialer, "_move", move)
+    params = {"CallSid": telephony.calls[0]["sid"], "CallStatus": "completed"}
+    hook(api, hooks.DIALER_MEMBER_STATUS, params, session_id=session["id"])
+    monkeypatch.setattr(dialer, "_move", real_move)
+    ended = session_of(api, session["id"])
+    assert ended["status"] == "ended" and ended["stats"]["talkSeconds"] == 30
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["leadId"] == ended["currentLeadId"]
+    assert item["attempts"] == 1 and item["reservedBy"] is None and item["lastOutcome"] == "human"
+
+
+def test_a_lead_call_twilio_refuses_is_an_attempt_and_the_next_lead_rings(api, telephony, world):
+    """Twilio refuses the lead call: the call is `failed`, the lead's attempt is recorded
+    (rescheduled, not left reserved for the reservation's 10 minutes), the next lead rings."""
+    from chalicelib.telephony.base import TelephonyFailure
+
+    member, campaign, _ = world
+    session = start(api, member, campaign)
+    telephony.fail_next(TelephonyFailure("Invalid 'To' Phone Number", 21211, 400), "place_call")
+    dialing = connect(api, telephony, session)
+    assert dialing["status"] == "dialing" and dialing["stats"]["dialed"] == 2
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["attempts"] == 1 and item["lastOutcome"] == "failed" and item["reservedBy"] is None
+    (refused,) = api.get(f"/calls?leadId={item['leadId']}")[1]["items"]
+    assert refused["status"] == "failed" and refused["errorCode"] == "21211"
+
+
+def test_a_session_ending_while_the_lead_call_is_placed_hangs_it_up(api, telephony, world):
+    """The member hangs up while Twilio is placing the lead call (the Call has no SID yet, so
+    `_end` cannot hang it up): the placing request sees the session ended and hangs up the
+    call it just placed; the call's final status then records the attempt."""
+    from chalicelib import providers
+    from chalicelib.services import dialer
+
+    member, campaign, _ = world
+    session = start(api, member, campaign)
+    real_place = telephony.place_call
+
+    def place_while_ending(**kw):
+        sid = real_place(**kw)
+        if "/twilio/dialer/lead/" in kw["url"]:
+            dialer._end(providers.deps(), session["id"], "member_hung_up")
+        return sid
+
+    telephony.place_call = place_while_ending
+    connect_ended = connect(api, telephony, session)
+    assert connect_ended["status"] == "ended"
+    lead = lead_call(telephony)
+    assert {u["sid"] for u in telephony.updates if u["hang_up"]} >= {lead["sid"]}
+    status_of(api, lead, "canceled")
+    _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    (item,) = scheduled["items"]
+    assert item["attempts"] == 1 and item["reservedBy"] is None
+
+
+def test_a_lead_call_never_placed_is_settled_failed_only_when_it_cannot_be_in_flight(
+    api, telephony, world, clock
+):
+    """The request placing a lead call died before Twilio answered (the Call has no SID): the
+    session is not stuck in `dialing`; but a call still being placed is left alone."""
+    from chalicelib import providers
+    from chalicelib.domain import dialer as rules
+    from chalicelib.domain.records import Call
+    from chalicelib.store.base import Update
+
+    member, campaign, _ = world
+    session = connect(api, telephony, start(api, member, campaign))
+    call_id = session["currentCallId"]
+    providers.deps().store.write(Update("lost", Call, call_id, {"twilio_sid": None}))
+    clock.advance(seconds=rules.STALE_SECONDS + 1)
+    assert session_of(api, session["id"])["currentCallId"] == call_id  # may still be placing
+    clock.advance(seconds=rules.UNPLACED_AFTER_SECONDS)
+    moved = session_of(api, session["id"])
+    assert moved["status"] == "dialing" and moved["currentCallId"] != call_id
+    _, call, _ = api.get(f"/calls/{call_id}")
+    assert call["status"] == "failed"
+
+
+def test_next_after_the_auto_advance_time_saves_the_members_disposition(
+    api, telephony, world, clock
+):
+    """The member presses Next with a disposition after `autoAdvanceSeconds` passed without a
+    read of the session: their disposition is saved (not overtaken by the auto-advance, which
+    would have dialled on and answered them 409)."""
+    member, campaign, _ = world
+    status, campaign, _ = api.patch(
+        f"/campaigns/{campaign['id']}",
+        {"autoAdvanceSeconds": 5, "version": campaign["version"]},
+    )
+    assert status == 200, campaign
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    status_of(api, first, "completed", 42)
+    clock.advance(seconds=30)
+    status, after, _ = api.post(
+        f"/dialer/sessions/{session['id']}/next", {"disposition": "meeting_booked"}
+    )
+    assert status == 200 and after["status"] == "dialing", after
+    _, call, _ = api.get(f"/calls/{ids_of(first)[1]}")
+    assert call["disposition"] == "meeting_booked"
+
+
+def test_auto_advance_never_dials_for_a_member_who_is_gone(api, telephony, world, clock):
+    """The member hung up during wrap-up and both that callback and the conference's end were
+    lost: the auto-advance does not ring a lead nobody would hear (an abandoned call); Twilio
+    says the member's call is over, and the session ends."""
+    from chalicelib.telephony.base import CallState
+
+    member, campaign, _ = world
+    status, campaign, _ = api.patch(
+        f"/campaigns/{campaign['id']}",
+        {"autoAdvanceSeconds": 5, "version": campaign["version"]},
+    )
+    assert status == 200, campaign
+    session = connect(api, telephony, start(api, member, campaign))
+    first = lead_call(telephony)
+    answer(api, first, "human")
+    status_of(api, first, "completed", 42)
+    member_sid = telephony.calls[0]["sid"]
+    telephony.states[member_sid] = CallState(member_sid, "completed", duration_seconds=60)
+    clock.advance(seconds=6)
+    placed = len(telephony.calls)
+    ended = session_of(api, session["id"])
+    assert ended["status"] == "ended" and ended["endReason"] == "member_hung_up"
+    assert len(telephony.calls) == placed  # no lead rung
+    _, done, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")
+    assert [i["leadId"] for i in done["items"]] == [ended["currentLeadId"]]  # attempt recorded

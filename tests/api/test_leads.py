@@ -51,8 +51,10 @@ def test_list_newest_first_filtered_and_paginated(api, make_lead, make_member, d
     ddb_requests.reset()
     _, page, _ = api.get("/leads?limit=3")
     assert [x["id"] for x in page["items"]] == [m["id"] for m in made[::-1][:3]]
-    # never a Scan; the page's flags from the ledger: one BatchGetItem
-    assert dict(ddb_requests.calls) == {"Query": 1, "BatchGetItem": 1}
+    # never a Scan; the page's flags from the ledger: one BatchGetItem; the first page's
+    # `total` from the funnel item: one GetItem
+    assert dict(ddb_requests.calls) == {"Query": 1, "BatchGetItem": 1, "GetItem": 1}
+    assert page["total"] == 7
     seen = [x["id"] for x in page["items"]]
     while page["nextCursor"]:
         _, page, _ = api.get(f"/leads?limit=3&cursor={page['nextCursor']}")

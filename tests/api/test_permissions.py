@@ -185,6 +185,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/api-keys/{key_id}"): Row(ADMINS, lambda w: f"/api-keys/{w.spare_key}"),
     ("GET", "/audit"): Row(ADMINS, lambda w: "/audit"),
     ("GET", "/compliance/rules"): Row(ADMINS, lambda w: "/compliance/rules"),
+    ("GET", "/compliance/rules/defaults"): Row(ADMINS, lambda w: "/compliance/rules/defaults"),
     ("PUT", "/compliance/rules"): Row(ADMINS, lambda w: "/compliance/rules", _rules_body),
     ("GET", "/team-members"): Row(ALL, lambda w: "/team-members"),
     ("POST", "/team-members"): Row(
@@ -211,6 +212,21 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/leads/import"): Row(
         MANAGERS, lambda w: "/leads/import", raw=IMPORT_CSV, content_type="text/csv"
     ),
+    # the preview reads the file and nothing else: it needs the import's permission
+    ("POST", "/leads/import/preview"): Row(
+        MANAGERS, lambda w: "/leads/import/preview", raw=IMPORT_CSV, content_type="text/csv"
+    ),
+    # Bulk actions: archiving is the role's (403 for callers, before any read); the other
+    # actions answer 200 with a per-lead report (a lead the caller may not edit: an error row)
+    ("POST", "/leads/bulk"): Row(
+        MANAGERS,
+        lambda w: "/leads/bulk",
+        lambda w, who: {"leadIds": [w.fresh_lead.id], "action": "archive"},
+    ),
+    # The inbox: a caller's threads are their leads' and unassigned ones'; a caller key acts
+    # for no member (as for the lead list); marking another's lead's thread read: 404
+    ("GET", "/inbox"): Row(_expect(caller_key=403), lambda w: "/inbox"),
+    ("POST", "/inbox/{lead_id}/read"): Row(NOT_THEIRS, lambda w: f"/inbox/{w.others_lead.id}/read"),
     ("GET", "/leads/{lead_id}"): Row(NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}"),
     ("GET", "/leads/{lead_id}/compliance"): Row(
         NOT_THEIRS, lambda w: f"/leads/{w.others_lead.id}/compliance"
@@ -327,6 +343,30 @@ TABLE: dict[tuple[str, str], Row] = {
         WEBHOOK, lambda w: f"/twilio/dialer/lead-status/{w.extra['session'].id}/{w.call.id}"
     ),
     ("GET", "/dashboard/stats"): Row(ALL, lambda w: "/dashboard/stats"),
+    # a call's audio: whoever may read the call (a caller: 404 for another's; none here: 404)
+    ("GET", "/calls/{call_id}/recording"): Row(
+        _expect(404, 404, 404, 404, 404), lambda w: f"/calls/{w.call.id}/recording"
+    ),
+    ("POST", "/twilio/voice/incoming"): Row(WEBHOOK, lambda w: "/twilio/voice/incoming"),
+    ("POST", "/twilio/voice/incoming-status"): Row(
+        WEBHOOK, lambda w: "/twilio/voice/incoming-status"
+    ),
+    ("POST", "/twilio/voice/incoming-next/{call_id}/{stage}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/incoming-next/{w.call.id}/0"
+    ),
+    ("POST", "/twilio/voice/incoming-whisper/{call_id}/{member_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/incoming-whisper/{w.call.id}/{w.spare.id}"
+    ),
+    ("POST", "/twilio/voice/incoming-accept/{call_id}/{member_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/incoming-accept/{w.call.id}/{w.spare.id}"
+    ),
+    ("POST", "/twilio/voice/voicemail/{call_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/voicemail/{w.call.id}"
+    ),
+    ("POST", "/twilio/voice/recording/{call_id}"): Row(
+        WEBHOOK, lambda w: f"/twilio/voice/recording/{w.call.id}"
+    ),
+    ("POST", "/twilio/voice/notice"): Row(WEBHOOK, lambda w: "/twilio/voice/notice"),
     ("GET", "/twilio/phone-numbers"): Row(ALL, lambda w: "/twilio/phone-numbers"),
     ("POST", "/twilio/sms/incoming"): Row(WEBHOOK, lambda w: "/twilio/sms/incoming"),
     ("POST", "/twilio/sms/status/{message_id}"): Row(

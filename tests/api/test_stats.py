@@ -85,6 +85,16 @@ def test_empty_data_answers_zeros_in_the_documented_shape(api, clock, ddb_reques
         "connectRate": 0.0,
         "talkSeconds": 0,
         "avgTalkSeconds": 0.0,
+        "byDisposition": {
+            "connected": 0,
+            "left_voicemail": 0,
+            "no_answer": 0,
+            "wrong_number": 0,
+            "callback_requested": 0,
+            "not_interested": 0,
+            "meeting_booked": 0,
+            "do_not_call": 0,
+        },
     }
     assert body["messages"] == {
         "sent": 0,
@@ -102,7 +112,9 @@ def test_empty_data_answers_zeros_in_the_documented_shape(api, clock, ddb_reques
         "messagesSent": 0,
         "messagesInbound": 0,
         "converted": 0,
+        "inboundCalls": 0,
     }
+    assert body["inboundCalls"] == {"total": 0, "answered": 0, "missed": 0, "voicemails": 0}
     assert body["leaderboard"] == [] and body["converted"] == 0
 
 
@@ -175,6 +187,7 @@ def test_a_connected_call_shows_as_soon_as_its_webhook_lands(api, setup, ddb_req
         "messagesSent": 0,
         "messagesInbound": 0,
         "converted": 0,
+        "inboundCalls": 0,
     }
     assert body["leaderboard"] == [
         {
@@ -186,6 +199,8 @@ def test_a_connected_call_shows_as_soon_as_its_webhook_lands(api, setup, ddb_req
             "talkSeconds": 42,
             "messagesSent": 0,
             "converted": 0,
+            "inboundAnswered": 0,
+            "meetings": 0,
         }
     ]
     # the first connected call moved the lead to contacted, and the funnel with it

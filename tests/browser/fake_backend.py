@@ -36,12 +36,15 @@ class FakeBackend:
     call_outcome: str = "completed"
     blocked: dict[str, Any] | None = None
     stats: dict[str, Any] | None = None
+    # GET /leads/{id}/compliance (API.md's shape); None: both channels allowed.
+    lead_compliance: dict[str, Any] | None = None
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def install(self, page: Any) -> FakeBackend:
         for path in ("/calls", "/messages", "/dashboard/stats", "/twilio/phone-numbers"):
             page.route(f"{self.api}{path}*", self.handle)
             page.route(f"{self.api}{path}/*", self.handle)
+        page.route(f"{self.api}/leads/*/compliance", self.handle)
         return self
 
     # ------------------------------------------------------------ plumbing
@@ -76,6 +79,10 @@ class FakeBackend:
             return 200, NUMBERS
         if path == "/dashboard/stats":
             return 200, self.stats or self.make_stats(query["from"], query["to"])
+        if parts[0] == "leads" and parts[-1] == "compliance":
+            allowed = {"allowed": True, "reason": None, "message": None, "details": {}}
+            answer = self.lead_compliance or {"voice": allowed, "sms": allowed}
+            return 200, {"leadId": parts[1], "phone": None, "suppression": None, **answer}
         if parts[0] == "calls":
             if len(parts) == 1 and method == "POST":
                 return self.create_call(body)

@@ -104,6 +104,8 @@ def test_login_leads_team_and_their_dialogs(page, stack, people, viewport, tmp_p
     dialog = page.get_by_role("dialog", name="Import leads from CSV")
     assert_accessible(page, f"the import dialog ({viewport})")
     dialog.get_by_label("CSV file").set_input_files(str(path))
+    expect(dialog.locator("[data-import-mapping]")).to_be_visible()
+    assert_accessible(page, f"the import's column mapping ({viewport})")
     dialog.get_by_role("button", name="Import").click()
     expect(dialog.locator("[data-import-stat=errors] dd")).to_have_text("1")
     assert_accessible(page, f"the import report ({viewport})")
@@ -121,6 +123,16 @@ def test_login_leads_team_and_their_dialogs(page, stack, people, viewport, tmp_p
     page.get_by_role("button", name="Add member").click()
     expect(page.get_by_role("dialog", name="New team member")).to_be_visible()
     assert_accessible(page, f"the member form ({viewport})")
+    page.keyboard.press("Escape")
+
+    page.get_by_role("link", name="Compliance").click()
+    expect(page.locator("form[data-rules-form]")).to_be_visible()
+    expect(page.get_by_role("table", name="Suppressed numbers")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+    assert_accessible(page, f"the compliance page ({viewport})")
+    page.get_by_role("button", name="Import numbers").click()
+    expect(page.get_by_role("dialog", name="Import numbers to suppress")).to_be_visible()
+    assert_accessible(page, f"the suppression import dialog ({viewport})")
     page.keyboard.press("Escape")
 
     page.get_by_role("link", name="Admin").click()
@@ -157,8 +169,24 @@ def test_dashboard_lead_page_and_every_step_of_the_call_dialog(
     page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
     expect(page.locator("[data-timeline] li")).to_have_count(6)
     assert_accessible(page, f"a lead's page with its timeline ({viewport})")
+    night = {
+        "allowed": False,
+        "reason": "calling_hours",
+        "message": "Outside calling hours.",
+        "details": {
+            "opensAt": "2026-12-08T13:00:00Z",
+            "localTime": {"America/New_York": "2026-12-07T23:10"},
+            "window": "08:00-21:00",
+            "state": "NY",
+            "timezones": ["America/New_York"],
+        },
+    }
+    flagged = stack.call("GET", f"/suppressions/{leads[2]['phone'].replace('+', '%2B')}").json()
+    fake.lead_compliance = {"voice": night, "sms": night, "suppression": flagged}
     page.goto(f"{stack.dashboard}/#/leads/{leads[2]['id']}")
     expect(page.get_by_text("has opted out of text messages")).to_be_visible()
+    expect(page.locator("[data-compliance-channel=voice]")).to_contain_text("Cannot be called")
+    expect(page.locator("[data-lead-suppression]")).to_be_visible()
     assert_accessible(page, f"an opted-out, do-not-call lead's page ({viewport})")
 
     page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
@@ -179,6 +207,7 @@ def test_dashboard_lead_page_and_every_step_of_the_call_dialog(
     assert_accessible(page, f"the call dialog after the call ({viewport})")
     page.keyboard.press("Escape")
 
+    fake.lead_compliance = None
     fake.blocked = {
         "message": "Outside calling hours.",
         "details": {"reason": "calling_hours", "allowedHours": "08:00-21:00"},

@@ -1,4 +1,5 @@
-"""CSV import (progress, counts and the per-row error report) and CSV export in the browser."""
+"""CSV import (the column mapping, progress, counts and the per-row error report) and CSV export
+in the browser."""
 
 from __future__ import annotations
 
@@ -114,7 +115,77 @@ def test_export_downloads_every_lead_as_csv(signed_in, stack):
     download = info.value
 
     assert re.fullmatch(r"leads-\d{8}-\d{6}\.csv", download.suggested_filename)
-    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    data = download.path().read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # a UTF-8 BOM: Excel opens it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     mine = [r for r in rows if r["id"] == lead["id"]]
     assert mine and mine[0]["name"] == "Export Eve" and mine[0]["company"] == "E Co"
     expect(page.get_by_text("Exported leads-")).to_be_visible()
+
+
+def test_a_windows_spreadsheet_imports_with_the_suggested_mapping_changed(
+    signed_in, stack, tmp_path
+):
+    """Excel on Windows: Windows-1252, semicolons, First Name / Last Name / Mobile / Owner. The
+    dialog shows the file's columns with the suggested fields; one is changed, one ignored."""
+    owner = stack.post(
+        "/team-members",
+        {"name": "Olga Owner", "phone": unique_phone(area="415"), "email": "olga@example.com"},
+    )
+    jose, zoe = unique_phone(area="646"), unique_phone(area="646")
+    text = (
+        "First Name;Last Name;Mobile;Owner;Firma;Kundennummer\r\n"
+        f"José;Müller;{jose};olga@example.com;Café Crème;K-1\r\n"
+        f"Zoë;Ångström;{zoe};Olga Owner;Bäckerei €uro;K-2\r\n"
+    )
+    path = tmp_path / "kunden.csv"
+    path.write_bytes(text.encode("cp1252"))
+
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads")
+    page.get_by_role("button", name="Import CSV").click()
+    dialog = page.get_by_role("dialog", name="Import leads from CSV")
+    dialog.get_by_label("CSV file").set_input_files(str(path))
+
+    mapping = dialog.get_by_role("table", name="Columns of the file and the lead field each holds")
+    expect(mapping).to_be_visible()
+    expect(dialog.locator("[data-import-detected]")).to_have_text(
+        "2 rows, semicolon separated, Windows-1252."
+    )
+    field = lambda column: dialog.get_by_label(f'Field for column "{column}"')  # noqa: E731
+    expect(field("First Name")).to_have_value("firstName")
+    expect(field("Last Name")).to_have_value("lastName")
+    expect(field("Mobile")).to_have_value("phone")
+    expect(field("Owner")).to_have_value("assignedTo")
+    expect(field("Firma")).to_have_value("")  # no synonym: ignored unless chosen
+    expect(field("Kundennummer")).to_have_value("")
+    sample = dialog.get_by_role("table", name="The first 2 rows")
+    expect(sample.locator("tbody tr")).to_have_count(2)
+    expect(sample).to_contain_text("José")
+    expect(sample).to_contain_text("Bäckerei €uro")
+
+    # Choosing a field another column holds sets that column to Ignore; the missing phone is
+    # flagged before anything is sent.
+    field("Kundennummer").select_option(label="Phone")
+    expect(field("Mobile")).to_have_value("")
+    expect(dialog.locator("[data-import-missing]")).to_be_empty()
+    field("Kundennummer").select_option(label="Ignore this column")
+    expect(dialog.locator("[data-import-missing]")).to_contain_text("a phone")
+    field("Mobile").select_option(label="Phone")
+    expect(dialog.locator("[data-import-missing]")).to_be_empty()
+    field("Firma").select_option(label="Company")
+    shot(page, "leads-import-mapping")
+
+    dialog.get_by_role("button", name="Import").click()
+    report = dialog.locator("[data-import-result]")
+    expect(report.locator("[data-import-stat=created] dd")).to_have_text("2", timeout=30_000)
+    expect(report.locator("[data-import-stat=errors] dd")).to_have_text("0")
+    expect(report).to_contain_text("Ignored columns: Kundennummer")
+    expect(mapping).to_be_hidden()
+
+    found = stack.call("GET", "/leads", params={"assignedToId": owner["id"], "limit": 100})
+    by_phone = {x["phone"]: x for x in found.json()["items"]}
+    assert by_phone[jose]["name"] == "José Müller"
+    assert by_phone[jose]["company"] == "Café Crème"
+    assert by_phone[zoe]["name"] == "Zoë Ångström"
+    assert by_phone[zoe]["company"] == "Bäckerei €uro"

@@ -56,8 +56,9 @@ def test_call_a_lead_and_watch_the_status_reach_completed(signed_in, stack):
     ]
     assert calls[0]["talkSeconds"] > 0
     dialog.get_by_role("button", name="Close").first.click()
-    # A first completed call moves the lead from new to contacted.
-    expect(page.locator("[data-status=contacted]").first).to_be_visible(timeout=20_000)
+    # A first completed call moves the lead from new to contacted, and the meeting booked at
+    # wrap-up on to qualified.
+    expect(page.locator("[data-status=qualified]").first).to_be_visible(timeout=20_000)
     item = page.locator(f"[data-timeline] li[data-call-id='{calls[0]['id']}']")
     expect(item).to_contain_text("Outcome: Meeting booked")
 
@@ -89,7 +90,8 @@ def test_a_do_not_call_lead_is_refused_with_the_reason(signed_in, stack, watch):
     dialog = start_call_in_browser(signed_in, stack, member, lead)
 
     expect(dialog.get_by_text("This call cannot be placed")).to_be_visible()
-    expect(dialog.locator("[data-blocked-message]")).to_contain_text("call")
+    expect(dialog.locator("[data-blocked-reason]")).to_have_text("They asked not to be contacted")
+    expect(dialog.locator("[data-blocked-message]")).to_contain_text("calls to it are refused")
     assert stack.call("GET", "/calls", params={"leadId": lead["id"]}).json()["items"] == []
 
 

@@ -48,6 +48,8 @@ def sample(stack):
             "notes": "Met at the trade show.\nPrefers mornings.",
         },
     )
+    # A suppressed number, so the Compliance page shows its table at every width.
+    stack.post("/suppressions", {"phone": unique_phone(area="646"), "reason": "Asked by e-mail"})
     return member, lead
 
 
@@ -93,6 +95,15 @@ def test_every_page_renders_cleanly_and_is_captured(page, stack, sample, viewpor
     expect(page.get_by_role("table", name="Team members")).to_be_visible()
     check_page(page, "team", viewport)
 
+    page.get_by_role("link", name="Compliance").click()
+    expect(page.locator("form[data-rules-form]")).to_be_visible()
+    expect(page.get_by_role("table", name="Suppressed numbers")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+    check_page(page, "compliance", viewport)
+    page.get_by_role("button", name="Import numbers").click()
+    expect(page.get_by_role("dialog", name="Import numbers to suppress")).to_be_visible()
+    shot(page, f"page-suppression-import-{viewport}")
+    page.keyboard.press("Escape")
     member, _ = sample
     campaign = stack.post(
         "/campaigns",
@@ -154,6 +165,7 @@ ROUTES = {
     "/leads": ["GET", "POST"],
     "/leads/01ANYLEAD": ["GET", "PATCH", "DELETE"],
     "/leads/import": ["POST"],
+    "/leads/import/preview": ["POST"],
     "/leads/export": ["GET"],
     "/team-members": ["GET", "POST"],
     "/team-members/01ANYMEMBER": ["GET", "PATCH", "DELETE"],

@@ -33,7 +33,9 @@ def test_add_edit_deactivate_and_reactivate_a_member(signed_in, stack):
     invite.get_by_role("button", name="Done").click()
     expect(invite).to_be_hidden()
     row = page.get_by_role("row").filter(has_text="Ann Caller")
-    expect(row).to_contain_text("+14155550142")
+    # read in the team's (US) format; the E.164 is kept for copying
+    expect(row).to_contain_text("(415) 555-0142")
+    expect(row.locator("[data-e164='+14155550142']")).to_have_attribute("title", "+14155550142")
     expect(row).to_contain_text("Active")
 
     row.get_by_role("button", name="Edit Ann Caller").click()

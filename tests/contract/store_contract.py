@@ -21,6 +21,7 @@ from chalicelib.domain.records import (
     CampaignLead,
     Lead,
     LeadPhone,
+    LeadToken,
     Login,
     Message,
     MessageSid,
@@ -28,6 +29,7 @@ from chalicelib.domain.records import (
     Setting,
     Suppression,
     TeamMember,
+    token_key,
 )
 from chalicelib.errors import ValidationError
 from chalicelib.store.base import (
@@ -40,6 +42,7 @@ from chalicelib.store.base import (
     Delete,
     Eq,
     ItemTooLarge,
+    LeadFilter,
     Ne,
     Put,
     TransactionFailed,
@@ -1019,6 +1022,151 @@ class StoreContract:
         got = store.leads.get_many([made[0].id, made[2].id, "missing", made[0].id])
         assert got == {made[0].id: made[0], made[2].id: made[2]}
         assert store.leads.get_many([]) == {}
+
+    # ---------------------------------------------------------------- working the lists
+
+    def test_calls_of_a_day_and_of_a_member_by_id_range_newest_first(self, store):
+        made = [
+            call(id=new_id(T0 + timedelta(minutes=i)), team_member_id=f"M{i % 2}") for i in range(5)
+        ]
+        made.append(call(id=new_id(T0 - timedelta(days=1)), day="2026-11-22", team_member_id="M0"))
+        for c in made:
+            store.write(Put("c", c, if_absent=True))
+        ids = [c.id for c in made]
+        assert [c.id for c in store.calls.on_day("2026-11-23", None, 10)] == ids[4::-1]
+        assert [c.id for c in store.calls.on_day("2026-11-23", ids[3], 2)] == [ids[2], ids[1]]
+        assert store.calls.on_day("2026-11-21", None, 10) == []
+        low, high = ids[5], ids[4]
+        got = store.calls.of_member_between("M0", low, high, 10)
+        assert [c.id for c in got] == [ids[2], ids[0], ids[5]]  # `high` itself left out
+        assert [c.id for c in store.calls.of_member_between("M0", ids[0], "Z" * 26, 2)] == [
+            ids[4],
+            ids[2],
+        ]
+
+    def test_inbox_threads_newest_first_and_the_sparse_unread_index(self, store):
+        from chalicelib.domain.records import InboxItem
+
+        def thread(lead_id: str, minutes: int) -> InboxItem:
+            at = T0 + timedelta(minutes=minutes)
+            return InboxItem(lead_id, new_id(at), "text", at, f"hi {lead_id}")
+
+        items = [thread(f"L{i}", i) for i in range(4)]
+        for item in items:
+            store.write(Put("t", item, when={"item_id": Before(item.item_id)}))
+        # an older item never replaces a newer one
+        with pytest.raises(ConditionFailed):
+            store.write(Put("t", thread("L3", -5), when={"item_id": Before(items[3].item_id)}))
+        read = store.write(Update("r", InboxItem, "L2", {"unread_key": None, "read_at": T0}))
+        assert read.unread is False and read.read_at == T0
+        assert store.inbox.get("L2") == read
+        first = store.inbox.page(False, 2, None)
+        assert [i.lead_id for i in first.items] == ["L3", "L2"]
+        rest = store.inbox.page(False, 2, first.next_cursor)
+        assert [i.lead_id for i in rest.items] == ["L1", "L0"] and rest.next_cursor is None
+        after = store.inbox.page(False, 5, store.inbox.cursor_after(first.items[0], False))
+        assert [i.lead_id for i in after.items] == ["L2", "L1", "L0"]
+        unread = store.inbox.page(True, 5, None)
+        assert [i.lead_id for i in unread.items] == ["L3", "L1", "L0"]
+        assert store.inbox.unread_lead_ids() == ["L3", "L1", "L0"]
+        with pytest.raises(ValidationError):
+            store.inbox.page(True, 5, first.next_cursor)  # a cursor of the other index
+        assert store.inbox.get("nope") is None
+
+    # ---------------------------------------------------------------- search and sorts
+
+    def test_token_items_are_put_paged_newest_first_and_deleted(self, store):
+        ids = sorted(new_id() for _ in range(5))
+        store.transact([Put(f"t{i}", LeadToken("w:ann", x)) for i, x in enumerate(ids)])
+        store.write(Put("other", LeadToken("w:bob", ids[0])))
+        got, more = store.leads.token_ids("w:ann", None, 2)
+        assert got == ids[::-1][:2] and more
+        got, more = store.leads.token_ids("w:ann", got[-1], 10)
+        assert got == ids[::-1][2:] and not more
+        assert store.leads.token_ids("w:ann", None, 5) == (ids[::-1], False)
+        store.transact([Delete("d", LeadToken, token_key("w:ann", ids[1]))])
+        assert ids[1] not in store.leads.token_ids("w:ann", None, 10)[0]
+        assert store.leads.token_ids("w:bob", None, 10) == ([ids[0]], False)
+        assert store.leads.token_ids("w:nobody", None, 10) == ([], False)
+
+    def test_phone_guards_name_their_leads_in_batches(self, store):
+        store.write(Put("g", LeadPhone("+12125550142", "L1")))
+        store.write(Put("g", LeadPhone("+12125550143", "L2")))
+        assert store.leads.ids_by_phones(["+12125550143", "+19999999999", "+12125550142"]) == {
+            "+12125550142": "L1",
+            "+12125550143": "L2",
+        }
+        assert store.leads.ids_by_phones([]) == {}
+
+    def _listing(self, store, spec: LeadFilter, limit: int = 2) -> list[str]:
+        ids, cursor = [], None
+        while True:
+            page = store.leads.listing(spec, limit, cursor)
+            assert len(page.items) <= limit
+            ids += [x.id for x in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                return ids
+
+    def test_listing_sorts_by_name_contact_and_creation_with_filters(self, store):
+        names = ["Émile", "adam", "Bea", "carl", "Dora"]
+        made = self._leads(store, 0)
+        for i, name in enumerate(names):
+            one = lead(phone=f"+1212555{i:04d}", name=name, source="csv" if i % 2 else "manual")
+            store.write(Put("l", one, if_absent=True))
+            made.append(one)
+        gone = lead(phone="+13105550100", name="Aaron", archived_at=T0)
+        store.write(Put("l", gone, if_absent=True))
+        by_name = [made[1].id, made[2].id, made[3].id, made[4].id, made[0].id]
+        assert self._listing(store, LeadFilter(sort="name", descending=False)) == by_name
+        assert self._listing(store, LeadFilter(sort="name")) == by_name[::-1]
+        created = [x.id for x in made]
+        assert self._listing(store, LeadFilter(descending=False)) == created
+        assert self._listing(store, LeadFilter()) == created[::-1]
+        # a contact stamped by an Update moves the lead in the by-contact order
+        store.write(Update("c", Lead, made[3].id, {"last_contacted_at": T0}))
+        store.write(Update("c", Lead, made[0].id, {"last_contacted_at": T0 + timedelta(hours=1)}))
+        never = [made[4].id, made[2].id, made[1].id]
+        by_contact = [made[0].id, made[3].id, *never]
+        assert self._listing(store, LeadFilter(sort="lastContactedAt")) == by_contact
+        assert self._listing(store, LeadFilter(never_called=True)) == never
+        assert self._listing(store, LeadFilter(never_called=True, source="manual")) == [
+            made[4].id,
+            made[2].id,
+        ]
+        assert self._listing(store, LeadFilter(sort="name", source="csv", descending=False)) == [
+            made[1].id,
+            made[3].id,
+        ]
+
+    def test_listing_by_assignee_visibility_status_and_campaign(self, store):
+        mine = self._leads(store, 2, assigned_to_id="M1")
+        theirs = [lead(phone=f"+1646555{i:04d}", assigned_to_id="M2") for i in range(2)]
+        free = [lead(phone=f"+1718555{i:04d}", status="qualified") for i in range(2)]
+        for x in theirs + free:
+            store.write(Put("l", x, if_absent=True))
+        newest = sorted((x.id for x in mine + free), reverse=True)
+        assert self._listing(store, LeadFilter(visible_to="M1")) == newest
+        assert self._listing(store, LeadFilter(visible_to="M1", descending=False)) == newest[::-1]
+        # equal names: in any order, the same leads, each once
+        assert sorted(self._listing(store, LeadFilter(visible_to="M1", sort="name"))) == sorted(
+            newest
+        )
+        assert self._listing(store, LeadFilter(assignee="M2")) == sorted(
+            (x.id for x in theirs), reverse=True
+        )
+        assert self._listing(store, LeadFilter(status="qualified", never_called=True)) == sorted(
+            (x.id for x in free), reverse=True
+        )
+        for x in (mine[0], theirs[1]):
+            store.write(Update("c", Lead, x.id, {"campaign_id": "C1"}))
+        assert self._listing(store, LeadFilter(campaign_id="C1")) == [theirs[1].id, mine[0].id]
+        assert self._listing(store, LeadFilter(campaign_id="C1", visible_to="M1")) == [mine[0].id]
+        archived = dataclasses.replace(mine[0], archived_at=T0)
+        store.write(Put("l", archived))
+        assert self._listing(store, LeadFilter(campaign_id="C1")) == [theirs[1].id]
+        with pytest.raises(ValidationError):
+            store.leads.listing(LeadFilter(sort="name"), 2, "not-a-cursor")
 
 
 def providers_settings() -> Any:

@@ -74,3 +74,51 @@ def test_lead_flags_from_before_the_ledger_become_suppressions_once(api, make_le
     assert after["doNotCall"] is True and after["smsOptOut"] is False
     _, audit, _ = api.get("/audit?action=suppression.added")
     assert len(audit["items"]) == 2
+
+
+def test_leads_from_before_search_get_their_tokens_once(api, make_lead):
+    """Leads written before the search index have no tokens: `backfill_search` (make dev and
+    the deploy) writes them and stamps `search_version`; archived leads stay out."""
+    from urllib.parse import quote
+
+    from chalicelib import providers
+    from chalicelib.store.tables import backfill_search
+
+    old = make_lead(name="Greta Lindqvist", phone="+12125550601")
+    edited = make_lead(name="Hugo Brandt", phone="+12125550602")
+    archived = make_lead(name="Greta Archived", phone="+12125550603")
+    api.delete(f"/leads/{archived['id']}")
+    settings = providers.settings()
+    client = providers.deps().store.client  # type: ignore[attr-defined]
+    leads_table, index = settings.table_name("leads"), settings.table_name("lead-search")
+    # as written before search: no tokens, no search_version
+    for item in client.scan(TableName=index)["Items"]:
+        client.delete_item(
+            TableName=index, Key={"token": item["token"], "lead_id": item["lead_id"]}
+        )
+    for lead in (old, edited, archived):
+        client.update_item(
+            TableName=leads_table,
+            Key={"id": {"S": lead["id"]}},
+            UpdateExpression="REMOVE search_version, gsi_name, gsi_contacted",
+        )
+
+    def found(q: str) -> list[str]:
+        return [x["id"] for x in api.get(f"/leads?q={quote(q)}")[1]["items"]]
+
+    assert found("greta") == [] and found("0601") == []
+    by_name = [x["id"] for x in api.get("/leads?sort=name")[1]["items"]]
+    assert old["id"] not in by_name  # no sort key yet
+    # an edit before the backfill writes every token of the lead, not only the changed ones
+    api.patch(f"/leads/{edited['id']}", {"notes": "called back"})
+    assert found("hugo") == [edited["id"]]
+
+    assert backfill_search(settings) == 1  # the old lead; the edited one is stamped already
+    assert backfill_search(settings) == 0
+    assert found("greta") == [old["id"]] and found("0601") == [old["id"]]
+    by_name = [x["id"] for x in api.get("/leads?sort=name")[1]["items"]]
+    assert by_name == [old["id"], edited["id"]]  # Greta, Hugo: sorted again
+    by_contact = [x["id"] for x in api.get("/leads?sort=lastContactedAt")[1]["items"]]
+    assert sorted(by_contact) == sorted([old["id"], edited["id"]])
+    raw = client.get_item(TableName=leads_table, Key={"id": {"S": archived["id"]}})["Item"]
+    assert "search_version" not in raw  # archived: no tokens, nothing to stamp

@@ -151,3 +151,36 @@ def test_policy_puts_and_gets_only_the_stages_exports(stage):
         assert not allowed(stage, action, mine.replace(f"-{stage}-", f"-{other}-"))
     assert not allowed(stage, "s3:DeleteBucket", mine)
     assert not allowed(stage, "s3:PutObject", "arn:aws:s3:::some-dashboard-bucket/index.html")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_puts_and_gets_only_the_stages_recordings(stage):
+    """The app's keys (services/recordings.key_for) in the bucket the template names, and no
+    other stage's; nothing deleted or listed beyond the bucket itself."""
+    from chalicelib.services.recordings import key_for
+    from infra.template import recordings_bucket_name
+
+    other = next(s for s in STAGES if s != stage)
+    name = recordings_bucket_name(load_stage(stage))["Fn::Sub"]
+    bucket = name.replace("${AWS::AccountId}", "123456789012").replace(
+        "${AWS::Region}", "us-east-1"
+    )
+    mine = f"arn:aws:s3:::{bucket}/{key_for('c1', 'RE' + '0' * 32)}"
+    for action in ("s3:PutObject", "s3:GetObject"):
+        assert allowed(stage, action, mine), (action, mine)
+        assert not allowed(stage, action, mine.replace(f"-{stage}-", f"-{other}-"))
+        assert not allowed(stage, action, f"arn:aws:s3:::{bucket}/other/x.wav")
+    for action in ("s3:DeleteObject", "s3:DeleteBucket", "s3:PutBucketPolicy"):
+        assert not allowed(stage, action, mine)
+        assert not allowed(stage, action, f"arn:aws:s3:::{bucket}")
+    # ListBucket on the bucket: a recording S3 deleted after the retention is then NoSuchKey
+    # (the API's 404), not AccessDenied (S3's answer for a missing key without it: a 500)
+    assert allowed(stage, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+    assert not allowed(stage, "s3:ListBucket", f"arn:aws:s3:::coldcall-{other}-recordings-1-r")
+    assert not allowed(stage, "s3:ListBucket", f"arn:aws:s3:::coldcall-{stage}-exports-1-r")
+    # and only in the stack's own account
+    for statement in policy(stage)["Statement"]:
+        if statement["Sid"].startswith("StageRecordings"):
+            assert statement["Condition"] == {
+                "StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}
+            }

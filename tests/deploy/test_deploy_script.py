@@ -138,8 +138,10 @@ def test_dashboard_upload_says_what_to_run_when_the_script_is_missing(monkeypatc
 
 
 class FakeNumber:
-    def __init__(self, phone_number: str) -> None:
+    def __init__(self, phone_number: str, **fields: str) -> None:
         self.phone_number = phone_number
+        self.voice_application_sid = fields.get("voice_application_sid", "")
+        self.sms_application_sid = fields.get("sms_application_sid", "")
         self.updates: list[dict[str, str]] = []
 
     def update(self, **kwargs: str) -> None:
@@ -155,30 +157,110 @@ class FakeNumbers:
 
 
 class FakeTwilio:
-    def __init__(self, *numbers: str) -> None:
-        self.incoming_phone_numbers = FakeNumbers([FakeNumber(n) for n in numbers])
+    def __init__(self, *numbers: str | FakeNumber) -> None:
+        self.incoming_phone_numbers = FakeNumbers(
+            [n if isinstance(n, FakeNumber) else FakeNumber(n) for n in numbers]
+        )
 
 
-def test_configure_twilio_sets_the_sms_url_on_the_only_number():
+API = "https://abc.execute-api.us-east-1.amazonaws.com/api"
+NUMBER_WEBHOOKS = {
+    "sms_url": f"{API}/twilio/sms/incoming",
+    "sms_method": "POST",
+    "voice_url": f"{API}/twilio/voice/incoming",
+    "voice_method": "POST",
+    "status_callback": f"{API}/twilio/voice/incoming-status",
+    "status_callback_method": "POST",
+}
+
+
+def test_configure_twilio_sets_the_sms_and_voice_webhooks_on_the_only_number():
     client = FakeTwilio("+15005550006")
-    url = "https://abc.execute-api.us-east-1.amazonaws.com/api/twilio/sms/incoming"
-    assert deploy.configure_twilio_number(client, url, None) == "+15005550006"
+    assert deploy.configure_twilio_number(client, API, None) == ("+15005550006", [])
     (number,) = client.incoming_phone_numbers.numbers
-    assert number.updates == [{"sms_url": url, "sms_method": "POST"}]
+    assert number.updates == [NUMBER_WEBHOOKS]
+
+
+def test_configured_webhooks_are_routes_of_the_app():
+    """Every URL set on the number is a POST route the app serves (no typo between the two)."""
+    from app import app
+
+    routes = {path: set(methods) for path, methods in app.routes.items()}
+    for field in ("sms_url", "voice_url", "status_callback"):
+        path = NUMBER_WEBHOOKS[field].removeprefix(API)
+        assert "POST" in routes.get(path, set()), (field, path)
+
+
+def test_configure_twilio_clears_an_application_that_would_override_the_urls():
+    number = FakeNumber("+15005550006", voice_application_sid="AP" + "1" * 32)
+    client = FakeTwilio(number)
+    phone, cleared = deploy.configure_twilio_number(client, API, None)
+    assert phone == "+15005550006"
+    assert number.updates == [{**NUMBER_WEBHOOKS, "voice_application_sid": ""}]
+    assert len(cleared) == 1 and "AP" + "1" * 32 in cleared[0]
 
 
 def test_configure_twilio_needs_a_choice_among_several_numbers():
     client = FakeTwilio("+15005550006", "+15005550007")
     with pytest.raises(deploy.DeployError, match="--twilio-number"):
-        deploy.configure_twilio_number(client, "https://x/api/twilio/sms/incoming", None)
-    deploy.configure_twilio_number(client, "https://x/api/twilio/sms/incoming", "+15005550007")
+        deploy.configure_twilio_number(client, API, None)
+    deploy.configure_twilio_number(client, API, "+15005550007")
     first, second = client.incoming_phone_numbers.numbers
-    assert first.updates == [] and len(second.updates) == 1
+    assert first.updates == [] and second.updates == [NUMBER_WEBHOOKS]
 
 
-def test_instructions_name_the_sms_webhook_on_the_api():
+def test_instructions_name_the_sms_and_voice_webhooks_on_the_api():
     text = "\n".join(deploy.twilio_instructions("https://abc.example/api"))
-    assert "POST, https://abc.example/api/twilio/sms/incoming" in text
+    assert (
+        "A message comes in: Webhook, HTTP POST, https://abc.example/api/twilio/sms/incoming"
+        in (text)
+    )
+    assert "A call comes in: Webhook, HTTP POST, https://abc.example/api/twilio/voice/incoming" in (
+        text
+    )
+    assert (
+        "Call status changes: HTTP POST, https://abc.example/api/twilio/voice/incoming-status"
+        in (text)
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "previous", "expected"),
+    [
+        ({}, {}, {}),
+        (
+            {
+                "RECORD_CALLS": "true",
+                "COMPANY_NAME": " Acme Solar ",
+                "RECORDING_RETENTION_DAYS": "90",
+            },
+            {},
+            {"RecordCalls": "1", "CompanyName": "Acme Solar", "RecordingRetentionDays": "90"},
+        ),
+        ({"RECORD_CALLS": "0"}, {"RecordCalls": "1"}, {"RecordCalls": "0"}),
+        (
+            {},
+            {"RecordCalls": "1", "CompanyName": "Acme", "RecordingRetentionDays": "30"},
+            {"RecordCalls": "1", "CompanyName": "Acme", "RecordingRetentionDays": "30"},
+        ),
+    ],
+)
+def test_app_parameters_come_from_the_environment_else_the_stack(env, previous, expected):
+    assert deploy.app_parameters(env, previous) == expected
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"RECORD_CALLS": "maybe"},
+        {"RECORDING_RETENTION_DAYS": "0"},
+        {"RECORDING_RETENTION_DAYS": "a year"},
+        {"COMPANY_NAME": "x" * 81},
+    ],
+)
+def test_app_parameters_the_stack_would_refuse_are_refused_first(env):
+    with pytest.raises(deploy.DeployError):
+        deploy.app_parameters(env, {})
 
 
 def test_a_real_deploy_without_a_region_is_refused(capsys):
@@ -297,3 +379,101 @@ def test_the_deploy_prints_the_user_pool_and_how_members_sign_in(
     out = capsys.readouterr().out
     assert "us-east-1_AbCdEf123" in out and "1example23456789" in out
     assert "https://d1.cloudfront.net" in out
+
+
+def test_configure_twilio_points_the_number_at_the_deployed_api(
+    session, prod_package, monkeypatch, capsys
+):
+    """`--configure-twilio` after the stack: the number's SMS URL, voice URL and call status
+    callback all on the stack's API, with the account's SID and token; the result says so."""
+    FakeStack(monkeypatch, exists=True)
+    number = FakeNumber("+15005550006")
+    made: list[tuple[str, str]] = []
+
+    def client(sid: str, token: str) -> FakeTwilio:
+        made.append((sid, token))
+        return FakeTwilio(number)
+
+    monkeypatch.setattr("twilio.rest.Client", client)
+    opts = deploy.Options(
+        stage="prod",
+        region="us-east-1",
+        package_dir=prod_package.out,
+        skip_dashboard=True,
+        configure_twilio=True,
+    )
+    env = {"TWILIO_AUTH_TOKEN": "canary-deploy-tw-3", "TWILIO_ACCOUNT_SID": "AC" + "4" * 32}
+    result = deploy.deploy(opts, env, session=session)
+    assert made == [("AC" + "4" * 32, "canary-deploy-tw-3")]
+    api = FakeStack.API
+    assert number.updates == [
+        {
+            "sms_url": f"{api}/twilio/sms/incoming",
+            "sms_method": "POST",
+            "voice_url": f"{api}/twilio/voice/incoming",
+            "voice_method": "POST",
+            "status_callback": f"{api}/twilio/voice/incoming-status",
+            "status_callback_method": "POST",
+        }
+    ]
+    (note,) = [n for n in result.notes if n.startswith("Twilio:")]
+    assert f"incoming calls to {api}/twilio/voice/incoming " in note
+    assert f"their status to {api}/twilio/voice/incoming-status" in note
+    assert result.voice_incoming_url == f"{api}/twilio/voice/incoming"
+
+
+def test_the_deploy_passes_the_recording_parameters_and_keeps_them(
+    session, prod_package, monkeypatch
+):
+    fake = FakeStack(monkeypatch, exists=True)
+    opts = deploy.Options(
+        stage="prod", region="us-east-1", package_dir=prod_package.out, skip_dashboard=True
+    )
+    env = {
+        "TWILIO_AUTH_TOKEN": "canary-deploy-tw-4",
+        "TWILIO_ACCOUNT_SID": "AC" + "5" * 32,
+        "RECORD_CALLS": "1",
+        "COMPANY_NAME": "Acme Solar",
+        "RECORDING_RETENTION_DAYS": "90",
+    }
+    deploy.deploy(opts, env, session=session)
+    wanted = {"RecordCalls": "1", "CompanyName": "Acme Solar", "RecordingRetentionDays": "90"}
+    assert wanted.items() <= fake.calls[-1].items()
+    # a later deploy without them keeps what the stack has (not the template's defaults)
+    deploy.deploy(opts, {"TWILIO_AUTH_TOKEN": "canary-deploy-tw-4"}, session=session)
+    assert wanted.items() <= fake.calls[-1].items()
+
+
+def test_teardown_of_a_disposable_stage_empties_and_deletes_the_recordings(session, capsys):
+    cfg = StageConfig("coldcall", "cfn")
+    cfn = session.client("cloudformation")
+    from infra.template import data_template
+
+    cfn.create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(data_template(cfg)))
+    recordings = deploy.stack_outputs(cfn, cfg.stack_name)["RecordingsBucketName"]
+    assert recordings == "coldcall-cfn-recordings-123456789012-us-east-1"
+    s3 = session.client("s3")
+    s3.put_object(Bucket=recordings, Key="recordings/c1/RE1.wav", Body=b"RIFF")
+    opts = deploy.Options(stage="cfn", region="us-east-1", delay=0.1)
+    assert deploy.teardown(opts, cfg, session, confirm=False) == 0
+    assert recordings not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_teardown_of_a_protected_stage_keeps_the_recordings_and_says_how_to_drop_them(
+    session, capsys
+):
+    cfg = StageConfig("coldcall", "prod")
+    cfn = session.client("cloudformation")
+    from infra.template import data_template
+
+    cfn.create_stack(StackName=cfg.stack_name, TemplateBody=json.dumps(data_template(cfg)))
+    recordings = deploy.stack_outputs(cfn, cfg.stack_name)["RecordingsBucketName"]
+    s3 = session.client("s3")
+    s3.put_object(Bucket=recordings, Key="recordings/c1/RE1.wav", Body=b"RIFF")
+    opts = deploy.Options(stage="prod", region="us-east-1", delay=0.1)
+    assert deploy.teardown(opts, cfg, session, confirm=False) == 0
+    assert deploy.stack_status(cfn, cfg.stack_name) is None
+    body = s3.get_object(Bucket=recordings, Key="recordings/c1/RE1.wav")["Body"].read()
+    assert body == b"RIFF"  # the stack is gone, the customer's recordings are not
+    out = capsys.readouterr().out
+    assert f"aws s3 rb s3://{recordings} --force" in out

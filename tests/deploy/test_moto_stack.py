@@ -116,3 +116,28 @@ def test_a_second_deploy_of_the_same_template_changes_nothing(session, stack):
     lines: list[str] = []
     assert deploy.deploy_stack(cfn, cfg.stack_name, url, {}, delay=0.1, log=lines.append) is False
     assert lines == [f"stack {cfg.stack_name}: no changes"]
+
+
+def test_call_audio_goes_to_the_cloudformation_recordings_bucket(session, stack, monkeypatch):
+    """The function's RECORDINGS_BUCKET (the stack's bucket) is where the app keeps audio:
+    stored encrypted under the key the IAM policy allows, read back, a missing one None."""
+    from chalicelib import providers
+    from chalicelib.config import reset_settings
+    from chalicelib.services.recordings import key_for
+    from chalicelib.storage import S3Store
+
+    bucket = stack["RecordingsBucket"]
+    assert bucket == f"coldcall-{STAGE}-recordings-123456789012-{REGION}"
+    s3 = session.client("s3")
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    monkeypatch.setenv("RECORDINGS_BUCKET", bucket)
+    reset_settings()
+    audio = providers.deps().audio
+    assert isinstance(audio, S3Store) and audio.bucket == bucket
+    key = key_for("c1", "RE" + "a" * 32)
+    audio.put(key, b"RIFF....WAVEfmt ")
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ContentType"] == "audio/wav" and head["ServerSideEncryption"] == "AES256"
+    assert audio.get(key) == b"RIFF....WAVEfmt "
+    assert audio.get(key_for("c2", "RE" + "b" * 32)) is None  # e.g. expired by the lifecycle

@@ -124,6 +124,9 @@ def check_environment(env):
     assert env["TWILIO_AUTH_TOKEN_SECRET"] == "ssm:/coldcall/prod/twilio-auth-token"
     assert env["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
     assert env["TWILIO_ACCOUNT_SID"] == {"Ref": "TwilioAccountSid"}
+    assert env["RECORDINGS_BUCKET"] == {"Ref": "RecordingsBucket"}
+    assert env["RECORD_CALLS"] == {"Ref": "RecordCalls"}
+    assert env["COMPANY_NAME"] == {"Ref": "CompanyName"}
     assert "DASHBOARD_ORIGIN" not in env  # same origin through CloudFront: no CORS
 
 
@@ -169,5 +172,46 @@ def test_dry_run_plans_without_aws_and_prints_no_secret(prod_package, capsys, mo
     assert f"{len(ALL_MODELS)} x AWS::DynamoDB::Table" in out.out
     assert "ssm:/coldcall/prod/api-token (from API_TOKEN)" in out.out
     assert "/api/twilio/sms/incoming" in out.out
+    assert "A call comes in: Webhook, HTTP POST, https://" in out.out
+    assert "/api/twilio/voice/incoming-status" in out.out
+    assert "RecordCalls=(previous value, else 0)" in out.out
+    assert "bucket coldcall-prod-recordings-<account>-us-east-1 (retained" in out.out
     assert CANARY_API_TOKEN not in out.out + out.err
     assert CANARY_TWILIO_TOKEN not in out.out + out.err
+
+
+def test_the_packaged_api_answers_call_audio_as_binary(prod_package):
+    """GET /calls/{id}/recording answers `audio/wav`: the app base64-encodes it (Chalice's
+    binary types) and API Gateway decodes it for a request whose Accept is `audio/wav` only
+    when the API lists the type in its binary media types (in the OpenAPI body Chalice
+    generates, what every deployment imports)."""
+    import base64
+
+    from chalice import Response
+
+    from app import app
+
+    assert "audio/wav" in app.api.binary_types
+    template = prod_package.load_template()
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    assert "audio/wav" in body["x-amazon-apigateway-binary-media-types"]
+    assert "get" in body["paths"]["/calls/{call_id}/recording"]
+    assert "post" in body["paths"]["/twilio/voice/incoming"]
+    assert "post" in body["paths"]["/twilio/voice/incoming-status"]
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt \x00\xff"
+    answer = Response(body=wav, headers={"Content-Type": "audio/wav"}).to_dict(app.api.binary_types)
+    assert answer["isBase64Encoded"] is True
+    assert base64.b64decode(answer["body"]) == wav
+
+
+def test_the_api_role_reaches_the_stages_recordings(prod_package):
+    template = prod_package.load_template()
+    statements = {
+        statement.get("Sid"): statement
+        for policy in template["Resources"]["ApiHandlerRole"]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    }
+    objects = statements["StageRecordings"]
+    assert sorted(objects["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    assert objects["Resource"] == "arn:aws:s3:::coldcall-prod-recordings-*/recordings/*"
+    assert statements["StageRecordingsMissingIs404"]["Action"] == "s3:ListBucket"

@@ -13,6 +13,7 @@ from pynamodb.models import Model
 
 from chalicelib.store.models import ALL_MODELS
 from infra.template import (
+    PRIVATE_BUCKET,
     StageConfig,
     data_template,
     load_stage,
@@ -255,3 +256,108 @@ def test_api_gateway_answers_its_own_errors_in_the_api_error_shape(stage):
         "message": "Internal server error",
         "details": {"gatewayResponse": "DEFAULT_4XX", "requestId": "c0ffee-1"},
     }
+
+
+def sub(value: dict[str, Any], account: str = "123456789012", region: str = "us-east-1") -> str:
+    """A `Fn::Sub` of pseudo parameters as CloudFormation renders it."""
+    text: str = value["Fn::Sub"]
+    return text.replace("${AWS::AccountId}", account).replace("${AWS::Region}", region)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_recordings_bucket_is_private_and_deletes_audio_after_the_retention(stage):
+    template = merge_template(load_stage(stage))
+    resource = template["Resources"]["RecordingsBucket"]
+    bucket = resource["Properties"]
+    assert (
+        bucket["PublicAccessBlockConfiguration"] == PRIVATE_BUCKET["PublicAccessBlockConfiguration"]
+    )
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    (sse,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert sub(bucket["BucketName"]) == f"coldcall-{stage}-recordings-123456789012-us-east-1"
+    assert "CorsConfiguration" not in bucket  # only the API reads it, never a browser
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert all(rule["Status"] == "Enabled" for rule in rules.values())
+    assert all("Prefix" not in rule and "TagFilters" not in rule for rule in rules.values())
+    (transition,) = rules["RecordingsToInfrequentAccess"]["Transitions"]
+    assert transition == {"StorageClass": "STANDARD_IA", "TransitionInDays": 30}
+    expire = rules["ExpireRecordings"]
+    assert expire["ExpirationInDays"] == {"Ref": "RecordingRetentionDays"}
+    assert expire["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    # S3 refuses an expiration not after the transition *within one rule*: kept apart, any
+    # retention from 1 day is valid.
+    assert "ExpirationInDays" not in rules["RecordingsToInfrequentAccess"]
+    retention = template["Parameters"]["RecordingRetentionDays"]
+    assert (retention["Type"], retention["Default"], retention["MinValue"]) == ("Number", 365, 1)
+    # HTTPS only, like the dashboard bucket
+    (deny,) = template["Resources"]["RecordingsBucketPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    assert {"Fn::Sub": "${RecordingsBucket.Arn}/*"} in deny["Resource"]
+
+
+def test_prod_recordings_survive_the_stack_and_dev_recordings_do_not():
+    """Customer data, kept with the tables it belongs to: retained where the tables are."""
+    prod = merge_template(load_stage("prod"))["Resources"]["RecordingsBucket"]
+    assert prod["DeletionPolicy"] == prod["UpdateReplacePolicy"] == "Retain"
+    # and its HTTPS-only policy with it
+    prod_policy = merge_template(load_stage("prod"))["Resources"]["RecordingsBucketPolicy"]
+    assert prod_policy["DeletionPolicy"] == "Retain"
+    dev = merge_template(load_stage("dev"))["Resources"]["RecordingsBucket"]
+    assert dev["DeletionPolicy"] == dev["UpdateReplacePolicy"] == "Delete"
+    for stage in ("dev", "prod"):
+        resources = merge_template(load_stage(stage))["Resources"]
+        table = resources["LeadsTable"]
+        assert resources["RecordingsBucket"]["DeletionPolicy"] == table["DeletionPolicy"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_functions_get_the_recordings_bucket_and_the_recording_settings(stage):
+    from chalicelib.config import Settings
+
+    template = merge_template(load_stage(stage))
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["RECORDINGS_BUCKET"] == {"Ref": "RecordingsBucket"}
+    assert env["RECORD_CALLS"] == {"Ref": "RecordCalls"}
+    assert env["COMPANY_NAME"] == {"Ref": "CompanyName"}
+    assert "RECORDINGS_DIR" not in env  # a directory is for `make dev` only
+    params = template["Parameters"]
+    # the stack's defaults are the app's own
+    defaults = Settings()
+    assert params["RecordCalls"]["Default"] == "0" and defaults.record_calls is False
+    assert set(params["RecordCalls"]["AllowedValues"]) == {"0", "1"}
+    assert params["CompanyName"]["Default"] == defaults.company_name == "our team"
+    assert params["CompanyName"]["MaxLength"] == 80  # what Settings keeps of COMPANY_NAME
+    outputs = template["Outputs"]
+    assert outputs["RecordingsBucketName"]["Value"] == {"Ref": "RecordingsBucket"}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_settings_read_from_the_stack_environment_pick_s3(stage, monkeypatch):
+    """What the function will see (the stack's values substituted) makes the app keep audio in
+    the stage's bucket, record when asked, and name the company."""
+    from chalicelib.config import Settings
+    from chalicelib.storage import S3Store, audio_store
+
+    env = merge_template(load_stage(stage))["Globals"]["Function"]["Environment"]["Variables"]
+    bucket = f"coldcall-{stage}-recordings-123456789012-us-east-1"
+    values = {"RecordingsBucket": bucket, "RecordCalls": "1", "CompanyName": "Acme Solar"}
+    for name, value in env.items():
+        if isinstance(value, dict) and value.get("Ref") in values:
+            monkeypatch.setenv(name, values[value["Ref"]])
+    settings = Settings.from_env()
+    assert settings.record_calls is True and settings.company_name == "Acme Solar"
+    store = audio_store(settings)
+    assert isinstance(store, S3Store) and store.bucket == bucket
+
+
+def test_data_template_deploys_the_recordings_bucket_too():
+    template = data_template(load_stage("prod"))
+    assert template["Resources"]["RecordingsBucket"]["DeletionPolicy"] == "Retain"
+    assert template["Parameters"]["RecordingRetentionDays"]["Default"] == 365
+    assert template["Outputs"]["RecordingsBucketName"] == {"Value": {"Ref": "RecordingsBucket"}}

@@ -4,8 +4,6 @@ the ledger's rules, STOP/START ordering, the check's reasons and audit, and an i
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from chalicelib.domain import suppressions as rules
@@ -161,12 +159,9 @@ def test_an_import_of_100000_numbers_is_batched(deps):
     raw = ("Area Code,Phone Number\n" + "\n".join(lines)).encode()
     suppressions.add(deps, SYSTEM, "+12122000000", ["voice", "sms"], source="manual")
     before = deps.store.requests
-    started = time.perf_counter()
     report = suppressions.import_numbers(deps, MANAGER, raw)
-    took = time.perf_counter() - started
     assert report.added == 99_999 and report.duplicates == 1 and report.error_count == 0
     assert deps.store.requests - before == 1000 + 4000 + 1
-    assert took < 30, took
     item = deps.store.suppressions.get("+17182000002")
     assert item is not None and rules.channels_of(item) == ["voice", "sms"]
     assert item.voice_source == "import" and item.voice_by == "member:M1"

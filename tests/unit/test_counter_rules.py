@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from chalicelib.clock import ManualClock, new_id
 from chalicelib.config import Settings
 from chalicelib.domain import counters
+from chalicelib.domain.constants import DISPOSITIONS
 from chalicelib.domain.records import Call, Message
 from chalicelib.services import calls, messages, transitions
 from chalicelib.services.deps import Deps
@@ -24,7 +25,7 @@ from tests.helpers import merged_day
 
 CALL_EVENTS = st.lists(
     st.tuples(
-        st.sampled_from(["member", "lead", "amd"]),
+        st.sampled_from(["member", "lead", "amd", "wrap"]),
         st.sampled_from(
             [
                 "queued",
@@ -86,7 +87,12 @@ def test_live_counters_equal_the_rollups_over_random_histories(call_histories, s
             ]
         )
         for leg, status, duration in events:
-            if leg == "amd":
+            if leg == "wrap":
+                # a wrap-up sets, changes or clears the disposition at any point
+                choices = [None, *DISPOSITIONS]
+                disposition = choices[duration % len(choices)]
+                calls.wrap_up(deps, call.id, calls.WrapUp({"disposition": disposition}))
+            elif leg == "amd":
                 # answering-machine detection, at any point of the history
                 verdict = "machine_end_beep" if duration % 2 else "human"
                 calls.record_answered_by(deps, call.id, verdict)
@@ -174,3 +180,19 @@ def test_change_is_the_difference_of_two_contributions():
     before = _call(status="ringing")
     after = _call(status="busy")
     assert counters.change(counters.of_call(before), counters.of_call(after)) == {"call#busy": 1}
+
+
+def test_a_disposition_counts_for_the_day_and_a_meeting_for_its_member():
+    assert counters.of_call(_call(disposition="meeting_booked")) == {
+        "calls": 1,
+        "m#M1#calls": 1,
+        "disp#meeting_booked": 1,
+        "m#M1#meetings": 1,
+    }
+    before = _call(disposition="meeting_booked")
+    after = _call(disposition="not_interested")
+    assert counters.change(counters.of_call(before), counters.of_call(after)) == {
+        "disp#meeting_booked": -1,
+        "disp#not_interested": 1,
+        "m#M1#meetings": -1,
+    }

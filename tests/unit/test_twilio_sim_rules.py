@@ -233,6 +233,8 @@ def test_settings_refuse_nonsense(bad: dict[str, object]) -> None:
         {"op": "webhook", "mode": "500"},
         {"op": "calls.create", "mode": "drop"},
         {"op": "webhook", "mode": "drop", "count": 0},
+        {"op": "webhook", "mode": "drop", "kind": ""},
+        {"op": "calls.create", "mode": "500", "kind": "voice-url"},
         {},
     ],
 )
@@ -256,6 +258,21 @@ def test_webhook_drops_are_used_up_one_webhook_each() -> None:
     assert [f["op"] for f in engine.faults()["faults"]] == ["webhook"]
     assert engine._take_fault("calls.create") is None  # REST requests are not affected
     assert [engine._take_fault("webhook") is not None for _ in range(3)] == [True, True, False]
+
+
+def test_a_webhook_drop_with_a_kind_spares_other_webhooks() -> None:
+    """`kind` aims a drop at one kind of webhook (a prefix of its log kind): a lost conference
+    join, say, while the call's other webhooks go through."""
+    engine = Engine(SimConfig())
+    engine.add_fault({"op": "webhook", "mode": "drop", "count": 2, "kind": "conference-status"})
+    engine.add_fault({"op": "webhook", "mode": "drop", "kind": "call-status:completed"})
+    assert engine.faults()["faults"][0]["kind"] == "conference-status"
+    drops = engine.fault_injector.drop_webhook
+    assert not drops("voice-url") and not drops("call-status:ringing")
+    assert drops("conference-status:participant-join")
+    assert drops("call-status:completed") and not drops("call-status:completed")
+    assert drops("conference-status:conference-end")
+    assert not drops("conference-status:participant-join")  # used up
 
 
 def test_dial_number_and_events_parsing() -> None:

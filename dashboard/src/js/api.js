@@ -245,7 +245,7 @@ async function readBody(resp) {
  */
 export async function request(method, path, options = {}) {
   const { query, json, signal, raw = false, auth = true, retry401 = true, quiet401 = false } = options;
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: options.accept || "application/json" };
   if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
   let body = options.body;
   if (json !== undefined) {
@@ -301,8 +301,9 @@ export const deactivateMember = (id) =>
 
 // ---------------------------------------------------------------- leads
 
-export const listLeads = ({ status, assignedToId, limit = 25, cursor }, signal) =>
-  request("GET", "/leads", { query: { status, assignedToId, limit, cursor }, signal });
+/** GET /leads: q, status, assignedToId, source, neverCalled, optedOut, campaignId, sort,
+ * order, limit, cursor (undefined ones left out). */
+export const listLeads = ({ limit = 25, ...params }, signal) => request("GET", "/leads", { query: { ...params, limit }, signal });
 export const getLead = (id, signal) =>
   request("GET", `/leads/${encodeURIComponent(id)}`, { signal });
 export const createLead = (body) => request("POST", "/leads", { json: body });
@@ -311,24 +312,47 @@ export const updateLead = (id, body) =>
 export const archiveLead = (id) => request("DELETE", `/leads/${encodeURIComponent(id)}`);
 export const restoreLead = (id) => request("POST", `/leads/${encodeURIComponent(id)}/restore`);
 
+/** The file and its column mapping as the import's multipart body (bytes sent untouched). */
+function importForm(file, mapping) {
+  const form = new FormData();
+  if (mapping) form.append("mapping", JSON.stringify(mapping));
+  form.append("file", file, file.name || "leads.csv");
+  return form;
+}
+
 /**
- * Upload a CSV file with XHR (fetch cannot report upload progress).
+ * What importing the file would read: {headers, suggested, rows, rowCount, delimiter,
+ * encoding, fields, missingColumns, errors, unknownOwners?}. Nothing is written.
+ */
+export const previewImport = (file, mapping, signal) =>
+  request("POST", "/leads/import/preview", { body: importForm(file, mapping), signal });
+
+/**
+ * Upload a CSV file (and its column mapping, {header: field|null}) with XHR (fetch cannot
+ * report upload progress).
  * onProgress({phase: "upload", loaded, total}) then ({phase: "processing"}).
  * Returns {promise, abort}.
  */
-export function importLeads(file, onProgress) {
+export function importLeads(file, onProgress, mapping = null) {
+  // multipart/form-data (the file and its mapping): the browser sets the boundary
+  return upload("/leads/import", importForm(file, mapping), null, {}, onProgress, file.size);
+}
+
+/** POST a body with XHR: upload progress, then the JSON answer (see importLeads). A null
+ * contentType lets the browser set it (a FormData body). */
+function upload(path, body, contentType, query, onProgress, size) {
   let xhr = null;
   let aborted = false;
   const send = () =>
     new Promise((resolve, reject) => {
       xhr = new XMLHttpRequest();
-      xhr.open("POST", url("/leads/import"));
-      xhr.setRequestHeader("Content-Type", "text/csv");
+      xhr.open("POST", url(path, query));
+      if (contentType) xhr.setRequestHeader("Content-Type", contentType);
       xhr.setRequestHeader("Accept", "application/json");
       if (accessToken) xhr.setRequestHeader("Authorization", `Bearer ${accessToken}`);
       xhr.responseType = "text";
       xhr.upload.addEventListener("progress", (e) => {
-        onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
+        onProgress({ phase: "upload", loaded: e.loaded, total: e.lengthComputable ? e.total : size });
       });
       xhr.upload.addEventListener("load", () => onProgress({ phase: "processing" }));
       xhr.addEventListener("error", () => reject(networkError()));
@@ -343,8 +367,8 @@ export function importLeads(file, onProgress) {
         if (xhr.status >= 200 && xhr.status < 300) resolve(data);
         else reject(errorFrom(xhr.status, data));
       });
-      onProgress({ phase: "upload", loaded: 0, total: file.size });
-      xhr.send(file);
+      onProgress({ phase: "upload", loaded: 0, total: size });
+      xhr.send(body);
     });
   // As request() does: a 401 renews the access token once and sends the file once more.
   const promise = send().catch(async (err) => {
@@ -365,9 +389,16 @@ export function importLeads(file, onProgress) {
   };
 }
 
-/** The CSV export as {blob, filename}. */
-export async function exportLeads() {
-  const resp = await request("GET", "/leads/export", { raw: true });
+/** A call's audio (its voicemail or recording) as a Blob: fetched with the bearer token (an
+ * <audio src> cannot send one), played from an object URL. */
+export async function callAudio(id) {
+  const resp = await request("GET", `/calls/${encodeURIComponent(id)}/recording`, { raw: true, accept: "audio/wav" });
+  return resp.blob();
+}
+
+/** The CSV export as {blob, filename}, with the list's filters ({status, assignedToId, q}). */
+export async function exportLeads(filters = {}) {
+  const resp = await request("GET", "/leads/export", { raw: true, query: filters });
   const disposition = resp.headers.get("Content-Disposition") || "";
   const match = /filename="?([^";]+)"?/i.exec(disposition);
   const filename = match ? match[1] : `leads-${new Date().toISOString().slice(0, 10)}.csv`;
@@ -472,3 +503,47 @@ export const callbacks = ({ teamMemberId, due, limit = 25, cursor } = {}, signal
 export const createCallback = (leadId, body) =>
   request("POST", `/leads/${encodeURIComponent(leadId)}/callbacks`, { json: body });
 export const deleteCallback = (id) => request("DELETE", `/callbacks/${encodeURIComponent(id)}`);
+// ---------------------------------------------------------------- compliance
+
+export const complianceRules = (signal) => request("GET", "/compliance/rules", { signal });
+export const saveComplianceRules = (doc) => request("PUT", "/compliance/rules", { json: doc });
+/** The shipped defaults, whatever rules are saved (the Compliance page's "Restore shipped
+ * defaults"). */
+export const complianceDefaults = (signal) => request("GET", "/compliance/rules/defaults", { signal });
+
+/** GET /suppressions: newest first, or the one number `phone` (a whole number: the API reads
+ * that number's item, it does not search by prefix). */
+export const listSuppressions = ({ phone, limit = 25, cursor }, signal) =>
+  request("GET", "/suppressions", { query: { phone, limit, cursor }, signal });
+export const addSuppression = (body) => request("POST", "/suppressions", { json: body });
+/** Lift a number's suppression on one channel ("voice" | "sms"), or both without one. */
+export const removeSuppression = (phone, channel) =>
+  request("DELETE", `/suppressions/${encodeURIComponent(phone)}`, { query: { channel } });
+
+/** POST /suppressions/import: a .txt or .csv file, one number per line (or the national
+ * registry's area code and number columns); {promise, abort} as importLeads. */
+export function importSuppressions(file, channels, onProgress) {
+  const type = /\.csv$/i.test(file.name || "") ? "text/csv" : "text/plain";
+  return upload("/suppressions/import", file, type, { channels }, onProgress, file.size);
+}
+
+/** GET /leads/{id}/compliance: whether the lead's number may be called and texted now. */
+export const leadCompliance = (id, signal) =>
+  request("GET", `/leads/${encodeURIComponent(id)}/compliance`, { signal });
+
+// ---------------------------------------------------------------- working the lists
+
+/** POST /leads/bulk {leadIds, action, value?} -> {updated, skipped, errors: [{leadId, message}]}. */
+export const bulkLeads = (body) => request("POST", "/leads/bulk", { json: body });
+
+/** GET /inbox -> {items: [{leadId, leadName, kind, at, preview, unread, itemId}], nextCursor, unreadCount}. */
+export const inbox = ({ unread = false, limit = 25, cursor } = {}, signal) =>
+  request("GET", "/inbox", { query: { unread: unread ? "true" : undefined, limit, cursor }, signal });
+
+/** Mark a lead's thread read (only if it still holds `itemId`, when given). */
+export const markThreadRead = (leadId, itemId) =>
+  request("POST", `/inbox/${encodeURIComponent(leadId)}/read`, { json: itemId ? { itemId } : {} });
+
+/** GET /calls?from=&to=&teamMemberId=&outcome=&disposition= (the call log). */
+export const callLog = ({ from, to, teamMemberId, outcome, disposition, limit = 25, cursor }, signal) =>
+  request("GET", "/calls", { query: { from, to, teamMemberId, outcome, disposition, limit, cursor }, signal });

@@ -53,6 +53,15 @@ export function leadLegPending(call) {
  */
 export function callOutcome(call) {
   if (!isFinalCall(call)) return null;
+  if (call.direction === "inbound") {
+    if (call.status === "completed") {
+      return { key: "completed", short: "Answered", text: `Answered · talked for ${duration(call.talkSeconds)}` };
+    }
+    if (call.voicemail) {
+      return { key: "voicemail", short: "Voicemail", text: `Nobody took it · left a ${duration(call.voicemail.durationSeconds)} voicemail` };
+    }
+    return { key: "missed", short: "Missed", text: "Nobody took the call" };
+  }
   const leg = call.leadLegStatus;
   if (leg === "completed" || Number(call.talkSeconds) > 0) {
     return { key: "completed", short: "Talked", text: `Talked for ${duration(call.talkSeconds)}` };
@@ -196,4 +205,84 @@ export function smsSegments(text) {
 export function initials(name) {
   const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
   return ((parts[0]?.[0] || "?") + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
+}
+
+// ---------------------------------------------------------------- phone numbers
+//
+// Numbers are E.164 in the API. People read them in the national format of the team's
+// country (the calling code of the account's first Twilio number, or COLDCALL_CONFIG's
+// `phoneCountry`), and in E.164 for every other country; copying one gives the E.164
+// (ui.js `phoneText`). National formats are known for a few calling codes; a number of the
+// team's country in a shape not known here stays E.164.
+
+let teamCallingCode = "";
+
+/** The team's calling code ("1", "44", …); "" shows every number in E.164. */
+export function setTeamCallingCode(code) {
+  teamCallingCode = String(code || "").replace(/\D/g, "");
+}
+
+export function getTeamCallingCode() {
+  return teamCallingCode;
+}
+
+/** The calling code of an E.164 number among the ones formatted here, else "". */
+export function callingCodeOf(e164) {
+  const digits = String(e164 || "").replace(/^\+/, "");
+  return ["1", "44", "33", "49", "61"].find((c) => digits.startsWith(c)) || "";
+}
+
+const NATIONAL = {
+  // NANP: (212) 555-0142
+  1: (n) => (n.length === 10 ? `(${n.slice(0, 3)}) ${n.slice(3, 6)}-${n.slice(6)}` : null),
+  // United Kingdom: 020 7946 0958, 07700 900123, 0161 496 0000
+  44: (n) => {
+    if (n.length !== 10) return null;
+    if (n.startsWith("2")) return `0${n.slice(0, 2)} ${n.slice(2, 6)} ${n.slice(6)}`;
+    if (n.startsWith("7")) return `0${n.slice(0, 4)} ${n.slice(4)}`;
+    return `0${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`;
+  },
+  // France: 01 23 45 67 89
+  33: (n) => (n.length === 9 ? `0${n[0]} ${n.slice(1).match(/../g).join(" ")}` : null),
+  // Germany: 030 12345678 (area codes vary in length: the trunk 0, then the digits)
+  49: (n) => (n.length >= 6 && n.length <= 12 ? `0${n}` : null),
+  // Australia: 02 9876 5432, 0412 345 678
+  61: (n) => {
+    if (n.length !== 9) return null;
+    if (n.startsWith("4")) return `0${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`;
+    return `0${n[0]} ${n.slice(1, 5)} ${n.slice(5)}`;
+  },
+};
+
+/** "+12125550142" -> "(212) 555-0142" for a US team; E.164 for other countries; "—" for none. */
+export function phone(e164) {
+  if (!e164) return "—";
+  const raw = String(e164);
+  if (!/^\+\d{6,15}$/.test(raw)) return raw;
+  const code = teamCallingCode;
+  if (!code || callingCodeOf(raw) !== code || !NATIONAL[code]) return raw;
+  return NATIONAL[code](raw.slice(1 + code.length)) || raw;
+}
+
+// ---------------------------------------------------------------- calls and the inbox
+
+/** The call log's outcome words (API: `outcome` on every call). */
+export const CALL_OUTCOMES = ["connected", "voicemail", "no_answer", "busy", "failed", "not_connected", "in_progress"];
+
+/** A call's dispositions (API.md: PATCH /calls/{id}). */
+export const DISPOSITIONS = [
+  "connected",
+  "left_voicemail",
+  "no_answer",
+  "wrong_number",
+  "callback_requested",
+  "not_interested",
+  "meeting_booked",
+  "do_not_call",
+];
+
+const INBOX_KINDS = { text: "Text", missed_call: "Missed call", voicemail: "Voicemail" };
+
+export function inboxKind(kind) {
+  return INBOX_KINDS[kind] || label(kind);
 }

@@ -15,6 +15,10 @@ const PERMISSIONS = {
   admin: ADMINS, // API keys and the audit log
   "campaigns.write": MANAGERS, // create, edit, fill and archive campaigns (callers read theirs)
   "callbacks.others": MANAGERS, // set, list and delete other members' callbacks
+  "compliance.rules": ADMINS, // read and replace the compliance rules
+  "suppressions.read": MANAGERS, // the suppression list (anyone signed in adds a number)
+  "suppressions.import": MANAGERS,
+  "suppressions.remove": ADMINS,
 };
 
 export const ROLES = [

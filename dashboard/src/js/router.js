@@ -17,6 +17,7 @@ let current = null; // {controller, cleanup}
 let shell = null; // {main, links}
 let loginNotice = "";
 let firstRender = true;
+let beforePage = null; // awaited before every page (e.g. what formats phone numbers)
 
 export function parseHash() {
   const raw = location.hash.replace(/^#/, "") || "/";
@@ -55,6 +56,7 @@ function navList(links) {
         },
         icon(item.icon, "size-4 hidden sm:block"),
         item.text,
+        item.badge ? item.badge() : null,
       );
       links.set(item.key, a);
       return h("li", {}, a);
@@ -217,6 +219,8 @@ async function route() {
   }
   setTitle(match.r.title);
   window.scrollTo(0, 0);
+  if (beforePage) await beforePage();
+  if (controller.signal.aborted) return;
   const focusAtStart = document.activeElement;
   let cleanup = null;
   try {
@@ -253,10 +257,12 @@ function onUnauthorized(message) {
 }
 
 /** Start routing: routes [{pattern, page, nav, title, allow?}], nav [{key, href, text, icon,
- * allow?}]; first the session this tab may still hold. */
-export async function startRouter({ routes: table, nav }) {
+ * allow?, badge?}] (badge(): a node appended to the link); `before`: awaited before every
+ * page; first the session this tab may still hold. */
+export async function startRouter({ routes: table, nav, before = null }) {
   routes = table;
   navItems = nav;
+  beforePage = before;
   api.onUnauthorized(onUnauthorized);
   try {
     await api.restoreSession();

@@ -7,6 +7,7 @@
 // member and caller ID used) kept in localStorage.
 import * as api from "./api.js";
 import { isVisible } from "./dom.js";
+import { forgetTeamCountry } from "./team-country.js";
 
 // ---------------------------------------------------------------- store
 
@@ -181,6 +182,7 @@ export function pref(name, value) {
 }
 
 export function resetCaches() {
+  forgetTeamCountry();
   membersPromise = null;
   leadCache.clear();
 }

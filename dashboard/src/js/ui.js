@@ -1,7 +1,7 @@
 // Reusable pieces built from dom.h: dialogs (focus kept inside, returned to the opener),
 // toasts (announced through live regions), loading/empty/error states, badges, form fields.
 import { activeElement, append, byId, h, icon, replace, setText } from "./dom.js";
-import { label } from "./format.js";
+import { label, phone } from "./format.js";
 
 let uid = 0;
 export function nextId(prefix = "f") {
@@ -117,6 +117,13 @@ const BADGE = {
   inactive: "bg-slate-200 text-slate-600",
   warning: "bg-amber-100 text-amber-900",
   danger: "bg-rose-100 text-rose-800",
+  // the call log's outcomes
+  connected: "bg-emerald-100 text-emerald-800",
+  voicemail: "bg-violet-100 text-violet-800",
+  no_answer: "bg-orange-100 text-orange-800",
+  not_connected: "bg-slate-200 text-slate-700",
+  in_progress: "bg-indigo-100 text-indigo-800",
+  unread: "bg-indigo-600 text-white",
 };
 
 export function badge(status, text) {
@@ -478,3 +485,18 @@ export function section(title, ...children) {
 }
 
 export { append };
+
+/** A phone number as people read it (format.js `phone`: national for the team's country,
+ * E.164 otherwise), with the E.164 in its title; copying it copies the E.164. */
+export function phoneText(e164, attrs = {}) {
+  if (!e164) return h("span", attrs, "—");
+  const shown = phone(e164);
+  const span = h("span", { class: "tabular-nums", title: e164, "data-e164": e164, ...attrs }, shown);
+  span.addEventListener("copy", (e) => {
+    const selected = String(globalThis.getSelection?.() || "");
+    if (!e.clipboardData || !selected || !shown.includes(selected.trim())) return;
+    e.clipboardData.setData("text/plain", selected.trim() === shown ? e164 : selected);
+    e.preventDefault();
+  });
+  return span;
+}

@@ -2,53 +2,17 @@
 // watch its status change until it ends (call-progress.js); a refused call says why.
 import * as api from "../api.js";
 import { h, replace } from "../dom.js";
-import { dateTime, label } from "../format.js";
+import { dateTime, label, phone } from "../format.js";
 import { panel } from "../panel.js";
 import { can, me } from "../roles.js";
 import { members, resource } from "../store.js";
-import { errorMessage, loading, notice, openDialog } from "../ui.js";
+import { refusal } from "../panels/refusal.js";
+import { loading, notice, openDialog } from "../ui.js";
 import { callForm } from "./call-form.js";
 import { callProgress } from "./call-progress.js";
 
-/** The refusal's details (API: reason, leadLocalTime, timezones, allowedHours, opensAt) as a
- * short list; keys this version does not know are shown as they come. */
-function blockedFacts(details) {
-  if (!details || typeof details !== "object") return null;
-  const rows = [];
-  for (const [key, value] of Object.entries(details)) {
-    if (value === null || value === undefined || key === "reason" || key.endsWith("Id")) continue;
-    if (key === "leadLocalTime") {
-      const times = typeof value === "object" ? Object.entries(value).map(([zone, t]) => `${t} (${zone})`) : [String(value)];
-      rows.push(["Lead's local time", times.join(", ")]);
-    } else if (key === "timezones") {
-      if (!details.leadLocalTime) rows.push(["Time zones", [].concat(value).join(", ")]);
-    } else if (key === "allowedHours") {
-      rows.push(["Calling hours", `${value} in the lead's local time`]);
-    } else if (key === "opensAt") {
-      rows.push(["Calling opens", `${dateTime(value)} (your time)`]);
-    } else {
-      rows.push([label(key.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()), typeof value === "object" ? JSON.stringify(value) : String(value)]);
-    }
-  }
-  if (!rows.length) return null;
-  return h(
-    "dl",
-    { class: "mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" },
-    rows.flatMap(([term, text]) => [h("dt", { class: "font-medium" }, term), h("dd", {}, text)]),
-  );
-}
-
 function blocked(err) {
-  return h(
-    "div",
-    { class: "space-y-3", "data-call-blocked": "" },
-    notice(
-      "warning",
-      h("p", { class: "font-semibold" }, "This call cannot be placed"),
-      h("p", { "data-blocked-message": "" }, errorMessage(err)),
-      blockedFacts(err.details),
-    ),
-  );
+  return h("div", { class: "space-y-3", "data-call-blocked": "" }, refusal(err, { channel: "voice", heading: "This call cannot be placed" }));
 }
 
 /** What stops a call before the form: nobody active, or no number to call from. */
@@ -65,7 +29,7 @@ export function openCallDialog(lead, { onChange } = {}) {
   const body = h("div", {}, loading("Loading team and caller IDs…"));
   const footer = h("div", { class: "flex gap-2" });
   const controller = new AbortController();
-  const dlg = openDialog({ title: `Call ${lead.name}`, description: lead.phone, content: body, footer, onClose: () => controller.abort() });
+  const dlg = openDialog({ title: `Call ${lead.name}`, description: phone(lead.phone), content: body, footer, onClose: () => controller.abort() });
   const closeBtn = () => h("button", { type: "button", class: "btn btn-secondary", onclick: () => dlg.close() }, "Close");
 
   function live(call, member) {

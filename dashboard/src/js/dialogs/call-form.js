@@ -3,19 +3,19 @@
 // calls as themselves (the API acts as the signed-in member: no teamMemberId is sent).
 import * as api from "../api.js";
 import { h, icon } from "../dom.js";
-import { localTimeIn } from "../format.js";
+import { localTimeIn, phone } from "../format.js";
 import { pref } from "../store.js";
-import { busy, field, formBanner, nextId, notice, showErrors } from "../ui.js";
+import { busy, field, formBanner, nextId, notice, phoneText, showErrors } from "../ui.js";
 
 function numberText(n) {
-  return n.friendlyName && n.friendlyName !== n.phoneNumber ? `${n.phoneNumber} · ${n.friendlyName}` : n.phoneNumber;
+  return n.friendlyName && n.friendlyName !== n.phoneNumber ? `${phone(n.phoneNumber)} · ${n.friendlyName}` : phone(n.phoneNumber);
 }
 
 function facts(lead) {
   const local = localTimeIn(lead.timezone);
   return [
     lead.doNotCall
-      ? notice("warning", h("p", { class: "font-semibold" }, "This lead is on the do-not-call list."), h("p", {}, "The call will be refused. Edit the lead if this is wrong."))
+      ? notice("warning", h("p", { class: "font-semibold" }, "This lead is on the do-not-call list."), h("p", {}, "The call will be refused. Only an admin can take the number off the list, on the Compliance page."))
       : null,
     local ? h("p", { class: "text-sm text-slate-600" }, "Lead's local time: ", h("strong", {}, local), lead.timezone ? ` (${lead.timezone})` : "") : null,
   ];
@@ -31,7 +31,7 @@ function picker(active, self) {
     required: true,
     autofocus: true,
     value: active.some((m) => m.id === memberPref) ? memberPref : fallback,
-    options: active.map((m) => [m.id, `${m.name} (${m.phone})`]),
+    options: active.map((m) => [m.id, `${m.name} (${phone(m.phone)})`]),
     hint: "Twilio rings this person first; they press 1 to be connected to the lead.",
   });
 }
@@ -41,7 +41,7 @@ function yourPhone(self) {
     "p",
     { class: "text-sm text-slate-700", "data-calling-as": "" },
     "Twilio rings your phone first",
-    self?.phone ? [" (", h("span", { class: "tabular-nums" }, self.phone), ")"] : null,
+    self?.phone ? [" (", phoneText(self.phone), ")"] : null,
     "; press 1 to be connected to the lead.",
   );
 }

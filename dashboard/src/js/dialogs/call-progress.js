@@ -96,7 +96,17 @@ export function callProgress(initial, { lead, member, signal, onChange }) {
       call.leadLegStatus && !final ? ["Lead: ", badge(call.leadLegStatus)] : null,
       final && call.durationSeconds ? `The call lasted ${duration(call.durationSeconds)}.` : null,
     );
-    if (call.errorMessage || call.errorCode) replace(problem, notice("error", h("p", {}, call.errorMessage || `Error ${call.errorCode}`)));
+    if (call.errorCode === "blocked") {
+      // Compliance checked the number again when 1 was pressed and refused to dial it.
+      replace(
+        problem,
+        notice(
+          "warning",
+          h("p", { class: "font-semibold" }, "The lead was not dialled"),
+          h("p", { "data-blocked-message": "" }, `The number became blocked after the call was placed: ${call.errorMessage || "a compliance rule refused it"}.`),
+        ),
+      );
+    } else if (call.errorMessage || call.errorCode) replace(problem, notice("error", h("p", {}, call.errorMessage || `Error ${call.errorCode}`)));
     if (final && !outcomeBox.hasChildNodes()) {
       setText(elapsed, "");
       replace(

@@ -8,6 +8,7 @@ import { openCallbackForm } from "../dialogs/callback-form.js";
 import { openCallDialog } from "../dialogs/call-dialog.js";
 import { openLeadForm } from "../dialogs/lead-form.js";
 import { panel } from "../panel.js";
+import { leadCompliance } from "../panels/lead-compliance.js";
 import { leadDetails } from "../panels/lead-details.js";
 import { leadHeader } from "../panels/lead-header.js";
 import { smsComposer } from "../panels/sms-composer.js";
@@ -104,7 +105,7 @@ function leadPage({ lead, team }, { signal, navigate, setTitle }) {
     h(
       "div",
       { class: "grid gap-6 lg:grid-cols-3" },
-      h("div", { class: "space-y-6" }, leadDetails(leadStore, names)),
+      h("div", { class: "space-y-6" }, leadDetails(leadStore, names), leadCompliance(leadStore, signal)),
       h("div", { class: "lg:col-span-2" }, section("Activity", tl.node, composer)),
     ),
   ];

@@ -3,7 +3,7 @@
 import * as api from "../api.js";
 import { h, replace } from "../dom.js";
 import { LEAD_STATUSES, dateTime, label, localTimeIn, relative } from "../format.js";
-import { errorMessage, nextId, section, toast } from "../ui.js";
+import { errorMessage, nextId, phoneText, section, toast } from "../ui.js";
 
 function row(term, ...value) {
   return h(
@@ -17,7 +17,7 @@ function row(term, ...value) {
 function facts(lead, names) {
   const local = localTimeIn(lead.timezone);
   return [
-    row("Phone", h("span", { class: "tabular-nums" }, lead.phone)),
+    row("Phone", phoneText(lead.phone)),
     row("Email", lead.email || "—"),
     row("Company", lead.company || "—"),
     row("Assigned to", lead.assignedToId ? names.get(lead.assignedToId) || "Unknown member" : "Unassigned"),

@@ -1,4 +1,5 @@
-// The dashboard's leaderboard: who called, connected and texted most in the range.
+// The dashboard's leaderboard: who called, connected, booked meetings and texted most in the
+// range.
 import { h } from "../dom.js";
 import { duration, number, percent } from "../format.js";
 import { emptyState } from "../ui.js";
@@ -19,6 +20,7 @@ function head() {
       h("th", { scope: "col", class: "text-right" }, "Connected"),
       h("th", { scope: "col", class: "hidden text-right sm:table-cell" }, "Talk time"),
       h("th", { scope: "col", class: "hidden text-right md:table-cell" }, "Texts"),
+      h("th", { scope: "col", class: "hidden text-right sm:table-cell" }, "Meetings"),
       h("th", { scope: "col", class: "hidden text-right md:table-cell" }, "Converted"),
     ),
   );
@@ -39,6 +41,7 @@ function row(r, i) {
     ),
     h("td", { class: "hidden text-right tabular-nums sm:table-cell" }, duration(r.talkSeconds)),
     h("td", { class: "hidden text-right tabular-nums md:table-cell" }, number(r.messagesSent)),
+    h("td", { class: "hidden text-right tabular-nums sm:table-cell", "data-meetings": "" }, number(r.meetings)),
     h("td", { class: "hidden text-right tabular-nums md:table-cell" }, number(r.converted)),
   );
 }

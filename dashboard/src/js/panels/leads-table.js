@@ -1,13 +1,12 @@
 // The leads list's table: one row per lead with its status, flags, assignee and last contact,
-// and the Call, Edit and Archive buttons; with a `selection`, a checkbox per row (and one for
-// the whole page) to pick leads for a bulk action.
+// and the Call, Edit and Archive buttons.
 import { h, icon } from "../dom.js";
-import { relative } from "../format.js";
+import { phone, relative } from "../format.js";
 import { openArchiveLead } from "../dialogs/archive-lead.js";
 import { openCallDialog } from "../dialogs/call-dialog.js";
 import { openLeadForm } from "../dialogs/lead-form.js";
 import { can } from "../roles.js";
-import { badge } from "../ui.js";
+import { badge, phoneText } from "../ui.js";
 
 function flags(lead) {
   return [
@@ -52,26 +51,54 @@ function actions(lead, onChanged) {
   );
 }
 
-function selectBox(lead, selection) {
-  const box = h("input", { type: "checkbox", class: "size-4 rounded border-slate-300 text-indigo-600", "aria-label": `Select ${lead.name}`, checked: selection.has(lead.id), "data-select-lead": lead.id });
-  box.addEventListener("change", () => selection.toggle(lead.id, box.checked));
-  return h("td", { class: "w-8" }, box);
+/** The row's checkbox for the bulk actions (selection: {has(id), toggle(id, on)}). */
+function pick(lead, selection) {
+  if (!selection) return null;
+  return h(
+    "td",
+    { class: "w-8" },
+    h("input", {
+      type: "checkbox",
+      class: "size-4 rounded border-slate-300",
+      "aria-label": `Select ${lead.name}`,
+      "data-select-lead": lead.id,
+      checked: selection.has(lead.id),
+      onchange: (e) => selection.toggle(lead.id, e.currentTarget.checked),
+    }),
+  );
+}
+
+function pickAll(leads, selection) {
+  if (!selection) return null;
+  const box = h("input", {
+    type: "checkbox",
+    class: "size-4 rounded border-slate-300",
+    "aria-label": "Select every lead on this page",
+    "data-select-all": "",
+    checked: leads.length > 0 && leads.every((l) => selection.has(l.id)),
+    onchange: (e) => {
+      const on = e.currentTarget.checked;
+      for (const l of leads) selection.toggle(l.id, on);
+      for (const input of e.currentTarget.closest("table").querySelectorAll("[data-select-lead]")) input.checked = on;
+    },
+  });
+  return h("th", { scope: "col", class: "w-8" }, box);
 }
 
 function row(lead, names, onChanged, selection) {
   return h(
     "tr",
     { "data-lead-id": lead.id },
-    selection ? selectBox(lead, selection) : null,
+    pick(lead, selection),
     h(
       "td",
       { class: "max-w-[12rem] sm:max-w-[14rem]" },
       h("a", { href: `#/leads/${encodeURIComponent(lead.id)}`, class: "link block truncate" }, lead.name),
       h("span", { class: "block truncate text-xs text-slate-600" }, [lead.company, lead.email].filter(Boolean).join(" · ")),
-      h("span", { class: "block text-xs text-slate-600 sm:hidden" }, lead.phone),
+      h("span", { class: "block text-xs text-slate-600 sm:hidden", title: lead.phone }, phone(lead.phone)),
       h("div", { class: "mt-1 flex flex-wrap gap-1 sm:hidden" }, flags(lead)),
     ),
-    h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, lead.phone),
+    h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, phoneText(lead.phone)),
     h("td", { class: "hidden sm:table-cell" }, h("div", { class: "flex flex-wrap gap-1" }, flags(lead))),
     h(
       "td",
@@ -83,24 +110,8 @@ function row(lead, names, onChanged, selection) {
   );
 }
 
-function selectAll(leads, selection) {
-  const box = h("input", { type: "checkbox", class: "size-4 rounded border-slate-300 text-indigo-600", "aria-label": "Select every lead on this page", "data-select-page": "" });
-  const sync = () => {
-    const picked = leads.filter((l) => selection.has(l.id)).length;
-    box.checked = picked > 0 && picked === leads.length;
-    box.indeterminate = picked > 0 && picked < leads.length;
-  };
-  sync();
-  selection.onChange(sync);
-  box.addEventListener("change", () => {
-    for (const l of leads) selection.toggle(l.id, box.checked);
-    for (const el of box.closest("table").querySelectorAll("[data-select-lead]")) el.checked = box.checked;
-  });
-  return h("th", { scope: "col", class: "w-8" }, box);
-}
-
-/** leadsTable(leads, {names, onChanged, selection?}) -> the table; onChanged() after an edit or
- * archive; selection: {has(id), toggle(id, on), onChange(fn)} adds the checkboxes. */
+/** leadsTable(leads, {names, onChanged, selection}) -> the table; onChanged() after an edit or
+ * archive; `selection` ({has(id), toggle(id, on)}) adds a checkbox column (bulk actions). */
 export function leadsTable(leads, { names, onChanged, selection = null }) {
   return h(
     "div",
@@ -114,7 +125,7 @@ export function leadsTable(leads, { names, onChanged, selection = null }) {
         h(
           "tr",
           {},
-          selection ? selectAll(leads, selection) : null,
+          pickAll(leads, selection),
           h("th", { scope: "col" }, "Name"),
           h("th", { scope: "col", class: "hidden sm:table-cell" }, "Phone"),
           h("th", { scope: "col", class: "hidden sm:table-cell" }, "Status"),

@@ -2,9 +2,10 @@
 // admin may pick; anyone else sends as themselves) and from which number. Disabled, with the reason, while the lead has opted out.
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
-import { smsSegments } from "../format.js";
+import { phone, smsSegments } from "../format.js";
 import { can } from "../roles.js";
 import { pref } from "../store.js";
+import { refusal } from "./refusal.js";
 import { busy, clearErrors, formBanner, nextId, notice, showErrors } from "../ui.js";
 
 function counterText(value) {
@@ -32,7 +33,7 @@ function numberSelect(id, signal) {
       const usable = numbers.filter((n) => n.sms);
       if (!usable.length) return;
       const wanted = pref("smsFrom") || pref("callerId");
-      replace(select, usable.map((n) => h("option", { value: n.phoneNumber, selected: n.phoneNumber === wanted }, n.phoneNumber)));
+      replace(select, usable.map((n) => h("option", { value: n.phoneNumber, selected: n.phoneNumber === wanted }, phone(n.phoneNumber))));
     })
     .catch(() => {
       /* keep "Account default" */
@@ -99,8 +100,14 @@ export function smsComposer({ leadStore, team, signal, onSent }) {
       onSent(message);
       textarea.focus();
     } catch (err) {
+      if (err.code === "blocked") {
+        clearErrors(form);
+        replace(form.querySelector("[data-form-error]"), h("div", { "data-sms-blocked": "" }, refusal(err, { channel: "sms", heading: "This text cannot be sent" })));
+        form.querySelector("[data-form-error]").focus();
+        if (err.details?.reason === "opted_out") leadStore.update((lead) => ({ ...lead, smsOptOut: true }));
+        return;
+      }
       showErrors(form, err);
-      if (err.code === "blocked" && /opt/i.test(err.message)) leadStore.update((lead) => ({ ...lead, smsOptOut: true }));
     }
   }
 

@@ -11,7 +11,7 @@ const CARDS = [
   ["sms-delivered", "Texts delivered"],
   ["sms-inbound", "Replies received"],
   ["leads", "Leads"],
-  ["qualified", "Qualified"],
+  ["meetings", "Meetings booked"],
 ];
 
 // Fixed line boxes: the value one line of text-3xl, the note up to two lines of text-xs on
@@ -63,7 +63,7 @@ export function statCards(stats, today) {
     ],
     "sms-inbound": [number(messages.inbound), "inbound texts"],
     leads: [number(leads.total), `${number(leads.byStatus?.converted)} converted`],
-    qualified: [number(leads.byStatus?.qualified), "in the funnel now"],
+    meetings: [number(calls.byDisposition?.meeting_booked), `${number(leads.byStatus?.qualified)} leads qualified now`],
   };
   return CARDS.map(([key, title]) => card(key, title, ...values[key]));
 }

@@ -2,12 +2,12 @@
 // Re-send invite and Deactivate (or Reactivate); everyone else reads it.
 import * as api from "../api.js";
 import { h, icon } from "../dom.js";
-import { label } from "../format.js";
+import { label, phone } from "../format.js";
 import { showInvite } from "../dialogs/invite-dialog.js";
 import { openMemberForm } from "../dialogs/member-form.js";
 import { can, me } from "../roles.js";
 import { invalidateMembers } from "../store.js";
-import { badge, busy, confirmDialog, errorMessage, toast } from "../ui.js";
+import { badge, busy, confirmDialog, errorMessage, phoneText, toast } from "../ui.js";
 
 /** Run a change with the button busy, then say how it went and call `after()`. */
 async function change(button, m, work, done, after) {
@@ -120,10 +120,10 @@ function row(m, onChanged, admin) {
       h("span", { class: "font-medium text-slate-900" }, m.name),
       self ? h("span", { class: "ml-1 text-xs text-slate-600" }, "(you)") : null,
       // Narrow screens hide the columns: the same facts under the name.
-      h("span", { class: "block text-xs text-slate-600 sm:hidden" }, `${m.phone} · ${label(m.role)}`),
+      h("span", { class: "block text-xs text-slate-600 sm:hidden" }, `${phone(m.phone)} · ${label(m.role)}`),
       m.email ? h("span", { class: "block break-all text-xs text-slate-600 md:hidden" }, m.email) : null,
     ),
-    h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, m.phone),
+    h("td", { class: "hidden whitespace-nowrap tabular-nums sm:table-cell" }, phoneText(m.phone)),
     h("td", { class: "hidden break-all md:table-cell" }, m.email || "—"),
     h("td", { class: "hidden sm:table-cell", "data-role": m.role || "" }, label(m.role)),
     h("td", {}, badge(m.active ? "active" : "inactive", m.active ? "Active" : "Deactivated")),

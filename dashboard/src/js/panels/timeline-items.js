@@ -1,18 +1,55 @@
 // The two kinds of item on a lead's timeline: a call (status, outcome, and the outcome form
 // once it has ended) and a text message (a bubble; its body is a stranger's text, set as text).
+import { callAudio } from "../api.js";
 import { h, icon, replace } from "../dom.js";
-import { callOutcome, dateTime, duration, isFinalCall } from "../format.js";
+import { callOutcome, dateTime, duration, isFinalCall, phone } from "../format.js";
 import { badge } from "../ui.js";
 import { dispositionLabel, outcomeForm } from "./outcome-form.js";
+
+/** A button that fetches the call's audio (with the token) and swaps itself for a player. */
+function audioPlayer(call) {
+  const kind = call.voicemail ? "voicemail" : "recording";
+  const box = h("div", { class: "mt-2", "data-call-audio": kind });
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-ghost btn-sm",
+      "aria-label": `Play the ${kind} of this call`,
+      onclick: async () => {
+        button.disabled = true;
+        try {
+          const blob = await callAudio(call.id);
+          const player = h("audio", { controls: "", src: URL.createObjectURL(blob), "aria-label": `The ${kind}` });
+          replace(box, player);
+          player.play().catch(() => {});
+        } catch (err) {
+          button.disabled = false;
+          replace(box, button, h("p", { class: "mt-1 text-sm text-rose-700", role: "alert" }, `Could not load the ${kind}: ${err.message || err}`));
+        }
+      },
+    },
+    icon("play"),
+    call.voicemail ? "Play voicemail" : "Play recording",
+  );
+  replace(box, button);
+  return box;
+}
 
 function callHead(call, who) {
   const outcome = callOutcome(call);
   const final = isFinalCall(call);
+  const inbound = call.direction === "inbound";
+  const title = inbound
+    ? call.teamMemberId && call.teamMemberId !== "-"
+      ? `Call from the lead · taken by ${who}`
+      : "Call from the lead"
+    : `Call by ${who}`;
   return [
     h(
       "div",
       { class: "flex flex-wrap items-center gap-x-2 gap-y-1" },
-      h("span", { class: "font-medium text-slate-900" }, `Call by ${who}`),
+      h("span", { class: "font-medium text-slate-900" }, title),
       h(
         "span",
         { "data-call-status": call.status, "data-call-outcome": outcome ? outcome.key : "" },
@@ -25,13 +62,14 @@ function callHead(call, who) {
       { class: "mt-1 text-sm text-slate-600" },
       [
         outcome ? outcome.text : "in progress…",
-        call.callerId ? `from ${call.callerId}` : null,
+        call.callerId ? `from ${phone(call.callerId)}` : null,
         final && outcome?.key !== "completed" && call.durationSeconds ? `lasted ${duration(call.durationSeconds)}` : null,
       ]
         .filter(Boolean)
         .join(" · "),
     ),
     call.errorMessage ? h("p", { class: "mt-1 text-sm text-rose-700" }, call.errorMessage) : null,
+    call.voicemail || call.recording ? audioPlayer(call) : null,
   ];
 }
 
