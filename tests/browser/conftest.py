@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,10 +103,15 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from run_stack(tmp_path_factory.mktemp("stack"))
+
+
+def run_stack(tmp: Path, sim_speed: str = "20", log_name: str = "stack.log") -> Iterator[Stack]:
+    """A whole local stack in `tmp`, yielded once READY, stopped after. `sim_speed` divides
+    the simulator's durations (20: a 30 s conversation takes 1.5 s)."""
     if shutil.which("npm") is None:
         pytest.fail("npm is needed to build the dashboard (install Node.js 20 with npm)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path_factory.mktemp("stack")
     token = secrets.token_urlsafe(16)
     ports = free_ports()  # all different
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
@@ -122,11 +128,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "AWS_REGION": "us-east-1",
             # Tests run at any hour: every hour is calling hours, and simulated calls are short.
             "CALLING_HOURS": "00:00-23:59",
-            "SIM_SPEED": "20",
+            "SIM_SPEED": sim_speed,
             "PYTHONUNBUFFERED": "1",
         }
     )
-    log = ARTIFACTS / "stack.log"
+    log = ARTIFACTS / log_name
     log.write_text("")
     try:
         run = start_dev(env, log=log, timeout=240)
@@ -247,8 +253,24 @@ def hand_session(page: Any, refresh_token: str) -> None:
 def signed_in(page: Any, stack: Stack) -> Any:
     """A page signed in as the first admin (a fresh session through POST /auth/login: a test
     that signs out ends the admin's sessions, so none is shared); the test navigates where it
-    wants. test_auth.py covers the sign-in page itself."""
-    answer = stack.login(stack.admin_email, stack.admin_password)
+    wants. test_auth.py covers the sign-in page itself.
+
+    An access token issued in the very second the admin's sessions ended (the previous test
+    signed out) is refused (`iat` has whole seconds): such a sign-in is made again once that
+    second has passed, so the page's first request is never a 401."""
+    for _ in range(5):
+        answer = stack.login(stack.admin_email, stack.admin_password)
+        me = requests.get(
+            f"{stack.api}/me",
+            headers={"Authorization": f"Bearer {answer['accessToken']}"},
+            timeout=15,
+        )
+        if me.status_code == 200:
+            break
+        assert me.status_code == 401, me.text
+        time.sleep(1.0 - time.time() % 1.0 + 0.05)  # into the next whole second
+    else:
+        raise AssertionError("the admin's sign-in is refused: " + me.text)
     hand_session(page, answer["refreshToken"])
     return page
 
@@ -329,3 +351,32 @@ def member_session(stack: Stack, email: str, temporary_password: str, password: 
     )
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+def as_admin_member(stack: Stack, method: str, path: str, **kw: Any) -> requests.Response:
+    """A request as the first admin signed in (a member, unlike the stack's API key: callbacks
+    and dialer sessions belong to a member); a fresh sign-in each time, since a page handed a
+    session renews it."""
+    token = stack.login(stack.admin_email, stack.admin_password)["accessToken"]
+    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
+    return requests.request(method, f"{stack.api}{path}", headers=headers, timeout=15, **kw)
+
+
+@contextlib.contextmanager
+def admin_dialer_session(stack: Stack, name: str) -> Iterator[dict[str, Any]]:
+    """A campaign with no lead and the first admin's dialer session on it (the simulator rings
+    the admin, who presses 1; the session then waits in `ready`, no lead to call); the session
+    is ended afterwards whatever happened."""
+    me = stack.login(stack.admin_email, stack.admin_password)["member"]
+    campaign = stack.post(
+        "/campaigns",
+        {"name": name, "callerId": "+15005550006", "memberIds": [me["id"]], "script": "Hello."},
+    )
+    body = {"campaignId": campaign["id"]}
+    started = as_admin_member(stack, "POST", "/dialer/sessions", json=body)
+    assert started.status_code == 201, started.text
+    session = started.json()
+    try:
+        yield {"campaign": campaign, "session": session}
+    finally:
+        as_admin_member(stack, "POST", f"/dialer/sessions/{session['id']}/end")

@@ -13,9 +13,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, sign_in_on_page, unique_phone
+from tests.browser.conftest import (
+    admin_dialer_session,
+    assert_accessible,
+    sign_in_on_page,
+    unique_phone,
+)
 from tests.browser.fake_backend import FakeBackend
 
+SIM = "+15005550006"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -210,3 +216,57 @@ def test_dashboard_lead_page_and_every_step_of_the_call_dialog(
     dialog.get_by_role("button", name="Start call").click()
     expect(dialog.get_by_text("This call cannot be placed")).to_be_visible()
     assert_accessible(page, f"the call dialog refusing a call ({viewport})")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_campaigns_the_dialer_and_callbacks(signed_in, stack, people, viewport):
+    member, _leads = people
+    page = signed_in
+    page.set_viewport_size(VIEWPORTS[viewport])
+    campaign = stack.post(
+        "/campaigns",
+        {"name": f"Axe campaign {viewport}", "callerId": SIM, "memberIds": [member["id"]]},
+    )
+    lead = stack.post("/leads", {"name": f"Axe Campaign Lead {viewport}", "phone": unique_phone()})
+    page.goto(f"{stack.dashboard}/#/campaigns")
+    expect(page.get_by_role("table", name="Campaigns")).to_be_visible()
+    assert_accessible(page, f"the campaigns list ({viewport})")
+    page.get_by_role("button", name="New campaign").first.click()
+    dialog = page.get_by_role("dialog", name="New campaign")
+    expect(dialog.get_by_label("Caller ID")).to_be_visible()
+    dialog.get_by_role("button", name="Create campaign").click()
+    expect(dialog.get_by_text("Required.")).to_be_visible()
+    assert_accessible(page, f"the campaign form with an error ({viewport})")
+    page.keyboard.press("Escape")
+
+    page.goto(f"{stack.dashboard}/#/leads")
+    page.get_by_role("checkbox", name=f"Select {lead['name']}").check()
+    page.get_by_role("button", name="Add to campaign").click()
+    dialog = page.get_by_role("dialog", name="Add to campaign")
+    assert_accessible(page, f"the add-to-campaign dialog ({viewport})")
+    dialog.get_by_label("Campaign").select_option(campaign["id"])
+    dialog.get_by_role("button", name="Add leads").click()
+    expect(dialog.locator("[data-add-stat=added] dd")).to_have_text("1")
+    assert_accessible(page, f"the add-to-campaign result ({viewport})")
+    page.keyboard.press("Escape")
+
+    page.goto(f"{stack.dashboard}/#/campaigns/{campaign['id']}")
+    expect(page.locator("[data-campaign-stat=dials]")).to_be_visible()
+    expect(page.get_by_role("table", name="Ready leads")).to_be_visible()
+    assert_accessible(page, f"a campaign's page ({viewport})")
+
+    page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
+    page.get_by_role("button", name="Schedule callback").click()
+    dialog = page.get_by_role("dialog", name=re.compile(r"^Schedule a callback"))
+    assert_accessible(page, f"the callback form ({viewport})")
+    dialog.get_by_role("button", name="Schedule callback").click()
+    expect(dialog).to_be_hidden()
+    page.goto(f"{stack.dashboard}/#/")
+    expect(page.locator("[data-callbacks=upcoming] li").first).to_be_visible()
+    assert_accessible(page, f"the dashboard with callbacks ({viewport})")
+
+    with admin_dialer_session(stack, f"Axe dialer {viewport}") as started:
+        page.goto(f"{stack.dashboard}/#/dialer/{started['session']['id']}")
+        status = page.locator("[data-session-status]")
+        expect(status).to_contain_text("No lead can be called right now", timeout=20_000)
+        assert_accessible(page, f"the dialer view ({viewport})")

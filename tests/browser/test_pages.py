@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shot, sign_in_on_page, unique_phone
+from tests.browser.conftest import admin_dialer_session, shot, sign_in_on_page, unique_phone
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
   .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
@@ -104,6 +104,36 @@ def test_every_page_renders_cleanly_and_is_captured(page, stack, sample, viewpor
     expect(page.get_by_role("dialog", name="Import numbers to suppress")).to_be_visible()
     shot(page, f"page-suppression-import-{viewport}")
     page.keyboard.press("Escape")
+    member, _ = sample
+    campaign = stack.post(
+        "/campaigns",
+        {
+            "name": f"Pages campaign {viewport}",
+            "callerId": "+15005550006",
+            "memberIds": [member["id"]],
+            "script": "Introduce yourself, then ask about their plans for the spring.",
+        },
+    )
+    extra = stack.post("/leads", {"name": f"Campaign Lead {viewport}", "phone": unique_phone()})
+    stack.post(f"/campaigns/{campaign['id']}/leads", {"leadIds": [extra["id"]]})
+    page.get_by_role("link", name="Campaigns").click()
+    expect(page.get_by_role("table", name="Campaigns")).to_be_visible()
+    check_page(page, "campaigns", viewport)
+    page.get_by_role("button", name="New campaign").click()
+    form = page.get_by_role("dialog", name="New campaign")
+    expect(form.get_by_label("Caller ID")).to_be_visible()
+    shot(page, f"page-campaign-form-{viewport}")
+    page.keyboard.press("Escape")
+    page.goto(f"{stack.dashboard}/#/campaigns/{campaign['id']}")
+    expect(page.get_by_role("table", name="Ready leads")).to_be_visible()
+    expect(page.locator("[data-campaign-stat=dials]")).to_be_visible()
+    check_page(page, "campaign", viewport)
+    with admin_dialer_session(stack, f"Pages dialer {viewport}") as started:
+        page.goto(f"{stack.dashboard}/#/dialer/{started['session']['id']}")
+        expect(page.locator("[data-session-status]")).to_contain_text(
+            "No lead can be called right now", timeout=20_000
+        )
+        check_page(page, "dialer", viewport)
 
     page.goto(f"{stack.dashboard}/#/nowhere")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()

@@ -461,6 +461,48 @@ export const revokeApiKey = (id) => request("DELETE", `/api-keys/${encodeURIComp
 export const auditLog = ({ action, limit = 25, cursor }, signal) =>
   request("GET", "/audit", { query: { action, limit, cursor }, signal });
 
+// ---------------------------------------------------------------- campaigns
+
+export const listCampaigns = ({ limit = 25, cursor } = {}, signal) =>
+  request("GET", "/campaigns", { query: { limit, cursor }, signal });
+export async function allCampaigns(signal) {
+  return (await all("/campaigns", {}, signal, 500)).items;
+}
+export const getCampaign = (id, signal) =>
+  request("GET", `/campaigns/${encodeURIComponent(id)}`, { signal });
+export const createCampaign = (body) => request("POST", "/campaigns", { json: body });
+export const updateCampaign = (id, body) =>
+  request("PATCH", `/campaigns/${encodeURIComponent(id)}`, { json: body });
+export const archiveCampaign = (id) => request("DELETE", `/campaigns/${encodeURIComponent(id)}`);
+/** `{"leadIds": [...]}` or `{"filter": {status, assignedToId, cursor}}` -> {added, skipped,
+ * skippedLeads, (filter:) examined, limit, nextCursor}. */
+export const addCampaignLeads = (id, body) =>
+  request("POST", `/campaigns/${encodeURIComponent(id)}/leads`, { json: body });
+export const campaignLeads = (id, { state, limit = 25, cursor }, signal) =>
+  request("GET", `/campaigns/${encodeURIComponent(id)}/leads`, { query: { state, limit, cursor }, signal });
+export const removeCampaignLead = (id, leadId) =>
+  request("DELETE", `/campaigns/${encodeURIComponent(id)}/leads/${encodeURIComponent(leadId)}`);
+export const campaignStats = (id, signal) =>
+  request("GET", `/campaigns/${encodeURIComponent(id)}/stats`, { signal });
+
+// ---------------------------------------------------------------- the dialer
+
+export const startDialerSession = (campaignId) => request("POST", "/dialer/sessions", { json: { campaignId } });
+export const getSession = (id, signal) =>
+  request("GET", `/dialer/sessions/${encodeURIComponent(id)}`, { signal });
+export const sessionsOf = ({ teamMemberId, campaignId, limit = 10 }, signal) =>
+  request("GET", "/dialer/sessions", { query: { teamMemberId, campaignId, limit }, signal });
+/** action: "next" | "pause" | "resume" | "end" | "drop-voicemail"; body only for next. */
+export const sessionAction = (id, action, body) =>
+  request("POST", `/dialer/sessions/${encodeURIComponent(id)}/${action}`, body === undefined ? {} : { json: body });
+
+// ---------------------------------------------------------------- callbacks
+
+export const callbacks = ({ teamMemberId, due, limit = 25, cursor } = {}, signal) =>
+  request("GET", "/callbacks", { query: { teamMemberId, due: due ? "true" : undefined, limit, cursor }, signal });
+export const createCallback = (leadId, body) =>
+  request("POST", `/leads/${encodeURIComponent(leadId)}/callbacks`, { json: body });
+export const deleteCallback = (id) => request("DELETE", `/callbacks/${encodeURIComponent(id)}`);
 // ---------------------------------------------------------------- compliance
 
 export const complianceRules = (signal) => request("GET", "/compliance/rules", { signal });

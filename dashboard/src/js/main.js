@@ -3,8 +3,11 @@
 // in pages/ exporting `async render(ctx)` (see router.js), plus one line here.
 import { startRouter } from "./router.js";
 import { renderAdmin } from "./pages/admin.js";
+import { renderCampaign } from "./pages/campaign.js";
+import { renderCampaigns } from "./pages/campaigns.js";
 import { renderCompliance } from "./pages/compliance.js";
 import { renderDashboard } from "./pages/dashboard.js";
+import { renderDialer } from "./pages/dialer.js";
 import { renderLead } from "./pages/lead.js";
 import { renderLeads } from "./pages/leads.js";
 import { renderTeam } from "./pages/team.js";
@@ -17,6 +20,9 @@ const ROUTES = [
   { pattern: /^\/$/, page: renderDashboard, nav: "dashboard", title: "Dashboard" },
   { pattern: /^\/leads$/, page: renderLeads, nav: "leads", title: "Leads" },
   { pattern: /^\/leads\/([^/]+)$/, page: renderLead, nav: "leads", title: "Lead" },
+  { pattern: /^\/campaigns$/, page: renderCampaigns, nav: "campaigns", title: "Campaigns" },
+  { pattern: /^\/campaigns\/([^/]+)$/, page: renderCampaign, nav: "campaigns", title: "Campaign" },
+  { pattern: /^\/dialer\/([^/]+)$/, page: renderDialer, nav: "campaigns", title: "Dialer" },
   { pattern: /^\/inbox$/, page: renderInbox, nav: "inbox", title: "Inbox" },
   { pattern: /^\/calls$/, page: renderCallLog, nav: "calls", title: "Call log" },
   { pattern: /^\/team$/, page: renderTeam, nav: "team", title: "Team" },
@@ -27,6 +33,7 @@ const ROUTES = [
 const NAV = [
   { key: "dashboard", href: "#/", text: "Dashboard", icon: "chart" },
   { key: "leads", href: "#/leads", text: "Leads", icon: "list" },
+  { key: "campaigns", href: "#/campaigns", text: "Campaigns", icon: "flag" },
   { key: "inbox", href: "#/inbox", text: "Inbox", icon: "message", badge: inboxBadge },
   { key: "calls", href: "#/calls", text: "Calls", icon: "phone" },
   { key: "team", href: "#/team", text: "Team", icon: "users" },

@@ -13,6 +13,8 @@ const PERMISSIONS = {
   "calls.as_member": ADMINS, // place calls and texts as another member (the "who" picker)
   "team.write": ADMINS,
   admin: ADMINS, // API keys and the audit log
+  "campaigns.write": MANAGERS, // create, edit, fill and archive campaigns (callers read theirs)
+  "callbacks.others": MANAGERS, // set, list and delete other members' callbacks
   "compliance.rules": ADMINS, // read and replace the compliance rules
   "suppressions.read": MANAGERS, // the suppression list (anyone signed in adds a number)
   "suppressions.import": MANAGERS,

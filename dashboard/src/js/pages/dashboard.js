@@ -1,4 +1,5 @@
-// The dashboard: stat cards, daily charts, the funnel, the leaderboard and recent calls for a
+// The dashboard: stat cards, daily charts, the funnel, the leaderboard, recent calls and the
+// member's callbacks (panels/callbacks.js), for a
 // date range (kept in the URL), refreshed every 30 s while the page is visible. Two resources
 // (the range's stats, the recent calls) and one panel per region; every region has its final
 // size from the start (skeletons), so nothing moves when the numbers arrive.
@@ -10,6 +11,7 @@ import { dailyChartPanel } from "../panels/daily-chart.js";
 import { FUNNEL_BOX, funnel, funnelSkeleton } from "../panels/funnel.js";
 import { LEADERBOARD_BOX, leaderboard } from "../panels/leaderboard.js";
 import { rangeFromQuery, rangePicker } from "../panels/range-picker.js";
+import { callbacksPanel } from "../panels/callbacks.js";
 import { loadRecentCalls, recentActivity } from "../panels/recent-activity.js";
 import { STAT_GRID, statCards, statCardsSkeleton } from "../panels/stat-cards.js";
 import { resource } from "../store.js";
@@ -121,6 +123,7 @@ export async function renderDashboard({ main, query, signal, navigate }) {
   const stats = resource((s) => loadStats(range, s), { signal, every: REFRESH_MS });
   const activity = resource(loadRecentCalls, { signal, every: REFRESH_MS });
   const r = regions(signal);
+  const callbacks = callbacksPanel(signal);
   replace(
     main,
     pageHeader("Dashboard"),
@@ -134,6 +137,7 @@ export async function renderDashboard({ main, query, signal, navigate }) {
     r.cards,
     r.statsParts,
     h("div", { class: "mt-6" }, section("Recent activity", r.activity)),
+    h("div", { class: "mt-6" }, section("Your callbacks", callbacks.node)),
   );
   const refreshAll = () => {
     replace(r.problem);

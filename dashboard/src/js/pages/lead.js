@@ -4,6 +4,7 @@
 import * as api from "../api.js";
 import { h } from "../dom.js";
 import { openArchiveLead } from "../dialogs/archive-lead.js";
+import { openCallbackForm } from "../dialogs/callback-form.js";
 import { openCallDialog } from "../dialogs/call-dialog.js";
 import { openLeadForm } from "../dialogs/lead-form.js";
 import { panel } from "../panel.js";
@@ -75,6 +76,7 @@ function leadPage({ lead, team }, { signal, navigate, setTitle }) {
   const header = leadHeader(leadStore, {
     onCall: () => openCallDialog(leadStore.get(), { onChange: changed("call") }),
     onEdit: () => openLeadForm({ lead: leadStore.get(), onSaved: (saved) => leadStore.set(saved) }),
+    onCallback: () => openCallbackForm(leadStore.get()),
     canArchive: can("leads.archive"),
     onArchive: async () => {
       if (await openArchiveLead(leadStore.get())) navigate("#/leads");

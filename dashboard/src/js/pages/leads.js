@@ -5,6 +5,7 @@
 import * as api from "../api.js";
 import { h, icon, replace, saveBlob } from "../dom.js";
 import { LEAD_STATUSES, label } from "../format.js";
+import { openAddToCampaign } from "../dialogs/add-to-campaign.js";
 import { openImportDialog } from "../dialogs/import-dialog.js";
 import { openLeadForm } from "../dialogs/lead-form.js";
 import { panel } from "../panel.js";
@@ -206,6 +207,29 @@ function noLeads({ filters, page, first, create, importCsv }) {
   );
 }
 
+/** "Add all matching the filter" (managers and admins): every lead with the list's status and
+ * assignee into a campaign (`{"filter"}`); the API filters by those two only, so with a search
+ * or another filter set the button says to clear them first. */
+function addAllButton(current, team, names) {
+  const button = h("button", { type: "button", class: "btn btn-secondary", "data-add-all": "" }, icon("flag"), "Add all matching the filter");
+  button.addEventListener("click", async () => {
+    const state = current();
+    if (state.q || state.source || state.neverCalled || state.optedOut || state.campaignId) {
+      toast("Only the status and assignee filters can be added as a whole: clear the search and the other filters first, or select the leads.", "error");
+      return;
+    }
+    const people = await team;
+    const who = state.assignee ? (people || []).find((m) => m.id === state.assignee)?.name || "a member" : "";
+    const parts = [state.status ? `status ${label(state.status)}` : "", who ? `assigned to ${who}` : ""].filter(Boolean);
+    openAddToCampaign({
+      filter: { status: state.status || undefined, assignedToId: state.assignee || undefined },
+      names,
+      describe: parts.length ? `Every lead matching the filter: ${parts.join(", ")}.` : "Every lead in the list (no filter is set).",
+    });
+  });
+  return button;
+}
+
 export async function renderLeads({ main, query, signal, navigate }) {
   let state = readListState(query);
   const listKey = () => listHash({ ...state, page: 0, cursor: "" });
@@ -268,7 +292,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
   const bulk = bulkBar({ selection, leadNames: () => seen, team, onDone: () => list.reload() });
   const tableArea = h("div", { "aria-live": "polite", "aria-busy": "false" });
   const pagerNav = h("nav", { "aria-label": "Pagination", class: "flex items-center justify-between gap-3 border-t border-slate-200 px-4 py-3" });
-  const actions = [newBtn, importBtn, can("leads.export") ? exportButton(listFilters) : null].filter(Boolean);
+  const actions = [newBtn, importBtn, can("leads.export") ? exportButton(listFilters) : null, can("campaigns.write") ? addAllButton(() => state, team, seen) : null].filter(Boolean);
   replace(main, pageHeader("Leads", ...actions), h("div", { class: "card overflow-hidden" }, filters.form, bulk.node, tableArea, pagerNav));
   team.then(filters.offer);
 

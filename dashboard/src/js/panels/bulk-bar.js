@@ -1,7 +1,9 @@
 // The leads page's bulk actions, for the rows selected (POST /leads/bulk): assign to…, set
 // status…, archive, restore (managers and admins), suppress (the numbers' voice and SMS), and
 // the report of what was done: updated, skipped (already so), and each lead refused and why.
+// Managers and admins also add the selection to a campaign (dialogs/add-to-campaign.js).
 import * as api from "../api.js";
+import { openAddToCampaign } from "../dialogs/add-to-campaign.js";
 import { h, icon, replace } from "../dom.js";
 import { LEAD_STATUSES, label } from "../format.js";
 import { can, me } from "../roles.js";
@@ -35,6 +37,7 @@ export function bulkBar({ selection, leadNames, team, onDone }) {
   const archiveBtn = can("leads.archive") ? button("Archive", { class: "btn btn-secondary btn-sm text-rose-700" }, "archive") : null;
   const restoreBtn = can("leads.archive") ? button("Restore", {}) : null;
   const suppressBtn = button("Suppress", { class: "btn btn-secondary btn-sm text-rose-700" });
+  const campaignBtn = can("campaigns.write") ? button("Add to campaign", {}, "flag") : null;
   const clearBtn = h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => selection.clear() }, "Clear selection");
 
   const cell = (id, text, control, btn) =>
@@ -45,7 +48,7 @@ export function bulkBar({ selection, leadNames, team, onDone }) {
     count,
     cell(assignId, "Assign to", assignSelect, assignBtn),
     cell(statusId, "Set status", statusSelect, statusBtn),
-    h("div", { class: "flex flex-wrap gap-2" }, archiveBtn, restoreBtn, suppressBtn, clearBtn),
+    h("div", { class: "flex flex-wrap gap-2" }, campaignBtn, archiveBtn, restoreBtn, suppressBtn, clearBtn),
   );
 
   function showReport(action, result) {
@@ -111,6 +114,18 @@ export function bulkBar({ selection, leadNames, team, onDone }) {
     })),
   );
   restoreBtn?.addEventListener("click", () => run(restoreBtn, "restore"));
+  campaignBtn?.addEventListener("click", () => {
+    const n = selection.size();
+    openAddToCampaign({
+      leadIds: selection.ids(),
+      names: leadNames(),
+      describe: `The ${n} selected ${n === 1 ? "lead" : "leads"}.`,
+      onAdded: () => {
+        selection.clear();
+        onDone();
+      },
+    });
+  });
   suppressBtn.addEventListener("click", () =>
     run(suppressBtn, "suppress", undefined, (n) => ({
       title: `Suppress ${n} ${n === 1 ? "number" : "numbers"}?`,
