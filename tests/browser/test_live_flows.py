@@ -184,3 +184,35 @@ def test_the_dashboard_numbers_move_after_a_call_and_a_text(signed_in, stack):
     board = page.get_by_role("table", name="Leaderboard")
     expect(board.get_by_role("row").filter(has_text="Live Liz").first).to_be_visible()
     shot(page, "live-dashboard-after")
+
+
+def test_a_voicemail_left_by_a_lead_who_called_back_plays_on_the_timeline(signed_in, stack):
+    """A lead calls back (`/simulator/inbound-call`), their owner does not answer (a member
+    number ending 2), they leave a message: the lead page shows the missed call with the
+    voicemail, and Play fetches the audio with the token and plays it (the dashboard's CSP
+    allows blob: media)."""
+    owner = stack.post(
+        "/team-members", {"name": "Away Owner", "phone": unique_phone("2", "415"), "role": "caller"}
+    )
+    lead = stack.post(
+        "/leads",
+        {"name": "Vera Voicemail", "phone": unique_phone("7"), "assignedToId": owner["id"]},
+    )
+    resp = requests.post(
+        f"{stack.simulator}/simulator/inbound-call",
+        json={"from": lead["phone"], "to": SIM_NUMBER, "behaviour": "message", "messageSeconds": 4},
+        timeout=10,
+    )
+    assert resp.ok, resp.text
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
+    play = page.get_by_role("button", name="Play the voicemail of this call")
+    expect(play).to_be_visible(timeout=60_000)
+    expect(page.locator("[data-timeline]")).to_contain_text("Call from the lead")
+    play.click()
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-call-audio] audio');"
+        " return a && a.readyState >= 1 && a.duration > 3; }",
+        timeout=30_000,
+    )
+    shot(page, "live-voicemail")
