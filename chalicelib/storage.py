@@ -38,6 +38,9 @@ class DirectoryStore:
         return path.read_bytes() if path.is_file() else None
 
 
+LINK_SECONDS = 300
+
+
 class S3Store:
     """A private S3 bucket (AWS): server-side encrypted objects, read by the API only."""
 
@@ -50,8 +53,10 @@ class S3Store:
     def client(self) -> Any:
         if self._client is None:
             import boto3  # on first use: ~300 ms of cold start otherwise
+            from botocore.config import Config
 
-            self._client = boto3.client("s3", region_name=self.region)
+            config = Config(signature_version="s3v4")
+            self._client = boto3.client("s3", region_name=self.region, config=config)
         return self._client
 
     def put(self, key: str, data: bytes) -> None:
@@ -62,6 +67,17 @@ class S3Store:
             ContentType="audio/wav",
             ServerSideEncryption="AES256",
         )
+
+    def link(self, key: str) -> str:
+        """A presigned GET URL of the object, valid LINK_SECONDS: the API answers 303 to it,
+        so audio never passes through Lambda (whose response cannot pass 6 MB: a recorded
+        call over about two minutes)."""
+        url: str = self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": "audio/wav"},
+            ExpiresIn=LINK_SECONDS,
+        )
+        return url
 
     def get(self, key: str) -> bytes | None:
         try:

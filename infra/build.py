@@ -98,23 +98,36 @@ def chalice_package(
     run_env["AWS_DEFAULT_REGION"] = (
         region or run_env.get("AWS_DEFAULT_REGION") or run_env.get("AWS_REGION") or "us-east-1"
     )
-    result = subprocess.run(
-        [
-            *command,
-            "package",
-            "--stage",
-            cfg.stage,
-            "--merge-template",
-            str(pkg.merge_template.resolve()),
-            str(pkg.dir.resolve()),
-        ],
-        cwd=project_dir,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    argv = [
+        *command,
+        "package",
+        "--stage",
+        cfg.stage,
+        "--merge-template",
+        str(pkg.merge_template.resolve()),
+        str(pkg.dir.resolve()),
+    ]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv,
+            cwd=project_dir,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+
+    result = run()
+    if result.returncode != 0 and "is not a zip file" in result.stdout + result.stderr:
+        # a layer zip Chalice cached under .chalice/deployments/ is truncated (a package run
+        # killed mid-write): drop the cached layers and build once more
+        for stale in (project_dir / ".chalice" / "deployments").glob("*layer*.zip"):
+            stale.unlink(missing_ok=True)
+        if pkg.dir.exists():
+            shutil.rmtree(pkg.dir)
+        result = run()
     if result.returncode != 0:
         raise PackagingError(
             f"chalice package failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"

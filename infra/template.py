@@ -339,6 +339,13 @@ def recordings_bucket(cfg: StageConfig) -> dict[str, Any]:
             "Properties": {
                 "BucketName": recordings_bucket_name(cfg),
                 **PRIVATE_BUCKET,
+                # GET /calls/{id}/recording answers 303 to a presigned URL (the URL is the
+                # secret): the dashboard follows it with fetch, from its own origin
+                "CorsConfiguration": {
+                    "CorsRules": [
+                        {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "MaxAge": 600}
+                    ]
+                },
                 "LifecycleConfiguration": {
                     "Rules": [
                         {

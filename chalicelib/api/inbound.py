@@ -89,6 +89,8 @@ def notice(request: Request) -> Response:
 @route(bp, "/calls/{call_id}/recording", ["GET"])
 def call_recording(request: Request, call_id: str, actor: Actor) -> Response:
     audio = recordings.read_audio(deps(), actor, call_id)
+    if isinstance(audio, str):  # in AWS: 303 to a presigned URL of the private object
+        return Response(body="", status_code=303, headers={"Location": audio})
     return Response(
         body=audio,
         status_code=200,

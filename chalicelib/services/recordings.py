@@ -96,13 +96,17 @@ def on_completed(deps: Deps, call_id: str, recording_sid: str, duration: int | N
     return store_recording(deps, call_id, recording_sid, duration, kind)
 
 
-def read_audio(deps: Deps, actor: Actor, call_id: str) -> bytes:
-    """The call's audio for whoever may read the call; 404 otherwise (or when it has none)."""
+def read_audio(deps: Deps, actor: Actor, call_id: str) -> bytes | str:
+    """The call's audio for whoever may read the call (404 otherwise, or when it has none):
+    the bytes, or, from a store that links (S3), a short-lived URL of them."""
     from chalicelib.services import calls
 
     call = calls.get(deps, call_id, actor)
     if not call.recording_key:
         raise not_found("recording of call", call_id)
+    link = getattr(deps.audio, "link", None)
+    if link is not None:
+        return str(link(call.recording_key))
     audio = deps.audio.get(call.recording_key)
     if audio is None:
         raise not_found("recording of call", call_id)

@@ -141,3 +141,12 @@ def test_call_audio_goes_to_the_cloudformation_recordings_bucket(session, stack,
     assert head["ContentType"] == "audio/wav" and head["ServerSideEncryption"] == "AES256"
     assert audio.get(key) == b"RIFF....WAVEfmt "
     assert audio.get(key_for("c2", "RE" + "b" * 32)) is None  # e.g. expired by the lifecycle
+    # GET /calls/{id}/recording answers 303 to a presigned URL (audio never passes through
+    # Lambda's 6 MB response): it fetches the object (the bucket's CORS rule, which lets the
+    # dashboard follow it, is checked on the template: moto's CloudFormation drops it)
+    import requests as http
+
+    url = audio.link(key)
+    assert url.startswith("https://") and "X-Amz-Signature" in url
+    got = http.get(url, timeout=10)
+    assert got.status_code == 200 and got.content == b"RIFF....WAVEfmt "

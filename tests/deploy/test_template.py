@@ -273,11 +273,13 @@ def test_recordings_bucket_is_private_and_deletes_audio_after_the_retention(stag
         bucket["PublicAccessBlockConfiguration"] == PRIVATE_BUCKET["PublicAccessBlockConfiguration"]
     )
     assert all(bucket["PublicAccessBlockConfiguration"].values())
+    # read by the dashboard through a presigned URL the API answers 303 with: GET only
+    (cors,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["GET"]
     assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     (sse,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert sub(bucket["BucketName"]) == f"coldcall-{stage}-recordings-123456789012-us-east-1"
-    assert "CorsConfiguration" not in bucket  # only the API reads it, never a browser
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert all(rule["Status"] == "Enabled" for rule in rules.values())
     assert all("Prefix" not in rule and "TagFilters" not in rule for rule in rules.values())
