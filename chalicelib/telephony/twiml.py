@@ -11,7 +11,9 @@ GATHER_TIMEOUT_SECONDS = 8
 DIAL_TIMEOUT_SECONDS = 25
 
 
-def whisper(lead_name: str, action_url: str) -> str:
+def _press_1(prompt: str, action_url: str, *, goodbye: str | None) -> str:
+    """A one-key Gather posting to its own URL (`actionOnEmptyResult`: no key posts too), then
+    `goodbye` (reached only if Twilio does not post the empty result) and a hang-up."""
     from twilio.twiml.voice_response import Gather, VoiceResponse
 
     response = VoiceResponse()
@@ -22,12 +24,18 @@ def whisper(lead_name: str, action_url: str) -> str:
         timeout=GATHER_TIMEOUT_SECONDS,
         action_on_empty_result=True,
     )
-    gather.say(f"Lead {lead_name}. Press 1 to connect.")
+    gather.say(prompt)
     response.append(gather)
-    # Reached only if Twilio does not post the empty result to the action.
-    response.say("No key pressed. Goodbye.")
+    if goodbye:
+        response.say(goodbye)
     response.hangup()
     return str(response)
+
+
+def whisper(lead_name: str, action_url: str) -> str:
+    return _press_1(
+        f"Lead {lead_name}. Press 1 to connect.", action_url, goodbye="No key pressed. Goodbye."
+    )
 
 
 def dial(
@@ -115,21 +123,8 @@ def empty() -> str:
 def session_greeting(campaign_name: str, action_url: str) -> str:
     """The member's phone answered a dialer session: press 1 to start (a member's voicemail
     never starts a session), the Gather posting to its own URL."""
-    from twilio.twiml.voice_response import Gather, VoiceResponse
-
-    response = VoiceResponse()
-    gather = Gather(
-        num_digits=1,
-        action=action_url,
-        method="POST",
-        timeout=GATHER_TIMEOUT_SECONDS,
-        action_on_empty_result=True,
-    )
-    gather.say(f"Dialer session for {campaign_name}. Press 1 to start calling.")
-    response.append(gather)
-    response.say("No key pressed. Goodbye.")
-    response.hangup()
-    return str(response)
+    prompt = f"Dialer session for {campaign_name}. Press 1 to start calling."
+    return _press_1(prompt, action_url, goodbye="No key pressed. Goodbye.")
 
 
 def park_member(conference: str, status_url: str) -> str:
@@ -259,20 +254,7 @@ def inbound_ring(
 def inbound_whisper(lead_name: str, action_url: str) -> str:
     """A rung member answered: who is calling, press 1 to take it; otherwise their leg hangs
     up and the others ring on."""
-    from twilio.twiml.voice_response import Gather, VoiceResponse
-
-    response = VoiceResponse()
-    gather = Gather(
-        num_digits=1,
-        action=action_url,
-        method="POST",
-        timeout=GATHER_TIMEOUT_SECONDS,
-        action_on_empty_result=True,
-    )
-    gather.say(f"Call from {lead_name}, press 1.")
-    response.append(gather)
-    response.hangup()
-    return str(response)
+    return _press_1(f"Call from {lead_name}, press 1.", action_url, goodbye=None)
 
 
 def voicemail_prompt(company: str, *, action_url: str, recording_url: str) -> str:
