@@ -438,17 +438,27 @@ class StoreContract:
             ]
             for i, x in enumerate(fresh)
         ]
-        # the last batch claims the first one's number: refused alone, naming its guard
+        outcomes = store.transact_each(batches)
+        assert outcomes == [None] * 30
+        # a batch claiming a taken number is refused alone, naming its guard, while the other
+        # batches of the same call commit (run after the first call: batches run concurrently,
+        # so a claim racing the number's own batch could win instead)
         twin = lead(phone=fresh[0].phone)
-        batches.append(
+        other = lead(phone="+16465559999")
+        outcomes = store.transact_each(
             [
-                Put("twin", twin, if_absent=True),
-                Put("guard", LeadPhone(twin.phone, twin.id), if_absent=True),
+                [
+                    Put("twin", twin, if_absent=True),
+                    Put("guard", LeadPhone(twin.phone, twin.id), if_absent=True),
+                ],
+                [
+                    Put("other", other, if_absent=True),
+                    Put("its guard", LeadPhone(other.phone, other.id), if_absent=True),
+                ],
             ]
         )
-        outcomes = store.transact_each(batches)
-        assert outcomes[:30] == [None] * 30
-        assert isinstance(outcomes[30], TransactionFailed) and outcomes[30].failed == {"guard"}
+        assert isinstance(outcomes[0], TransactionFailed) and outcomes[0].failed == {"guard"}
+        assert outcomes[1] is None and store.leads.get(other.id) == other
         assert store.leads.get(twin.id) is None
         assert all(x.version == 1 for x in fresh)
         assert store.leads.get(fresh[7].id) == fresh[7]
