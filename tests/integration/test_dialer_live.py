@@ -370,7 +370,9 @@ def test_the_member_hanging_up_mid_call_ends_the_session_and_frees_the_lead(
     stack.sim.hang_up_far_end(member_sid(stack, member))
     settle(stack, [member], leads)
     ended = session_of(stack, session["id"])
-    assert ended["status"] == "ended" and ended["endReason"] == "member_hung_up", ended
+    # the member's own status callback and the conference's end race: either names it
+    assert ended["status"] == "ended", ended
+    assert ended["endReason"] in ("member_hung_up", "conference_ended"), ended
     assert room(stack, session["id"])["status"] == "completed"
 
     (call,) = calls_of(stack, now["currentLeadId"])
