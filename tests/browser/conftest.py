@@ -329,9 +329,12 @@ def unique_phone(last: str = "5", area: str = "212") -> str:
 
 
 def sign_in_on_page(page: Any, email: str, password: str) -> None:
-    """Fill in the sign-in page and submit it (the page must be showing it)."""
+    """Fill in the sign-in page and submit it (the page must be showing it). Submitted in a
+    new whole second: a token issued in the second a previous test signed out is refused
+    (`iat` has whole seconds), which would turn the page's first requests into 401s."""
     page.get_by_label("Email").fill(email)
     page.get_by_label(PASSWORD).fill(password)
+    time.sleep(1.0 - time.time() % 1.0 + 0.05)
     page.get_by_role("button", name="Sign in").click()
 
 
