@@ -18,6 +18,7 @@ updates to what really changed.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -119,15 +120,22 @@ def chalice_package(
             check=False,
         )
 
-    result = run()
-    if result.returncode != 0 and "is not a zip file" in result.stdout + result.stderr:
-        # a layer zip Chalice cached under .chalice/deployments/ is truncated (a package run
-        # killed mid-write): drop the cached layers and build once more
-        for stale in (project_dir / ".chalice" / "deployments").glob("*layer*.zip"):
-            stale.unlink(missing_ok=True)
-        if pkg.dir.exists():
-            shutil.rmtree(pkg.dir)
+    # Chalice caches the dependency layer under .chalice/deployments/; two packagers at once (two
+    # test workers on a fresh clone, two deploys) would read each other's half-written zip, or one
+    # would delete the other's while it is being checked: one packager at a time per project
+    deployments = project_dir / ".chalice" / "deployments"
+    deployments.mkdir(parents=True, exist_ok=True)
+    with open(deployments / ".package.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         result = run()
+        if result.returncode != 0 and "is not a zip file" in result.stdout + result.stderr:
+            # a cached layer zip is truncated (a package run killed mid-write): drop the cached
+            # layers and build once more
+            for stale in deployments.glob("*layer*.zip"):
+                stale.unlink(missing_ok=True)
+            if pkg.dir.exists():
+                shutil.rmtree(pkg.dir)
+            result = run()
     if result.returncode != 0:
         raise PackagingError(
             f"chalice package failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
