@@ -10,8 +10,9 @@ own: it never swallows the rest of the file. `preview` answers what the import w
 
 Import is one request: rows are validated one by one (bad rows reported by row number, good
 rows kept), de-duplicated within the file and against existing leads (one BatchGetItem per 100
-phones on the guard table: it spares most refused writes, it decides nothing), then written in
-transactions of GROUP leads, each lead with its phone guard written on the condition that the
+phones on the guard table: it spares most refused writes, it decides nothing), their search
+tokens written in batches (services/search.py; deleted again for leads not written), then the
+leads written in transactions of GROUP leads, each lead with its phone guard written on the condition that the
 number is free, and the group's funnel count: two imports of the same numbers, or an import and
 `POST /leads`, running at once can never create two live leads for one number, and the funnel
 moves exactly with the leads written. A group a taken number refuses is written again without
@@ -31,7 +32,6 @@ from typing import Any
 
 from chalicelib import phone as phones
 from chalicelib.domain import counters
-from chalicelib.domain import search as search_rules
 from chalicelib.domain.actors import SYSTEM, Actor
 from chalicelib.domain.constants import LEAD_STATUSES
 from chalicelib.domain.records import Lead, LeadPhone, TeamMember
@@ -723,37 +723,24 @@ def _row_to_lead(
     )
 
 
-# Two items a lead (the lead, its guard), its search tokens (services/search.py, at most
-# MAX_TOKENS) and one funnel count: at most 100 items a transaction (DynamoDB's limit), so a
-# group holds as many leads as their tokens leave room for (about three).
-GROUP = 49
+# Two items a lead (the lead, its guard) and one funnel count: at most 100 items a transaction
+# (DynamoDB's limit). The leads' search tokens are not in it: they are written just before
+# (BatchWriteItem, `_insert_guarded`), so a group holds 49 leads instead of the three to five
+# that would fit beside their tokens.
+GROUP = (MAX_TRANSACTION_OPS - 1) // 2
 _ATTEMPTS = 8
 
 
 def _groups(leads_: list[Lead]) -> list[list[Lead]]:
     """The leads in groups whose operations fit one transaction (in order)."""
-    groups: list[list[Lead]] = []
-    group: list[Lead] = []
-    size = 1  # the funnel count
-    for lead in leads_:
-        need = 2 + len(search_rules.tokens(lead))
-        if group and (size + need > MAX_TRANSACTION_OPS or len(group) >= GROUP):
-            groups.append(group)
-            group, size = [], 1
-        group.append(lead)
-        size += need
-    if group:
-        groups.append(group)
-    return groups
+    return [leads_[start : start + GROUP] for start in range(0, len(leads_), GROUP)]
 
 
 def _group_ops(group: list[Lead]) -> list[Op]:
     ops: list[Op] = []
     for lead in group:
-        tokens = search.all_token_ops(lead)  # stamps the lead's search_version first
         ops.append(Put(f"lead:{lead.id}", lead, if_absent=True))
         ops.append(Put(f"phone:{lead.id}", LeadPhone(lead.phone, lead.id), if_absent=True))
-        ops += tokens
     by_status = Counter(lead.status for lead in group)
     deltas = {counters.lead_status(s): n for s, n in by_status.items()}
     deltas["total"] = len(group)
@@ -764,27 +751,38 @@ def _group_ops(group: list[Lead]) -> list[Op]:
 def _insert_guarded(deps: Deps, fresh: list[Lead]) -> int:
     """Write the leads in guarded groups; how many were written (the others' numbers were
     taken meanwhile: duplicates). A group refused for a taken number is sent again without the
-    leads it names; one that collided with another writer is sent again as it was."""
+    leads it names; one that collided with another writer is sent again as it was.
+
+    Every lead's search tokens are written first, in batches: a lead is never without its
+    tokens. The tokens of the leads not written are deleted at the end; a crash in between
+    leaves tokens naming no lead, which a search passes over (it reads every hit's lead)."""
+    repo = deps.store.leads
+    tokens = {lead.id: search.first_tokens(lead) for lead in fresh}
+    repo.write_tokens([t for lead_tokens in tokens.values() for t in lead_tokens])
     pending = fresh
-    written = 0
-    for _ in range(_ATTEMPTS):
-        if not pending:
-            return written
-        groups = _groups(pending)
-        outcomes = deps.store.transact_each([_group_ops(g) for g in groups])
-        pending = []
-        for group, failure in zip(groups, outcomes, strict=True):
-            if failure is None:
-                written += len(group)
-                continue
-            taken = {name.split(":", 1)[1] for name in failure.failed if name.startswith("phone:")}
-            if not taken and not failure.conflict:
-                raise failure
-            pending.extend(lead for lead in group if lead.id not in taken)
-    if pending:
+    written: set[str] = set()
+    try:
+        for _ in range(_ATTEMPTS):
+            if not pending:
+                return len(written)
+            groups = _groups(pending)
+            outcomes = deps.store.transact_each([_group_ops(g) for g in groups])
+            pending = []
+            for group, failure in zip(groups, outcomes, strict=True):
+                if failure is None:
+                    written.update(lead.id for lead in group)
+                    continue
+                taken = {
+                    name.split(":", 1)[1] for name in failure.failed if name.startswith("phone:")
+                }
+                if not taken and not failure.conflict:
+                    raise failure
+                pending.extend(lead for lead in group if lead.id not in taken)
         raise Conflict(
             "the import kept colliding with other writes; import the file again (rows already "
             "imported count as duplicates)",
-            {"created": written, "notWritten": len(pending)},
+            {"created": len(written), "notWritten": len(pending)},
         )
-    return written
+    finally:
+        orphans = [t for lead_id, ts in tokens.items() if lead_id not in written for t in ts]
+        repo.write_tokens((), orphans)

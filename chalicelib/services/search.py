@@ -60,6 +60,13 @@ def all_token_ops(lead: Lead) -> list[Op]:
     return token_ops(None, lead)
 
 
+def first_tokens(lead: Lead) -> list[LeadToken]:
+    """The token items of a lead not yet written, to be written outside its transaction (a
+    bulk import writes them just before its leads); stamps the lead's `search_version`."""
+    lead.search_version = rules.SEARCH_VERSION
+    return [LeadToken(t, lead.id) for t in _tokens(lead)]
+
+
 def _decode(cursor: str | None) -> str | None:
     if not cursor:
         return None

@@ -334,6 +334,11 @@ class LeadRepository(Protocol):
         most `limit`, and whether more follow (one consistent Query)."""
         ...
 
+    def write_tokens(self, put: Sequence[LeadToken], delete: Sequence[LeadToken] = ()) -> None:
+        """Search token items put and deleted outside any transaction (BatchWriteItem, 25 a
+        request, several in flight): a bulk import writes its leads' tokens before the leads."""
+        ...
+
 
 class CallRepository(Protocol):
     def get(self, call_id: str, *, consistent: bool = False) -> Call | None: ...

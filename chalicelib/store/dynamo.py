@@ -472,6 +472,21 @@ class _Leads:
         ids = [item["lead_id"]["S"] for item in resp.get("Items", [])]
         return ids[:limit], len(ids) > limit
 
+    def write_tokens(self, put: Sequence[LeadToken], delete: Sequence[LeadToken] = ()) -> None:
+        def key(token: LeadToken) -> dict[str, Any]:
+            return {"token": {"S": token.token}, "lead_id": {"S": token.lead_id}}
+
+        writes = [{"PutRequest": {"Item": key(t)}} for t in put]
+        writes += [{"DeleteRequest": {"Key": key(t)}} for t in delete]
+        table = self.t.m.LeadToken.Meta.table_name
+        _send_batches(
+            self.store.client,
+            [
+                {table: writes[start : start + _BATCH_WRITE]}
+                for start in range(0, len(writes), _BATCH_WRITE)
+            ],
+        )
+
     def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
         m = self.t.m.Lead
         # The index: the most selective key the filter gives, then the order asked for.

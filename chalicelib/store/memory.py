@@ -421,6 +421,15 @@ class _Leads:
             ids = [i for i in ids if (i < after if newest_first else i > after)]
         return ids[:limit], len(ids) > limit
 
+    def write_tokens(self, put: Sequence[LeadToken], delete: Sequence[LeadToken] = ()) -> None:
+        with self.s._lock:
+            self.s.requests += -(-(len(put) + len(delete)) // BATCH_WRITE)
+            table = self.s.tables[LeadToken]
+            for token in delete:
+                table.pop(token.key, None)
+            for token in put:
+                table[token.key] = copy.deepcopy(token)
+
     def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
         """The DynamoDB store's orders: by campaign or creation, the id; by name, the folded
         name; by last contact, the time (never contacted below every time, by id)."""

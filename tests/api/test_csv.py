@@ -120,19 +120,16 @@ def test_rows_are_written_in_guarded_groups(api, ddb_requests):
     status, body = import_csv(api, "\n".join(rows) + "\n")
     assert status == 200
     assert body["created"] == 40 and body["duplicates"] == 1 and body["errorCount"] == 0
-    # 1 BatchGetItem (100 keys each); each TransactWriteItems holds as many leads as fit in
-    # 100 items with their search tokens (each lead: itself, its guard written on the
-    # condition the number is free, its tokens; the group's funnel count)
+    # 1 BatchGetItem (100 keys each); the leads' search tokens first, in BatchWriteItems of 25
+    # (each lead's words and digit runs); then one TransactWriteItems: 40 leads, each with its
+    # guard written on the condition the number is free, and the group's funnel count
     assert ddb_requests.calls["BatchGetItem"] == 1
-    needs = [
-        2 + len(search.tokens(Row(f"Lead {i}", f"+1415{2000000 + i:07d}", None, f"Co {i % 50}")))
+    tokens = sum(
+        len(search.tokens(Row(f"Lead {i}", f"+1415{2000000 + i:07d}", None, f"Co {i % 50}")))
         for i in range(40)
-    ]
-    # packed: no transaction could have taken the next lead, none holds more than 100 items
-    fewest = -(-(sum(needs) + 1) // 100)
-    most = -(-40 // ((100 - 1) // max(needs)))
-    assert fewest <= ddb_requests.calls["TransactWriteItems"] <= most
-    assert "BatchWriteItem" not in ddb_requests.calls
+    )
+    assert ddb_requests.calls["BatchWriteItem"] == -(-tokens // 25)
+    assert ddb_requests.calls["TransactWriteItems"] == 1
     # one PutItem: the audit entry of the import; no lead is written on its own
     assert ddb_requests.calls["PutItem"] == 1 and "Scan" in ddb_requests.calls  # team scan
     assert funnel() == {"status#new": 40, "total": 40}

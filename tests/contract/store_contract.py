@@ -1099,6 +1099,18 @@ class StoreContract:
         assert store.leads.token_ids("w:bob", None, 10) == ([ids[0]], False)
         assert store.leads.token_ids("w:nobody", None, 10) == ([], False)
 
+    def test_token_items_are_written_and_deleted_in_batches(self, store):
+        ids = sorted(new_id() for _ in range(60))
+        store.leads.write_tokens([LeadToken("w:cyd", x) for x in ids])  # three batches
+        assert store.leads.token_ids("w:cyd", None, 100) == (ids[::-1], False)
+        store.leads.write_tokens(
+            [LeadToken("w:dee", ids[0])], [LeadToken("w:cyd", x) for x in ids[:30]]
+        )
+        assert store.leads.token_ids("w:cyd", None, 100) == (ids[30:][::-1], False)
+        assert store.leads.token_ids("w:dee", None, 100) == ([ids[0]], False)
+        store.leads.write_tokens([], [LeadToken("w:gone", ids[0])])  # deleting none: no error
+        store.leads.write_tokens([])
+
     def test_phone_guards_name_their_leads_in_batches(self, store):
         store.write(Put("g", LeadPhone("+12125550142", "L1")))
         store.write(Put("g", LeadPhone("+12125550143", "L2")))

@@ -5,6 +5,7 @@ taken by someone else meanwhile refuses only its own lead."""
 from __future__ import annotations
 
 from chalicelib.domain import counters
+from chalicelib.domain.records import LeadToken
 from chalicelib.services import lead_csv, leads
 from chalicelib.services.leads import NewLead
 from chalicelib.store.memory import MemoryStore
@@ -25,10 +26,12 @@ def test_ten_thousand_rows_in_guarded_groups(deps):
     before = store.requests
     result = lead_csv.import_csv(deps, _csv(range(10_000)), 1 << 24, _parse)
     assert result.created == 10_000 and result.duplicates == 0
-    # the team, the guards' pre-check, then 2,000 transactions of 5 leads: each lead is its
-    # item, its guard and its search tokens ("lead", the row's number, the phone's digit
-    # runs: up to 17), within DynamoDB's 100 items a transaction
-    assert store.requests - before == 1 + 1 + 2000
+    # the team, the guards' pre-check, the search tokens in batches of 25 ("lead", the row's
+    # number, the phone's digit runs), then 205 transactions of 49 leads: each lead and its
+    # guard, and the group's funnel count, within DynamoDB's 100 items a transaction
+    tokens = store.tables[LeadToken]
+    assert len({t.lead_id for t in tokens.values()}) == 10_000
+    assert store.requests - before == 1 + 1 + -(-len(tokens) // 25) + 205
     funnel = store.counters[(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY)]
     assert funnel["total"] == 10_000 and funnel["status#new"] == 10_000
 
@@ -52,3 +55,27 @@ def test_a_number_taken_meanwhile_refuses_only_its_lead(deps, monkeypatch):
     assert isinstance(store, MemoryStore)
     funnel = store.counters[(counters.FUNNEL_SCOPE, counters.FUNNEL_DAY)]
     assert funnel["total"] == 100  # 99 imported and the racer, each counted once
+    # the refused lead's search tokens were deleted again: every token names a lead
+    named = {t.lead_id for t in store.tables[LeadToken].values()}
+    assert len(named) == 100 and all(deps.store.leads.get(i) for i in named)
+
+
+def test_an_import_that_keeps_colliding_leaves_no_tokens(deps, monkeypatch):
+    """Every group collides with another writer each time it is sent: the import gives up
+    with a 409 naming what was written, and the tokens written ahead of the leads go again."""
+    import pytest
+
+    from chalicelib.errors import Conflict
+    from chalicelib.store.base import TransactionFailed
+
+    monkeypatch.setattr(
+        deps.store,
+        "transact_each",
+        lambda batches: [TransactionFailed([], conflict=True) for _ in batches],
+    )
+    with pytest.raises(Conflict) as caught:
+        lead_csv.import_csv(deps, _csv(range(60)), 1 << 24, _parse)
+    assert caught.value.details == {"created": 0, "notWritten": 60}
+    store = deps.store
+    assert isinstance(store, MemoryStore)
+    assert store.tables[LeadToken] == {}
