@@ -8,15 +8,15 @@ is never closed is reported at the row where it opened and the lines after it ar
 own: it never swallows the rest of the file. `preview` answers what the import would read
 (headers, the suggested mapping, a sample) without writing anything.
 
-Import is one request: rows are validated one by one (bad rows reported by row number, good
-rows kept), de-duplicated within the file and against existing leads (one BatchGetItem per 100
-phones on the guard table: it spares most refused writes, it decides nothing), their search
-tokens written in batches (services/search.py; deleted again for leads not written), then the
-leads written in transactions of GROUP leads, each lead with its phone guard written on the condition that the
+Import is one request: rows are validated one by one (bad rows reported by row number, good rows
+kept), de-duplicated within the file and against existing leads (one BatchGetItem per 100 phones on
+the guard table: it spares most refused writes, it decides nothing), their search tokens written in
+batches (services/search.py; deleted again for leads not written), then the leads written in
+transactions of GROUP leads, each lead with its phone guard written on the condition that the
 number is free, and the group's funnel count: two imports of the same numbers, or an import and
-`POST /leads`, running at once can never create two live leads for one number, and the funnel
-moves exactly with the leads written. A group a taken number refuses is written again without
-it (the refused op is named), so one number never costs the rest of its group.
+`POST /leads`, running at once can never create two live leads for one number, and the funnel moves
+exactly with the leads written. A group a taken number refuses is written again without it (the
+refused op is named), so one number never costs the rest of its group.
 """
 
 from __future__ import annotations
