@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from localdev.twilio_sim.clock import Aborted, Hangup, Redirected, SimClock
-from localdev.twilio_sim.legs import CallLegs, callback_queue
+from localdev.twilio_sim.legs import CallLegs
 from localdev.twilio_sim.recordings import (
     Recording,
     RecordingStore,
@@ -56,15 +56,13 @@ from localdev.twilio_sim.rules import (
     MEMBER_RING_S,
     PRESS_S,
     TALK_S,
-    callback_events,
     float_or,
     is_e164,
     member_outcome_for,
-    new_sid,
     outcome_for,
 )
 from localdev.twilio_sim.state import Registry
-from localdev.twilio_sim.twiml import HANG, Doc, Fetch, Outcome, TwimlWalker
+from localdev.twilio_sim.twiml import HANG, Doc, Fetch, Outcome, TwimlWalker, new_dial_leg
 
 MAX_NUMBERS = 10  # Twilio dials at most 10 <Number>s at once
 
@@ -221,27 +219,18 @@ class GroupDial:
         self, call: Call, number: str, caller_id: str, element: ET.Element | None, doc: Doc
     ) -> Call:
         attrs = element.attrib if element is not None else {}
-        callback = attrs.get("statusCallback")
-        child = Call(
-            sid=new_sid("CA"),
-            to=number,
-            from_=caller_id,
-            direction="outbound-dial",
-            parent_sid=call.sid,
-            status_callback=urljoin(doc.url, callback) if callback else None,
-            status_callback_method=(attrs.get("statusCallbackMethod") or "POST").upper(),
-            events=callback_events([attrs.get("statusCallbackEvent") or ""]),
-            lead=call.direction != "inbound",
-        )
         whisper = attrs.get("url")
-        child.url = urljoin(doc.url, whisper) if whisper else None
-        child.method = (attrs.get("method") or "POST").upper()
-        child.history.append("queued")
-        child.callbacks = callback_queue(child.sid)
-        with self._lock:
-            self._registry.calls[child.sid] = child
-            call.children.append(child)
-        return child
+        return new_dial_leg(
+            self._registry,
+            call,
+            number,
+            caller_id,
+            attrs,
+            doc,
+            lead=call.direction != "inbound",
+            url=urljoin(doc.url, whisper) if whisper else None,  # the whisper
+            method=(attrs.get("method") or "POST").upper(),
+        )
 
     def _ring(self, group: Group, leg: Call, timeout: float) -> None:
         """One leg's phone, on its own thread: ring, answer, whisper, talk."""

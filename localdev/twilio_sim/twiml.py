@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from localdev.twilio_sim.clock import Aborted, Hangup, Redirected, SimClock
@@ -77,6 +78,39 @@ class HangUpNow:
 
 HANG = HangUpNow()
 Outcome = Doc | Fetch | HangUpNow | None  # None: go on with the next verb
+
+
+def new_dial_leg(
+    registry: Registry,
+    call: Call,
+    number: str,
+    caller_id: str,
+    attrs: Mapping[str, str],
+    doc: Doc,
+    **fields: Any,
+) -> Call:
+    """A ``<Dial>``'s child leg to `number`, queued and registered as one of `call`'s children:
+    its status callbacks come from its ``<Number>``'s attributes `attrs` (relative to `doc`);
+    `fields` are the leg's other `Call` fields. Both the walker's one-number Dial and the
+    group dial (ringing.py) create their legs here."""
+    callback = attrs.get("statusCallback")
+    child = Call(
+        sid=new_sid("CA"),
+        to=number,
+        from_=caller_id,
+        direction="outbound-dial",
+        parent_sid=call.sid,
+        status_callback=urljoin(doc.url, callback) if callback else None,
+        status_callback_method=(attrs.get("statusCallbackMethod") or "POST").upper(),
+        events=callback_events([attrs.get("statusCallbackEvent") or ""]),
+        **fields,
+    )
+    child.history.append("queued")
+    child.callbacks = callback_queue(child.sid)
+    with registry.lock:
+        registry.calls[child.sid] = child
+        call.children.append(child)
+    return child
 
 
 class VerbHook(Protocol):
@@ -285,27 +319,19 @@ class TwimlWalker:
             result = {"DialCallStatus": "failed"}
         else:
             attrs = number_el.attrib if number_el is not None else {}
-            callback = attrs.get("statusCallback")
             amd = attrs.get("amdStatusCallback")
-            child = Call(
-                sid=new_sid("CA"),
-                to=number,
-                from_=caller_id,
-                direction="outbound-dial",
-                parent_sid=call.sid,
-                status_callback=urljoin(doc.url, callback) if callback else None,
-                status_callback_method=(attrs.get("statusCallbackMethod") or "POST").upper(),
-                events=callback_events([attrs.get("statusCallbackEvent") or ""]),
+            child = new_dial_leg(
+                self._registry,
+                call,
+                number,
+                caller_id,
+                attrs,
+                doc,
                 machine_detection=attrs.get("machineDetection") or None,
                 amd_status_callback=urljoin(doc.url, amd) if amd else None,
                 amd_status_callback_method=(attrs.get("amdStatusCallbackMethod") or "POST").upper(),
+                wake=call.wake,  # one thread sleeps for both legs: one alarm wakes it
             )
-            child.wake = call.wake  # one thread sleeps for both legs: one alarm wakes it
-            child.history.append("queued")
-            child.callbacks = callback_queue(child.sid)
-            with self._lock:
-                self._registry.calls[child.sid] = child
-                call.children.append(child)
             try:
                 status = self._legs.lead_leg(call, child, timeout)
             except (Hangup, Redirected):

@@ -12,11 +12,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from twilio.rest import Client
+
+from localdev.stack import LIVE_TOKEN, LiveStack, free_port, live_stack_running
+from localdev.twilio_sim import Simulator, start_simulator
+from tests.integration.fake_app import FakeApp
+from tests.integration.sim_helpers import client_for
 
 # The live stack's machinery lives in localdev/stack.py (the benchmarks use it too); re-exported
 # here for the tests that import it from this module.
-from localdev.stack import LIVE_TOKEN, LiveStack, free_port, live_stack_running
-
 __all__ = ["LIVE_TOKEN", "LiveStack", "free_port", "live_stack_running"]
 
 
@@ -73,3 +77,43 @@ def live_stack(
         ddb_local_endpoint, tmp_path_factory.mktemp("live"), CALLING_HOURS="00:00-23:59"
     ) as stack:
         yield stack
+
+
+# ---------------------------------------------------------------- the simulator and a fake app
+# For the simulator's own tests (test_twilio_simulator.py, test_twilio_sim_*.py). The test module
+# names the auth token the simulator and the fake app share (TOKEN) and the simulator's speed
+# (SPEED).
+
+
+@pytest.fixture(scope="module")
+def fake_app(request: pytest.FixtureRequest) -> Iterator[FakeApp]:
+    """The app's webhook routes as far as the simulator can tell (fake_app.py), checking
+    signatures with the module's TOKEN; one for the module."""
+    app = FakeApp(request.module.TOKEN)
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def module_sim(request: pytest.FixtureRequest, fake_app: FakeApp) -> Iterator[Simulator]:
+    """One simulator for the module, calling back `fake_app`, at the module's SPEED."""
+    sim = start_simulator(
+        0, app_base=fake_app.base, auth_token=fake_app.auth_token, speed=request.module.SPEED
+    )
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sim(module_sim: Simulator, fake_app: FakeApp) -> Iterator[Simulator]:
+    """The module's simulator; afterwards it forgets every call, message and fault (`reset`
+    clears the faults too) and the fake app its requests and routes."""
+    yield module_sim
+    module_sim.reset()
+    fake_app.clear()
+
+
+@pytest.fixture
+def client(sim: Simulator, fake_app: FakeApp) -> Client:
+    """The real twilio SDK against `sim`, with the module's TOKEN."""
+    return client_for(sim, fake_app.auth_token)

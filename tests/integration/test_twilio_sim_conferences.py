@@ -4,20 +4,16 @@ call redirects and hang-ups, calling back a fake app that checks every signature
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from chalicelib.config import SIMULATOR_ACCOUNT_SID
-from chalicelib.telephony.http import RebasingHttpClient
-from localdev.twilio_sim import Simulator, start_simulator
+from localdev.twilio_sim import Simulator
 from tests.integration.fake_app import CALLER_ID, FakeApp, Received
+from tests.integration.sim_helpers import assert_signed, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -28,43 +24,6 @@ HUMAN = "+12125550100"
 MACHINE = "+12125550104"
 ROOM = "session-s1"
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
-
-
-@pytest.fixture(scope="module")
-def fake_app() -> Iterator[FakeApp]:
-    app = FakeApp(TOKEN)
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="module")
-def module_sim(fake_app: FakeApp) -> Iterator[Simulator]:
-    sim = start_simulator(0, app_base=fake_app.base, auth_token=TOKEN, speed=SPEED)
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def sim(module_sim: Simulator, fake_app: FakeApp) -> Iterator[Simulator]:
-    yield module_sim
-    module_sim.reset()
-    module_sim.clear_faults()
-    fake_app.clear()
-
-
-@pytest.fixture
-def client(sim: Simulator) -> Client:
-    return Client(SIMULATOR_ACCOUNT_SID, TOKEN, http_client=RebasingHttpClient(sim.url))
-
-
-def wait_for(what: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(0.01)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 def conference_twiml(app: FakeApp, *, end_on_exit: bool = True, action: str = "") -> str:
@@ -115,14 +74,6 @@ def event_names(app: FakeApp) -> list[tuple[str, str]]:
         (r.params["StatusCallbackEvent"], r.params.get("CallSid", ""))
         for r in conference_events(app)
     ]
-
-
-def assert_signed(app: FakeApp, received: list[Received]) -> None:
-    validator = RequestValidator(TOKEN)
-    assert received
-    for r in received:
-        assert r.signature_ok
-        assert validator.validate(app.base + r.path, r.params, r.headers["X-Twilio-Signature"])
 
 
 def add_lead(client: Client, app: FakeApp, conference_sid: str, to: str, **kwargs: Any) -> Any:

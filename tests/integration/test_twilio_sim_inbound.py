@@ -8,19 +8,17 @@ from __future__ import annotations
 import io
 import time
 import wave
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from chalicelib.config import SIMULATOR_ACCOUNT_SID
-from chalicelib.telephony.http import RebasingHttpClient
-from localdev.twilio_sim import NUMBERS, Simulator, start_simulator
+from localdev.twilio_sim import NUMBERS, Simulator
 from tests.integration.fake_app import CALLER_ID, FakeApp, Received
+from tests.integration.sim_helpers import assert_signed, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -32,43 +30,6 @@ MEMBER_ANSWERS = "+14155550100"
 MEMBER_NO_PRESS = "+14155550109"
 MEMBER_BUSY = "+14155550101"
 MEMBER_NO_ANSWER = "+14155550102"
-
-
-@pytest.fixture(scope="module")
-def fake_app() -> Iterator[FakeApp]:
-    app = FakeApp(TOKEN)
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="module")
-def module_sim(fake_app: FakeApp) -> Iterator[Simulator]:
-    sim = start_simulator(0, app_base=fake_app.base, auth_token=TOKEN, speed=SPEED)
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def sim(module_sim: Simulator, fake_app: FakeApp) -> Iterator[Simulator]:
-    yield module_sim
-    module_sim.reset()
-    module_sim.clear_faults()
-    fake_app.clear()
-
-
-@pytest.fixture
-def client(sim: Simulator) -> Client:
-    return Client(SIMULATOR_ACCOUNT_SID, TOKEN, http_client=RebasingHttpClient(sim.url))
-
-
-def wait_for(what: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(0.01)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 def routes(app: FakeApp, *, numbers: list[str], record_dial: str = "", timeout: int = 15) -> None:
@@ -106,13 +67,6 @@ def routes(app: FakeApp, *, numbers: list[str], record_dial: str = "", timeout: 
 def one(app: FakeApp, prefix: str) -> Received:
     (found,) = app.requests(prefix)
     return found
-
-
-def assert_signed(app: FakeApp, received: list[Received]) -> None:
-    validator = RequestValidator(TOKEN)
-    for r in received:
-        assert r.signature_ok, r.path
-        assert validator.validate(app.base + r.path, r.params, r.headers["X-Twilio-Signature"])
 
 
 def media(sim: Simulator, url: str, **kwargs: Any) -> requests.Response:

@@ -23,6 +23,7 @@ from chalicelib.config import SIMULATOR_ACCOUNT_SID
 from chalicelib.telephony.http import RebasingHttpClient
 from localdev.twilio_sim import NUMBERS, Simulator, start_simulator
 from tests.integration.fake_app import CALLER_ID, FakeApp, Received
+from tests.integration.sim_helpers import client_for
 
 pytestmark = pytest.mark.integration
 
@@ -30,27 +31,6 @@ TOKEN = "sim-test-token"
 SPEED = 500.0  # a 30 s talk takes 60 ms
 MEMBER = "+14155550100"
 EVENTS = ["initiated", "ringing", "answered", "completed"]
-
-
-@pytest.fixture(scope="module")
-def fake_app() -> Iterator[FakeApp]:
-    app = FakeApp(TOKEN)
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="module")
-def module_sim(fake_app: FakeApp) -> Iterator[Simulator]:
-    sim = start_simulator(0, app_base=fake_app.base, auth_token=TOKEN, speed=SPEED)
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def sim(module_sim: Simulator, fake_app: FakeApp) -> Iterator[Simulator]:
-    yield module_sim
-    module_sim.reset()
-    fake_app.clear()
 
 
 @pytest.fixture
@@ -68,15 +48,6 @@ def make_sim(fake_app: FakeApp) -> Iterator[Callable[..., Simulator]]:
     for one in started:
         one.stop()
     fake_app.clear()
-
-
-def client_for(sim: Simulator, token: str = TOKEN, **kwargs: Any) -> Client:
-    return Client(SIMULATOR_ACCOUNT_SID, token, http_client=RebasingHttpClient(sim.url, **kwargs))
-
-
-@pytest.fixture
-def client(sim: Simulator) -> Client:
-    return client_for(sim)
 
 
 def place_call(client: Client, app: FakeApp, lead: str, *, events: list[str] = EVENTS) -> Any:
@@ -304,8 +275,8 @@ def test_an_app_that_rejects_the_signature_ends_the_call_with_an_application_err
 
 def test_canceling_a_ringing_call(fake_app: FakeApp, make_sim: Callable[..., Simulator]) -> None:
     slow = make_sim(speed=2)  # queued and ringing last about 2 s
-    call, call_id = place_call(client_for(slow), fake_app, "+12125550100")
-    updated = client_for(slow).calls(call.sid).update(status="canceled")
+    call, call_id = place_call(client_for(slow, TOKEN), fake_app, "+12125550100")
+    updated = client_for(slow, TOKEN).calls(call.sid).update(status="canceled")
     assert updated.status == "canceled"
     slow.wait_call(call.sid, timeout=5)
     member = fake_app.requests(f"/twilio/voice/status/{call_id}")
@@ -317,7 +288,7 @@ def test_hanging_up_during_the_talk_ends_both_legs(
     fake_app: FakeApp, make_sim: Callable[..., Simulator]
 ) -> None:
     sim = make_sim(speed=20)  # the 30 s talk lasts 1.5 s
-    client = client_for(sim)
+    client = client_for(sim, TOKEN)
     call, _ = place_call(client, fake_app, "+12125550100")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -604,7 +575,7 @@ def test_fault_21211_and_counts(sim: Simulator, client: Client) -> None:
 
 def test_fault_timeout_leaves_the_client_waiting(sim: Simulator) -> None:
     sim.add_fault("calls.create", "timeout", delay_seconds=1)
-    impatient = client_for(sim, timeout=0.2)
+    impatient = client_for(sim, TOKEN, timeout=0.2)
     with pytest.raises(requests.exceptions.Timeout):
         impatient.calls.create(to=MEMBER, from_=NUMBERS[0], url="http://127.0.0.1:9/c")
     assert sim.calls() == []
@@ -631,7 +602,7 @@ def test_webhook_delay_past_the_timeout_is_given_up_and_logged(
 ) -> None:
     sim = make_sim(webhook_timeout=0.3)
     sim.set_webhook_delay(0.4)
-    call, call_id = place_call(client_for(sim), fake_app, "+12125550100", events=[])
+    call, call_id = place_call(client_for(sim, TOKEN), fake_app, "+12125550100", events=[])
     done = sim.wait_call(call.sid, timeout=10)
 
     assert done["status"] == "completed"
@@ -653,7 +624,7 @@ def test_webhook_delay_within_the_timeout_still_delivers(
 ) -> None:
     sim = make_sim(webhook_timeout=2)
     sim.set_webhook_delay(0.1)
-    message = client_for(sim).messages.create(
+    message = client_for(sim, TOKEN).messages.create(
         to="+14155550100",
         from_=NUMBERS[0],
         body="hi",

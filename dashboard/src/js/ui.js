@@ -1,7 +1,7 @@
 // Reusable pieces built from dom.h: dialogs (focus kept inside, returned to the opener),
 // toasts (announced through live regions), loading/empty/error states, badges, form fields.
 import { activeElement, append, byId, h, icon, replace, setText } from "./dom.js";
-import { label, phone } from "./format.js";
+import { label, number, phone } from "./format.js";
 
 let uid = 0;
 export function nextId(prefix = "f") {
@@ -404,6 +404,18 @@ export function showErrors(form, err, extra) {
   else if (banner) banner.focus();
 }
 
+/**
+ * showErrors for a failed save of an edit form. When someone else saved first (409) and
+ * `reload` is given (an edit), the banner also offers "Load the latest version", which runs it.
+ */
+export function showSaveErrors(form, err, reload) {
+  const offer =
+    err.status === 409 && reload
+      ? h("button", { type: "button", class: "btn btn-secondary btn-sm mt-2", onclick: reload }, "Load the latest version")
+      : null;
+  showErrors(form, err, offer);
+}
+
 export function formBanner() {
   return h("div", { "data-form-error": "", tabindex: "-1", role: "alert", class: "mb-3 empty:hidden" });
 }
@@ -464,6 +476,76 @@ export function secretField({ label: text, value, hint }) {
     hint ? h("p", { id: hintId, class: "hint" }, hint) : null,
   );
 }
+
+// ---------------------------------------------------------------- file imports
+
+/**
+ * An upload's progress (the CSV and suppression imports): a bar and the words above it, in
+ * `box` (hidden until `start`). start(words): shown, the bar at 0. upload(file, p): an
+ * upload-phase progress event ({loaded, total}) as a percent. indeterminate(): the upload is
+ * done, the server works. say(words): new words.
+ */
+export function uploadProgress(formId) {
+  const bar = h("progress", { max: "100", value: "0", class: "h-2 w-full overflow-hidden rounded accent-indigo-600", "aria-labelledby": `${formId}-status` });
+  const text = h("p", { id: `${formId}-status`, class: "text-sm text-slate-600", "data-progress-text": "" });
+  const box = h("div", { class: "space-y-2", hidden: true, "data-import-progress": "" }, text, bar);
+  return {
+    box,
+    start(words) {
+      box.hidden = false;
+      bar.value = 0;
+      setText(text, words);
+    },
+    upload(file, p) {
+      const pct = p.total ? Math.round((p.loaded / p.total) * 100) : 0;
+      bar.value = pct;
+      setText(text, `Uploading ${file.name}… ${pct}%`);
+    },
+    indeterminate() {
+      bar.removeAttribute("value");
+    },
+    say(words) {
+      setText(text, words);
+    },
+  };
+}
+
+/** An error notice of one or more lines; with more than one, the first is its title. */
+export function problem(...lines) {
+  return notice("error", lines.map((line, i) => h("p", { class: i === 0 && lines.length > 1 ? "font-semibold" : null }, line)));
+}
+
+/** One count of an import's report (a <dt>/<dd> pair for a <dl>), `key` its data-import-stat. */
+export function importStat(text, value, cls, key) {
+  return h(
+    "div",
+    { class: `rounded-lg p-3 ${cls}`, "data-import-stat": key },
+    h("dt", { class: "text-xs font-medium uppercase tracking-wide opacity-80" }, text),
+    h("dd", { class: "mt-1 text-2xl font-semibold" }, number(value)),
+  );
+}
+
+/** An import's per-row errors ({row, message}) as a scrolling table; `rowHeader` names the
+ * row numbers' column ("Row", "Line"). */
+export function importErrors(errors, caption, rowHeader) {
+  return h(
+    "div",
+    { class: "relative max-h-72 overflow-auto rounded-md ring-1 ring-slate-200" },
+    h(
+      "table",
+      { class: "table", "data-import-errors": "" },
+      h("caption", { class: "bg-slate-50 px-3 py-2 text-left text-sm font-medium text-slate-700" }, caption),
+      h("thead", { class: "sticky top-0 bg-white" }, h("tr", {}, h("th", { scope: "col", class: "w-20" }, rowHeader), h("th", { scope: "col" }, "Problem"))),
+      h(
+        "tbody",
+        { class: "divide-y divide-slate-100" },
+        errors.map((e) => h("tr", {}, h("td", { class: "tabular-nums" }, String(e.row)), h("td", {}, e.message))),
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- page furniture
 
 export function pageHeader(title, ...actions) {
   return h(

@@ -6,7 +6,7 @@
 import * as api from "../api.js";
 import { h } from "../dom.js";
 import { members as teamMembers, memberLabel } from "../store.js";
-import { busy, clearErrors, field, flagMissing, formBanner, formValues, nextId, openDialog, showErrors, toast } from "../ui.js";
+import { busy, clearErrors, field, flagMissing, formBanner, formValues, nextId, openDialog, showErrors, showSaveErrors, toast } from "../ui.js";
 
 export const AMD_MODES = [
   ["off", "Off: every answered call is bridged to you"],
@@ -137,23 +137,14 @@ export async function openCampaignForm({ campaign = null, onSaved }) {
   const dlg = openDialog({ title: editing ? `Edit ${campaign.name}` : "New campaign", content: form, footer: [cancel, submit], wide: true, opener });
   cancel.addEventListener("click", () => dlg.close());
 
-  const reloadButton = () =>
-    h(
-      "button",
-      {
-        type: "button",
-        class: "btn btn-secondary btn-sm mt-2",
-        onclick: async () => {
-          try {
-            current = await api.getCampaign(current.id);
-          } catch {
-            /* keep what we had */
-          }
-          fill(current);
-        },
-      },
-      "Load the latest version",
-    );
+  const reload = async () => {
+    try {
+      current = await api.getCampaign(current.id);
+    } catch {
+      /* keep what we had */
+    }
+    fill(current);
+  };
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -172,7 +163,7 @@ export async function openCampaignForm({ campaign = null, onSaved }) {
       toast(editing ? `Saved ${saved.name}.` : `Created the campaign ${saved.name}.`, "success");
       onSaved(saved);
     } catch (err) {
-      showErrors(form, err, err.status === 409 && editing ? reloadButton() : null);
+      showSaveErrors(form, err, editing ? reload : null);
     }
   });
   return dlg;

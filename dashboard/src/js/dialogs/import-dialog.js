@@ -5,7 +5,7 @@
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
 import { number } from "../format.js";
-import { errorMessage, nextId, notice, openDialog } from "../ui.js";
+import { errorMessage, importErrors, importStat, nextId, notice, openDialog, problem, uploadProgress } from "../ui.js";
 
 const MAX_BYTES = 6 * 1024 * 1024;
 
@@ -55,34 +55,23 @@ function filePicker(fileId) {
 
 /** The progress bar and its words: upload percent, then "importing rows" (indeterminate). */
 function progressView(formId, live) {
-  const bar = h("progress", { max: "100", value: "0", class: "h-2 w-full overflow-hidden rounded accent-indigo-600", "aria-labelledby": `${formId}-status` });
-  const text = h("p", { id: `${formId}-status`, class: "text-sm text-slate-600" });
-  const box = h("div", { class: "space-y-2", hidden: true, "data-import-progress": "" }, text, bar);
+  const progress = uploadProgress(formId);
   return {
-    box,
+    box: progress.box,
     start(file) {
-      box.hidden = false;
-      bar.value = 0;
-      setText(text, `Uploading ${file.name}…`);
+      progress.start(`Uploading ${file.name}…`);
       setText(live, "Upload started.");
     },
     step(file, p) {
       if (p.phase === "upload") {
-        const pct = p.total ? Math.round((p.loaded / p.total) * 100) : 0;
-        bar.value = pct;
-        setText(text, `Uploading ${file.name}… ${pct}%`);
+        progress.upload(file, p);
       } else {
-        bar.value = 100;
-        bar.removeAttribute("value"); // indeterminate while the server works
-        setText(text, "Uploaded; importing rows…");
+        progress.indeterminate(); // while the server works
+        progress.say("Uploaded; importing rows…");
         setText(live, "Upload complete; importing rows.");
       }
     },
   };
-}
-
-function problem(...lines) {
-  return notice("error", lines.map((line, i) => h("p", { class: i === 0 && lines.length > 1 ? "font-semibold" : null }, line)));
 }
 
 /**
@@ -278,15 +267,6 @@ function summary(data) {
   return `${number(data.created)} created, ${number(data.duplicates)} duplicates, ${number(data.errorCount ?? data.errors.length)} errors.`;
 }
 
-function stat(text, value, cls, key) {
-  return h(
-    "div",
-    { class: `rounded-lg p-3 ${cls}`, "data-import-stat": key },
-    h("dt", { class: "text-xs font-medium uppercase tracking-wide opacity-80" }, text),
-    h("dd", { class: "mt-1 text-2xl font-semibold" }, number(value)),
-  );
-}
-
 function report(data) {
   const errors = Array.isArray(data.errors) ? data.errors : [];
   const errorCount = data.errorCount ?? errors.length;
@@ -294,10 +274,10 @@ function report(data) {
     h(
       "dl",
       { class: "grid grid-cols-2 gap-3 sm:grid-cols-4" },
-      stat("Rows", data.rows ?? data.created + data.duplicates + errorCount, "bg-slate-100 text-slate-800", "rows"),
-      stat("Created", data.created, "bg-emerald-50 text-emerald-800", "created"),
-      stat("Duplicates", data.duplicates, "bg-amber-50 text-amber-900", "duplicates"),
-      stat("Errors", errorCount, errorCount ? "bg-rose-50 text-rose-800" : "bg-slate-100 text-slate-800", "errors"),
+      importStat("Rows", data.rows ?? data.created + data.duplicates + errorCount, "bg-slate-100 text-slate-800", "rows"),
+      importStat("Created", data.created, "bg-emerald-50 text-emerald-800", "created"),
+      importStat("Duplicates", data.duplicates, "bg-amber-50 text-amber-900", "duplicates"),
+      importStat("Errors", errorCount, errorCount ? "bg-rose-50 text-rose-800" : "bg-slate-100 text-slate-800", "errors"),
     ),
   ];
   if (data.ignoredColumns?.length) {
@@ -307,23 +287,7 @@ function report(data) {
     const caption = data.errorsTruncated
       ? `Rows that were not imported (the first ${number(errors.length)} of ${number(errorCount)})`
       : "Rows that were not imported";
-    parts.push(
-      h(
-        "div",
-        { class: "relative max-h-72 overflow-auto rounded-md ring-1 ring-slate-200" },
-        h(
-          "table",
-          { class: "table", "data-import-errors": "" },
-          h("caption", { class: "bg-slate-50 px-3 py-2 text-left text-sm font-medium text-slate-700" }, caption),
-          h("thead", { class: "sticky top-0 bg-white" }, h("tr", {}, h("th", { scope: "col", class: "w-20" }, "Row"), h("th", { scope: "col" }, "Problem"))),
-          h(
-            "tbody",
-            { class: "divide-y divide-slate-100" },
-            errors.map((e) => h("tr", {}, h("td", { class: "tabular-nums" }, String(e.row)), h("td", {}, e.message))),
-          ),
-        ),
-      ),
-    );
+    parts.push(importErrors(errors, caption, "Row"));
   } else {
     parts.push(h("p", { class: "text-sm text-emerald-700" }, "Every row was imported or was already there."));
   }

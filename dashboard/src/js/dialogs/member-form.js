@@ -6,7 +6,7 @@ import { h } from "../dom.js";
 import { ROLES } from "../roles.js";
 import { invalidateMembers } from "../store.js";
 import { showInvite } from "./invite-dialog.js";
-import { busy, clearErrors, field, flagMissing, formBanner, formValues, nextId, openDialog, showErrors, toast } from "../ui.js";
+import { busy, clearErrors, field, flagMissing, formBanner, formValues, nextId, openDialog, showSaveErrors, toast } from "../ui.js";
 
 function fields(v) {
   return [
@@ -45,23 +45,14 @@ export function openMemberForm({ member = null, onSaved }) {
   const dlg = openDialog({ title: editing ? `Edit ${member.name}` : "New team member", content: form, footer: [cancel, submit] });
   cancel.addEventListener("click", () => dlg.close());
 
-  const reloadButton = () =>
-    h(
-      "button",
-      {
-        type: "button",
-        class: "btn btn-secondary btn-sm mt-2",
-        onclick: async () => {
-          try {
-            current = await api.getMemberFresh(current.id);
-          } catch {
-            /* shown below */
-          }
-          fill(current);
-        },
-      },
-      "Load the latest version",
-    );
+  const reload = async () => {
+    try {
+      current = await api.getMemberFresh(current.id);
+    } catch {
+      /* shown below */
+    }
+    fill(current);
+  };
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -83,7 +74,7 @@ export function openMemberForm({ member = null, onSaved }) {
       // A new sign-in (an e-mail given): its temporary password, once.
       showInvite(saved, saved.invite);
     } catch (err) {
-      showErrors(form, err, err.status === 409 && editing ? reloadButton() : null);
+      showSaveErrors(form, err, editing ? reload : null);
     }
   });
   return dlg;

@@ -5,18 +5,9 @@
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
 import { clock, number } from "../format.js";
-import { errorMessage, nextId, notice, openDialog } from "../ui.js";
+import { errorMessage, importErrors, importStat, nextId, openDialog, problem, uploadProgress } from "../ui.js";
 
 const MAX_BYTES = 6 * 1024 * 1024;
-
-function stat(text, value, cls, key) {
-  return h(
-    "div",
-    { class: `rounded-lg p-3 ${cls}`, "data-import-stat": key },
-    h("dt", { class: "text-xs font-medium uppercase tracking-wide opacity-80" }, text),
-    h("dd", { class: "mt-1 text-2xl font-semibold" }, number(value)),
-  );
-}
 
 function report(data) {
   const errors = Array.isArray(data.errors) ? data.errors : [];
@@ -27,26 +18,16 @@ function report(data) {
     h(
       "dl",
       { class: "grid grid-cols-2 gap-3 sm:grid-cols-4" },
-      stat("Rows", data.rows ?? data.added + data.duplicates + errorCount, "bg-slate-100 text-slate-800", "rows"),
-      stat("Added", data.added, "bg-emerald-50 text-emerald-800", "added"),
-      stat("Already listed", data.duplicates, "bg-amber-50 text-amber-900", "duplicates"),
-      stat("Errors", errorCount, errorCount ? "bg-rose-50 text-rose-800" : "bg-slate-100 text-slate-800", "errors"),
+      importStat("Rows", data.rows ?? data.added + data.duplicates + errorCount, "bg-slate-100 text-slate-800", "rows"),
+      importStat("Added", data.added, "bg-emerald-50 text-emerald-800", "added"),
+      importStat("Already listed", data.duplicates, "bg-amber-50 text-amber-900", "duplicates"),
+      importStat("Errors", errorCount, errorCount ? "bg-rose-50 text-rose-800" : "bg-slate-100 text-slate-800", "errors"),
     ),
     errors.length
-      ? h(
-          "div",
-          { class: "relative max-h-72 overflow-auto rounded-md ring-1 ring-slate-200" },
-          h(
-            "table",
-            { class: "table", "data-import-errors": "" },
-            h(
-              "caption",
-              { class: "bg-slate-50 px-3 py-2 text-left text-sm font-medium text-slate-700" },
-              data.errorsTruncated ? `Lines that were not imported (the first ${number(errors.length)} of ${number(errorCount)})` : "Lines that were not imported",
-            ),
-            h("thead", { class: "sticky top-0 bg-white" }, h("tr", {}, h("th", { scope: "col", class: "w-20" }, "Line"), h("th", { scope: "col" }, "Problem"))),
-            h("tbody", { class: "divide-y divide-slate-100" }, errors.map((e) => h("tr", {}, h("td", { class: "tabular-nums" }, String(e.row)), h("td", {}, e.message)))),
-          ),
+      ? importErrors(
+          errors,
+          data.errorsTruncated ? `Lines that were not imported (the first ${number(errors.length)} of ${number(errorCount)})` : "Lines that were not imported",
+          "Line",
         )
       : h("p", { class: "text-sm text-emerald-700" }, "Every line was added or was already on the list."),
   );
@@ -73,9 +54,7 @@ export function openSuppressionImport({ onImported }) {
     h("option", { value: "voice" }, "Calls only"),
     h("option", { value: "sms" }, "Texts only"),
   );
-  const bar = h("progress", { max: "100", value: "0", class: "h-2 w-full overflow-hidden rounded accent-indigo-600", "aria-labelledby": `${formId}-status` });
-  const statusText = h("p", { id: `${formId}-status`, class: "text-sm text-slate-600", "data-progress-text": "" });
-  const progress = h("div", { class: "space-y-2", hidden: true, "data-import-progress": "" }, statusText, bar);
+  const progress = uploadProgress(formId);
   const live = h("div", { role: "status", "aria-live": "polite", class: "sr-only" });
   const result = h("div", { "data-import-result": "" });
   const form = h(
@@ -93,7 +72,7 @@ export function openSuppressionImport({ onImported }) {
       ),
     ),
     h("div", { class: "sm:w-64" }, h("label", { for: chanId, class: "label" }, "Suppress"), channels),
-    progress,
+    progress.box,
     live,
     result,
   );
@@ -124,28 +103,24 @@ export function openSuppressionImport({ onImported }) {
     replace(result);
     const file = input.files && input.files[0];
     if (!file || file.size > MAX_BYTES) {
-      replace(result, notice("error", h("p", {}, file ? `The file is ${number(file.size)} bytes; the limit is 6 MB. Split it and import the parts.` : "Choose a file first.")));
+      replace(result, problem(file ? `The file is ${number(file.size)} bytes; the limit is 6 MB. Split it and import the parts.` : "Choose a file first."));
       if (!file) input.focus();
       return;
     }
     submit.disabled = true;
     input.disabled = true;
     channels.disabled = true;
-    progress.hidden = false;
-    bar.value = 0;
-    setText(statusText, `Uploading ${file.name}… 0%`);
+    progress.start(`Uploading ${file.name}… 0%`);
     setText(live, "Upload started.");
     const started = Date.now();
     upload = api.importSuppressions(file, channels.value, (p) => {
       if (p.phase === "upload") {
-        const pct = p.total ? Math.round((p.loaded / p.total) * 100) : 0;
-        bar.value = pct;
-        setText(statusText, `Uploading ${file.name}… ${pct}%`);
+        progress.upload(file, p);
         return;
       }
-      bar.removeAttribute("value"); // indeterminate while the server writes
+      progress.indeterminate(); // while the server writes
       setText(live, "Upload complete; adding the numbers.");
-      const tick = () => setText(statusText, `Uploaded; adding the numbers… ${clock((Date.now() - started) / 1000)} elapsed`);
+      const tick = () => progress.say(`Uploaded; adding the numbers… ${clock((Date.now() - started) / 1000)} elapsed`);
       tick();
       stopTicker();
       ticker = setInterval(tick, 1000);
@@ -153,14 +128,14 @@ export function openSuppressionImport({ onImported }) {
     try {
       const data = await upload.promise;
       imported = imported || data.added > 0;
-      progress.hidden = true;
+      progress.box.hidden = true;
       replace(result, report(data));
       setText(live, `${number(data.added)} added, ${number(data.duplicates)} already listed, ${number(data.errorCount ?? data.errors.length)} errors.`);
     } catch (err) {
       if (err?.name === "AbortError") return;
-      progress.hidden = true;
+      progress.box.hidden = true;
       setText(live, "");
-      replace(result, h("div", { role: "alert" }, notice("error", h("p", { class: "font-semibold" }, "The import failed"), h("p", {}, errorMessage(err)))));
+      replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(err))));
     } finally {
       stopTicker();
       upload = null;
