@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench import RULES_NOW
+
 Report = Callable[[str, float, str], None]
 
 SIM_HOUR = 3600.0
@@ -241,7 +243,7 @@ def run(report: Report) -> None:
         ddb_local_running() as endpoint,
         counting_proxy(endpoint) as (proxied, counts),
         tempfile.TemporaryDirectory(prefix="bench-dialer-") as logs,
-        live_stack_running(proxied, Path(logs), speed=speed) as stack,
+        live_stack_running(proxied, Path(logs), speed=speed, DEV_NOW=RULES_NOW) as stack,
     ):
         member, campaign = _setup(stack)
         stamps = stamp_webhooks(stack.sim)

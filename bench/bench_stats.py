@@ -202,14 +202,15 @@ def _scan_baseline(start: str, end: str) -> dict[str, int]:
     store = _dynamo()
     client = store.client
     totals: Counter[str] = Counter()
-    for table in (store.tables.m.Call.Meta.table_name, store.tables.m.Message.Meta.table_name):
+    calls_table = store.tables.m.Call.Meta.table_name
+    for table in (calls_table, store.tables.m.Message.Meta.table_name):
         request: dict[str, Any] = {"TableName": table}
         while True:
             resp = client.scan(**request)
             for item in resp.get("Items", []):
                 if not start <= item["day"]["S"] <= end:
                     continue
-                if "direction" in item:
+                if table != calls_table:  # a message (calls have a direction too)
                     totals["sms#" + item["direction"]["S"]] += 1
                     totals["sms#" + item["status"]["S"]] += 1
                 else:

@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench import RULES_NOW
+
 CALLS = 200
 SENDERS = 16
 MEMBERS = 4
@@ -406,7 +408,7 @@ def run(report: Report) -> None:
     with (
         tempfile.TemporaryDirectory() as logs,
         ddb_local_running() as endpoint,
-        live_stack_running(endpoint, Path(logs)) as stack,
+        live_stack_running(endpoint, Path(logs), DEV_NOW=RULES_NOW) as stack,
     ):
         burst(stack, calls=10, senders=4, rng_seed=1)  # warm up: JIT, connections, imports
         result = burst(stack)
