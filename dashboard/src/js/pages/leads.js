@@ -17,7 +17,7 @@ import { members, namesOf, rememberLead, resource } from "../store.js";
 import { busy, emptyState, errorMessage, loading, nextId, pageHeader, toast } from "../ui.js";
 
 const PAGE_SIZE = 25;
-let kept = null; // {selection, seen}: the bulk selection, which outlives one page of the list
+let kept = null; // {who, selection, seen}: the bulk selection, which outlives one page of the list
 
 /** The selection as one drawing of the page uses it: its subscribers leave with the page. */
 function forThisPage(selection, signal) {
@@ -301,7 +301,8 @@ export async function renderLeads({ main, query, signal, navigate }) {
   const filters = filterForm(state, navigate, search);
   // Bulk actions on the rows selected (kept across pages until an action or Clear: Next and
   // Previous draw the page anew, so the selection lives outside it).
-  kept ??= { selection: leadSelection(), seen: new Map() }; // seen: lead id -> name, for the bulk report
+  const who = me()?.id ?? null; // a new sign-in starts with nothing selected
+  if (!kept || kept.who !== who) kept = { who, selection: leadSelection(), seen: new Map() }; // seen: lead id -> name, for the bulk report
   const selection = forThisPage(kept.selection, signal);
   const seen = kept.seen;
   const bulk = bulkBar({ selection, leadNames: () => seen, team, onDone: () => list.reload() });
