@@ -207,3 +207,24 @@ def test_search_as_you_type_works_on_a_url_with_a_double_slash(signed_in, stack)
     expect(table.locator(f"tr[data-lead-id='{lead['id']}']")).to_be_visible()
     expect(table.locator("tbody tr")).to_have_count(1)
     assert errors == []
+
+
+def test_a_lead_source_reads_as_words(signed_in, stack):
+    """`csv_import` reads "CSV import" (it read "Csv import") on the lead page and in the
+    Source filter; `inbound_sms` reads "Inbound SMS"."""
+    phone = unique_phone()
+    result = stack.call(
+        "POST",
+        "/leads/import",
+        data=f"name,phone\nSource Sid,{phone}\n",
+        headers={"Content-Type": "text/csv"},
+    ).json()
+    assert result["created"] == 1, result
+    lead = next(x for x in stack.call("GET", "/leads", params={"q": phone[-7:]}).json()["items"])
+    page = signed_in
+    page.goto(f"{stack.dashboard}/#/leads/{lead['id']}")
+    expect(page.get_by_text("CSV import", exact=True)).to_be_visible()
+    page.goto(f"{stack.dashboard}/#/leads")
+    source = page.get_by_label("Source")
+    expect(source.locator("option[value=csv_import]")).to_have_text("CSV import")
+    expect(source.locator("option[value=inbound_sms]")).to_have_text("Inbound SMS")
