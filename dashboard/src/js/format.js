@@ -24,6 +24,10 @@ const LABELS = {
   received: "Received",
   answered: "Answered",
   "not-connected": "Not connected",
+  manual: "Manual",
+  csv_import: "CSV import",
+  inbound_sms: "Inbound SMS",
+  inbound_call: "Inbound call",
 };
 
 export function label(value) {

@@ -17,6 +17,19 @@ import { members, namesOf, rememberLead, resource } from "../store.js";
 import { busy, emptyState, errorMessage, loading, nextId, pageHeader, toast } from "../ui.js";
 
 const PAGE_SIZE = 25;
+let kept = null; // {who, selection, seen}: the bulk selection, which outlives one page of the list
+
+/** The selection as one drawing of the page uses it: its subscribers leave with the page. */
+function forThisPage(selection, signal) {
+  return {
+    ...selection,
+    subscribe(fn) {
+      const off = selection.subscribe(fn);
+      signal?.addEventListener("abort", off, { once: true });
+      return off;
+    },
+  };
+}
 
 function exportButton(filters) {
   const button = h("button", { type: "button", class: "btn btn-secondary" }, icon("download"), "Export CSV");
@@ -277,7 +290,7 @@ export async function renderLeads({ main, query, signal, navigate }) {
   const search = (next) => {
     if (next.q === state.q) return;
     state = next;
-    history.replaceState(null, "", `${location.pathname}${location.search}${listHash(state)}`);
+    history.replaceState(null, "", listHash(state)); // the hash alone: the path and query stay (a path such as "//" is no URL)
     list.reload();
   };
 
@@ -286,9 +299,12 @@ export async function renderLeads({ main, query, signal, navigate }) {
     : null;
   const newBtn = h("button", { type: "button", class: "btn btn-primary", onclick: () => openLeadForm({ onSaved: () => go(0) }) }, icon("plus"), "New lead");
   const filters = filterForm(state, navigate, search);
-  // Bulk actions on the rows selected (kept across pages until an action or Clear).
-  const selection = leadSelection();
-  const seen = new Map(); // lead id -> name, for the bulk report
+  // Bulk actions on the rows selected (kept across pages until an action or Clear: Next and
+  // Previous draw the page anew, so the selection lives outside it).
+  const who = me()?.id ?? null; // a new sign-in starts with nothing selected
+  if (!kept || kept.who !== who) kept = { who, selection: leadSelection(), seen: new Map() }; // seen: lead id -> name, for the bulk report
+  const selection = forThisPage(kept.selection, signal);
+  const seen = kept.seen;
   const bulk = bulkBar({ selection, leadNames: () => seen, team, onDone: () => list.reload() });
   const tableArea = h("div", { "aria-live": "polite", "aria-busy": "false" });
   const pagerNav = h("nav", { "aria-label": "Pagination", class: "flex items-center justify-between gap-3 border-t border-slate-200 px-4 py-3" });
