@@ -89,6 +89,8 @@ def dev_clock(raw: str | None) -> Any:
 
 def main(args: list[str]) -> None:
     logging.getLogger("pynamodb").setLevel(logging.WARNING)
+    # botocore says "Found credentials in environment variables." for every new client
+    logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
     patch_chalice_local()
     clock = dev_clock(os.environ.get("DEV_NOW"))
     if clock is not None:
