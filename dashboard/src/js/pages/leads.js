@@ -115,7 +115,7 @@ function filterForm(state, navigate, onSearch) {
     type: "search",
     class: "input",
     value: state.q,
-    placeholder: "Name, company, e-mail or phone digits",
+    placeholder: "Name, company, e-mail, phone",
     autocomplete: "off",
     "aria-describedby": `${ids.q}-hint`,
   });
