@@ -60,6 +60,17 @@ def _positive_int(name: str, default: int) -> int:
     return value
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = _env(name, str(default)) or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name} must be 0 or more seconds, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     app_name: str = "coldcall"
@@ -79,6 +90,9 @@ class Settings:
     stats_timezone: str = "UTC"
     dashboard_origin: str | None = None
     max_import_bytes: int = 6 * 1024 * 1024
+    # A CSV import stops after this many seconds (between slices of rows) and answers `nextRow`;
+    # the same file sent again with `fromRow` goes on (API Gateway answers 504 at 29 s).
+    import_budget_seconds: float = 20.0
     export_bucket: str | None = None
     export_inline_max_bytes: int = 4 * 1024 * 1024
     cognito_user_pool_id: str | None = None
@@ -131,6 +145,7 @@ class Settings:
             stats_timezone=stats_tz,
             dashboard_origin=_env("DASHBOARD_ORIGIN"),
             max_import_bytes=int(_env("MAX_IMPORT_BYTES", str(6 * 1024 * 1024)) or 0),
+            import_budget_seconds=_seconds("IMPORT_BUDGET_SECONDS", 20.0),
             export_bucket=_env("EXPORT_BUCKET"),
             export_inline_max_bytes=int(_env("EXPORT_INLINE_MAX_BYTES", str(4 * 1024 * 1024)) or 0),
             cognito_user_pool_id=_env("COGNITO_USER_POOL_ID"),

@@ -1,7 +1,9 @@
 """The body of a CSV import (POST /leads/import and /leads/import/preview), a wire format: the
 file's bytes and the column mapping, sent either as the CSV itself (`text/csv`, the mapping in
 the query's `mapping`) or as `multipart/form-data` with a `file` part and an optional `mapping`
-part (what the dashboard sends: a browser's file upload, its bytes untouched)."""
+part (what the dashboard sends: a browser's file upload, its bytes untouched). `fromRow` (an
+import going on where an earlier request stopped) is a query parameter or a form part, as
+`mapping`."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ MAX_MAPPING_BYTES = 64 * 1024
 class Upload:
     raw: bytes
     mapping: dict[str, str | None] | None
+    from_row: int | None = None
 
 
 def _boundary(content_type: str) -> bytes:
@@ -70,6 +73,7 @@ def read_upload(request: Request) -> Upload:
     content_type = request.headers.get("content-type") or ""
     params: dict[str, str] = dict(request.query_params or {})
     mapping_text: str | bytes | None = params.get("mapping") or None
+    from_row_text: str | bytes | None = params.get("fromRow") or None
     if content_type.lower().startswith("multipart/form-data"):
         parts = multipart_parts(raw, content_type)
         if "file" not in parts:
@@ -84,9 +88,30 @@ def read_upload(request: Request) -> Upload:
                     {"field": "mapping"},
                 )
             mapping_text = parts["mapping"]
+        if "fromRow" in parts and parts["fromRow"].strip():
+            if from_row_text is not None:
+                raise ValidationError(
+                    "fromRow is given twice (query and form part); send one", {"field": "fromRow"}
+                )
+            from_row_text = parts["fromRow"]
     if mapping_text is not None and len(mapping_text) > MAX_MAPPING_BYTES:
         raise ValidationError(
             f"mapping is larger than {MAX_MAPPING_BYTES} bytes", {"field": "mapping"}
         )
     mapping = parse_mapping(mapping_text) if mapping_text is not None else None
-    return Upload(bytes(raw), mapping)
+    return Upload(bytes(raw), mapping, _from_row(from_row_text))
+
+
+def _from_row(text: str | bytes | None) -> int | None:
+    """`fromRow`, a row number (the file's own range is checked when it is read)."""
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = text.strip()
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError(
+            "fromRow must be a whole number: the row to go on from (the last answer's nextRow)",
+            {"field": "fromRow"},
+        )
+    return int(text)

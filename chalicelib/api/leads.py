@@ -115,20 +115,26 @@ def import_leads(request: Request, actor: Actor) -> dict[str, Any]:
     upload = read_upload(request)
     d = deps()
     result = lead_csv.import_csv(
-        d, upload.raw, d.settings.max_import_bytes, lead_row, actor, upload.mapping
+        d,
+        upload.raw,
+        d.settings.max_import_bytes,
+        lead_row,
+        actor,
+        upload.mapping,
+        from_row=upload.from_row,
     )
     body = result.to_body()
-    audit.record(
-        d,
-        actor,
-        "leads.imported",
-        None,
-        {
-            "bytes": len(upload.raw),
-            "created": body.get("created"),
-            "duplicates": body.get("duplicates"),
-        },
-    )
+    details: dict[str, Any] = {
+        "bytes": len(upload.raw),
+        "created": body.get("created"),
+        "duplicates": body.get("duplicates"),
+    }
+    # an import in several requests: each has its entry, saying where it began and stopped
+    if upload.from_row is not None:
+        details["fromRow"] = upload.from_row
+    if result.next_row is not None:
+        details["nextRow"] = result.next_row
+    audit.record(d, actor, "leads.imported", None, details)
     return body
 
 

@@ -189,3 +189,77 @@ def test_a_windows_spreadsheet_imports_with_the_suggested_mapping_changed(
     assert by_phone[jose]["company"] == "Café Crème"
     assert by_phone[zoe]["name"] == "Zoë Ångström"
     assert by_phone[zoe]["company"] == "Bäckerei €uro"
+
+
+def test_a_file_in_several_requests_shows_progress_resumes_and_sums_the_answers(
+    signed_in, stack, tmp_path, watch
+):
+    """The API stops at its time budget and answers `nextRow`; the dialog sends the file again
+    from there, shows the rows imported of the file's, and when a continuation fails offers
+    Resume from the last `nextRow`; the report sums every answer. The answers are stubbed
+    (page.route): the shared stack's budget is 20 s a request and a slice 500 rows, so a real
+    import in several requests would take minutes on DynamoDB Local (tests/api/test_csv_resume.py
+    drives the real thing, `fromRow` and all)."""
+    from urllib.parse import parse_qs, urlparse
+
+    watch.allow_http(503)
+    path = tmp_path / "big.csv"
+    path.write_text("name,phone\n" + "".join(f"Lead {i},{unique_phone()}\n" for i in range(10)))
+    base = {"ignoredColumns": [], "ignoredColumnCount": 0, "suppressed": 0, "totalRows": 10}
+    answers = {
+        None: {"rows": 4, "created": 3, "duplicates": 0, "nextRow": 6,
+               "errors": [{"row": 3, "message": "phone: not a phone number"}]},
+        "6": {"rows": 4, "created": 4, "duplicates": 0, "nextRow": 10, "errors": []},
+        "10": {"rows": 2, "created": 0, "duplicates": 1, "nextRow": None,
+               "errors": [{"row": 11, "message": "name: required"}]},
+    }  # fmt: skip
+    sent: list[str | None] = []
+
+    def answer(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        from_row = parse_qs(urlparse(route.request.url).query).get("fromRow", [None])[0]
+        sent.append(from_row)
+        headers = {"Access-Control-Allow-Origin": stack.dashboard}
+        if from_row == "6" and sent.count("6") == 1:  # the first continuation fails
+            body = {"error": {"code": "unavailable", "message": "Service Unavailable"}}
+            route.fulfill(status=503, json=body, headers=headers)
+            return
+        data = {**base, **answers[from_row]}
+        data["errorCount"] = len(data["errors"])
+        route.fulfill(json=data, headers=headers)
+
+    page = signed_in
+    page.route(lambda url: urlparse(url).path.endswith("/leads/import"), answer)
+    page.goto(f"{stack.dashboard}/#/leads")
+    page.get_by_role("button", name="Import CSV").first.click()
+    dialog = page.get_by_role("dialog", name="Import leads from CSV")
+    dialog.get_by_label("CSV file").set_input_files(str(path))
+    page.evaluate(WATCH_PROGRESS)
+    dialog.get_by_role("button", name="Import").click()
+
+    # the continuation failed: what was imported so far, and Resume
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("The import stopped after 4 of 10 rows")
+    expect(alert).to_contain_text("Resume goes on from row 6")
+    report = dialog.locator("[data-import-result]")
+    expect(report.locator("[data-import-stat=created] dd")).to_have_text("3")
+    resume = dialog.get_by_role("button", name="Resume")
+    expect(resume).to_be_focused()
+    steps = page.evaluate("window.__importSteps")
+    assert any(s.startswith("Imported 4 of 10 rows…|40") for s in steps), steps
+    resume.click()
+
+    expect(report.locator("[data-import-stat=rows] dd")).to_have_text("10")
+    expect(report.locator("[data-import-stat=created] dd")).to_have_text("7")
+    expect(report.locator("[data-import-stat=duplicates] dd")).to_have_text("1")
+    expect(report.locator("[data-import-stat=errors] dd")).to_have_text("2")
+    expect(dialog.get_by_role("button", name="Resume")).to_have_count(0)
+    expect(dialog.get_by_role("status")).to_have_text("7 created, 1 duplicates, 2 errors.")
+    cells = report.get_by_role("table").locator("tbody td").all_inner_texts()
+    assert cells[0::2] == ["3", "11"], cells
+    steps = page.evaluate("window.__importSteps")
+    assert any(s.startswith("Imported 8 of 10 rows…|80") for s in steps), steps
+    assert steps[-1] == "hidden", steps
+    assert sent == [None, "6", "6", "10"]  # Resume went on from the last nextRow

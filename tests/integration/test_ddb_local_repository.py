@@ -79,8 +79,15 @@ def test_csv_import_batches_on_dynamodb_local(ddb_local):
     rows = ["name,phone"] + [f"L{i},+1415{3000000 + i:07d}" for i in range(600)]
     rows += ["dup,+14153000000", "bad,xyz"]
     deps = providers.deps()
-    result = lead_csv.import_csv(deps, ("\n".join(rows)).encode(), 6 * 1024 * 1024, lead_row)
-    assert (result.created, result.duplicates, result.error_count) == (600, 1, 1)
+    data = ("\n".join(rows)).encode()
+    # a budget of 0: one slice of 500 rows a call, the second going on from the first's nextRow
+    first = lead_csv.import_csv(deps, data, 6 * 1024 * 1024, lead_row, budget_seconds=0)
+    assert (first.created, first.next_row, first.total_rows) == (500, 502, 602)
+    result = lead_csv.import_csv(
+        deps, data, 6 * 1024 * 1024, lead_row, from_row=first.next_row, budget_seconds=0
+    )
+    assert result.next_row is None
+    assert (result.created, result.duplicates, result.error_count) == (100, 1, 1)
     seen, cursor = 0, None
     while True:
         page = leads.list_leads(deps, None, None, 100, cursor)
@@ -105,7 +112,10 @@ def test_two_imports_of_the_same_numbers_and_post_leads_at_once_make_one_lead_ea
 
     def importer() -> None:
         start.wait()
-        results.append(lead_csv.import_csv(deps, data, 6 * 1024 * 1024, lead_row))
+        # no time budget: each import is one call (300 rows are one slice anyway)
+        results.append(
+            lead_csv.import_csv(deps, data, 6 * 1024 * 1024, lead_row, budget_seconds=float("inf"))
+        )
 
     def creator() -> None:
         start.wait()

@@ -329,13 +329,14 @@ export const previewImport = (file, mapping, signal) =>
 
 /**
  * Upload a CSV file (and its column mapping, {header: field|null}) with XHR (fetch cannot
- * report upload progress).
+ * report upload progress). `fromRow`: go on from that row (the last answer's `nextRow`: a big
+ * file takes several requests, each answering what it did and the row to go on from).
  * onProgress({phase: "upload", loaded, total}) then ({phase: "processing"}).
  * Returns {promise, abort}.
  */
-export function importLeads(file, onProgress, mapping = null) {
+export function importLeads(file, onProgress, mapping = null, fromRow = null) {
   // multipart/form-data (the file and its mapping): the browser sets the boundary
-  return upload("/leads/import", importForm(file, mapping), null, {}, onProgress, file.size);
+  return upload("/leads/import", importForm(file, mapping), null, { fromRow }, onProgress, file.size);
 }
 
 /** POST a body with XHR: upload progress, then the JSON answer (see importLeads). A null

@@ -483,7 +483,7 @@ export function secretField({ label: text, value, hint }) {
  * An upload's progress (the CSV and suppression imports): a bar and the words above it, in
  * `box` (hidden until `start`). start(words): shown, the bar at 0. upload(file, p): an
  * upload-phase progress event ({loaded, total}) as a percent. indeterminate(): the upload is
- * done, the server works. say(words): new words.
+ * done, the server works. share(done, total): the bar at done of total. say(words): new words.
  */
 export function uploadProgress(formId) {
   const bar = h("progress", { max: "100", value: "0", class: "h-2 w-full overflow-hidden rounded accent-indigo-600", "aria-labelledby": `${formId}-status` });
@@ -503,6 +503,10 @@ export function uploadProgress(formId) {
     },
     indeterminate() {
       bar.removeAttribute("value");
+    },
+    /** A share done (e.g. rows imported of the file's): the bar at done/total. */
+    share(done, total) {
+      bar.value = total ? Math.min(100, Math.round((done / total) * 100)) : 0;
     },
     say(words) {
       setText(text, words);

@@ -1,7 +1,10 @@
 // CSV import: pick a file; the API's preview shows its columns with the lead field each is
 // suggested for (a select per column, "Ignore" included) and a sample of its rows; then upload it
 // with that mapping and a progress bar (XHR upload events), and show what the server did:
-// created, duplicates, and the per-row error report.
+// created, duplicates, and the per-row error report. A big file takes several requests (the API
+// stops at its time budget and answers `nextRow`): the dialog sends the file again from there
+// until it is done, showing the rows imported of the file's, and sums the answers; when a
+// continuation fails it shows what was imported and offers Resume from the last `nextRow`.
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
 import { number } from "../format.js";
@@ -53,16 +56,29 @@ function filePicker(fileId) {
   return { node, input };
 }
 
-/** The progress bar and its words: upload percent, then "importing rows" (indeterminate). */
+/** The progress bar and its words: upload percent, then "importing rows" (indeterminate);
+ * after an answer naming `nextRow`, the rows imported of the file's. */
 function progressView(formId, live) {
   const progress = uploadProgress(formId);
+  let rows = null; // {done, total} once an answer said how far the import is
   return {
     box: progress.box,
     start(file) {
+      rows = null;
       progress.start(`Uploading ${file.name}…`);
       setText(live, "Upload started.");
     },
+    /** Going on (or resuming) with `done` of `total` rows imported. */
+    rows(done, total) {
+      rows = { done, total };
+      progress.box.hidden = false;
+      progress.share(done, total);
+      const words = `Imported ${number(done)} of ${number(total)} rows…`;
+      progress.say(words);
+      setText(live, words);
+    },
     step(file, p) {
+      if (rows) return; // a continuation: the rows done stay on show
       if (p.phase === "upload") {
         progress.upload(file, p);
       } else {
@@ -226,6 +242,64 @@ export function openImportDialog({ onImported }) {
     );
   });
 
+  // Send the file (from `fromRow`, when going on) until the API says it is done, summing the
+  // answers into `totals`; a failed continuation shows what was imported and offers Resume.
+  const run = async (file, mapping, totals, fromRow) => {
+    submit.disabled = true;
+    input.disabled = true;
+    replace(result);
+    let from = fromRow;
+    if (totals.requests) progress.rows(totals.rows, totals.totalRows); // resuming
+    try {
+      for (;;) {
+        upload = api.importLeads(file, (p) => progress.step(file, p), mapping, from);
+        const data = await upload.promise;
+        add(totals, data);
+        imported = imported || totals.created > 0;
+        if (data.nextRow === null || data.nextRow === undefined || data.nextRow === from) break;
+        from = data.nextRow;
+        progress.rows(totals.rows, totals.totalRows);
+      }
+      progress.box.hidden = true;
+      replace(columns);
+      previewing = null;
+      replace(result, report(totals));
+      setText(live, summary(totals));
+    } catch (err) {
+      if (err?.name === "AbortError") return;
+      progress.box.hidden = true;
+      if (totals.requests === 0) {
+        setText(live, "");
+        replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(err))));
+        return;
+      }
+      const resume = h("button", { type: "button", class: "btn btn-primary", "data-import-resume": "" }, "Resume");
+      resume.addEventListener("click", () => run(file, mapping, totals, from));
+      const stopped = `The import stopped after ${number(totals.rows)} of ${number(totals.totalRows)} rows`;
+      replace(
+        result,
+        h(
+          "div",
+          { class: "space-y-4" },
+          h(
+            "div",
+            { role: "alert", class: "space-y-3" },
+            problem(stopped, errorMessage(err), `Resume goes on from row ${number(from)}: no row is imported twice.`),
+            resume,
+          ),
+          report(totals),
+        ),
+      );
+      setText(live, `${stopped}. ${summary(totals)}`);
+      resume.focus();
+    } finally {
+      upload = null;
+      submit.disabled = false;
+      input.disabled = false;
+      if (!previewing) input.value = "";
+    }
+  };
+
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     replace(result);
@@ -239,28 +313,31 @@ export function openImportDialog({ onImported }) {
     input.disabled = true;
     const view = previewing ? await previewing : null;
     progress.start(file);
-    upload = api.importLeads(file, (p) => progress.step(file, p), view ? view.mapping() : null);
-    try {
-      const data = await upload.promise;
-      imported = imported || data.created > 0;
-      progress.box.hidden = true;
-      replace(columns);
-      previewing = null;
-      replace(result, report(data));
-      setText(live, summary(data));
-    } catch (err) {
-      if (err?.name === "AbortError") return;
-      progress.box.hidden = true;
-      setText(live, "");
-      replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(err))));
-    } finally {
-      upload = null;
-      submit.disabled = false;
-      input.disabled = false;
-      if (!previewing) input.value = "";
-    }
+    await run(file, view ? view.mapping() : null, emptyTotals(), null);
   });
   return dlg;
+}
+
+const MAX_SHOWN_ERRORS = 1000;
+
+/** The sums of an import's answers (one per request). */
+function emptyTotals() {
+  return { requests: 0, rows: 0, created: 0, duplicates: 0, suppressed: 0, errors: [], errorCount: 0, errorsTruncated: false, ignoredColumns: [], totalRows: 0 };
+}
+
+function add(totals, data) {
+  const errors = Array.isArray(data.errors) ? data.errors : [];
+  const errorCount = data.errorCount ?? errors.length;
+  if (totals.requests === 0) totals.ignoredColumns = data.ignoredColumns || [];
+  totals.requests += 1;
+  totals.rows += data.rows ?? data.created + data.duplicates + errorCount;
+  totals.created += data.created || 0;
+  totals.duplicates += data.duplicates || 0;
+  totals.suppressed += data.suppressed || 0;
+  totals.errorCount += errorCount;
+  totals.errors = totals.errors.concat(errors).slice(0, MAX_SHOWN_ERRORS);
+  totals.errorsTruncated = totals.errorCount > totals.errors.length;
+  totals.totalRows = data.totalRows ?? totals.rows;
 }
 
 function summary(data) {
