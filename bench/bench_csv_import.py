@@ -1,6 +1,7 @@
-"""Bulk: a 10,000-row CSV imported in one request, in rows per second, against DynamoDB Local
-over HTTP (where Java is present). Each group of 49 leads is one transaction whose guards are
-conditional; moto copies its tables on every transaction, so its figure (once
+"""Bulk: a 10,000-row CSV import, in rows per second, against DynamoDB Local
+over HTTP (where Java is present), in as many requests as the import's time budget makes it
+(`nextRow`, as the dashboard sends them). Each group of 49 leads is one transaction whose guards
+are conditional; moto copies its tables on every transaction, so its figure (once
 `csv_import_rows_per_s_moto`) would measure moto, and is no longer taken."""
 
 from __future__ import annotations
@@ -49,9 +50,17 @@ def _import_once(data: bytes) -> float:
     ensure_tables(providers.settings())
     deps = providers.deps()
     started = time.perf_counter()
-    result = lead_csv.import_csv(deps, data, 8 * 1024 * 1024, lead_row)
+    created, requests, from_row = 0, 0, None
+    while True:  # as the dashboard does: again from `nextRow` until the file is done
+        result = lead_csv.import_csv(deps, data, 8 * 1024 * 1024, lead_row, from_row=from_row)
+        created += result.created
+        requests += 1
+        if result.next_row is None:
+            break
+        from_row = result.next_row
     elapsed = time.perf_counter() - started
-    assert result.created == ROWS, result.to_body()
+    assert created == ROWS, result.to_body()
+    print(f"{requests} request(s) of at most {deps.settings.import_budget_seconds:g} s of writes")
     return ROWS / elapsed
 
 
