@@ -99,11 +99,12 @@ def read_upload(request: Request) -> Upload:
             f"mapping is larger than {MAX_MAPPING_BYTES} bytes", {"field": "mapping"}
         )
     mapping = parse_mapping(mapping_text) if mapping_text is not None else None
-    return Upload(bytes(raw), mapping, _from_row(from_row_text))
+    return Upload(bytes(raw), mapping, from_row_param(from_row_text))
 
 
-def _from_row(text: str | bytes | None) -> int | None:
-    """`fromRow`, a row number (the file's own range is checked when it is read)."""
+def from_row_param(text: str | bytes | None) -> int | None:
+    """`fromRow`, a row number (the file's own range is checked when it is read); also the
+    suppression import's (POST /suppressions/import?fromRow=)."""
     if text is None:
         return None
     if isinstance(text, bytes):

@@ -9,6 +9,7 @@ from chalice import Blueprint
 from chalice.app import Request
 
 from chalicelib import phone as phones
+from chalicelib.api.csv_upload import from_row_param
 from chalicelib.api.http import created, json_body, limit_param, page_body, query, route
 from chalicelib.api.serialize import suppression_out
 from chalicelib.domain.actors import Actor
@@ -53,8 +54,11 @@ def import_suppressions(request: Request, actor: Actor) -> dict[str, Any]:
     raw = request.raw_body or b""
     if isinstance(raw, str):
         raw = raw.encode()
-    channels = suppressions.parse_channels(query(request).get("channels"))
-    return suppressions.import_numbers(deps(), actor, raw, channels).to_body()
+    params = query(request)
+    channels = suppressions.parse_channels(params.get("channels"))
+    # a big file takes several requests: the same file again from the last answer's nextRow
+    from_row = from_row_param(params.get("fromRow") or None)
+    return suppressions.import_numbers(deps(), actor, raw, channels, from_row=from_row).to_body()
 
 
 @route(bp, "/suppressions/{phone}", ["GET"])
