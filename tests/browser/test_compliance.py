@@ -357,6 +357,85 @@ def test_suppressions_are_added_searched_imported_and_removed_by_an_admin(
     expect(rows_for(page, other)).to_have_count(2)
 
 
+def test_a_big_file_in_several_requests_shows_progress_resumes_and_sums_the_answers(
+    signed_in, stack, tmp_path, watch
+):
+    """The API stops at its time budget and answers `nextRow`; the suppression dialog sends the
+    file again from there (with the same channels), shows the lines handled of the file's, and
+    when a continuation fails offers Resume from the last `nextRow`; the report sums every
+    answer. The answers are stubbed (page.route): a real import in several requests needs more
+    than 5,000 numbers a slice and 20 s a request (tests/api/test_suppression_import_resume.py
+    drives the real thing, `fromRow` and all)."""
+    from urllib.parse import parse_qs, urlparse
+
+    from tests.browser.test_import_export import WATCH_PROGRESS
+
+    watch.allow_http(503)
+    path = tmp_path / "big.txt"
+    path.write_text("phone\n" + "".join(f"{unique_phone()}\n" for _ in range(10)))
+    base = {"errorsTruncated": False, "totalRows": 10}
+    answers = {
+        None: {"rows": 4, "added": 3, "duplicates": 0, "nextRow": 6,
+               "errors": [{"row": 3, "message": "not a phone number: 'x'"}]},
+        "6": {"rows": 4, "added": 4, "duplicates": 0, "nextRow": 10, "errors": []},
+        "10": {"rows": 2, "added": 0, "duplicates": 1, "nextRow": None,
+               "errors": [{"row": 11, "message": "not a phone number: 'y'"}]},
+    }  # fmt: skip
+    sent: list[tuple[str | None, str | None]] = []
+
+    def answer(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        params = parse_qs(urlparse(route.request.url).query)
+        from_row = params.get("fromRow", [None])[0]
+        sent.append((from_row, params.get("channels", [None])[0]))
+        headers = {"Access-Control-Allow-Origin": stack.dashboard}
+        if from_row == "6" and len(sent) == 2:  # the first continuation fails
+            body = {"error": {"code": "unavailable", "message": "Service Unavailable"}}
+            route.fulfill(status=503, json=body, headers=headers)
+            return
+        data = {**base, **answers[from_row]}
+        data["errorCount"] = len(data["errors"])
+        route.fulfill(json=data, headers=headers)
+
+    page = signed_in
+    page.route(lambda url: urlparse(url).path.endswith("/suppressions/import"), answer)
+    page.goto(f"{stack.dashboard}/#/compliance")
+    page.get_by_role("button", name="Import numbers").click()
+    dialog = page.get_by_role("dialog", name="Import numbers to suppress")
+    dialog.get_by_label("File of numbers").set_input_files(str(path))
+    dialog.get_by_label("Suppress").select_option(label="Calls only")
+    page.evaluate(WATCH_PROGRESS)
+    dialog.get_by_role("button", name="Import").click()
+
+    # the continuation failed: what was imported so far, and Resume
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("The import stopped after 4 of 10 lines")
+    expect(alert).to_contain_text("Resume goes on from line 6")
+    report = dialog.locator("[data-import-result]")
+    expect(report.locator("[data-import-stat=added] dd")).to_have_text("3")
+    resume = dialog.get_by_role("button", name="Resume")
+    expect(resume).to_be_focused()
+    steps = page.evaluate("window.__importSteps")
+    assert any(s.startswith("Imported 4 of 10 lines…|40") for s in steps), steps
+    resume.click()
+
+    expect(report.locator("[data-import-stat=rows] dd")).to_have_text("10")
+    expect(report.locator("[data-import-stat=added] dd")).to_have_text("7")
+    expect(report.locator("[data-import-stat=duplicates] dd")).to_have_text("1")
+    expect(report.locator("[data-import-stat=errors] dd")).to_have_text("2")
+    expect(dialog.get_by_role("button", name="Resume")).to_have_count(0)
+    expect(dialog.get_by_role("status")).to_have_text("7 added, 1 already listed, 2 errors.")
+    cells = report.get_by_role("table").locator("tbody td").all_inner_texts()
+    assert cells[0::2] == ["3", "11"], cells
+    steps = page.evaluate("window.__importSteps")
+    assert any(s.startswith("Imported 8 of 10 lines…|80") for s in steps), steps
+    assert steps[-1] == "hidden", steps
+    # Resume went on from the last nextRow, every request with the channels chosen
+    assert sent == [(None, "voice"), ("6", "voice"), ("6", "voice"), ("10", "voice")]
+
+
 def test_a_manager_reads_and_imports_but_does_not_remove_or_edit_rules(page, stack):
     _manager, answer = new_member(stack, "manager")
     number = unique_phone(area="305")

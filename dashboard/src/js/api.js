@@ -522,10 +522,10 @@ export const removeSuppression = (phone, channel) =>
   request("DELETE", `/suppressions/${encodeURIComponent(phone)}`, { query: { channel } });
 
 /** POST /suppressions/import: a .txt or .csv file, one number per line (or the national
- * registry's area code and number columns); {promise, abort} as importLeads. */
-export function importSuppressions(file, channels, onProgress) {
+ * registry's area code and number columns); {promise, abort} as importLeads, `fromRow` too. */
+export function importSuppressions(file, channels, onProgress, fromRow = null) {
   const type = /\.csv$/i.test(file.name || "") ? "text/csv" : "text/plain";
-  return upload("/suppressions/import", file, type, { channels }, onProgress, file.size);
+  return upload("/suppressions/import", file, type, { channels, fromRow }, onProgress, file.size);
 }
 
 /** GET /leads/{id}/compliance: whether the lead's number may be called and texted now. */

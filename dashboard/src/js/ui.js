@@ -514,6 +514,76 @@ export function uploadProgress(formId) {
   };
 }
 
+const MAX_SHOWN_IMPORT_ERRORS = 1000;
+
+/** The sums of an import's answers (one per request): `counts` are the answer's counts to sum
+ * besides rows and errors (e.g. ["created", "duplicates"]). */
+export function importTotals(counts) {
+  const totals = { requests: 0, rows: 0, errors: [], errorCount: 0, errorsTruncated: false, totalRows: 0 };
+  for (const key of counts) totals[key] = 0;
+  totals.counts = counts;
+  return totals;
+}
+
+/** One answer summed into `totals` (see importTotals). */
+export function addImportAnswer(totals, data) {
+  const errors = Array.isArray(data.errors) ? data.errors : [];
+  const errorCount = data.errorCount ?? errors.length;
+  totals.requests += 1;
+  totals.rows += data.rows ?? 0;
+  for (const key of totals.counts) totals[key] += data[key] || 0;
+  totals.errorCount += errorCount;
+  totals.errors = totals.errors.concat(errors).slice(0, MAX_SHOWN_IMPORT_ERRORS);
+  totals.errorsTruncated = totals.errorCount > totals.errors.length;
+  totals.totalRows = data.totalRows ?? totals.rows;
+}
+
+/**
+ * An import in as many requests as the API takes (it stops at its time budget and answers
+ * `nextRow`): send(fromRow) starts a request for the file from that row (null: the first) and
+ * returns its {promise, abort}; each answer is summed into `totals` (addImportAnswer, then
+ * onAnswer(data)), and onRows(totals) says how far it is before each continuation. Resolves
+ * {done: true} when the API answers `nextRow: null`, or {error, fromRow} when a request fails
+ * (fromRow: the row to Resume from); an AbortError is thrown on.
+ */
+export async function importInRequests({ send, totals, fromRow = null, onAnswer, onRows }) {
+  let from = fromRow;
+  if (totals.requests) onRows(totals); // resuming
+  try {
+    for (;;) {
+      const data = await send(from).promise;
+      addImportAnswer(totals, data);
+      if (onAnswer) onAnswer(data);
+      if (data.nextRow === null || data.nextRow === undefined || data.nextRow === from) return { done: true };
+      from = data.nextRow;
+      onRows(totals);
+    }
+  } catch (error) {
+    if (error?.name === "AbortError") throw error;
+    return { error, fromRow: from };
+  }
+}
+
+/** What a failed continuation shows: the error, the rows handled so far, a Resume button
+ * (onResume) and `report` (what was imported). Returns {node, resume, words}. */
+export function importStopped({ totals, error, fromRow, noun = "row", again = "imported", onResume, report }) {
+  const resume = h("button", { type: "button", class: "btn btn-primary", "data-import-resume": "" }, "Resume");
+  resume.addEventListener("click", onResume);
+  const words = `The import stopped after ${number(totals.rows)} of ${number(totals.totalRows)} ${noun}s`;
+  const node = h(
+    "div",
+    { class: "space-y-4" },
+    h(
+      "div",
+      { role: "alert", class: "space-y-3" },
+      problem(words, errorMessage(error), `Resume goes on from ${noun} ${number(fromRow)}: no ${noun} is ${again} twice.`),
+      resume,
+    ),
+    report,
+  );
+  return { node, resume, words };
+}
+
 /** An error notice of one or more lines; with more than one, the first is its title. */
 export function problem(...lines) {
   return notice("error", lines.map((line, i) => h("p", { class: i === 0 && lines.length > 1 ? "font-semibold" : null }, line)));

@@ -8,7 +8,7 @@
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
 import { number } from "../format.js";
-import { errorMessage, importErrors, importStat, nextId, notice, openDialog, problem, uploadProgress } from "../ui.js";
+import { errorMessage, importErrors, importInRequests, importStat, importStopped, importTotals, nextId, notice, openDialog, problem, uploadProgress } from "../ui.js";
 
 const MAX_BYTES = 6 * 1024 * 1024;
 
@@ -248,50 +248,40 @@ export function openImportDialog({ onImported }) {
     submit.disabled = true;
     input.disabled = true;
     replace(result);
-    let from = fromRow;
-    if (totals.requests) progress.rows(totals.rows, totals.totalRows); // resuming
     try {
-      for (;;) {
-        upload = api.importLeads(file, (p) => progress.step(file, p), mapping, from);
-        const data = await upload.promise;
-        add(totals, data);
-        imported = imported || totals.created > 0;
-        if (data.nextRow === null || data.nextRow === undefined || data.nextRow === from) break;
-        from = data.nextRow;
-        progress.rows(totals.rows, totals.totalRows);
-      }
+      const outcome = await importInRequests({
+        totals,
+        fromRow,
+        send: (from) => (upload = api.importLeads(file, (p) => progress.step(file, p), mapping, from)),
+        onAnswer: (data) => {
+          if (totals.requests === 1) totals.ignoredColumns = data.ignoredColumns || [];
+          imported = imported || totals.created > 0;
+        },
+        onRows: (t) => progress.rows(t.rows, t.totalRows),
+      });
       progress.box.hidden = true;
-      replace(columns);
-      previewing = null;
-      replace(result, report(totals));
-      setText(live, summary(totals));
-    } catch (err) {
-      if (err?.name === "AbortError") return;
-      progress.box.hidden = true;
-      if (totals.requests === 0) {
+      if (outcome.done) {
+        replace(columns);
+        previewing = null;
+        replace(result, report(totals));
+        setText(live, summary(totals));
+      } else if (totals.requests === 0) {
         setText(live, "");
-        replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(err))));
-        return;
+        replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(outcome.error))));
+      } else {
+        const stopped = importStopped({
+          totals,
+          error: outcome.error,
+          fromRow: outcome.fromRow,
+          onResume: () => run(file, mapping, totals, outcome.fromRow),
+          report: report(totals),
+        });
+        replace(result, stopped.node);
+        setText(live, `${stopped.words}. ${summary(totals)}`);
+        stopped.resume.focus();
       }
-      const resume = h("button", { type: "button", class: "btn btn-primary", "data-import-resume": "" }, "Resume");
-      resume.addEventListener("click", () => run(file, mapping, totals, from));
-      const stopped = `The import stopped after ${number(totals.rows)} of ${number(totals.totalRows)} rows`;
-      replace(
-        result,
-        h(
-          "div",
-          { class: "space-y-4" },
-          h(
-            "div",
-            { role: "alert", class: "space-y-3" },
-            problem(stopped, errorMessage(err), `Resume goes on from row ${number(from)}: no row is imported twice.`),
-            resume,
-          ),
-          report(totals),
-        ),
-      );
-      setText(live, `${stopped}. ${summary(totals)}`);
-      resume.focus();
+    } catch (err) {
+      if (err?.name !== "AbortError") throw err;
     } finally {
       upload = null;
       submit.disabled = false;
@@ -318,26 +308,9 @@ export function openImportDialog({ onImported }) {
   return dlg;
 }
 
-const MAX_SHOWN_ERRORS = 1000;
-
 /** The sums of an import's answers (one per request). */
 function emptyTotals() {
-  return { requests: 0, rows: 0, created: 0, duplicates: 0, suppressed: 0, errors: [], errorCount: 0, errorsTruncated: false, ignoredColumns: [], totalRows: 0 };
-}
-
-function add(totals, data) {
-  const errors = Array.isArray(data.errors) ? data.errors : [];
-  const errorCount = data.errorCount ?? errors.length;
-  if (totals.requests === 0) totals.ignoredColumns = data.ignoredColumns || [];
-  totals.requests += 1;
-  totals.rows += data.rows ?? data.created + data.duplicates + errorCount;
-  totals.created += data.created || 0;
-  totals.duplicates += data.duplicates || 0;
-  totals.suppressed += data.suppressed || 0;
-  totals.errorCount += errorCount;
-  totals.errors = totals.errors.concat(errors).slice(0, MAX_SHOWN_ERRORS);
-  totals.errorsTruncated = totals.errorCount > totals.errors.length;
-  totals.totalRows = data.totalRows ?? totals.rows;
+  return { ...importTotals(["created", "duplicates", "suppressed"]), ignoredColumns: [] };
 }
 
 function summary(data) {

@@ -1,11 +1,15 @@
 // Import a list of numbers into the suppression ledger (managers and admins): a .txt or .csv
-// file, one number per line or the national registry's area code + number columns, sent in one
-// request (POST /suppressions/import) with its upload progress, then an indeterminate bar with
-// the time elapsed while the server writes, then what it did: added, duplicates, errors by row.
+// file, one number per line or the national registry's area code + number columns, sent
+// (POST /suppressions/import) with its upload progress, then an indeterminate bar with the time
+// elapsed while the server writes, then what it did: added, duplicates, errors by row. A big
+// file takes several requests (the API stops at its time budget and answers `nextRow`): the
+// dialog sends the file again from there until it is done, showing the lines handled of the
+// file's, and sums the answers; when a continuation fails it shows what was imported and
+// offers Resume from the last `nextRow` (ui.js importInRequests, as the lead import).
 import * as api from "../api.js";
 import { h, icon, replace, setText } from "../dom.js";
 import { clock, number } from "../format.js";
-import { errorMessage, importErrors, importStat, nextId, openDialog, problem, uploadProgress } from "../ui.js";
+import { errorMessage, importErrors, importInRequests, importStat, importStopped, importTotals, nextId, openDialog, problem, uploadProgress } from "../ui.js";
 
 const MAX_BYTES = 6 * 1024 * 1024;
 
@@ -68,7 +72,7 @@ export function openSuppressionImport({ onImported }) {
       h(
         "p",
         { id: `${fileId}-hint`, class: "hint" },
-        "A .txt or .csv file: one number per line in any common form, or the national Do Not Call registry's download (area code, number). A header line is skipped. Up to 100,000 numbers, 6 MB.",
+        "A .txt or .csv file: one number per line in any common form, or the national Do Not Call registry's download (area code, number). A header line is skipped. Up to 6 MB; a big file is sent in several parts.",
       ),
     ),
     h("div", { class: "sm:w-64" }, h("label", { for: chanId, class: "label" }, "Suppress"), channels),
@@ -98,22 +102,19 @@ export function openSuppressionImport({ onImported }) {
   });
   close.addEventListener("click", () => dlg.close());
 
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    replace(result);
-    const file = input.files && input.files[0];
-    if (!file || file.size > MAX_BYTES) {
-      replace(result, problem(file ? `The file is ${number(file.size)} bytes; the limit is 6 MB. Split it and import the parts.` : "Choose a file first."));
-      if (!file) input.focus();
-      return;
-    }
+  const summary = (t) => `${number(t.added)} added, ${number(t.duplicates)} already listed, ${number(t.errorCount)} errors.`;
+  let rowsShown = false; // a continuation: the lines done stay on show
+
+  // Send the file (from `fromRow`, when going on) until the API says it is done, summing the
+  // answers into `totals`; a failed continuation shows what was imported and offers Resume.
+  const run = async (file, chosen, totals, fromRow) => {
     submit.disabled = true;
     input.disabled = true;
     channels.disabled = true;
-    progress.start(`Uploading ${file.name}… 0%`);
-    setText(live, "Upload started.");
+    replace(result);
     const started = Date.now();
-    upload = api.importSuppressions(file, channels.value, (p) => {
+    const step = (p) => {
+      if (rowsShown) return;
       if (p.phase === "upload") {
         progress.upload(file, p);
         return;
@@ -124,26 +125,72 @@ export function openSuppressionImport({ onImported }) {
       tick();
       stopTicker();
       ticker = setInterval(tick, 1000);
-    });
+    };
     try {
-      const data = await upload.promise;
-      imported = imported || data.added > 0;
+      const outcome = await importInRequests({
+        totals,
+        fromRow,
+        send: (from) => (upload = api.importSuppressions(file, chosen, step, from)),
+        onAnswer: () => {
+          stopTicker();
+          imported = imported || totals.added > 0;
+        },
+        onRows: (t) => {
+          rowsShown = true;
+          stopTicker();
+          progress.box.hidden = false;
+          progress.share(t.rows, t.totalRows);
+          const words = `Imported ${number(t.rows)} of ${number(t.totalRows)} lines…`;
+          progress.say(words);
+          setText(live, words);
+        },
+      });
       progress.box.hidden = true;
-      replace(result, report(data));
-      setText(live, `${number(data.added)} added, ${number(data.duplicates)} already listed, ${number(data.errorCount ?? data.errors.length)} errors.`);
+      if (outcome.done) {
+        replace(result, report(totals));
+        setText(live, summary(totals));
+        input.value = "";
+      } else if (totals.requests === 0) {
+        setText(live, "");
+        replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(outcome.error))));
+        input.value = "";
+      } else {
+        const stopped = importStopped({
+          totals,
+          error: outcome.error,
+          fromRow: outcome.fromRow,
+          noun: "line",
+          onResume: () => run(file, chosen, totals, outcome.fromRow),
+          report: report(totals),
+        });
+        replace(result, stopped.node);
+        setText(live, `${stopped.words}. ${summary(totals)}`);
+        stopped.resume.focus();
+      }
     } catch (err) {
-      if (err?.name === "AbortError") return;
-      progress.box.hidden = true;
-      setText(live, "");
-      replace(result, h("div", { role: "alert" }, problem("The import failed", errorMessage(err))));
+      if (err?.name !== "AbortError") throw err;
     } finally {
       stopTicker();
       upload = null;
       submit.disabled = false;
       input.disabled = false;
       channels.disabled = false;
-      input.value = "";
     }
+  };
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    replace(result);
+    const file = input.files && input.files[0];
+    if (!file || file.size > MAX_BYTES) {
+      replace(result, problem(file ? `The file is ${number(file.size)} bytes; the limit is 6 MB. Split it and import the parts.` : "Choose a file first."));
+      if (!file) input.focus();
+      return;
+    }
+    rowsShown = false;
+    progress.start(`Uploading ${file.name}… 0%`);
+    setText(live, "Upload started.");
+    await run(file, channels.value, importTotals(["added", "duplicates"]), null);
   });
   return dlg;
 }
