@@ -24,6 +24,9 @@ BASE_ENV = {
     "STAGE": "test",
     "API_TOKEN": TOKEN,
     "PUBLIC_BASE_URL": "https://api.example.test/api",
+    # imports answer in one request however slow the machine running the tests; the tests of
+    # the budget set it (or pass `budget_seconds`)
+    "IMPORT_BUDGET_SECONDS": "3600",
 }
 
 # Variables a developer's shell might carry that would change what the tests see.
