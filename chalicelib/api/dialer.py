@@ -13,7 +13,7 @@ from chalicelib.api.twilio_hooks import signed_form, twiml
 from chalicelib.domain.actors import Actor
 from chalicelib.errors import ValidationError
 from chalicelib.providers import deps
-from chalicelib.services import dialer
+from chalicelib.services import dialer, dialer_hooks
 from chalicelib.telephony import twiml as build
 from chalicelib.telephony import webhooks as hooks
 
@@ -97,27 +97,27 @@ def drop_voicemail(request: Request, session_id: str, actor: Actor) -> dict[str,
 @route(bp, hooks.DIALER_MEMBER, ["POST"], public=True, content_types=[FORM])
 def member_answered(request: Request, session_id: str) -> Response:
     signed_form(request, hooks.DIALER_MEMBER, session_id=session_id)
-    return twiml(dialer.member_answered(deps(), session_id))
+    return twiml(dialer_hooks.member_answered(deps(), session_id))
 
 
 @route(bp, hooks.DIALER_MEMBER_GATHER, ["POST"], public=True, content_types=[FORM])
 def member_gather(request: Request, session_id: str) -> Response:
     form = signed_form(request, hooks.DIALER_MEMBER_GATHER, session_id=session_id)
     event = hooks.GatherResult.parse(form)
-    return twiml(dialer.member_gather(deps(), session_id, event.digits))
+    return twiml(dialer_hooks.member_gather(deps(), session_id, event.digits))
 
 
 @route(bp, hooks.DIALER_MEMBER_STATUS, ["POST"], public=True, content_types=[FORM])
 def member_status(request: Request, session_id: str) -> Response:
     form = signed_form(request, hooks.DIALER_MEMBER_STATUS, session_id=session_id)
-    dialer.member_status(deps(), session_id, hooks.CallLegEvent.parse(form).status)
+    dialer_hooks.member_status(deps(), session_id, hooks.CallLegEvent.parse(form).status)
     return twiml(build.empty())
 
 
 @route(bp, hooks.DIALER_CONFERENCE, ["POST"], public=True, content_types=[FORM])
 def conference(request: Request, session_id: str) -> Response:
     form = signed_form(request, hooks.DIALER_CONFERENCE, session_id=session_id)
-    dialer.conference_event(deps(), session_id, hooks.ConferenceEvent.parse(form))
+    dialer_hooks.conference_event(deps(), session_id, hooks.ConferenceEvent.parse(form))
     return twiml(build.empty())
 
 
@@ -125,12 +125,12 @@ def conference(request: Request, session_id: str) -> Response:
 def lead_answered(request: Request, session_id: str, call_id: str) -> Response:
     form = signed_form(request, hooks.DIALER_LEAD, session_id=session_id, call_id=call_id)
     event = hooks.LeadAnswer.parse(form)
-    return twiml(dialer.lead_answered(deps(), session_id, call_id, event.answered_by))
+    return twiml(dialer_hooks.lead_answered(deps(), session_id, call_id, event.answered_by))
 
 
 @route(bp, hooks.DIALER_LEAD_STATUS, ["POST"], public=True, content_types=[FORM])
 def lead_status(request: Request, session_id: str, call_id: str) -> Response:
     form = signed_form(request, hooks.DIALER_LEAD_STATUS, session_id=session_id, call_id=call_id)
     event = hooks.CallLegEvent.parse(form)
-    dialer.lead_status(deps(), session_id, call_id, event.status, event.duration)
+    dialer_hooks.lead_status(deps(), session_id, call_id, event.status, event.duration)
     return twiml(build.empty())

@@ -1,6 +1,7 @@
 """The power dialer's rules (API.md, "Campaigns and the dialer"): a session's statuses and
 which member action each allows, what a dial's outcome means (automatic disposition, counters,
-what the session does next), and the abandonment rule. Pure: services/dialer.py applies them.
+what the session does next), and the abandonment rule. Pure: services/dialer.py (with
+dialer_core.py and dialer_hooks.py) applies them.
 
 A session: `connecting` (the member's phone rings) -> `ready` (they pressed 1 and wait in the
 session's conference) -> `dialing` (a lead call rings) -> `connected` (a person was bridged)

@@ -1,4 +1,6 @@
-"""The power dialer (API.md, "Campaigns and the dialer"; DESIGN.md, "The dialer").
+"""The power dialer (API.md, "Campaigns and the dialer"; DESIGN.md, "The dialer"): its
+sessions as the member sees them (`start`, `get`, `list_sessions`, `act`), and what time alone
+moves (`tick`).
 
 A session rings the member once (`start`); after they press 1 they wait in a conference named
 for the session (`member_gather`). When they join it (`conference_event`), the dialer takes the
@@ -12,41 +14,31 @@ conversation the session is in `wrap_up` until the member saves a disposition an
 polls it). Ending the session, or the member hanging up, ends the conference and gives the
 reservation back.
 
-Every move of a session is a conditional write on the version read (`_move`): a duplicate or
-out-of-order webhook finds the session moved on and changes nothing. Every dial is a Call
-record (`campaign_id`, `session_id`), counted in the day's counters like any call; the
-campaign's dial counters move in the same transaction as the call's final status.
+The dialer is three modules, imported one way (dialer -> dialer_hooks -> dialer_core):
+this one; services/dialer_hooks.py, Twilio's webhooks (the member's leg, the conference, the
+lead's call); services/dialer_core.py, the session machinery both share (reading and moving a
+session, dialling the next lead, a dial's final status, ending a session).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.clock import business_day, new_id
-from chalicelib.domain import counters
+from chalicelib.clock import new_id
 from chalicelib.domain import dialer as rules
 from chalicelib.domain.actors import SYSTEM, Actor
-from chalicelib.domain.records import Call, Campaign, DialerSession
-from chalicelib.domain.statuses import CALL_FINAL, call_rank, is_machine
+from chalicelib.domain.records import Call, DialerSession
+from chalicelib.domain.statuses import CALL_FINAL
 from chalicelib.errors import Conflict, Forbidden, TelephonyError, ValidationError, not_found
 from chalicelib.services import access, audit, campaigns, compliance, queue, team, transitions
 from chalicelib.services.deps import Deps
+from chalicelib.services.dialer_core import _end, _guard_key, _move, _read, _url, dial_next
+from chalicelib.services.dialer_hooks import lead_status, member_status
 from chalicelib.services.transitions import Change
-from chalicelib.store.base import (
-    Before,
-    ConditionFailed,
-    Delete,
-    Eq,
-    Op,
-    Page,
-    Put,
-    TransactionFailed,
-)
+from chalicelib.store.base import Before, Delete, Eq, Page, Put, TransactionFailed
 from chalicelib.telephony import twiml as build
 from chalicelib.telephony import webhooks as hooks
 from chalicelib.telephony.base import TelephonyFailure
@@ -54,29 +46,10 @@ from chalicelib.telephony.base import TelephonyFailure
 log = logging.getLogger("coldcall")
 
 MEMBER_RING_SECONDS = 30
-LEAD_RING_SECONDS = 25
-MACHINE_DETECTION = "DetectMessageEnd"  # a machine's verdict comes after its greeting (the beep)
-MAX_DIALS_PER_STEP = 3  # lead calls Twilio refuses in a row before the session waits
 SESSION_LEASE = timedelta(hours=12)  # a session's guard outlives no session
-MAX_MOVES = 5
 
 
 # ---------------------------------------------------------------- reading
-
-
-def _url(deps: Deps, path: str, **ids: str) -> str:
-    return hooks.url(deps.settings.public_base_url, path, **ids)
-
-
-def _guard_key(member_id: str) -> str:
-    return f"session#{member_id}"
-
-
-def _read(deps: Deps, session_id: str) -> DialerSession:
-    session = deps.store.dialer_sessions.get(session_id, consistent=True)
-    if session is None:
-        raise not_found("dialer session", session_id)
-    return session
 
 
 def _may_read(actor: Actor, session: DialerSession) -> bool:
@@ -113,46 +86,6 @@ def list_sessions(
     if who != actor.member_id and not actor.sees_all_leads:
         raise Forbidden("a caller lists only their own sessions", {"field": "teamMemberId"})
     return deps.store.dialer_sessions.page_by_member(who, limit, cursor)
-
-
-# ---------------------------------------------------------------- moving a session
-
-
-def _move(
-    deps: Deps,
-    session_id: str,
-    decide: Callable[[DialerSession], dict[str, Any] | None],
-    ops: Callable[[DialerSession, DialerSession], list[Op]] | None = None,
-    *,
-    read: DialerSession | None = None,
-) -> tuple[DialerSession, bool]:
-    """Apply `decide`'s changes to the session on the condition that its version is the one
-    read (with `ops` in the same transaction); on a lost race read again and decide again.
-    `read`: the session as the caller just read it, tried first (a request saved). Returns
-    (the session as it is now, moved?)."""
-    for attempt in range(MAX_MOVES):
-        session = read if attempt == 0 and read is not None else _read(deps, session_id)
-        changes = decide(session)
-        if changes is None:
-            return session, False
-        after = dataclasses.replace(session, **changes)
-        if "status" in changes and changes["status"] != session.status:
-            after.status_since = changes.get("status_since", deps.clock.now())
-        after.updated_at = deps.clock.now()
-        extra = ops(session, after) if ops is not None else []
-        try:
-            if extra:
-                deps.store.transact([Put("session", after), *extra])
-            else:
-                deps.store.write(Put("session", after))
-        except ConditionFailed:
-            continue
-        except TransactionFailed as exc:
-            if "session" in exc.failed or exc.conflict:
-                continue
-            raise
-        return after, True
-    raise Conflict("the session is changing too fast; try again", {"sessionId": session_id})
 
 
 # ---------------------------------------------------------------- starting
@@ -259,467 +192,6 @@ def _take_over_stale_guard(
             "this team member's dialer session is starting elsewhere; try again",
             {"reason": "session_live"},
         ) from None
-
-
-# ---------------------------------------------------------------- the member's leg
-
-
-def member_answered(deps: Deps, session_id: str) -> str:
-    """The member's phone answered: press 1 to start (their voicemail never starts dialling)."""
-    session = _read(deps, session_id)
-    if session.status != rules.CONNECTING:
-        return build.say_and_hang_up("This dialer session has ended. Goodbye.")
-    campaign = deps.store.campaigns.get(session.campaign_id)
-    name = campaign.name if campaign is not None else "your campaign"
-    return build.session_greeting(
-        name, _url(deps, hooks.DIALER_MEMBER_GATHER, session_id=session_id)
-    )
-
-
-def member_gather(deps: Deps, session_id: str, digits: str) -> str:
-    """`1`: the member waits in the session's conference (`ready`); the first lead is dialled
-    when they are in it (`conference_event`). Anything else ends the session."""
-    if digits != "1":
-        _end(deps, session_id, "member_did_not_start")
-        return build.say_and_hang_up("No key pressed. The session has ended. Goodbye.")
-    session, moved = _move(
-        deps,
-        session_id,
-        lambda s: {"status": rules.READY} if s.status == rules.CONNECTING else None,
-    )
-    if not moved and session.status == rules.ENDED:
-        return build.say_and_hang_up("This dialer session has ended. Goodbye.")
-    return build.park_member(
-        rules.conference_name(session_id),
-        _url(deps, hooks.DIALER_CONFERENCE, session_id=session_id),
-    )
-
-
-def member_status(deps: Deps, session_id: str, status: str | None) -> None:
-    """The member's leg: a final status (they hung up, or it never answered) ends the session."""
-    _read(deps, session_id)  # 404 for an unknown session
-    if status in CALL_FINAL:
-        reason = "member_hung_up" if status == "completed" else f"member_{status}"
-        _end(deps, session_id, reason.replace("-", "_"))
-
-
-def conference_event(deps: Deps, session_id: str, event: hooks.ConferenceEvent) -> None:
-    """The member joined the conference: dial. The conference ended: so did the session.
-    Other events (a lead joining or leaving, the start) change nothing and read nothing."""
-    if event.event not in ("participant-join", "conference-end"):
-        return
-    session = _read(deps, session_id)
-    if event.event == "participant-join" and event.call_sid == session.member_call_sid:
-        if session.status == rules.READY:
-            dial_next(deps, session_id, session)
-    elif event.event == "conference-end" and session.status != rules.ENDED:
-        _end(deps, session_id, "conference_ended")
-
-
-# ---------------------------------------------------------------- dialling
-
-
-def dial_next(deps: Deps, session_id: str, read: DialerSession | None = None) -> DialerSession:
-    """Take the campaign's next lead and ring it; `ready` (waiting, with a note) when no lead
-    may be called now. Only from `ready`, `dialing` (the previous lead call is over) or
-    `wrap_up`/`paused` (the member pressed Next or Resume). `read`: the session as the caller
-    just read or wrote it (the dial's transaction is conditional on its version anyway)."""
-    for attempt in range(MAX_DIALS_PER_STEP):
-        session = read if attempt == 0 and read is not None else _read(deps, session_id)
-        if session.status not in (rules.READY, rules.DIALING, rules.WRAP_UP, rules.PAUSED):
-            return session
-        campaign = deps.store.campaigns.get(session.campaign_id, consistent=True)
-        if campaign is None or campaign.status != "active":
-            return _end(deps, session_id, "campaign_not_active")
-        taken = queue.take_next(deps, campaign, session.id, session.team_member_id)
-        if taken is None:
-            return _wait(deps, session)
-        placed = _place_lead_call(deps, session, campaign, taken)
-        if placed is not None:
-            return placed
-    return _move(
-        deps,
-        session_id,
-        lambda s: (
-            {"status": rules.READY, "note": "twilio_error"} if s.status != rules.ENDED else None
-        ),
-    )[0]
-
-
-def _wait(deps: Deps, read: DialerSession) -> DialerSession:
-    """No lead may be called now: the session waits in `ready` (and tries again when read
-    DIALER_IDLE_RETRY_SECONDS later), unless it moved since it was read."""
-
-    def decide(s: DialerSession) -> dict[str, Any] | None:
-        if s.version != read.version:
-            return None
-        return {
-            "status": rules.READY,
-            "current_lead_id": None,
-            "current_call_id": None,
-            "note": "no_leads",
-            "status_since": deps.clock.now(),
-        }
-
-    return _move(deps, read.id, decide, read=read)[0]
-
-
-def _place_lead_call(
-    deps: Deps, session: DialerSession, campaign: Campaign, taken: queue.Taken
-) -> DialerSession | None:
-    """Create the Call and point the session at it (one transaction, on the session's version
-    as read), then ring the lead. None when Twilio refused (the attempt is recorded `failed`:
-    try the next lead); the session as it is when another writer moved it first."""
-    lead = taken.lead
-    now = deps.clock.now()
-    call = Call(
-        id=new_id(),
-        lead_id=lead.id,
-        team_member_id=session.team_member_id,
-        caller_id=campaign.caller_id or "",
-        day=business_day(now, deps.settings.stats_timezone),
-        created_at=now,
-        updated_at=now,
-        lead_phone=lead.phone,
-        lead_name=lead.name,
-        lead_state=lead.state,
-        campaign_id=campaign.id,
-        session_id=session.id,
-    )
-    after = dataclasses.replace(
-        session,
-        status=rules.DIALING,
-        status_since=now,
-        updated_at=now,
-        current_lead_id=lead.id,
-        current_call_id=call.id,
-        note=None,
-        dialed=session.dialed + 1,
-    )
-    ops: list[Op] = [
-        Put("session", after),
-        Put("call", call, if_absent=True),
-        *transitions.day_counts(call.day, counters.of_call(call)),
-    ]
-    try:
-        deps.store.transact(ops)
-    except TransactionFailed as exc:
-        queue.release(deps, campaign.id, lead.id, session.id)
-        if "session" in exc.failed or exc.conflict:
-            return _read(deps, session.id)
-        raise
-    try:
-        sid = deps.telephony.place_call(
-            to=lead.phone,
-            from_=campaign.caller_id or "",
-            url=_url(deps, hooks.DIALER_LEAD, session_id=session.id, call_id=call.id),
-            status_callback=_url(
-                deps, hooks.DIALER_LEAD_STATUS, session_id=session.id, call_id=call.id
-            ),
-            timeout_seconds=LEAD_RING_SECONDS,
-            machine_detection=MACHINE_DETECTION if campaign.amd != "off" else None,
-            # a recorded campaign: both channels from the answer (a machine's is not kept)
-            recording_callback=(
-                _url(deps, hooks.VOICE_RECORDING, call_id=call.id) if campaign.record else None
-            ),
-        )
-    except TelephonyFailure as exc:
-        log.warning("dialer: Twilio refused a lead call: %s", exc.message)
-        _finish_call(deps, call.id, "failed", error=(str(exc.code or ""), exc.message))
-        queue.finish_attempt(deps, campaign.id, lead.id, session.id, "failed")
-        return None
-    from chalicelib.store.base import Update
-
-    deps.store.write(Update("sid", Call, call.id, {"twilio_sid": sid}))
-    now_session = _read(deps, session.id)
-    if now_session.status == rules.ENDED or now_session.current_call_id != call.id:
-        # the session ended while Twilio placed the call (`_end` saw no SID to hang up): the
-        # lead must not answer a session nobody is in; its final status records the attempt
-        _hang_up(deps, sid)
-        return now_session
-    return after
-
-
-# ---------------------------------------------------------------- the lead's call
-
-
-def lead_answered(deps: Deps, session_id: str, call_id: str, answered_by: str | None) -> str:
-    """Twilio knows who answered the lead call (machine detection done): a person is bridged
-    into the member's conference at once; a machine gets the voicemail (or is hung up on) and
-    the dialer moves on. A person nobody can take (the session moved on, paused or ended) hears
-    who called and how to opt out: an abandoned call."""
-    session = _read(deps, session_id)
-    call = _call(deps, call_id, session_id)
-    if call.status in CALL_FINAL:
-        return build.hang_up()  # a late or repeated fetch of a call that is over
-    campaign = deps.store.campaigns.get(session.campaign_id)
-    current = session.current_call_id == call_id
-    if rules.is_person(answered_by) and answered_by is not None:
-        _set_call(deps, call_id, {"answered_by": answered_by})
-    if not rules.is_person(answered_by):
-        leave = (
-            campaign is not None
-            and campaign.amd == "voicemail"
-            and bool(campaign.voicemail_message)
-            and answered_by != "fax"
-        )
-        verdict: dict[str, Any] = {"answered_by": answered_by}
-        if leave:
-            verdict |= {"voicemail_left": True, "disposition": "left_voicemail"}
-        else:
-            verdict |= {"disposition": "no_answer"}
-        _set_call(deps, call_id, verdict)  # one write: the machine's answer waits on it
-        if current:
-            kind = "voicemail" if leave else "machine"
-            _after_unanswered(deps, session_id, call_id, kind, read=session)
-        if leave and campaign is not None:
-            return build.voicemail(campaign.voicemail_message or "")
-        return build.hang_up()
-    bridged, moved = _move(
-        deps,
-        session_id,
-        lambda s: (
-            {"status": rules.CONNECTED, "humans": s.humans + 1}
-            if s.status == rules.DIALING and s.current_call_id == call_id
-            else None
-        ),
-        read=session,
-    )
-    if moved or (bridged.status == rules.CONNECTED and bridged.current_call_id == call_id):
-        recorded = campaign is not None and campaign.record
-        notice = build.RECORDING_NOTICE if recorded else None
-        return build.bridge_lead(rules.conference_name(session_id), notice)
-    _set_call(deps, call_id, {"abandoned": True})
-    company = deps.settings.company_name
-    return build.abandoned(company, call.caller_id)
-
-
-def lead_status(
-    deps: Deps, session_id: str, call_id: str, status: str | None, duration: int | None
-) -> None:
-    """A status callback of a lead call. Its final status settles the call (and the campaign's
-    dial counters, once); if it is the session's current call, the session moves on: to
-    `wrap_up` after a conversation, to the next lead otherwise. A call of another session (or
-    none) is 404. Progress (`initiated`, `ringing`, `in-progress`) touches the call alone: the
-    session is not read."""
-    if status is None:
-        _call(deps, call_id, session_id)
-        return
-    if status not in CALL_FINAL:
-        _advance_call(deps, call_id, status, duration, session_id)
-        return
-    session = _read(deps, session_id)
-    call = _finish_call(deps, call_id, status, duration=duration, session_id=session_id)
-    if session.current_call_id != call_id:
-        return
-    if session.status == rules.CONNECTED:
-        talk = max(0, duration or 0)
-        _move(
-            deps,
-            session_id,
-            lambda s: (
-                {"status": rules.WRAP_UP, "talk_seconds": s.talk_seconds + talk}
-                if s.status == rules.CONNECTED and s.current_call_id == call_id
-                else None
-            ),
-            read=session,
-        )
-        return
-    if session.status == rules.DIALING:
-        outcome = rules.outcome_of(
-            status, call.answered_by, voicemail_left=call.voicemail_left, bridged=False
-        )
-        _after_unanswered(
-            deps, session_id, call_id, outcome.kind, outcome.disposition, read=session
-        )
-    elif session.status == rules.ENDED and session.current_lead_id:
-        # ended while this call rang or talked: the attempt is recorded, nothing is dialled
-        outcome = rules.outcome_of(
-            status,
-            call.answered_by,
-            voicemail_left=call.voicemail_left,
-            bridged=not call.abandoned,
-        )
-        queue.finish_attempt(
-            deps,
-            session.campaign_id,
-            session.current_lead_id,
-            session.id,
-            _queue_outcome(outcome.kind),
-            disposition=call.disposition or outcome.disposition,
-        )
-
-
-def _after_unanswered(
-    deps: Deps,
-    session_id: str,
-    call_id: str,
-    kind: str,
-    disposition: str | None = None,
-    *,
-    read: DialerSession | None = None,
-) -> None:
-    """The current lead call reached no person: record the attempt, count it on the session,
-    and dial the next lead (from `dialing` only: a paused or ended session dials nothing)."""
-    counts = {
-        "machine": "machines",
-        "voicemail": "machines",
-        "no_answer": "no_answer",
-        "busy": "no_answer",
-    }
-
-    lead_ids: list[str | None] = []
-
-    def decide(s: DialerSession) -> dict[str, Any] | None:
-        if s.current_call_id != call_id or s.status != rules.DIALING:
-            return None
-        lead_ids[:] = [s.current_lead_id]
-        changes: dict[str, Any] = {"current_call_id": None, "current_lead_id": None}
-        field = counts.get(kind)
-        if field:
-            changes[field] = getattr(s, field) + 1
-        if kind == "voicemail":
-            changes["voicemails_dropped"] = s.voicemails_dropped + 1
-        return changes
-
-    session = read or _read(deps, session_id)
-    after, moved = _move(deps, session_id, decide, read=session)
-    lead_id = lead_ids[0] if lead_ids else None
-    if not moved or lead_id is None:
-        return
-    queue.finish_attempt(
-        deps,
-        session.campaign_id,
-        lead_id,
-        session_id,
-        _queue_outcome(kind),
-        disposition=disposition,
-    )
-    dial_next(deps, session_id, after)
-
-
-def _queue_outcome(kind: str) -> str:
-    """The queue's word for an outcome (an abandoned call reached a person)."""
-    return "human" if kind == "abandoned" else kind
-
-
-def _call(deps: Deps, call_id: str, session_id: str) -> Call:
-    call = deps.store.calls.get(call_id, consistent=True)
-    if call is None or call.session_id != session_id:
-        raise not_found("call", call_id)
-    return call
-
-
-def _set_call(deps: Deps, call_id: str, fields: dict[str, Any]) -> None:
-    """Fields of a dialer call that no counter reads twice (`answered_by` once: the first
-    verdict wins), moved with the call's counters."""
-
-    def decide(call: Call) -> Change | None:
-        wanted = {k: v for k, v in fields.items() if getattr(call, k) in (None, False)}
-        if not wanted:
-            return None
-        return Change({**wanted, "updated_at": deps.clock.now()}, {"status": Eq(call.status)})
-
-    transitions.apply(deps, Call, call_id, decide)
-
-
-def _of_session(call: Call, session_id: str | None) -> None:
-    """404 for a call of another session (the webhook's URL names both)."""
-    if session_id is not None and call.session_id != session_id:
-        raise not_found("call", call.id)
-
-
-def _advance_call(
-    deps: Deps, call_id: str, status: str, duration: int | None, session_id: str | None = None
-) -> None:
-    """A dialer call's progress: the call and its lead leg are the same leg."""
-    now = deps.clock.now()
-
-    def decide(call: Call) -> Change | None:
-        _of_session(call, session_id)
-        if call_rank(status) <= call_rank(call.status):
-            return None
-        fields: dict[str, Any] = {"status": status, "lead_leg_status": status, "updated_at": now}
-        if status == "in-progress" and call.answered_at is None:
-            fields["answered_at"] = now
-        return Change(fields, {"status": Eq(call.status)})
-
-    transitions.apply(deps, Call, call_id, decide)
-
-
-def _finish_call(
-    deps: Deps,
-    call_id: str,
-    status: str,
-    *,
-    duration: int | None = None,
-    error: tuple[str, str] | None = None,
-    session_id: str | None = None,
-) -> Call:
-    """The call's final status (first one wins), with the campaign's dial counters in the same
-    transaction: a duplicate or late callback changes nothing and counts nothing."""
-    now = deps.clock.now()
-
-    def decide(call: Call) -> Change | None:
-        _of_session(call, session_id)
-        if call.status in CALL_FINAL:
-            return None
-        fields: dict[str, Any] = {
-            "status": status,
-            "lead_leg_status": status,
-            "updated_at": now,
-            "ended_at": now,
-        }
-        if duration is not None:
-            fields["duration_seconds"] = duration
-        if status == "completed":
-            fields["talk_seconds"] = 0 if is_machine(call.answered_by) else max(0, duration or 0)
-            if call.answered_at is None:
-                fields["answered_at"] = now - timedelta(seconds=max(0, duration or 0))
-        if error is not None:
-            fields["error_code"], fields["error_message"] = error[0] or None, error[1][:500]
-        if call.campaign_id is not None and call.disposition is None:
-            # busy, no answer, a machine: the outcome says what the member would have chosen
-            automatic = rules.outcome_of(
-                status,
-                call.answered_by,
-                voicemail_left=call.voicemail_left,
-                bridged=not call.abandoned,
-            ).disposition
-            if automatic is not None:
-                fields["disposition"] = automatic
-        return Change(fields, {"status": Eq(call.status)})
-
-    written: list[Call] = []  # the call as the transition wrote it (no read again)
-
-    def campaign_counts(before: Call, after: Call) -> list[Op]:
-        written.append(after)
-        if before.campaign_id is None:
-            return []
-        outcome = rules.outcome_of(
-            status,
-            after.answered_by,
-            voicemail_left=after.voicemail_left,
-            bridged=not after.abandoned,
-        )
-        # busy counts as no answer, as on the session (its disposition is `no_answer` too)
-        kind = "no_answer" if outcome.kind == "busy" else _queue_outcome(outcome.kind)
-        ops: list[Op] = [
-            campaigns.dial_outcome_op(
-                before.campaign_id,
-                kind,
-                talk_seconds=(after.talk_seconds or 0) if kind == "human" else 0,
-                voicemail_dropped=after.voicemail_left,
-                abandoned=after.abandoned,
-            )
-        ]
-        if kind == "human":
-            # the abandonment rule's window (30 days): answered by a person, and abandoned
-            ops.append(campaigns.answered_day_op(before.campaign_id, after.day, after.abandoned))
-        return ops
-
-    call, moved = transitions.apply(deps, Call, call_id, decide, campaign_counts)
-    return written[-1] if moved and written else call
 
 
 # ---------------------------------------------------------------- the member's actions
@@ -861,86 +333,6 @@ def _drop_voicemail(deps: Deps, session: DialerSession) -> DialerSession:
             disposition="left_voicemail",
         )
     return dial_next(deps, session.id)
-
-
-def _end(deps: Deps, session_id: str, reason: str, *, note: str | None = None) -> DialerSession:
-    """The session ends: the member's call and a lead call still ringing are hung up (the
-    conference ends with the member), the lead reserved and not dialled is given back, an
-    unfinished conversation's attempt is recorded, and the member's guard is freed."""
-    now = deps.clock.now()
-    # What is cleaned up is decided on the session as it was when it ended (the version this
-    # write replaced), never on an earlier read: a lead call's final status can move it to
-    # wrap-up, or to the next lead, between the two.
-    replaced: list[DialerSession] = []
-
-    def decide(s: DialerSession) -> dict[str, Any] | None:
-        if s.status == rules.ENDED:
-            return None
-        replaced[:] = [s]
-        return {"status": rules.ENDED, "ended_at": now, "end_reason": reason, "note": note}
-
-    session, moved = _move(deps, session_id, decide)
-    if not moved:
-        return session
-    (before,) = replaced
-    from chalicelib.domain.records import LiveCall
-
-    with contextlib.suppress(ConditionFailed):
-        deps.store.write(
-            Delete(
-                "guard", LiveCall, _guard_key(session.team_member_id), {"call_id": Eq(session.id)}
-            )
-        )
-    for sid in (before.member_call_sid,):
-        if sid:
-            _hang_up(deps, sid)
-    if before.current_call_id:
-        call = deps.store.calls.get(before.current_call_id, consistent=True)
-        if call is not None and call.status not in CALL_FINAL and call.twilio_sid:
-            _hang_up(deps, call.twilio_sid)
-    if before.current_lead_id:
-        call = deps.store.calls.get(before.current_call_id or "", consistent=True)
-        if before.status == rules.WRAP_UP:
-            queue.finish_attempt(
-                deps,
-                before.campaign_id,
-                before.current_lead_id,
-                session.id,
-                "human",
-                disposition=call.disposition if call is not None else None,
-            )
-        elif call is None:
-            # never placed: the lead goes back as it was
-            queue.release(deps, before.campaign_id, before.current_lead_id, session.id)
-        elif call.status in CALL_FINAL:
-            # its final status landed, and the session ended before that callback moved it
-            outcome = rules.outcome_of(
-                call.status,
-                call.answered_by,
-                voicemail_left=call.voicemail_left,
-                bridged=not call.abandoned,
-            )
-            queue.finish_attempt(
-                deps,
-                before.campaign_id,
-                before.current_lead_id,
-                session.id,
-                _queue_outcome(outcome.kind),
-                disposition=call.disposition or outcome.disposition,
-            )
-        # else: ringing or talking (hung up above), or being placed right now (no SID yet:
-        # the placing request sees the session ended and hangs it up): the call's final
-        # status records the attempt (lead_status); should Twilio never report it, the
-        # reservation lapses
-    audit.record(deps, SYSTEM, "dialer.ended", ("session", session.id), {"reason": reason})
-    return session
-
-
-def _hang_up(deps: Deps, sid: str) -> None:
-    try:
-        deps.telephony.update_call(sid, hang_up=True)
-    except TelephonyFailure as exc:
-        log.warning("dialer: could not hang up %s: %s", sid, exc.message)
 
 
 # ---------------------------------------------------------------- time

@@ -475,13 +475,13 @@ def test_ending_acts_on_the_session_as_it_ended_not_as_first_read(
     session to wrap-up between `_end`'s first look and its write. The attempt is recorded (not
     a mere release of the reservation, as an earlier read of `connected` with a finished call
     would have it)."""
-    from chalicelib.services import dialer
+    from chalicelib.services import dialer_core
 
     member, campaign, _ = world
     session = connect(api, telephony, start(api, member, campaign))
     first = lead_call(telephony)
     answer(api, first, "human")
-    real_move, raced = dialer._move, []
+    real_move, raced = dialer_core._move, []
 
     def move(deps, session_id, decide, ops=None, **kw):
         if not raced:  # the first write of `_end`: the lead's final status lands first
@@ -489,10 +489,10 @@ def test_ending_acts_on_the_session_as_it_ended_not_as_first_read(
             status_of(api, first, "completed", 30)
         return real_move(deps, session_id, decide, ops, **kw)
 
-    monkeypatch.setattr(dialer, "_move", move)
+    monkeypatch.setattr(dialer_core, "_move", move)
     params = {"CallSid": telephony.calls[0]["sid"], "CallStatus": "completed"}
     hook(api, hooks.DIALER_MEMBER_STATUS, params, session_id=session["id"])
-    monkeypatch.setattr(dialer, "_move", real_move)
+    monkeypatch.setattr(dialer_core, "_move", real_move)
     ended = session_of(api, session["id"])
     assert ended["status"] == "ended" and ended["stats"]["talkSeconds"] == 30
     _, scheduled, _ = api.get(f"/campaigns/{campaign['id']}/leads?state=scheduled")

@@ -273,7 +273,7 @@ def _dialer_world(api: Any, size: int) -> tuple[Any, Any, Any]:
     `ready`, waiting for the conference join that dials."""
     from chalicelib import providers
     from chalicelib.domain.actors import SYSTEM
-    from chalicelib.services import dialer, team
+    from chalicelib.services import dialer, dialer_hooks, team
 
     d = providers.deps()
     member, _ = team.create(d, team.NewMember(name="Ann", phone="+14155550100"))
@@ -289,7 +289,7 @@ def _dialer_world(api: Any, size: int) -> tuple[Any, Any, Any]:
     status, added, _ = api.post(f"/campaigns/{campaign['id']}/leads", {"filter": {}})
     assert added["added"] == size, added
     session = dialer.start(d, SYSTEM, campaign["id"], member.id)
-    dialer.member_gather(d, session.id, "1")
+    dialer_hooks.member_gather(d, session.id, "1")
     return d, dialer._read(d, session.id), member
 
 
@@ -298,18 +298,18 @@ def test_a_dials_requests_by_type(api, telephony, clock, ddb_requests):
     and the next rings: each DynamoDB request by type (tests/unit/test_dialer_cost.py shows
     the same number of requests for 10 leads or 200)."""
     size = 10
-    from chalicelib.services import dialer
+    from chalicelib.services import dialer, dialer_hooks
     from chalicelib.telephony import webhooks as hooks
 
     d, session, _ = _dialer_world(api, size)
     join = {"StatusCallbackEvent": "participant-join", "CallSid": session.member_call_sid}
     ddb_requests.reset()
-    dialer.conference_event(d, session.id, hooks.ConferenceEvent.parse(join))
+    dialer_hooks.conference_event(d, session.id, hooks.ConferenceEvent.parse(join))
     assert dict(ddb_requests.calls) == EXPECTED["dialer_conference_join_dial"]
     now = dialer._read(d, session.id)
     assert now.status == "dialing" and now.dialed == 1
     ddb_requests.reset()
-    dialer.lead_status(d, session.id, now.current_call_id or "", "no-answer", 0)
+    dialer_hooks.lead_status(d, session.id, now.current_call_id or "", "no-answer", 0)
     # the final status + the campaign's counters, the session moved on, the attempt, a dial
     assert dict(ddb_requests.calls) == {G: 8, Q: 2, U: 2, B: 1, T: 3, P: 1}
     assert dialer._read(d, session.id).dialed == 2

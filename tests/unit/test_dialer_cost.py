@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.actors import SYSTEM
-from chalicelib.services import campaigns, dialer, leads, team
+from chalicelib.services import campaigns, dialer, dialer_hooks, leads, team
 from chalicelib.services.deps import Deps
 from chalicelib.telephony import webhooks as hooks
 from chalicelib.telephony.fake import FakeTelephony
@@ -31,7 +31,7 @@ def ready_session(deps: Deps, size: int) -> Any:
     added = campaigns.add_leads_by_id(deps, SYSTEM, campaign.id, [x.id for x in made])
     assert added.added == size
     session = dialer.start(deps, SYSTEM, campaign.id, member.id)
-    dialer.member_gather(deps, session.id, "1")
+    dialer_hooks.member_gather(deps, session.id, "1")
     return dialer._read(deps, session.id)
 
 
@@ -48,11 +48,11 @@ def test_a_dial_costs_the_same_whatever_the_campaigns_size(
     session = ready_session(deps, size)
     join = {"StatusCallbackEvent": "participant-join", "CallSid": session.member_call_sid}
     event = hooks.ConferenceEvent.parse(join)
-    first = cost(deps, lambda: dialer.conference_event(deps, session.id, event))
+    first = cost(deps, lambda: dialer_hooks.conference_event(deps, session.id, event))
     now = dialer._read(deps, session.id)
     assert now.status == "dialing" and now.dialed == 1
     call_id = now.current_call_id or ""
-    after = cost(deps, lambda: dialer.lead_status(deps, session.id, call_id, "no-answer", 0))
+    after = cost(deps, lambda: dialer_hooks.lead_status(deps, session.id, call_id, "no-answer", 0))
     assert dialer._read(deps, session.id).dialed == 2
     assert len(fake_twilio.calls) == 3  # the member, two leads
     # the same for 10 leads and 200, and as many as DynamoDB serves (by type, under moto)
