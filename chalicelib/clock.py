@@ -4,6 +4,7 @@ place. Ids are ULIDs, so a range key on `id` sorts by creation time."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -12,10 +13,17 @@ from zoneinfo import ZoneInfo
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def sleep(self, seconds: float) -> None:
+        """Wait (a manual clock moves on instead)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class OffsetClock:
@@ -27,6 +35,9 @@ class OffsetClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class ManualClock:
@@ -43,6 +54,9 @@ class ManualClock:
 
     def advance(self, **delta: float) -> None:
         self.at += timedelta(**delta)
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds=seconds)
 
 
 def new_id(at: datetime | None = None) -> str:

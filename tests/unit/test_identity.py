@@ -328,6 +328,28 @@ def test_logout_ends_access_and_refresh_tokens(
     assert auth.refresh(deps, again.refresh_token or "").access_token
 
 
+def test_a_sign_in_in_the_second_of_a_sign_out_waits_into_the_next_one(
+    deps: Deps, idp: FakeProvider
+) -> None:
+    """`iat` has whole seconds: a token issued in the second the sessions ended is refused. A
+    sign-in in that second (right after a sign-out) waits into the next second and signs in
+    again, so its token works; the ended session's token stays refused."""
+    signed = _signed_in(deps, idp, "ann@example.com")
+    auth.logout(deps, auth.authenticate(deps, f"Bearer {signed.access_token}"))
+    ended = deps.clock.now()
+    again = auth.login(deps, "ann@example.com", PASSWORD, None)  # the same (manual) second
+    assert isinstance(again, auth.SignedIn)
+    assert auth.authenticate(deps, f"Bearer {again.access_token}").id == signed.member.id
+    assert int(ended.timestamp()) + 1 <= deps.clock.now().timestamp() < ended.timestamp() + 1.1
+    with pytest.raises(Unauthorized):
+        auth.authenticate(deps, f"Bearer {signed.access_token}")
+    # a sign-in in a later second signs in once, without waiting
+    deps.clock.advance(seconds=5)
+    before = deps.clock.now()
+    assert isinstance(auth.login(deps, "ann@example.com", PASSWORD, None), auth.SignedIn)
+    assert deps.clock.now() == before
+
+
 def test_an_api_key_does_not_log_out(deps: Deps) -> None:
     with pytest.raises(ValidationError):
         auth.logout(deps, auth.ENV_KEY_ACTOR)
