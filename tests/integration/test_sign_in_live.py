@@ -186,6 +186,14 @@ def test_a_caller_is_invited_signs_in_and_is_deactivated(dev: Dev) -> None:
     # The admin signs out: their token stops working.
     assert dev.request("POST", "/auth/logout", token=bearer)[0] == 204
     assert dev.request("GET", "/me", token=bearer)[0] == 401
+    # Signing in again at once (most often in the sign-out's whole second, which a token's
+    # `iat` cannot tell apart): the new token works, the old one stays refused.
+    status, again = dev.request(
+        "POST", "/auth/login", {"email": dev.admin_email, "password": dev.admin_password}, None
+    )
+    assert status == 200, again
+    assert dev.request("GET", "/me", token=again["accessToken"])[0] == 200
+    assert dev.request("GET", "/me", token=bearer)[0] == 401
     # The API token keeps working as an admin API key.
     status, me = dev.request("GET", "/me")
     assert status == 200 and me["apiKey"]["role"] == "admin"
