@@ -478,14 +478,7 @@ class _Leads:
 
         writes = [{"PutRequest": {"Item": key(t)}} for t in put]
         writes += [{"DeleteRequest": {"Key": key(t)}} for t in delete]
-        table = self.t.m.LeadToken.Meta.table_name
-        _send_batches(
-            self.store.client,
-            [
-                {table: writes[start : start + _BATCH_WRITE]}
-                for start in range(0, len(writes), _BATCH_WRITE)
-            ],
-        )
+        _send_batches(self.store.client, self.t.m.LeadToken.Meta.table_name, writes)
 
     def listing(self, spec: LeadFilter, limit: int, cursor: str | None) -> Page[Lead]:
         m = self.t.m.Lead
@@ -1013,8 +1006,9 @@ class _Settings:
         return None if item is None else self.t.record(Setting, item)
 
 
-def _send_batches(client: Any, requests: Sequence[dict[str, list[dict[str, Any]]]]) -> None:
-    """BatchWriteItem requests, several in flight, each retried on its unprocessed items."""
+def _send_batches(client: Any, table: str, writes: Sequence[dict[str, Any]]) -> None:
+    """Write requests (PutRequest/DeleteRequest) on one table, in BatchWriteItems of
+    _BATCH_WRITE, several in flight, each retried on its unprocessed items."""
 
     def send(request: dict[str, list[dict[str, Any]]]) -> None:
         attempt = 0
@@ -1023,6 +1017,10 @@ def _send_batches(client: Any, requests: Sequence[dict[str, list[dict[str, Any]]
             request = resp.get("UnprocessedItems") or {}
             attempt = _backoff(attempt) if request else 0
 
+    requests = [
+        {table: list(writes[start : start + _BATCH_WRITE])}
+        for start in range(0, len(writes), _BATCH_WRITE)
+    ]
     if len(requests) <= 1:
         for request in requests:
             send(request)
@@ -1088,17 +1086,11 @@ class _Suppressions:
         return Page([self.t.record(Suppression, i) for i in page.items], page.next_cursor)
 
     def put_many(self, items: Sequence[Suppression]) -> None:
-        table = self.t.m.Suppression.Meta.table_name
-        requests = [
-            {
-                table: [
-                    {"PutRequest": {"Item": self.t.model(item, item.version + 1).serialize()}}
-                    for item in items[start : start + _BATCH_WRITE]
-                ]
-            }
-            for start in range(0, len(items), _BATCH_WRITE)
+        writes = [
+            {"PutRequest": {"Item": self.t.model(item, item.version + 1).serialize()}}
+            for item in items
         ]
-        _send_batches(self.store.client, requests)
+        _send_batches(self.store.client, self.t.m.Suppression.Meta.table_name, writes)
         for item in items:
             item.version += 1
 
